@@ -1,0 +1,1 @@
+//! edera-falco agent (placeholder until its issue starts).

@@ -1,0 +1,5 @@
+//! The field catalog: model, loading and validation.
+
+pub mod model;
+
+pub use model::*;

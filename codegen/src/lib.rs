@@ -1,0 +1,12 @@
+//! Schema import and code generation for edera-falco.
+//!
+//! - [`model`]: the schema model (libscap tables as the project renders them under `schema/`);
+//! - [`catalog`]: the field catalog model (`schema/fields/*.toml`).
+
+pub mod catalog;
+pub mod emit;
+pub mod fieldset;
+pub mod listing;
+pub mod model;
+pub mod import;
+pub mod schema_io;

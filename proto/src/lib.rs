@@ -1,0 +1,1 @@
+//! edera-falco proto (placeholder until its issue starts).

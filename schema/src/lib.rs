@@ -1,0 +1,14 @@
+//! The libscap event model, generated from `schema/` by `codegen`, and the capture file reader.
+//!
+//! - [`tables`]: generated from the schema on every build (event codes, parameter layouts, flag
+//!   and dynamic tables, typed accessors, native syscall maps);
+//! - [`info`]: the runtime types those tables are made of;
+//! - [`event`]: the zero-copy, bounds-checked view of one raw event.
+
+#[allow(clippy::all, missing_docs)]
+pub mod tables {
+    include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+}
+
+pub mod event;
+pub mod info;
