@@ -160,3 +160,26 @@ fn loading_bad_toml_names_the_file() {
     let msg = load_schema(tmp.path()).unwrap_err().to_string();
     assert!(msg.contains("version.toml: cannot read"), "{msg}");
 }
+
+/// The literal check: `codegen import ../shared/libscap/schema-4.5.1` (no --revision)
+/// over the checked-in folder leaves it byte-identical, because the recorded revision is kept.
+#[test]
+fn plain_reimport_over_schema_copy_keeps_it_identical() {
+    let Some(driver) = driver_4_5_1() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for name in SCHEMA_FILES {
+        fs::copy(workspace().join("schema").join(name), tmp.path().join(name)).unwrap();
+    }
+    import::run(&driver, tmp.path(), None).unwrap();
+    for name in SCHEMA_FILES {
+        assert_eq!(
+            fs::read(tmp.path().join(name)).unwrap(),
+            fs::read(workspace().join("schema").join(name)).unwrap(),
+            "{name} changed"
+        );
+    }
+    // Into an empty folder, nothing is invented: no revision is recorded.
+    let empty = tempfile::tempdir().unwrap();
+    let imported = import::run(&driver, empty.path(), None).unwrap();
+    assert_eq!(imported.schema.version.source, "schema-4.5.1");
+}

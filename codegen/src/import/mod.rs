@@ -58,14 +58,35 @@ pub enum CommandError {
 
 /// `codegen import DIR --out OUT [--revision REV]`: imports `dir` and writes the six schema
 /// files into `out` (leaving everything else there alone).
+///
+/// Without `--revision`, a re-import of the folder `out` was made from (same folder name and
+/// SCHEMA_VERSION) keeps the revision recorded there, so re-running the plain command leaves
+/// the files byte-identical.
 pub fn run(
     dir: &Path,
     out: &Path,
     revision: Option<&str>,
 ) -> std::result::Result<Imported, CommandError> {
-    let imported = import_dir(dir, revision)?;
+    let mut imported = import_dir(dir, revision)?;
+    if revision.is_none()
+        && let Some(kept) = recorded_revision(out, &imported.schema.version)
+    {
+        imported.schema.version.source = format!("{}@{kept}", imported.schema.version.source);
+        imported
+            .notes
+            .push(format!("kept the revision recorded in {}: {kept}", out.display()));
+    }
     schema_io::write_schema(&imported.schema, out)?;
     Ok(imported)
+}
+
+/// The revision recorded in `out/version.toml` when it describes the same import as `new`.
+fn recorded_revision(out: &Path, new: &VersionInfo) -> Option<String> {
+    let old = schema_io::load_version(out).ok()?;
+    let (old_folder, old_rev) = split_source(&old.source);
+    (old_folder == new.source && old.schema_version == new.schema_version)
+        .then(|| old_rev.map(str::to_string))
+        .flatten()
 }
 
 /// Imports a driver folder. `revision`, when given, is recorded in the version info.

@@ -116,6 +116,11 @@ pub fn write_schema(schema: &Schema, dir: &Path) -> Result<(), SchemaIoError> {
     Ok(())
 }
 
+/// Loads only `dir/version.toml`.
+pub fn load_version(dir: &Path) -> Result<VersionInfo, SchemaIoError> {
+    load(dir, VERSION_FILE)
+}
+
 /// Loads the schema written by [`write_schema`] from `dir`.
 pub fn load_schema(dir: &Path) -> Result<Schema, SchemaIoError> {
     let version: VersionInfo = load(dir, VERSION_FILE)?;
