@@ -11,4 +11,5 @@ pub mod tables {
 }
 
 pub mod event;
+pub mod file;
 pub mod info;
