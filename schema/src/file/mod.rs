@@ -40,6 +40,7 @@ pub mod model;
 pub mod proclist;
 pub mod reader;
 pub mod section;
+pub mod table;
 pub mod userlist;
 
 pub use error::{ReadError, Result};
@@ -51,3 +52,4 @@ pub use model::{
     SectionHeader, ThreadInfo, UserInfo, lossy, split_nul,
 };
 pub use reader::CaptureReader;
+pub use table::GeneratedTable;
