@@ -1,1 +1,29 @@
-//! The Falco plugin.
+//! The Falco plugin `edera` (id 26, event source `edera_zone`): syscall events from Edera zones,
+//! or from replayed libscap captures, with per-zone state and Falco's syscall fields.
+//!
+//! Capabilities: base, source, parse, extract, and metrics. Modules:
+//! - [`plugin`]: the plugin type, identity, init, metrics;
+//! - [`config`]: the init config;
+//! - [`source`]: open params, inputs (capture file, zones), `next_batch`;
+//! - [`payload`]: the byte layout of the events we emit;
+//! - [`zones`]: the zone registry;
+//! - [`parse`], [`extract`] and [`event_string`] (event-to-string): what Falco calls per event;
+//! - [`metrics`] holds the counters;
+//! - [`ffi`]: panic containment and the exported `plugin_*` symbols.
+
+pub mod config;
+pub mod extract;
+pub mod ffi;
+pub mod metrics;
+pub mod parse;
+pub mod payload;
+pub mod plugin;
+pub mod event_string;
+pub mod source;
+pub mod zones;
+
+pub use plugin::EderaPlugin;
+
+// The `plugin_*` symbols Falco looks up: what the SDK's `plugin!`, `source_plugin!`,
+// `parse_plugin!` and `extract_plugin!` would export, each wrapped in `catch_unwind`.
+export_plugin!(EderaPlugin);

@@ -1,0 +1,288 @@
+//! The events this plugin emits: `PPME_PLUGINEVENT_E` carrying a zone reference and one raw
+//! scap event.
+//!
+//! # Byte layout
+//!
+//! A sourcing plugin with a non-zero id may only emit `PPME_PLUGINEVENT_E` (event type 322, two
+//! parameters with `u32` lengths). Each event this plugin emits is, byte by byte:
+//!
+//! | offset | size | field | value |
+//! | --- | --- | --- | --- |
+//! | 0 | 8 | `ts` (native endian, like every scap header) | the captured event's own timestamp, ns since the epoch |
+//! | 8 | 8 | `tid` | -1 (libscap forces -1 for plugin events anyway) |
+//! | 16 | 4 | `len` | 42 + raw event length: the whole event |
+//! | 20 | 2 | `type` | 322 |
+//! | 22 | 4 | `nparams` | 2 |
+//! | 26 | 4 | length of param 0 | 4 |
+//! | 30 | 4 | length of param 1 | 4 + raw event length |
+//! | 34 | 4 | param 0: plugin id | 26 |
+//! | 38 | 4 | param 1 starts: zone slot, **little endian** `u32` | index into the plugin's [`ZoneRegistry`](crate::zones::ZoneRegistry) |
+//! | 42 | n | rest of param 1: the raw scap event | header (`ts`, `tid`, `len`, `type`, `nparams`) + lengths + params, exactly as in a capture file or as the zone agent encoded it; its `len` field equals `n` |
+//!
+//! The plugin payload ("param 1", what `falco_plugin` calls `event_data`) therefore starts at byte
+//! 38 of the event, as the SDK's `ExtractByteRange::in_plugin_data` assumes. The zone slot is
+//! only meaningful inside the running plugin instance that emitted the event (slots are never
+//! reused during its lifetime, see `zones.rs`); captures of these events written by Falco can be
+//! replayed only for their raw scap content.
+//!
+//! # Reading it back (the SDK hook)
+//!
+//! The SDK hands every event to `parse_event`, the extractors and `event_to_string` as an
+//! `EventInput<E>`, and `EventInput::event()` converts the raw event with
+//! `E: TryFrom<&RawEvent>`. Declaring `E` also declares which events the capability wants:
+//! `AnyEventPayload::SOURCES` becomes `get_*_event_sources` and `EVENT_TYPES` becomes
+//! `get_*_event_types`. [`ZoneEvent`] is that `E`: sources `["edera_zone"]`, types `[322]`, and a
+//! bounds-checked, zero-copy split of the payload. The SDK's own generated event types are not
+//! used (falco_plugin 0.5.1 carries an older copy of the libscap event table); the raw scap event
+//! is decoded by the project's generated decoder (`edera-scap`).
+
+use crate::zones::ZoneSlot;
+use falco_plugin::event::events::{AnyEventPayload, EventMetadata, EventToBytes, RawEvent};
+use std::io::Write;
+
+/// The plugin id registered for `edera` in the falcosecurity plugin registry.
+pub const PLUGIN_ID: u32 = 26;
+/// The event source name registered for `edera`.
+pub const EVENT_SOURCE: &str = "edera_zone";
+/// `PPME_PLUGINEVENT_E`.
+pub const PPME_PLUGINEVENT_E: u16 = 322;
+/// Size of a scap event header (`ts` u64, `tid` i64, `len` u32, `type` u16, `nparams` u32).
+pub const SCAP_HEADER_LEN: usize = 26;
+/// Offset of the plugin payload (param 1) in a plugin event: header + 2 lengths + plugin id.
+pub const PAYLOAD_OFFSET: usize = SCAP_HEADER_LEN + 2 * 4 + 4;
+/// Size of the zone slot at the start of the payload.
+pub const ZONE_SLOT_LEN: usize = 4;
+/// Offset of the raw scap event in a plugin event.
+pub const RAW_EVENT_OFFSET: usize = PAYLOAD_OFFSET + ZONE_SLOT_LEN;
+/// The largest raw event that fits (the plugin event's `len` is a `u32`).
+pub const MAX_RAW_EVENT_LEN: usize = u32::MAX as usize - RAW_EVENT_OFFSET;
+
+/// Why a plugin event is not one of ours, or is damaged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// Not a `PPME_PLUGINEVENT_E`.
+    #[error("event type {0} is not PPME_PLUGINEVENT_E (322)")]
+    NotPluginEvent(u16),
+    /// Wrong parameter count.
+    #[error("plugin event has {0} parameters, expected 2")]
+    ParamCount(u32),
+    /// The parameter lengths do not add up to the event size.
+    #[error("plugin event parameter lengths do not match its size")]
+    Lengths,
+    /// Another plugin's event.
+    #[error("plugin id {0} is not edera's (26)")]
+    PluginId(u32),
+    /// The payload is shorter than the zone slot.
+    #[error("payload of {0} bytes is too short for a zone slot")]
+    NoZoneSlot(usize),
+    /// The raw scap event is shorter than its header or its `len` field disagrees with its size.
+    #[error("raw scap event of {got} bytes is damaged (its header says {claimed})")]
+    RawEvent {
+        /// Bytes present.
+        got: usize,
+        /// What its header's `len` field says (0 if there is no header).
+        claimed: u32,
+    },
+}
+
+/// One event as the plugin sees it in parse, extract and event-to-string: the emitting
+/// zone and the raw scap event, borrowed from Falco's event buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneEvent<'a> {
+    /// The plugin event header's timestamp (= the raw event's timestamp for events we emitted).
+    pub ts: u64,
+    /// The zone the event came from.
+    pub zone: ZoneSlot,
+    /// The raw scap event: at least [`SCAP_HEADER_LEN`] bytes, its `len` field equal to its size.
+    pub raw: &'a [u8],
+}
+
+impl ZoneEvent<'_> {
+    /// The raw scap event's type (`ppm_event_code`).
+    pub fn scap_type(&self) -> u16 {
+        // `raw` is at least SCAP_HEADER_LEN bytes long (checked on construction).
+        u16::from_ne_bytes([self.raw[20], self.raw[21]])
+    }
+}
+
+fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
+    let bytes = buf.get(at..at.checked_add(4)?)?;
+    Some(u32::from_ne_bytes(bytes.try_into().ok()?))
+}
+
+impl<'a> ZoneEvent<'a> {
+    /// Split a plugin event (header already decoded by the SDK) into zone slot and raw event.
+    pub fn from_raw(event: &RawEvent<'a>) -> Result<Self, PayloadError> {
+        if event.event_type != PPME_PLUGINEVENT_E {
+            return Err(PayloadError::NotPluginEvent(event.event_type));
+        }
+        if event.nparams != 2 {
+            return Err(PayloadError::ParamCount(event.nparams));
+        }
+        let payload = event.payload;
+        let (Some(len0), Some(len1)) = (u32_at(payload, 0), u32_at(payload, 4)) else {
+            return Err(PayloadError::Lengths);
+        };
+        let (len0, len1) = (len0 as usize, len1 as usize);
+        let params = &payload[8..];
+        if len0 != 4 || params.len().checked_sub(len0) != Some(len1) {
+            return Err(PayloadError::Lengths);
+        }
+        let plugin_id = u32_at(params, 0).ok_or(PayloadError::Lengths)?;
+        if plugin_id != PLUGIN_ID {
+            return Err(PayloadError::PluginId(plugin_id));
+        }
+        let data = &params[len0..len0 + len1];
+        let Some((slot, raw)) = data.split_first_chunk::<ZONE_SLOT_LEN>() else {
+            return Err(PayloadError::NoZoneSlot(data.len()));
+        };
+        let claimed = u32_at(raw, 16).unwrap_or(0);
+        if raw.len() < SCAP_HEADER_LEN || claimed as usize != raw.len() {
+            return Err(PayloadError::RawEvent {
+                got: raw.len(),
+                claimed,
+            });
+        }
+        Ok(ZoneEvent {
+            ts: event.metadata.ts,
+            zone: ZoneSlot(u32::from_le_bytes(*slot)),
+            raw,
+        })
+    }
+}
+
+impl<'a, 'b> TryFrom<&'b RawEvent<'a>> for ZoneEvent<'a> {
+    type Error = PayloadError;
+
+    fn try_from(event: &'b RawEvent<'a>) -> Result<Self, Self::Error> {
+        ZoneEvent::from_raw(event)
+    }
+}
+
+impl AnyEventPayload for ZoneEvent<'_> {
+    const SOURCES: &'static [Option<&'static str>] = &[Some(EVENT_SOURCE)];
+    const EVENT_TYPES: &'static [u16] = &[PPME_PLUGINEVENT_E];
+}
+
+/// An event to emit: written straight into the SDK's batch arena by `EventBatch::add`
+/// (no intermediate buffer), with the header timestamp set to `ts`.
+///
+/// (The SDK's `SourcePluginInstance::plugin_event(data)` helper would build the same
+/// `PPME_PLUGINEVENT_E` but with `ts = u64::MAX`, which libscap replaces with "now", and
+/// it needs the payload in one contiguous slice.)
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingEvent<'a> {
+    /// Header timestamp: the captured event's timestamp.
+    pub ts: u64,
+    /// The emitting zone.
+    pub zone: ZoneSlot,
+    /// One raw scap event, at most [`MAX_RAW_EVENT_LEN`] bytes.
+    pub raw: &'a [u8],
+}
+
+impl EventToBytes for OutgoingEvent<'_> {
+    fn binary_size(&self) -> usize {
+        RAW_EVENT_OFFSET + self.raw.len()
+    }
+
+    fn write<W: Write>(&self, mut writer: W) -> std::io::Result<()> {
+        if self.raw.len() > MAX_RAW_EVENT_LEN {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "raw event too large for a plugin event",
+            ));
+        }
+        // Both fit in u32: checked just above.
+        let total = (RAW_EVENT_OFFSET + self.raw.len()) as u32;
+        let data_len = (ZONE_SLOT_LEN + self.raw.len()) as u32;
+        let metadata = EventMetadata {
+            ts: self.ts,
+            tid: -1,
+        };
+        metadata.write_header(total, PPME_PLUGINEVENT_E, 2, &mut writer)?;
+        writer.write_all(&4u32.to_ne_bytes())?;
+        writer.write_all(&data_len.to_ne_bytes())?;
+        writer.write_all(&PLUGIN_ID.to_ne_bytes())?;
+        writer.write_all(&self.zone.0.to_le_bytes())?;
+        writer.write_all(self.raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal raw scap event (header only) of the given type and timestamp.
+    fn raw_event(ts: u64, ty: u16) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&ts.to_ne_bytes());
+        v.extend_from_slice(&7i64.to_ne_bytes());
+        v.extend_from_slice(&(SCAP_HEADER_LEN as u32).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v
+    }
+
+    fn encode(ev: OutgoingEvent<'_>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        ev.write(&mut buf).unwrap();
+        assert_eq!(buf.len(), ev.binary_size());
+        buf
+    }
+
+    #[test]
+    fn round_trip() {
+        let raw = raw_event(1_700_000_000_123, 3);
+        let buf = encode(OutgoingEvent {
+            ts: 1_700_000_000_123,
+            zone: ZoneSlot(5),
+            raw: &raw,
+        });
+        assert_eq!(&buf[38..42], &5u32.to_le_bytes());
+        assert_eq!(&buf[42..], raw.as_slice());
+        let ev = RawEvent::from(&buf).unwrap();
+        assert_eq!(ev.metadata.ts, 1_700_000_000_123);
+        assert_eq!(ev.len as usize, buf.len());
+        let z = ZoneEvent::try_from(&ev).unwrap();
+        assert_eq!(z.zone, ZoneSlot(5));
+        assert_eq!(z.raw, raw.as_slice());
+        assert_eq!(z.scap_type(), 3);
+    }
+
+    #[test]
+    fn damaged_events_are_rejected() {
+        let raw = raw_event(1, 3);
+        let good = encode(OutgoingEvent {
+            ts: 1,
+            zone: ZoneSlot(0),
+            raw: &raw,
+        });
+        // Wrong plugin id.
+        let mut bad = good.clone();
+        bad[34..38].copy_from_slice(&27u32.to_ne_bytes());
+        let ev = RawEvent::from(&bad).unwrap();
+        assert_eq!(
+            ZoneEvent::try_from(&ev).unwrap_err(),
+            PayloadError::PluginId(27)
+        );
+        // Payload length past the end.
+        let mut bad = good.clone();
+        bad[30..34].copy_from_slice(&1000u32.to_ne_bytes());
+        let ev = RawEvent::from(&bad).unwrap();
+        assert_eq!(ZoneEvent::try_from(&ev).unwrap_err(), PayloadError::Lengths);
+        // Raw event truncated (and lengths adjusted to match).
+        let mut bad = good[..good.len() - 1].to_vec();
+        bad[30..34].copy_from_slice(&((ZONE_SLOT_LEN + raw.len() - 1) as u32).to_ne_bytes());
+        let ev = RawEvent::from(&bad).unwrap();
+        assert!(matches!(
+            ZoneEvent::try_from(&ev).unwrap_err(),
+            PayloadError::RawEvent { .. }
+        ));
+        // Every truncation of the whole event is rejected without panicking.
+        for n in 0..good.len() {
+            if let Ok(ev) = RawEvent::from(&good[..n]) {
+                let _ = ZoneEvent::try_from(&ev);
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The source capability: open params, inputs, and `next_batch`.
+//!
+//! # How sourcing works in falco_plugin 0.5.1
+//!
+//! - `SourcePlugin::open(&mut self, params: Option<&str>) -> anyhow::Result<Self::Instance>`:
+//!   `params` is `None` when the host passes NULL (as `falco_plugin_runner` 0.5.1 always does) and
+//!   `Some("")` when Falco has no `open_params`. Hence [`select_input`]: open params first, then
+//!   the init config's `source`, then zone mode.
+//! - `SourcePluginInstance::next_batch(&mut self, plugin: &mut Plugin, batch: &mut EventBatch)
+//!   -> anyhow::Result<()>`: add events with `batch.add(impl EventToBytes) -> io::Result<()>`,
+//!   which serialises the event into an arena the SDK resets at the start of the next call (so
+//!   event pointers handed to Falco stay valid until then). Return `Ok(())` with events in the
+//!   batch, or an error carrying `FailureReason::Timeout` (nothing now, try again) or
+//!   `FailureReason::Eof` (done) as context, e.g.
+//!   `Err(anyhow!("no events").context(FailureReason::Timeout))`. **On any `Err` the SDK reports
+//!   zero events**, so events already added are lost: EOF must be returned by a later call.
+//! - An event's header timestamp is whatever the event bytes say; the SDK's `plugin_event()`
+//!   helper uses `u64::MAX` ("now" for libscap), so we write events ourselves
+//!   ([`payload::OutgoingEvent`]) with the captured timestamp.
+//! - `SourcePlugin::event_to_string(&mut self, event: &EventInput<Self::Event<'_>>) ->
+//!   anyhow::Result<CString>` backs `evt.plugininfo`; on `Err` the SDK returns NULL (no value).
+//! - `SourcePluginInstance::get_progress(&mut self) -> ProgressInfo { value, detail }`, `value`
+//!   in percent (0.0 to 100.0).
+
+mod file;
+mod zones;
+
+use crate::config::Config;
+use crate::ffi::{c_safe, contain, guarded};
+use crate::metrics::Metrics;
+use crate::payload::{self, OutgoingEvent, ZoneEvent};
+use crate::plugin::EderaPlugin;
+use crate::zones::{ZoneRegistry, ZoneSlot};
+use falco_plugin::FailureReason;
+use falco_plugin::anyhow::{self, anyhow};
+use falco_plugin::source::{
+    EventBatch, EventInput, ProgressInfo, SourcePlugin, SourcePluginInstance,
+};
+use std::ffi::CString;
+use std::path::PathBuf;
+
+/// Where events come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// Replay a libscap capture file (`file:///path/x.scap`).
+    File(PathBuf),
+    /// Live Edera zones, through the daemon socket from the config.
+    Zones,
+}
+
+impl InputKind {
+    /// Parse a source spec: `file:///absolute/path` or empty (zones). The path is taken
+    /// literally (no percent-decoding).
+    pub fn parse(spec: &str) -> Result<InputKind, String> {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            return Ok(InputKind::Zones);
+        }
+        match spec.strip_prefix("file://") {
+            Some(path) if path.starts_with('/') => Ok(InputKind::File(PathBuf::from(path))),
+            Some(_) => Err(format!(
+                "`{}` is not a file URL with an absolute path (file:///path/to/capture.scap)",
+                c_safe(spec)
+            )),
+            None => Err(format!(
+                "unsupported source `{}`: expected `file:///path/to/capture.scap`, or nothing for \
+                 Edera zones",
+                c_safe(spec)
+            )),
+        }
+    }
+}
+
+/// Pick the input: non-empty open params, else the init config's `source`, else zones.
+pub fn select_input(open_params: Option<&str>, config: &Config) -> anyhow::Result<InputKind> {
+    if let Some(params) = open_params.filter(|p| !p.trim().is_empty()) {
+        return InputKind::parse(params).map_err(|e| anyhow!("invalid open params: {e}"));
+    }
+    match &config.source {
+        Some(source) => {
+            InputKind::parse(source).map_err(|e| anyhow!("invalid init config: key `source`: {e}"))
+        }
+        None => Ok(InputKind::Zones),
+    }
+}
+
+/// What a [`Source`] has to say after filling a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// Events were (or may have been) added; call again.
+    Ready,
+    /// Nothing available right now; call again later.
+    Timeout,
+    /// No more events, ever. Must not be returned in a call that added events.
+    Eof,
+}
+
+/// Where a [`Source`] puts its events.
+pub trait EventSink {
+    /// Append one event: its timestamp, its zone, and the raw scap event bytes.
+    fn push(&mut self, ts: u64, zone: ZoneSlot, raw: &[u8]) -> anyhow::Result<()>;
+    /// Number of events pushed so far in this batch.
+    fn len(&self) -> usize;
+    /// Whether nothing was pushed yet.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A producer of raw scap events tagged with their zone: a capture file, or the zone client.
+pub trait Source: Send {
+    /// Push up to `max` events into `sink`. Zones the source discovers are registered in `zones`.
+    fn fill(
+        &mut self,
+        zones: &mut ZoneRegistry,
+        sink: &mut dyn EventSink,
+        max: usize,
+    ) -> anyhow::Result<Poll>;
+
+    /// Progress in percent (0 to 100) for inputs with an end.
+    fn progress(&self) -> f64 {
+        0.0
+    }
+}
+
+/// Open the source for `kind`.
+fn open_source(
+    kind: &InputKind,
+    config: &Config,
+    zones: &mut ZoneRegistry,
+) -> anyhow::Result<Box<dyn Source>> {
+    Ok(match kind {
+        InputKind::File(path) => Box::new(file::FileSource::open(path, zones)?),
+        InputKind::Zones => Box::new(zones::ZoneSource::new(config)),
+    })
+}
+
+/// The SDK's batch as an [`EventSink`].
+struct BatchSink<'b, 'a> {
+    batch: &'b mut EventBatch<'a>,
+    metrics: &'b Metrics,
+    count: usize,
+}
+
+impl EventSink for BatchSink<'_, '_> {
+    fn push(&mut self, ts: u64, zone: ZoneSlot, raw: &[u8]) -> anyhow::Result<()> {
+        if raw.len() > payload::MAX_RAW_EVENT_LEN {
+            Metrics::add(&self.metrics.drops, 1);
+            return Ok(());
+        }
+        self.batch.add(OutgoingEvent { ts, zone, raw })?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+}
+
+/// An open capture: one input.
+pub struct EderaInstance {
+    source: Box<dyn Source>,
+    batch_size: usize,
+}
+
+impl SourcePlugin for EderaPlugin {
+    type Instance = EderaInstance;
+    const EVENT_SOURCE: &'static std::ffi::CStr = c"edera_zone";
+    const PLUGIN_ID: u32 = payload::PLUGIN_ID;
+    type Event<'a> = ZoneEvent<'a>;
+
+    fn open(&mut self, params: Option<&str>) -> anyhow::Result<EderaInstance> {
+        guarded("open", || {
+            let kind = select_input(params, &self.config)?;
+            let source = open_source(&kind, &self.config, &mut self.zones)?;
+            Ok(EderaInstance {
+                source,
+                batch_size: self.config.batch_size as usize,
+            })
+        })
+    }
+
+    fn event_to_string(&mut self, event: &EventInput<ZoneEvent<'_>>) -> anyhow::Result<CString> {
+        guarded("event_to_string", || {
+            let event = event.event()?;
+            crate::event_string::event_to_string(&self.zones, &event)
+        })
+    }
+}
+
+impl SourcePluginInstance for EderaInstance {
+    type Plugin = EderaPlugin;
+
+    fn next_batch(
+        &mut self,
+        plugin: &mut EderaPlugin,
+        batch: &mut EventBatch,
+    ) -> anyhow::Result<()> {
+        guarded("next_batch", || {
+            batch.reserve(self.batch_size);
+            let mut sink = BatchSink {
+                batch,
+                metrics: &plugin.metrics,
+                count: 0,
+            };
+            let poll = self
+                .source
+                .fill(&mut plugin.zones, &mut sink, self.batch_size)?;
+            let count = sink.count;
+            Metrics::add(&plugin.metrics.events, count as u64);
+            if count > 0 {
+                return Ok(());
+            }
+            match poll {
+                Poll::Ready | Poll::Timeout => {
+                    Err(anyhow!("no events right now").context(FailureReason::Timeout))
+                }
+                Poll::Eof => Err(anyhow!("end of input").context(FailureReason::Eof)),
+            }
+        })
+    }
+
+    fn get_progress(&mut self) -> ProgressInfo<'_> {
+        let value = contain("get_progress", || self.source.progress(), || 0.0);
+        ProgressInfo {
+            value: value.clamp(0.0, 100.0),
+            detail: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_kinds() {
+        assert_eq!(InputKind::parse(""), Ok(InputKind::Zones));
+        assert_eq!(
+            InputKind::parse("file:///a/b.scap"),
+            Ok(InputKind::File("/a/b.scap".into()))
+        );
+        assert!(InputKind::parse("file://a/b.scap").is_err());
+        assert!(InputKind::parse("/a/b.scap").is_err());
+    }
+
+    #[test]
+    fn open_params_win_over_config() {
+        let config = Config {
+            source: Some("file:///from/config.scap".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            select_input(None, &config).unwrap(),
+            InputKind::File("/from/config.scap".into())
+        );
+        assert_eq!(
+            select_input(Some(""), &config).unwrap(),
+            InputKind::File("/from/config.scap".into())
+        );
+        assert_eq!(
+            select_input(Some("file:///p.scap"), &config).unwrap(),
+            InputKind::File("/p.scap".into())
+        );
+        assert_eq!(
+            select_input(None, &Config::default()).unwrap(),
+            InputKind::Zones
+        );
+        let e = select_input(Some("nope"), &config).unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid open params: unsupported source `nope`"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! The zone registry: which zone a [`ZoneSlot`] in an event payload refers to.
+//!
+//! A slot is a compact `u32` handle put in every event's payload (see `payload.rs`) instead of the
+//! zone's id string. Slots are handed out in increasing order and **never reused** while the
+//! plugin lives, so an event still queued for a zone that has since been removed resolves to
+//! "no zone" rather than to a newer zone that happened to get the same number. (Per-zone state,
+//! threads and fds, will hang off [`Zone`].)
+
+use crate::ffi::c_safe;
+use falco_plugin::anyhow;
+use std::ffi::CString;
+
+/// Index of a zone in the [`ZoneRegistry`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ZoneSlot(pub u32);
+
+/// One zone.
+#[derive(Debug)]
+pub struct Zone {
+    id: String,
+    id_c: CString,
+}
+
+impl Zone {
+    /// The zone's id (Edera's zone UUID, or the capture file name for replays).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The zone's id as a C string, as extractors return it.
+    pub fn id_c(&self) -> &CString {
+        &self.id_c
+    }
+}
+
+/// All zones known to the plugin, by slot.
+#[derive(Debug, Default)]
+pub struct ZoneRegistry {
+    slots: Vec<Option<Zone>>,
+}
+
+impl ZoneRegistry {
+    /// Add a zone and return its new slot. A NUL byte in `id` (ids come from the daemon, which
+    /// is outside our control) is stored escaped as `\0`.
+    pub fn register(&mut self, id: &str) -> anyhow::Result<ZoneSlot> {
+        let slot = u32::try_from(self.slots.len())
+            .map_err(|_| anyhow::anyhow!("zone registry full: 2^32 zones registered"))?;
+        let id = c_safe(id);
+        let id_c = CString::new(id.clone())?;
+        self.slots.push(Some(Zone { id, id_c }));
+        Ok(ZoneSlot(slot))
+    }
+
+    /// The zone in `slot`, if it is (still) registered.
+    pub fn get(&self, slot: ZoneSlot) -> Option<&Zone> {
+        self.slots.get(slot.0 as usize)?.as_ref()
+    }
+
+    /// The live slot of the zone with this id.
+    pub fn slot_of(&self, id: &str) -> Option<ZoneSlot> {
+        self.slots
+            .iter()
+            .position(|z| z.as_ref().is_some_and(|z| z.id == id))
+            .map(|i| ZoneSlot(i as u32))
+    }
+
+    /// Forget a zone (its slot is not reused).
+    pub fn remove(&mut self, slot: ZoneSlot) -> Option<Zone> {
+        self.slots.get_mut(slot.0 as usize)?.take()
+    }
+
+    /// Number of live zones.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|z| z.is_some()).count()
+    }
+
+    /// Whether no zone is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_not_reused() {
+        let mut r = ZoneRegistry::default();
+        let a = r.register("a").unwrap();
+        assert_eq!(r.get(a).unwrap().id(), "a");
+        assert!(r.remove(a).is_some());
+        let b = r.register("b").unwrap();
+        assert_ne!(a, b);
+        assert!(r.get(a).is_none());
+        assert_eq!(r.slot_of("b"), Some(b));
+        assert_eq!(r.len(), 1);
+        assert!(r.get(ZoneSlot(99)).is_none());
+    }
+
+    #[test]
+    fn nul_in_id_is_escaped() {
+        let mut r = ZoneRegistry::default();
+        let s = r.register("a\0b").unwrap();
+        assert_eq!(r.get(s).unwrap().id(), "a\\0b");
+    }
+}
