@@ -4,6 +4,7 @@
 //! - [`catalog`]: the field catalog model (`schema/fields/*.toml`).
 
 pub mod catalog;
+pub mod conversions;
 pub mod emit;
 pub mod fieldset;
 pub mod listing;

@@ -28,6 +28,29 @@ enum Command {
         #[arg(long)]
         revision: Option<String>,
     },
+    /// Print what the schema and catalog define, like `falco --list`.
+    List {
+        #[arg(value_enum)]
+        what: ListWhat,
+        /// The schema folder (with `fields/` inside).
+        #[arg(long, default_value_os_t = default_schema_dir())]
+        schema: PathBuf,
+    },
+    /// Load and validate the schema and the catalog, and generate all code (written nowhere).
+    Check {
+        #[arg(long, default_value_os_t = default_schema_dir())]
+        schema: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListWhat {
+    /// Every field the plugin declares: name, type, argument, description.
+    Fields,
+    /// Every event of the table: code, direction, id, name, parameters.
+    Events,
+    /// The generated `evt.arg.NAME` / `evt.rawarg.NAME` literal fields.
+    Args,
 }
 
 /// `schema/` at the workspace root.
@@ -48,10 +71,39 @@ fn import(dir: PathBuf, out: PathBuf, revision: Option<String>) -> CmdResult {
     Ok(())
 }
 
+fn list(what: ListWhat, dir: PathBuf) -> CmdResult {
+    let schema = codegen::schema_io::load_schema(&dir)?;
+    let text = match what {
+        ListWhat::Events => codegen::listing::events(&schema),
+        ListWhat::Args => codegen::listing::fields_long(&codegen::fieldset::arg_fields(&schema)),
+        ListWhat::Fields => {
+            let catalog = codegen::catalog::load_catalog(&dir.join("fields"))?;
+            codegen::listing::fields_long(&codegen::fieldset::build(&schema, &catalog))
+        }
+    };
+    // A closed pipe (`codegen list fields | head`) is a normal end, not an error.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn check(dir: PathBuf) -> CmdResult {
+    let schema = codegen::schema_io::load_schema(&dir)?;
+    let catalog = codegen::catalog::load_catalog(&dir.join("fields"))?;
+    codegen::emit::generate_tables(&schema)?;
+    codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")?;
+    let n = codegen::fieldset::build(&schema, &catalog).len();
+    println!("schema {} and catalog are consistent: {} events, {n} fields", schema.version.schema_version, schema.events.len());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Import { dir, out, revision } => import(dir, out, revision),
+        Command::List { what, schema } => list(what, schema),
+        Command::Check { schema } => check(schema),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

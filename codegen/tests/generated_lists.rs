@@ -60,3 +60,21 @@ fn a_broken_schema_is_refused_with_file_and_entry() {
     assert!(err.contains("schema/events.toml: event 3 (PPME_SYSCALL_OPEN_X) param 2 'flags': unknown flags table no_such_table"), "{err}");
     assert!(err.contains("param 0 'fd': unknown type PT_NOPE"), "{err}");
 }
+
+#[test]
+fn full_field_list() {
+    let s = schema();
+    let catalog = codegen::catalog::load_catalog(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fields"))
+        .expect("checked-in catalog loads");
+    let set = codegen::fieldset::build(&s, &catalog);
+    let served = catalog.fields().filter(|f| f.unsupported.is_none()).count();
+    assert_eq!(set.len(), served + arg_fields(&s).len());
+    let mut names: Vec<_> = set.iter().map(|f| f.field.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), set.len(), "field names are unique");
+    snap!("fields", listing::fields(&set));
+    // The field table generates for the full set.
+    let code = codegen::emit::generate_fields(&s, &catalog, "crate::EderaPlugin").unwrap();
+    assert!(code.contains(&format!("pub const FIELD_COUNT: usize = {};", set.len())));
+}

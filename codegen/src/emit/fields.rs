@@ -73,7 +73,7 @@ pub fn emit(set: &[SetField], ix: &SchemaIndex, plugin: &syn::Path) -> TokenStre
         }
         entries.push(decl);
     }
-    let count = entries.len();
+    let count = Literal::usize_unsuffixed(entries.len());
     quote! {
         use ::falco_plugin::anyhow::Error;
         use ::falco_plugin::extract::{field, ExtractFieldInfo, ExtractRequest};

@@ -1,5 +1,6 @@
 //! The code generator: schema (+ catalog) in, formatted Rust out.
 
+pub mod conversions;
 pub mod fields;
 pub mod index;
 pub mod names;
@@ -8,6 +9,7 @@ pub mod types;
 pub mod validate;
 
 use crate::model::Schema;
+pub use conversions::generate_conversions;
 pub use validate::Problem;
 
 /// Why generation failed.
