@@ -13,4 +13,10 @@ fn main() {
     let code = codegen::emit::generate_tables(&schema).unwrap_or_else(|e| panic!("{e}"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("tables.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+
+    println!("cargo::rerun-if-changed={}", dir.join(codegen::conversions::CONVERSIONS_FILE).display());
+    let conv = codegen::conversions::load_conversions(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let code = codegen::emit::generate_conversions(&schema, &conv).unwrap_or_else(|e| panic!("{e}"));
+    let out = out.with_file_name("conversions.rs");
+    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

@@ -3,13 +3,21 @@
 //! - [`tables`]: generated from the schema on every build (event codes, parameter layouts, flag
 //!   and dynamic tables, typed accessors, native syscall maps);
 //! - [`info`]: the runtime types those tables are made of;
-//! - [`event`]: the zero-copy, bounds-checked view of one raw event.
+//! - [`event`]: the zero-copy, bounds-checked view of one raw event;
+//! - [`convert`]: the event converter (old layouts to current ones, as libscap converts on read).
 
 #[allow(clippy::all, missing_docs)]
 pub mod tables {
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 
+/// The converter table, generated from `schema/conversions.toml` (see [`convert`]).
+#[allow(clippy::all, missing_docs)]
+pub mod conversions_table {
+    include!(concat!(env!("OUT_DIR"), "/conversions.rs"));
+}
+
+pub mod convert;
 pub mod event;
 pub mod file;
 pub mod info;

@@ -17,18 +17,26 @@ pub enum LenBounds {
 /// Length bounds of a `PT_*` type, `None` for types libscap gives none.
 pub fn len_bounds(ptype: &str) -> Option<LenBounds> {
     Some(match ptype {
-        "PT_INT8" | "PT_UINT8" | "PT_FLAGS8" | "PT_ENUMFLAGS8" | "PT_SIGTYPE" => LenBounds::Fixed(1),
+        "PT_INT8" | "PT_UINT8" | "PT_FLAGS8" | "PT_ENUMFLAGS8" | "PT_SIGTYPE" => {
+            LenBounds::Fixed(1)
+        }
         "PT_INT16" | "PT_UINT16" | "PT_FLAGS16" | "PT_ENUMFLAGS16" | "PT_SYSCALLID" | "PT_PORT" => {
             LenBounds::Fixed(2)
         }
         "PT_INT32" | "PT_UINT32" | "PT_FLAGS32" | "PT_ENUMFLAGS32" | "PT_UID" | "PT_GID"
         | "PT_MODE" | "PT_SIGSET" | "PT_FD32" | "PT_PID32" | "PT_IPV4ADDR" => LenBounds::Fixed(4),
-        "PT_INT64" | "PT_UINT64" | "PT_RELTIME" | "PT_ABSTIME" | "PT_ERRNO" | "PT_FD" | "PT_PID" => {
-            LenBounds::Fixed(8)
-        }
+        "PT_INT64" | "PT_UINT64" | "PT_RELTIME" | "PT_ABSTIME" | "PT_ERRNO" | "PT_FD"
+        | "PT_PID" => LenBounds::Fixed(8),
         "PT_IPV6ADDR" => LenBounds::Fixed(16),
-        "PT_BYTEBUF" | "PT_CHARBUF" | "PT_SOCKTUPLE" | "PT_FDLIST" | "PT_FSPATH"
-        | "PT_CHARBUFARRAY" | "PT_CHARBUF_PAIR_ARRAY" | "PT_FSRELPATH" | "PT_DYN"
+        "PT_BYTEBUF"
+        | "PT_CHARBUF"
+        | "PT_SOCKTUPLE"
+        | "PT_FDLIST"
+        | "PT_FSPATH"
+        | "PT_CHARBUFARRAY"
+        | "PT_CHARBUF_PAIR_ARRAY"
+        | "PT_FSRELPATH"
+        | "PT_DYN"
         | "PT_SOCKADDR" => LenBounds::Variable,
         _ => return None,
     })
@@ -41,7 +49,11 @@ pub fn default_value(ptype: &str) -> Option<Vec<u8>> {
         LenBounds::Fixed(n) => n as usize,
         LenBounds::Variable => 0,
     };
-    let fill = if matches!(ptype, "PT_UID" | "PT_GID") { 0xff } else { 0 };
+    let fill = if matches!(ptype, "PT_UID" | "PT_GID") {
+        0xff
+    } else {
+        0
+    };
     Some(vec![fill; len])
 }
 

@@ -63,7 +63,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn push(&mut self, entry: &str, message: String) {
-        self.out.push(Problem { file: FILE.into(), entry: entry.into(), message });
+        self.out.push(Problem {
+            file: FILE.into(),
+            entry: entry.into(),
+            message,
+        });
     }
 }
 
@@ -100,19 +104,32 @@ fn check_entry(cx: &mut Ctx, c: &Conversion) {
         return cx.push(&key, format!("unknown event {}", c.event));
     };
     if usize::from(c.nparams) > ev.params.len() {
-        cx.push(&key, format!("{} has at most {} parameters", c.event, ev.params.len()));
+        cx.push(
+            &key,
+            format!("{} has at most {} parameters", c.event, ev.params.len()),
+        );
     }
     if verdict(ev, c.nparams.into()) != Verdict::Convert {
         let v = verdict(ev, c.nparams.into());
-        cx.push(&key, format!("the eligibility rules never look this key up ({v:?})"));
+        cx.push(
+            &key,
+            format!("the eligibility rules never look this key up ({v:?})"),
+        );
     }
     let takes_params = matches!(c.action, Action::AddParams | Action::ChangeType);
     if takes_params != c.params.is_some() {
-        let m = if takes_params { "needs `params`" } else { "takes no `params`" };
+        let m = if takes_params {
+            "needs `params`"
+        } else {
+            "takes no `params`"
+        };
         cx.push(&key, format!("action {:?} {m}", c.action));
     }
     if (c.action == Action::ChangeType) != c.to.is_some() {
-        cx.push(&key, "`to` is required with change_type and only there".into());
+        cx.push(
+            &key,
+            "`to` is required with change_type and only there".into(),
+        );
     }
     if c.action == Action::AddParams && c.instructions().is_empty() {
         cx.push(&key, "add_params with no parameters".into());
@@ -125,45 +142,83 @@ fn check_entry(cx: &mut Ctx, c: &Conversion) {
         _ => (ev, usize::from(c.nparams)),
     };
     if target.direction != ev.direction {
-        cx.push(&key, format!("{} and {} differ in direction", ev.id, target.id));
+        cx.push(
+            &key,
+            format!("{} and {} differ in direction", ev.id, target.id),
+        );
     }
     for (i, ins) in c.instructions().iter().enumerate() {
         check_instruction(cx, c, ev, target, base + i, ins);
     }
 }
 
-fn check_instruction(cx: &mut Ctx, c: &Conversion, ev: &Event, target: &Event, at: usize, ins: &Instruction) {
+fn check_instruction(
+    cx: &mut Ctx,
+    c: &Conversion,
+    ev: &Event,
+    target: &Event,
+    at: usize,
+    ins: &Instruction,
+) {
     let entry = format!("{} param {at} '{}'", c.key(), ins.name);
     let Some(tp) = target.params.get(at) else {
-        return cx.push(&entry, format!("{} has only {} parameters", target.id, target.params.len()));
+        return cx.push(
+            &entry,
+            format!("{} has only {} parameters", target.id, target.params.len()),
+        );
     };
     if tp.name != ins.name {
-        cx.push(&entry, format!("parameter {at} of {} is '{}'", target.id, tp.name));
+        cx.push(
+            &entry,
+            format!("parameter {at} of {} is '{}'", target.id, tp.name),
+        );
     }
     let wants_param = matches!(ins.from, Source::Old | Source::Enter);
     if wants_param != ins.param.is_some() {
-        cx.push(&entry, format!("`param` is required with from = old/enter and only there ({:?})", ins.from));
+        cx.push(
+            &entry,
+            format!(
+                "`param` is required with from = old/enter and only there ({:?})",
+                ins.from
+            ),
+        );
     }
     let wants_fallback = matches!(ins.from, Source::Enter | Source::Callback);
     if wants_fallback != ins.fallback.is_some() {
-        cx.push(&entry, "`fallback` is required with from = enter/callback and only there".into());
+        cx.push(
+            &entry,
+            "`fallback` is required with from = enter/callback and only there".into(),
+        );
     }
     if (ins.from == Source::Callback) != ins.callback.is_some() {
-        cx.push(&entry, "`callback` is required with from = callback and only there".into());
+        cx.push(
+            &entry,
+            "`callback` is required with from = callback and only there".into(),
+        );
     }
     if let Some(cb) = &ins.callback
         && !CALLBACKS.contains(&cb.as_str())
     {
-        cx.push(&entry, format!("unknown callback '{cb}' (known: {})", CALLBACKS.join(", ")));
+        cx.push(
+            &entry,
+            format!("unknown callback '{cb}' (known: {})", CALLBACKS.join(", ")),
+        );
     }
     if ins.from != Source::Empty && len_bounds(&tp.ptype).is_none() {
-        cx.push(&entry, format!("libscap cannot size a {} parameter", tp.ptype));
+        cx.push(
+            &entry,
+            format!("libscap cannot size a {} parameter", tp.ptype),
+        );
     }
     let Some(p) = ins.param else { return };
     match ins.from {
-        Source::Old if p >= c.nparams => {
-            cx.push(&entry, format!("takes parameter {p} of an event with {} parameters", c.nparams))
-        }
+        Source::Old if p >= c.nparams => cx.push(
+            &entry,
+            format!(
+                "takes parameter {p} of an event with {} parameters",
+                c.nparams
+            ),
+        ),
         Source::Enter => check_enter_param(cx, &entry, ev, p),
         _ => {}
     }
@@ -172,21 +227,35 @@ fn check_instruction(cx: &mut Ctx, c: &Conversion, ev: &Event, target: &Event, a
 /// `from = enter` reads the stored event of the type just before `ev`: it must be an enter event
 /// that some entry stores, with parameter `p` in every stored layout.
 fn check_enter_param(cx: &mut Ctx, entry: &str, ev: &Event, p: u8) {
-    let enter = ev.code.checked_sub(1).and_then(|c| cx.by_code.get(&c).copied());
+    let enter = ev
+        .code
+        .checked_sub(1)
+        .and_then(|c| cx.by_code.get(&c).copied());
     let Some(enter) = enter.filter(|e| e.direction == Direction::Enter) else {
-        return cx.push(entry, format!("the code before {} is not an enter event", ev.id));
+        return cx.push(
+            entry,
+            format!("the code before {} is not an enter event", ev.id),
+        );
     };
     let stored: BTreeSet<u8> = cx
         .keys
         .iter()
-        .filter(|((id, _), c)| *id == enter.id && matches!(c.action, Action::Store | Action::StoreAndPass))
+        .filter(|((id, _), c)| {
+            *id == enter.id && matches!(c.action, Action::Store | Action::StoreAndPass)
+        })
         .map(|((_, n), _)| *n)
         .collect();
     if stored.is_empty() {
         cx.push(entry, format!("no entry stores {}", enter.id));
     }
     if let Some(n) = stored.iter().find(|&&n| p >= n) {
-        cx.push(entry, format!("takes parameter {p} of {} stored with {n} parameters", enter.id));
+        cx.push(
+            entry,
+            format!(
+                "takes parameter {p} of {} stored with {n} parameters",
+                enter.id
+            ),
+        );
     }
 }
 
@@ -196,21 +265,36 @@ fn check_chain(cx: &mut Ctx, first: &Conversion) {
     for _ in 0..MAX_CONVERSIONS {
         let (id, n) = match c.action {
             Action::Pass | Action::Store | Action::StoreAndPass => return,
-            Action::AddParams => (c.event.as_str(), usize::from(c.nparams) + c.instructions().len()),
+            Action::AddParams => (
+                c.event.as_str(),
+                usize::from(c.nparams) + c.instructions().len(),
+            ),
             Action::ChangeType => (c.to.as_deref().unwrap_or_default(), c.instructions().len()),
         };
         let ev = cx.events[id];
         match verdict(ev, n) {
             Verdict::Pass | Verdict::Drop => return,
             Verdict::Error => {
-                return cx.push(&first.key(), format!("leads to {id} with {n} parameters, which libscap rejects"));
+                return cx.push(
+                    &first.key(),
+                    format!("leads to {id} with {n} parameters, which libscap rejects"),
+                );
             }
             Verdict::Convert => {}
         }
-        let Some(next) = u8::try_from(n).ok().and_then(|n| cx.keys.get(&(id, n)).copied()) else {
-            return cx.push(&first.key(), format!("leads to {id}/{n}, which needs converting but has no entry"));
+        let Some(next) = u8::try_from(n)
+            .ok()
+            .and_then(|n| cx.keys.get(&(id, n)).copied())
+        else {
+            return cx.push(
+                &first.key(),
+                format!("leads to {id}/{n}, which needs converting but has no entry"),
+            );
         };
         c = next;
     }
-    cx.push(&first.key(), format!("does not end within {MAX_CONVERSIONS} conversions"));
+    cx.push(
+        &first.key(),
+        format!("does not end within {MAX_CONVERSIONS} conversions"),
+    );
 }

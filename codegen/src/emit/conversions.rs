@@ -26,12 +26,19 @@ pub fn generate_conversions(schema: &Schema, conv: &Conversions) -> Result<Strin
 }
 
 fn code_of(schema: &Schema, id: &str) -> u16 {
-    schema.events.iter().find(|e| e.id == id).map_or(0, |e| e.code)
+    schema
+        .events
+        .iter()
+        .find(|e| e.id == id)
+        .map_or(0, |e| e.code)
 }
 
 fn emit(schema: &Schema, conv: &Conversions) -> TokenStream {
-    let mut rules: Vec<(u16, &Conversion)> =
-        conv.entries.iter().map(|c| (code_of(schema, &c.event), c)).collect();
+    let mut rules: Vec<(u16, &Conversion)> = conv
+        .entries
+        .iter()
+        .map(|c| (code_of(schema, &c.event), c))
+        .collect();
     rules.sort_by_key(|(code, c)| (*code, c.nparams));
     let n = Literal::usize_unsuffixed(rules.len());
     let entries = rules.iter().map(|(code, c)| emit_rule(schema, *code, c));
@@ -86,7 +93,13 @@ fn emit_instr(i: &Instruction) -> TokenStream {
         Source::Empty => quote!(Instr::Empty),
         Source::Default => quote!(Instr::Default),
         Source::Callback => {
-            let cb = ident(&camel(&i.callback.as_deref().unwrap_or_default().to_ascii_uppercase(), ""));
+            let cb = ident(&camel(
+                &i.callback
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase(),
+                "",
+            ));
             quote!(Instr::Callback { callback: Callback::#cb, fallback: #fallback })
         }
     }
@@ -96,10 +109,15 @@ fn emit_bounds(schema: &Schema) -> TokenStream {
     let mut bound_arms = Vec::new();
     let mut default_arms = Vec::new();
     for t in &schema.constants.param_types {
-        let (Some(b), Some(d)) = (len_bounds(&t.name), default_value(&t.name)) else { continue };
+        let (Some(b), Some(d)) = (len_bounds(&t.name), default_value(&t.name)) else {
+            continue;
+        };
         let v = ident(&camel(&t.name, "PT_"));
         bound_arms.push(match b {
-            LenBounds::Fixed(n) => quote!(ParamType::#v => Some(LenBounds::Fixed(#n))),
+            LenBounds::Fixed(n) => {
+                let n = Literal::u32_unsuffixed(n);
+                quote!(ParamType::#v => Some(LenBounds::Fixed(#n)))
+            }
             LenBounds::Variable => quote!(ParamType::#v => Some(LenBounds::Variable)),
         });
         let bytes = d.iter().map(|b| Literal::u8_unsuffixed(*b));
