@@ -13,11 +13,13 @@
 
 pub mod config;
 pub mod extract;
+pub mod fields;
 pub mod ffi;
 pub mod metrics;
 pub mod parse;
 pub mod payload;
 pub mod plugin;
+pub mod render;
 pub mod event_string;
 pub mod source;
 pub mod zones;

@@ -19,6 +19,7 @@ pub struct ZoneSlot(pub u32);
 pub struct Zone {
     id: String,
     id_c: CString,
+    name_c: CString,
 }
 
 impl Zone {
@@ -30,6 +31,11 @@ impl Zone {
     /// The zone's id as a C string, as extractors return it.
     pub fn id_c(&self) -> &CString {
         &self.id_c
+    }
+
+    /// The zone's name as a C string (the daemon's `Zone.spec.name`; the file name for replays).
+    pub fn name_c(&self) -> &CString {
+        &self.name_c
     }
 }
 
@@ -43,11 +49,17 @@ impl ZoneRegistry {
     /// Add a zone and return its new slot. A NUL byte in `id` (ids come from the daemon, which
     /// is outside our control) is stored escaped as `\0`.
     pub fn register(&mut self, id: &str) -> anyhow::Result<ZoneSlot> {
+        self.register_named(id, id)
+    }
+
+    /// Add a zone with a display name distinct from its id.
+    pub fn register_named(&mut self, id: &str, name: &str) -> anyhow::Result<ZoneSlot> {
         let slot = u32::try_from(self.slots.len())
             .map_err(|_| anyhow::anyhow!("zone registry full: 2^32 zones registered"))?;
         let id = c_safe(id);
         let id_c = CString::new(id.clone())?;
-        self.slots.push(Some(Zone { id, id_c }));
+        let name_c = CString::new(c_safe(name))?;
+        self.slots.push(Some(Zone { id, id_c, name_c }));
         Ok(ZoneSlot(slot))
     }
 

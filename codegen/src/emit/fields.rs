@@ -7,8 +7,8 @@
 //! - one function per catalog `fn`, with the signature the SDK expects for the field's argument
 //!   form (`fn(&mut P, ExtractRequest<P>) -> Result<R, Error>`, plus `u64`, `Option<u64>`,
 //!   `&CStr` or `Option<&CStr>` for index/key arguments), where `R` is [`return_type`];
-//! - `evt::arg_by_name(p, req, name_id)` and `evt::rawarg_str_by_name` /
-//!   `evt::rawarg_u64_by_name(p, req, name_id)` for the `evt.arg.NAME` / `evt.rawarg.NAME`
+//! - `args::arg_by_name(p, req, name_id)` and `args::rawarg_str_by_name` /
+//!   `args::rawarg_u64_by_name(p, req, name_id)` for the `evt.arg.NAME` / `evt.rawarg.NAME`
 //!   literals (`name_id` indexes `edera_scap::tables::PARAM_NAMES`);
 //! - `types::{AbsTime, IpNet}`: the SDK's value types for abstime and ipnet fields;
 //! - `columns::thread`, `columns::process` and `columns::fd(p, req, |row| row.column.into_field())`
@@ -93,13 +93,13 @@ fn wrapper_body(c: &Compute, ftype: FieldType, ix: &SchemaIndex) -> TokenStream 
     match c {
         Compute::Param(name) => {
             let id = Literal::u16_unsuffixed(ix.name_id(name));
-            quote!(crate::fields::evt::arg_by_name(p, req, #id))
+            quote!(crate::fields::args::arg_by_name(p, req, #id))
         }
         Compute::RawParam(name) => {
             let id = Literal::u16_unsuffixed(ix.name_id(name));
             match ftype {
-                FieldType::U64 => quote!(crate::fields::evt::rawarg_u64_by_name(p, req, #id)),
-                _ => quote!(crate::fields::evt::rawarg_str_by_name(p, req, #id)),
+                FieldType::U64 => quote!(crate::fields::args::rawarg_u64_by_name(p, req, #id)),
+                _ => quote!(crate::fields::args::rawarg_str_by_name(p, req, #id)),
             }
         }
         Compute::Thread(col) => {

@@ -40,21 +40,15 @@
 //! - Any `Err` fails the whole `extract_fields` call (all fields requested with it), so "no
 //!   value" must be `Ok(None)`, never an error.
 //!
-//! The generated table replaces the body of [`fields`]; everything else stays.
-
-mod zone;
+//! The table itself is generated: see [`crate::fields`].
 
 use crate::payload::ZoneEvent;
 use crate::plugin::EderaPlugin;
-use falco_plugin::extract::{ExtractFieldInfo, ExtractPlugin, field};
+use falco_plugin::extract::{ExtractFieldInfo, ExtractPlugin};
 
-/// The plugin's field table.
+/// The plugin's field table: generated from the schema and the field catalog.
 pub const fn fields() -> &'static [ExtractFieldInfo<EderaPlugin>] {
-    const FIELDS: &[ExtractFieldInfo<EderaPlugin>] =
-        &[field("edera.zone.id", &EderaPlugin::extract_zone_id)
-            .with_display("Zone ID")
-            .with_description("ID of the Edera zone the event comes from")];
-    FIELDS
+    crate::fields::FIELDS
 }
 
 impl ExtractPlugin for EderaPlugin {
