@@ -225,7 +225,7 @@ fn zone_id_extraction_end_to_end() {
             .extract_string(&good, "evt.plugininfo")
             .unwrap()
             .as_deref(),
-        Some("zone=zone-a.scap type=3 len=26")
+        Some("open")
     );
 
     // An unregistered slot, another plugin's id, a damaged raw event: no value, no failure.

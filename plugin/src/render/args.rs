@@ -74,7 +74,10 @@ pub fn write_arg(
 /// `edera_scap::tables::PARAM_NAMES`).
 pub fn param_index(ev: &RawEvent<'_>, name_id: u16) -> Option<usize> {
     let (info, n) = described(ev)?;
-    info.params.iter().take(n).position(|p| p.name_id == name_id)
+    info.params
+        .iter()
+        .take(n)
+        .position(|p| p.name_id == name_id)
 }
 
 /// Appends `evt.arg.NAME` for the name with id `name_id`; `false` when the event has no such
@@ -176,12 +179,16 @@ pub fn event_type_name(ev: &RawEvent<'_>, native_fallback: bool) -> &'static str
         return info.name;
     }
     let mut sc = ev.param_as::<u16>(0).unwrap_or(0);
-    if sc == 0 && native_fallback {
-        if let Some(native) = ev.param_as::<u16>(1) {
-            sc = native_ppm_sc(native);
-        }
+    if sc == 0
+        && native_fallback
+        && let Some(native) = ev.param_as::<u16>(1)
+    {
+        sc = native_ppm_sc(native);
     }
-    PPM_SC_NAMES.get(usize::from(sc)).copied().unwrap_or("unknown")
+    PPM_SC_NAMES
+        .get(usize::from(sc))
+        .copied()
+        .unwrap_or("unknown")
 }
 
 /// The ppm_sc code of native syscall `nr` on this architecture (0 when unknown).
@@ -198,12 +205,7 @@ fn native_ppm_sc(nr: u16) -> u16 {
 /// Appends the one-line form of `ev` (the source's event-to-string, `evt.plugininfo`):
 /// `evt.type`, then a space and `evt.args` when there are any, as the tail of sysdig's default
 /// line (`openat fd=3(<f>/etc/passwd) dirfd=-100(AT_FDCWD) name=/etc/passwd ...`).
-pub fn write_event_line(
-    out: &mut Vec<u8>,
-    ev: &RawEvent<'_>,
-    lookup: &dyn Lookup,
-    opts: &Options,
-) {
+pub fn write_event_line(out: &mut Vec<u8>, ev: &RawEvent<'_>, lookup: &dyn Lookup, opts: &Options) {
     out.extend_from_slice(event_type_name(ev, true).as_bytes());
     let at = out.len();
     out.push(b' ');

@@ -130,7 +130,11 @@ fn write_base64(out: &mut Vec<u8>, src: &[u8], cap: Option<usize>) {
         return;
     }
     for chunk in src.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let triple = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let n = chunk.len() + 1;
         for i in 0..4 {
@@ -190,7 +194,10 @@ mod tests {
 
     #[test]
     fn dots() {
-        assert_eq!(w(b"GET /\r\n\x00\xff~ ", BufFmt::NORMAL, None), "GET /....~ ");
+        assert_eq!(
+            w(b"GET /\r\n\x00\xff~ ", BufFmt::NORMAL, None),
+            "GET /....~ "
+        );
         assert_eq!(w(b"", BufFmt::NORMAL, None), "");
         let big = vec![b'a'; 5000];
         assert_eq!(w(&big, BufFmt::NORMAL, None).len(), 5000);

@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(fl(&flags::FILE_FLAGS, 4097, false), "O_RDONLY|O_CLOEXEC");
         assert_eq!(fl(&flags::FILE_FLAGS, 0, false), "O_NONE");
         assert_eq!(fl(&flags::FILE_FLAGS, 3, false), "O_RDWR");
-        assert_eq!(fl(&flags::FILE_FLAGS, 2 | 4 | 256, false), "O_TRUNC|O_CREAT|O_WRONLY");
+        assert_eq!(
+            fl(&flags::FILE_FLAGS, 2 | 4 | 256, false),
+            "O_TRUNC|O_CREAT|O_WRONLY"
+        );
         // Unknown bits are dropped.
         assert_eq!(fl(&flags::FILE_FLAGS, 1 << 30, false), "");
         assert_eq!(fl(&flags::FILE_FLAGS, 1 | (1 << 30), false), "O_RDONLY");

@@ -202,7 +202,12 @@ mod tests {
         assert_eq!(s(write_sockaddr, &v), "127.0.0.1:80");
         assert_eq!(s(write_sockaddr, &v[..6]), "INVALID IPv4");
         let mut v = vec![AF_INET6];
-        v.extend_from_slice(&"2001:db8::3".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        v.extend_from_slice(
+            &"2001:db8::3"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets(),
+        );
         v.extend_from_slice(&1234u16.to_le_bytes());
         assert_eq!(s(write_sockaddr, &v), "2001:db8::3:1234");
         assert_eq!(s(write_sockaddr, &v[..18]), "INVALID IPv6");

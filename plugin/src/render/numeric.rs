@@ -149,13 +149,19 @@ mod tests {
         assert_eq!(f(CInt::I32(0), PrintFormat::Oct), "0");
         assert_eq!(f(CInt::I32(0o644), PrintFormat::Oct), "0644");
         assert_eq!(f(CInt::I32(-1), PrintFormat::Oct), "037777777777");
-        assert_eq!(f(CInt::I64(-1), PrintFormat::Oct), "01777777777777777777777");
+        assert_eq!(
+            f(CInt::I64(-1), PrintFormat::Oct),
+            "01777777777777777777777"
+        );
         assert_eq!(f(CInt::I32(255), PrintFormat::Hex), "FF");
         assert_eq!(f(CInt::I32(-1), PrintFormat::Hex), "FFFFFFFF");
         assert_eq!(f(CInt::I64(-1), PrintFormat::Hex), "FFFFFFFFFFFFFFFF");
         assert_eq!(f(CInt::I32(42), PrintFormat::N10PaddedDec), "000000042");
         assert_eq!(f(CInt::I32(-1), PrintFormat::N10PaddedDec), "-00000001");
-        assert_eq!(f(CInt::I64(1234567890123), PrintFormat::N10PaddedDec), "1234567890123");
+        assert_eq!(
+            f(CInt::I64(1234567890123), PrintFormat::N10PaddedDec),
+            "1234567890123"
+        );
         assert_eq!(f(CInt::I32(u32::MAX as i32), PrintFormat::Dec), "-1");
         assert_eq!(f(CInt::I64(u64::MAX as i64), PrintFormat::Id), "-1");
         assert_eq!(f(CInt::I32(7), PrintFormat::Na), "7");

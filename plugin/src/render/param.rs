@@ -162,12 +162,10 @@ fn write_typed(
                 None => sink.only(INVALID),
             }
         }
-        ParamType::Fspath | ParamType::Fsrelpath => {
-            match c_string(data) {
-                Some(s) => write_path(sink, s, ev, info, idx, lookup),
-                None => sink.only(INVALID),
-            }
-        }
+        ParamType::Fspath | ParamType::Fsrelpath => match c_string(data) {
+            Some(s) => write_path(sink, s, ev, info, idx, lookup),
+            None => sink.only(INVALID),
+        },
         ParamType::Bytebuf => write_bytebuf(sink.out(), data, opts),
         ParamType::Sockaddr => write_sockaddr(sink.out(), data),
         ParamType::Socktuple => write_socktuple(sink.out(), data),

@@ -21,6 +21,11 @@ pub fn write_joined(out: &mut Vec<u8>, dir: &[u8], slash: bool, path: &[u8]) {
     let base = out.len();
     let relative = path.first().is_some_and(|&c| c != b'/');
     if relative {
+        if let Some(nul) = dir.iter().position(|&b| b == 0) {
+            // libsinsp copies the directory verbatim and reads the result as a C string.
+            out.extend_from_slice(&dir[..nul]);
+            return;
+        }
         out.extend_from_slice(dir);
         if slash {
             out.push(b'/');
@@ -148,6 +153,7 @@ mod tests {
         assert_eq!(j("", "foo/../a"), "a");
         assert_eq!(j("./", "foo"), "./foo");
         assert_eq!(j("/", "/"), "/");
+        assert_eq!(j("/a\0b/", "c"), "/a");
         let mut o = Vec::new();
         write_joined(&mut o, b"/tmp", true, b"x/../y");
         assert_eq!(o, b"/tmp/y");

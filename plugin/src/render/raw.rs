@@ -210,18 +210,36 @@ mod tests {
         let text = |s: &str| (RawText::Text, s.to_string());
         assert_eq!(r(T::Int64, F::Dec, &(-2i64).to_le_bytes()), text("-2"));
         assert_eq!(r(T::Fd, F::Na, &3i64.to_le_bytes()), text("3"));
-        assert_eq!(r(T::Errno, F::Hex, &(-1i64).to_le_bytes()), text("FFFFFFFFFFFFFFFF"));
+        assert_eq!(
+            r(T::Errno, F::Hex, &(-1i64).to_le_bytes()),
+            text("FFFFFFFFFFFFFFFF")
+        );
         assert_eq!(r(T::Int64, F::Oct, &8i64.to_le_bytes()), text("10"));
-        assert_eq!(r(T::Uint32, F::Dec, &u32::MAX.to_le_bytes()), text("4294967295"));
+        assert_eq!(
+            r(T::Uint32, F::Dec, &u32::MAX.to_le_bytes()),
+            text("4294967295")
+        );
         assert_eq!(r(T::Uint32, F::Oct, &0o644u32.to_le_bytes()), text("644"));
         assert_eq!(r(T::Flags32, F::Hex, &4097u32.to_le_bytes()), text("1001"));
-        assert_eq!(r(T::Uint32, F::Na, &1u32.to_le_bytes()), (RawText::NoValue, String::new()));
+        assert_eq!(
+            r(T::Uint32, F::Na, &1u32.to_le_bytes()),
+            (RawText::NoValue, String::new())
+        );
         assert_eq!(r(T::Int8, F::Hex, &[0xff]), text("FFFFFFFF"));
         assert_eq!(r(T::Int16, F::Dec, &(-5i16).to_le_bytes()), text("-5"));
-        assert_eq!(r(T::Uint64, F::Dec, &u64::MAX.to_le_bytes()), text("18446744073709551615"));
-        assert_eq!(r(T::Uint64, F::N10PaddedDec, &5u64.to_le_bytes()), text("000000005"));
+        assert_eq!(
+            r(T::Uint64, F::Dec, &u64::MAX.to_le_bytes()),
+            text("18446744073709551615")
+        );
+        assert_eq!(
+            r(T::Uint64, F::N10PaddedDec, &5u64.to_le_bytes()),
+            text("000000005")
+        );
         assert_eq!(r(T::Uint64, F::Dec, &[]), text("0"));
-        assert_eq!(r(T::Uint64, F::Dec, &[1, 2]), (RawText::Error, String::new()));
+        assert_eq!(
+            r(T::Uint64, F::Dec, &[1, 2]),
+            (RawText::Error, String::new())
+        );
         assert_eq!(r(T::Charbuf, F::Na, b"abc\0"), text("abc"));
         assert_eq!(r(T::Fspath, F::Na, b""), text("<NA>"));
         assert_eq!(r(T::Bytebuf, F::Na, b"a\x01b"), text("a.b"));
@@ -230,8 +248,17 @@ mod tests {
         assert_eq!(r(T::Ipaddr, F::Na, &[0; 16]), text("::"));
         assert_eq!(r(T::Bool, F::Na, &1u32.to_le_bytes()), text("true"));
         assert_eq!(r(T::Double, F::Na, &2.25f64.to_le_bytes()), text("2.2"));
-        assert_eq!(r(T::Sockaddr, F::Na, b"\x02abc"), (RawText::NoValue, String::new()));
-        assert_eq!(r(T::Mode, F::Oct, &0u32.to_le_bytes()), (RawText::Error, String::new()));
-        assert_eq!(r(T::Syscallid, F::Dec, &3u16.to_le_bytes()), (RawText::Error, String::new()));
+        assert_eq!(
+            r(T::Sockaddr, F::Na, b"\x02abc"),
+            (RawText::NoValue, String::new())
+        );
+        assert_eq!(
+            r(T::Mode, F::Oct, &0u32.to_le_bytes()),
+            (RawText::Error, String::new())
+        );
+        assert_eq!(
+            r(T::Syscallid, F::Dec, &3u16.to_le_bytes()),
+            (RawText::Error, String::new())
+        );
     }
 }
