@@ -54,3 +54,35 @@ fn arg_literal_matches_falco_on_a_capture() {
     }
     assert!(compared >= 5, "only {compared} events with a name");
 }
+
+/// `syscall.type` equals Falco 0.45's on every event of every fixture (independent truth: the
+/// oracle), including no value on non-syscall events and generic syscalls named by their ID.
+#[test]
+fn syscall_type_matches_falco_on_every_fixture() {
+    let Some(dir) = oracle::fixtures_dir() else { return };
+    let mut compared = 0usize;
+    for capture in oracle::captures(&dir) {
+        let expected = oracle::load(&dir, &capture).unwrap();
+        let mut by_key: std::collections::HashMap<(String, String), Vec<Option<String>>> = Default::default();
+        for o in &expected {
+            by_key.entry((o.key.0.clone(), o.key.2.clone())).or_default().push(o.values.get("syscall.type").cloned().flatten());
+        }
+        let path = dir.join(format!("{capture}.scap"));
+        let mut h = runner::load_plugin(&runner::replay_config(&path, "")).unwrap();
+        h.open().unwrap();
+        loop {
+            let ev = match h.next_event().unwrap() {
+                Next::Event(ev) => ev,
+                Next::Timeout => continue,
+                Next::Eof => break,
+            };
+            let line = h.extract_string(&ev, "evt.plugininfo").unwrap().unwrap_or_default();
+            let etype = line.split(' ').next().unwrap_or_default().to_string();
+            let Some(wants) = by_key.get(&(ev.ts().to_string(), etype)) else { continue };
+            let got = h.extract(&ev, "syscall.type").unwrap().as_ref().and_then(falco_text::text);
+            assert!(wants.contains(&got), "{capture} ts {}: Falco {wants:?}, plugin {got:?}", ev.ts());
+            compared += 1;
+        }
+    }
+    assert!(compared > 10_000, "compared {compared} events");
+}

@@ -12,6 +12,7 @@ pub mod args;
 pub mod columns;
 pub mod ctx;
 pub mod edera;
+pub mod syscall;
 pub mod types;
 
 #[allow(unused_imports, clippy::all)]
