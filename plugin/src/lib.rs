@@ -22,6 +22,7 @@ pub mod plugin;
 pub mod render;
 pub mod event_string;
 pub mod source;
+pub mod state;
 pub mod zones;
 
 pub use plugin::EderaPlugin;
