@@ -362,3 +362,72 @@ fn hostile_events_are_counted_and_never_panic() {
     }
     assert!(z.threads.len() <= StateLimits::default().max_threads);
 }
+
+#[test]
+fn lookup_answers_for_the_event() {
+    use edera_falco_plugin::render::Lookup;
+    use edera_falco_plugin::state::StateLookup;
+    let mut z = zone(StateLimits::default());
+    apply(&mut z, open(100, 10, 5, "rel/x", 2));
+    let l = StateLookup(&z);
+    assert!(l.has_thread());
+    let f = l.fd(5).expect("fd 5");
+    assert_eq!(
+        (f.typechar, f.proto, f.name),
+        (b'f', None, &b"/home/u/rel/x"[..])
+    );
+    assert_eq!(l.cwd(), Some(&b"/home/u/"[..]));
+    assert_eq!(l.comm(1), Some(&b"init"[..]));
+}
+
+/// Events per second through `apply` (`cargo test --release -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn apply_throughput() {
+    use edera_scap::convert::{Converter, Outcome};
+    use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scap");
+    let mut events = Vec::new();
+    let mut snapshots = Vec::new();
+    for n in [
+        "curl_google",
+        "run_as_user_0_container",
+        "sample",
+        "single_ipv6_conn",
+    ] {
+        let Ok(mut r) = CaptureReader::open(
+            dir.join(format!("{n}.scap")),
+            GeneratedTable,
+            Limits::default(),
+        ) else {
+            eprintln!("skipped: fixtures absent");
+            return;
+        };
+        snapshots.push(r.read_state().unwrap());
+        let mut c = Converter::default();
+        let mut evs = Vec::new();
+        while let Ok(Some(e)) = r.next_event() {
+            if let Outcome::Pass(b) | Outcome::Converted(b) = c.convert(e.bytes()) {
+                evs.push(b.to_vec());
+            }
+        }
+        events.push(evs);
+    }
+    let seeded: Vec<ZoneState> = snapshots
+        .iter()
+        .map(|s| ZoneState::from_snapshot(s, StateLimits::default()))
+        .collect();
+    let (mut n, mut secs) = (0u64, 0f64);
+    for _ in 0..50 {
+        for (z0, evs) in seeded.iter().zip(&events) {
+            let mut z = z0.clone();
+            let start = std::time::Instant::now();
+            for b in evs {
+                z.apply(&RawEvent::parse(b).unwrap());
+                n += 1;
+            }
+            secs += start.elapsed().as_secs_f64();
+        }
+    }
+    println!("{n} events in {secs:.3}s: {:.0} events/s", n as f64 / secs);
+}

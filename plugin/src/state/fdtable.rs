@@ -63,7 +63,7 @@ impl FdTable {
         info.accounted = clamp_u32(info.string_bytes());
         let added = info.accounted as usize;
         if let Some(old) = self.map.get_mut(&fd) {
-            self.bytes = self.bytes - old.accounted as usize + added;
+            self.bytes = (self.bytes + added).saturating_sub(old.accounted as usize);
             *old = info;
             return Inserted::Replaced;
         }
@@ -78,7 +78,7 @@ impl FdTable {
     /// Removes `fd`.
     pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
         let old = self.map.remove(&fd)?;
-        self.bytes -= old.accounted as usize;
+        self.bytes = self.bytes.saturating_sub(old.accounted as usize);
         Some(old)
     }
 
@@ -88,7 +88,7 @@ impl FdTable {
         self.map.retain(|k, v| {
             let k2 = keep(*k, v);
             if !k2 {
-                bytes -= v.accounted as usize;
+                bytes = bytes.saturating_sub(v.accounted as usize);
             }
             k2
         });
@@ -107,7 +107,7 @@ impl FdTable {
     pub(crate) fn reaccount(&mut self, fd: i64) {
         if let Some(e) = self.map.get_mut(&fd) {
             let now = clamp_u32(e.string_bytes());
-            self.bytes = self.bytes - e.accounted as usize + now as usize;
+            self.bytes = (self.bytes + now as usize).saturating_sub(e.accounted as usize);
             e.accounted = now;
         }
     }

@@ -25,6 +25,7 @@ pub mod fdtable;
 pub mod group;
 pub mod iface;
 pub mod lifecycle;
+pub mod lookup;
 pub mod netfmt;
 pub mod parse;
 pub mod path;
@@ -36,6 +37,7 @@ mod view;
 
 pub use fd::{FdInfo, FdType, SockInfo};
 pub use fdtable::FdTable;
+pub use lookup::StateLookup;
 pub use parse::{Applied, EventOutcome};
 pub use table::ThreadTable;
 pub use thread::Thread;

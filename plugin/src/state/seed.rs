@@ -25,7 +25,9 @@ impl ZoneState {
             &snapshot.interfaces,
             self.limits.max_interfaces,
         );
-        for info in snapshot.threads.iter().take(self.limits.max_threads) {
+        let kept = snapshot.threads.len().min(self.limits.max_threads);
+        self.counters.evicted_threads += (snapshot.threads.len() - kept) as u64;
+        for info in &snapshot.threads[..kept] {
             let t = thread_from(info);
             self.users.seen(t.uid, t.gid);
             self.groups.seen(t.gid);

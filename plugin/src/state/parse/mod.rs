@@ -82,6 +82,10 @@ pub struct EventOutcome {
     /// A thread entry this event created (clone, fork), if any.
     pub child: Option<i64>,
     pub(crate) enter_valid: bool,
+    /// A parser changed strings of a thread entry (they are re-counted for the budget).
+    pub(crate) restring: bool,
+    /// A parser renamed the event's fd (its strings are re-counted).
+    pub(crate) renamed: bool,
     pub(crate) fd_origin: FdOrigin,
     pub(crate) fd_old_name: Option<Vec<u8>>,
 }
@@ -130,6 +134,27 @@ impl ZoneState {
         let Some(code) = C::from_u16(ev.header.etype) else {
             return Ok(());
         };
+        // Parsers that change strings of thread entries (re-counted in `finish`).
+        self.event.restring = matches!(
+            code,
+            C::SyscallOpenE
+                | C::SyscallCreatE
+                | C::SyscallOpenatV2E
+                | C::SyscallOpenat2E
+                | C::SyscallExecveV19E
+                | C::SyscallExecveatE
+                | C::SocketConnectE
+                | C::SyscallCloneV20X
+                | C::SyscallForkV20X
+                | C::SyscallVforkV20X
+                | C::SyscallClone3X
+                | C::SyscallExecveV19X
+                | C::SyscallExecveatX
+                | C::SyscallChdirX
+                | C::SyscallFchdirX
+                | C::SyscallGetcwdX
+                | C::SyscallChrootX
+        );
         match code {
             C::SyscallOpenE
             | C::SyscallCreatE
@@ -250,6 +275,7 @@ impl ZoneState {
             return;
         };
         let old = std::mem::replace(&mut f.name, name);
+        self.event.renamed = true;
         if self.event.fd_origin == FdOrigin::Lookup && self.event.fd_old_name.is_none() {
             self.event.fd_old_name = Some(old);
         }
@@ -285,8 +311,8 @@ impl ZoneState {
         };
         if let Some(t) = self.threads.get_mut(tid) {
             self.event.fd_num = t.lastevent_fd;
-            if dir == Direction::Exit {
-                t.last_enter = None;
+            if dir == Direction::Exit && t.last_enter.take().is_some() {
+                self.event.restring = true;
             }
         }
         let name = self
@@ -300,7 +326,7 @@ impl ZoneState {
             (FdOrigin::Lookup, Some(n)) => self.event.fd_old_name.as_ref().is_some_and(|o| o != n),
             (FdOrigin::Copy | FdOrigin::None, Some(_)) => false,
         };
-        if let Some(k) = self.event.fd {
+        if let (Some(k), true) = (self.event.fd, self.event.renamed) {
             self.threads.reaccount_fd(tid, k);
         }
         for x in [Some(tid), self.threads.main_tid(tid), self.event.child]
