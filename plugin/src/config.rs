@@ -95,6 +95,17 @@ fn default_max_fds() -> u32 {
     DEFAULT_MAX_FDS_PER_ZONE
 }
 
+impl Limits {
+    /// The state engine's limits for these settings (other caps keep their defaults).
+    pub fn state_limits(&self) -> crate::state::StateLimits {
+        crate::state::StateLimits {
+            max_threads: self.max_threads_per_zone as usize,
+            max_fds: self.max_fds_per_zone as usize,
+            ..crate::state::StateLimits::default()
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

@@ -23,6 +23,7 @@ pub mod render;
 pub mod event_string;
 pub mod source;
 pub mod state;
+pub mod visibility;
 pub mod zones;
 
 pub use plugin::EderaPlugin;

@@ -6,13 +6,81 @@
 //! -> anyhow::Result<()>`; `Self::Event` declares the wanted sources and event types, like for
 //! extraction. An `Err` makes libsinsp fail the whole capture, so damaged events are counted
 //! and skipped, never reported as errors.
+//!
+//! Each event updates its own zone's state: first the state-only events carried in front of
+//! it (see `payload.rs`), then the event itself. What the fields of the event need (its
+//! thread, its fd, the previous event's time) is then known until the next event, and
+//! [`Current`] records which event that is, so that extraction never answers for an event
+//! with the state of another.
 
 use crate::ffi::guarded;
 use crate::metrics::Metrics;
 use crate::payload::ZoneEvent;
 use crate::plugin::EderaPlugin;
+use crate::zones::ZoneSlot;
+use edera_scap::event::RawEvent;
 use falco_plugin::anyhow;
 use falco_plugin::parse::{EventInput, ParseInput, ParsePlugin};
+
+/// The last parsed event: what the zone state currently answers for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Current {
+    /// The event's zone.
+    pub zone: Option<ZoneSlot>,
+    /// Header of the raw event (timestamp, tid, type, length), as its identity.
+    pub key: (u64, u64, u16, u32),
+    /// Timestamp of the event parsed before it (any zone), for `evt.deltatime`; 0 for the first.
+    pub prev_ts: u64,
+}
+
+impl Current {
+    /// The identity of a raw event.
+    pub fn key_of(raw: &RawEvent<'_>) -> (u64, u64, u16, u32) {
+        let h = &raw.header;
+        (h.ts, h.tid, h.etype, h.len)
+    }
+
+    /// Whether the state answers for this event of this zone.
+    pub fn is(&self, zone: ZoneSlot, raw: &RawEvent<'_>) -> bool {
+        self.zone == Some(zone) && self.key == Current::key_of(raw)
+    }
+}
+
+impl EderaPlugin {
+    /// Apply one plugin event to its zone's state.
+    pub fn parse_zone_event(&mut self, event: &ZoneEvent<'_>) {
+        let prev_ts = self.current.key.0;
+        self.current = Current {
+            zone: None,
+            key: (event.ts, 0, 0, 0),
+            prev_ts,
+        };
+        let Some(zone) = self.zones.get_mut(event.zone) else {
+            return;
+        };
+        let before = zone.state.counters.malformed_events;
+        for raw in event.state_only.iter() {
+            match RawEvent::parse(raw) {
+                Ok(raw) => {
+                    zone.state.apply(&raw);
+                }
+                Err(_) => Metrics::add(&self.metrics.malformed, 1),
+            }
+        }
+        let Ok(raw) = RawEvent::parse(event.raw) else {
+            Metrics::add(&self.metrics.malformed, 1);
+            return;
+        };
+        zone.state.apply(&raw);
+        let newly = zone.state.counters.malformed_events - before;
+        Metrics::add(&self.metrics.malformed, newly);
+        self.current = Current {
+            zone: Some(event.zone),
+            key: Current::key_of(&raw),
+            prev_ts,
+        };
+    }
+}
 
 impl ParsePlugin for EderaPlugin {
     type Event<'a> = ZoneEvent<'a>;
@@ -24,8 +92,7 @@ impl ParsePlugin for EderaPlugin {
     ) -> anyhow::Result<()> {
         guarded("parse_event", || {
             match event.event() {
-                // TODO(state): update the zone's thread/fd/user state from `event`.
-                Ok(_event) => {}
+                Ok(event) => self.parse_zone_event(&event),
                 Err(_) => Metrics::add(&self.metrics.malformed, 1),
             }
             Ok(())

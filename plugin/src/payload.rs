@@ -17,7 +17,16 @@
 //! | 30 | 4 | length of param 1 | 4 + raw event length |
 //! | 34 | 4 | param 0: plugin id | 26 |
 //! | 38 | 4 | param 1 starts: zone slot, **little endian** `u32` | index into the plugin's [`ZoneRegistry`](crate::zones::ZoneRegistry) |
-//! | 42 | n | rest of param 1: the raw scap event | header (`ts`, `tid`, `len`, `type`, `nparams`) + lengths + params, exactly as in a capture file or as the zone agent encoded it; its `len` field equals `n` |
+//! | 42 | 2 | cpu, little endian `u16` | the CPU the event was captured on (`evt.cpu`) |
+//! | 44 | 2 | state-only count `k`, little endian `u16` | events that update state but that Falco does not show |
+//! | 46 | n | `k` state-only raw scap events, then the event itself | each is a header (`ts`, `tid`, `len`, `type`, `nparams`) + lengths + params, exactly as in a capture file or as the zone agent encoded it; the `len` fields delimit them and the last one ends the payload |
+//!
+//! libsinsp filters out a few enter events after its parser has used them (`open`, `openat`,
+//! `openat2`, `creat`, `connect`, `execve`, `execveat` enter events: `sinsp_evt_filter` in
+//! upstream `sinsp.cpp`), and events a capture marks state-only (`SCAP_DF_STATE_ONLY`). Falco
+//! never evaluates rules on them. To give rules exactly the events Falco would, the source
+//! does not emit those as events of their own: it carries them, in order, in front of the next
+//! event of the same zone, and `parse_event` applies them to the zone's state before that event.
 //!
 //! The plugin payload ("param 1", what `falco_plugin` calls `event_data`) therefore starts at byte
 //! 38 of the event, as the SDK's `ExtractByteRange::in_plugin_data` assumes. The zone slot is
@@ -50,10 +59,12 @@ pub const PPME_PLUGINEVENT_E: u16 = 322;
 pub const SCAP_HEADER_LEN: usize = 26;
 /// Offset of the plugin payload (param 1) in a plugin event: header + 2 lengths + plugin id.
 pub const PAYLOAD_OFFSET: usize = SCAP_HEADER_LEN + 2 * 4 + 4;
-/// Size of the zone slot at the start of the payload.
-pub const ZONE_SLOT_LEN: usize = 4;
-/// Offset of the raw scap event in a plugin event.
-pub const RAW_EVENT_OFFSET: usize = PAYLOAD_OFFSET + ZONE_SLOT_LEN;
+/// Size of the payload header: zone slot (u32), cpu (u16), state-only count (u16).
+pub const PAYLOAD_HEADER_LEN: usize = 8;
+/// Offset of the first raw scap event in a plugin event.
+pub const RAW_EVENT_OFFSET: usize = PAYLOAD_OFFSET + PAYLOAD_HEADER_LEN;
+/// Most state-only events carried in front of one event.
+pub const MAX_STATE_ONLY: usize = u16::MAX as usize;
 /// The largest raw event that fits (the plugin event's `len` is a `u32`).
 pub const MAX_RAW_EVENT_LEN: usize = u32::MAX as usize - RAW_EVENT_OFFSET;
 
@@ -72,9 +83,9 @@ pub enum PayloadError {
     /// Another plugin's event.
     #[error("plugin id {0} is not edera's (26)")]
     PluginId(u32),
-    /// The payload is shorter than the zone slot.
-    #[error("payload of {0} bytes is too short for a zone slot")]
-    NoZoneSlot(usize),
+    /// The payload is shorter than its header.
+    #[error("payload of {0} bytes is too short for its header")]
+    NoHeader(usize),
     /// The raw scap event is shorter than its header or its `len` field disagrees with its size.
     #[error("raw scap event of {got} bytes is damaged (its header says {claimed})")]
     RawEvent {
@@ -93,8 +104,44 @@ pub struct ZoneEvent<'a> {
     pub ts: u64,
     /// The zone the event came from.
     pub zone: ZoneSlot,
+    /// The CPU the event was captured on.
+    pub cpu: u16,
+    /// State-only raw events to apply before this one (see the module docs), back to back.
+    pub state_only: StateOnly<'a>,
     /// The raw scap event: at least [`SCAP_HEADER_LEN`] bytes, its `len` field equal to its size.
     pub raw: &'a [u8],
+}
+
+/// The state-only events in front of an event: `count` raw events, back to back, each
+/// already checked to be at least a header long and to fit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StateOnly<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> StateOnly<'a> {
+    /// The raw events, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let mut rest = self.bytes;
+        std::iter::from_fn(move || {
+            let len = raw_len(rest)?;
+            let (ev, tail) = rest.split_at(len);
+            rest = tail;
+            Some(ev)
+        })
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// Length of the raw event at the start of `buf`, if its header is there, its `len` is at
+/// least a header and it fits in `buf`.
+fn raw_len(buf: &[u8]) -> Option<usize> {
+    let len = u32_at(buf, 16)? as usize;
+    (len >= SCAP_HEADER_LEN && len <= buf.len()).then_some(len)
 }
 
 impl ZoneEvent<'_> {
@@ -133,9 +180,21 @@ impl<'a> ZoneEvent<'a> {
             return Err(PayloadError::PluginId(plugin_id));
         }
         let data = &params[len0..len0 + len1];
-        let Some((slot, raw)) = data.split_first_chunk::<ZONE_SLOT_LEN>() else {
-            return Err(PayloadError::NoZoneSlot(data.len()));
+        let Some((head, events)) = data.split_first_chunk::<PAYLOAD_HEADER_LEN>() else {
+            return Err(PayloadError::NoHeader(data.len()));
         };
+        let slot = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let cpu = u16::from_le_bytes([head[4], head[5]]);
+        let count = u16::from_le_bytes([head[6], head[7]]);
+        let mut at = 0usize;
+        for _ in 0..count {
+            let len = raw_len(&events[at..]).ok_or(PayloadError::RawEvent {
+                got: events.len() - at,
+                claimed: u32_at(events, at + 16).unwrap_or(0),
+            })?;
+            at += len;
+        }
+        let (state_only, raw) = events.split_at(at);
         let claimed = u32_at(raw, 16).unwrap_or(0);
         if raw.len() < SCAP_HEADER_LEN || claimed as usize != raw.len() {
             return Err(PayloadError::RawEvent {
@@ -145,7 +204,9 @@ impl<'a> ZoneEvent<'a> {
         }
         Ok(ZoneEvent {
             ts: event.metadata.ts,
-            zone: ZoneSlot(u32::from_le_bytes(*slot)),
+            zone: ZoneSlot(slot),
+            cpu,
+            state_only: StateOnly { bytes: state_only },
             raw,
         })
     }
@@ -176,25 +237,35 @@ pub struct OutgoingEvent<'a> {
     pub ts: u64,
     /// The emitting zone.
     pub zone: ZoneSlot,
-    /// One raw scap event, at most [`MAX_RAW_EVENT_LEN`] bytes.
+    /// The CPU the event was captured on.
+    pub cpu: u16,
+    /// `state_only.1` state-only raw events, back to back (`state_only.0`), applied before `raw`.
+    pub state_only: (&'a [u8], u16),
+    /// One raw scap event; with the state-only events at most [`MAX_RAW_EVENT_LEN`] bytes.
     pub raw: &'a [u8],
+}
+
+impl OutgoingEvent<'_> {
+    fn data_len(&self) -> usize {
+        self.state_only.0.len() + self.raw.len()
+    }
 }
 
 impl EventToBytes for OutgoingEvent<'_> {
     fn binary_size(&self) -> usize {
-        RAW_EVENT_OFFSET + self.raw.len()
+        RAW_EVENT_OFFSET + self.data_len()
     }
 
     fn write<W: Write>(&self, mut writer: W) -> std::io::Result<()> {
-        if self.raw.len() > MAX_RAW_EVENT_LEN {
+        if self.data_len() > MAX_RAW_EVENT_LEN {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "raw event too large for a plugin event",
             ));
         }
         // Both fit in u32: checked just above.
-        let total = (RAW_EVENT_OFFSET + self.raw.len()) as u32;
-        let data_len = (ZONE_SLOT_LEN + self.raw.len()) as u32;
+        let total = (RAW_EVENT_OFFSET + self.data_len()) as u32;
+        let data_len = (PAYLOAD_HEADER_LEN + self.data_len()) as u32;
         let metadata = EventMetadata {
             ts: self.ts,
             tid: -1,
@@ -204,6 +275,9 @@ impl EventToBytes for OutgoingEvent<'_> {
         writer.write_all(&data_len.to_ne_bytes())?;
         writer.write_all(&PLUGIN_ID.to_ne_bytes())?;
         writer.write_all(&self.zone.0.to_le_bytes())?;
+        writer.write_all(&self.cpu.to_le_bytes())?;
+        writer.write_all(&self.state_only.1.to_le_bytes())?;
+        writer.write_all(self.state_only.0)?;
         writer.write_all(self.raw)
     }
 }
@@ -236,17 +310,45 @@ mod tests {
         let buf = encode(OutgoingEvent {
             ts: 1_700_000_000_123,
             zone: ZoneSlot(5),
+            cpu: 7,
+            state_only: (&[], 0),
             raw: &raw,
         });
         assert_eq!(&buf[38..42], &5u32.to_le_bytes());
-        assert_eq!(&buf[42..], raw.as_slice());
+        assert_eq!(&buf[42..44], &7u16.to_le_bytes());
+        assert_eq!(&buf[46..], raw.as_slice());
         let ev = RawEvent::from(&buf).unwrap();
         assert_eq!(ev.metadata.ts, 1_700_000_000_123);
         assert_eq!(ev.len as usize, buf.len());
         let z = ZoneEvent::try_from(&ev).unwrap();
         assert_eq!(z.zone, ZoneSlot(5));
+        assert_eq!(z.cpu, 7);
+        assert!(z.state_only.is_empty());
         assert_eq!(z.raw, raw.as_slice());
         assert_eq!(z.scap_type(), 3);
+    }
+
+    #[test]
+    fn state_only_events_come_first_in_order() {
+        let (a, b, raw) = (raw_event(1, 2), raw_event(2, 306), raw_event(3, 3));
+        let hidden = [a.clone(), b.clone()].concat();
+        let buf = encode(OutgoingEvent {
+            ts: 3,
+            zone: ZoneSlot(1),
+            cpu: 0,
+            state_only: (&hidden, 2),
+            raw: &raw,
+        });
+        let ev = RawEvent::from(&buf).unwrap();
+        let z = ZoneEvent::try_from(&ev).unwrap();
+        let got: Vec<&[u8]> = z.state_only.iter().collect();
+        assert_eq!(got, vec![a.as_slice(), b.as_slice()]);
+        assert_eq!(z.raw, raw.as_slice());
+        // A count larger than the events present is damage, not a panic.
+        let mut bad = buf.clone();
+        bad[44..46].copy_from_slice(&3u16.to_le_bytes());
+        let ev = RawEvent::from(&bad).unwrap();
+        assert!(matches!(ZoneEvent::try_from(&ev), Err(PayloadError::RawEvent { .. })));
     }
 
     #[test]
@@ -255,6 +357,8 @@ mod tests {
         let good = encode(OutgoingEvent {
             ts: 1,
             zone: ZoneSlot(0),
+            cpu: 0,
+            state_only: (&[], 0),
             raw: &raw,
         });
         // Wrong plugin id.
@@ -272,7 +376,7 @@ mod tests {
         assert_eq!(ZoneEvent::try_from(&ev).unwrap_err(), PayloadError::Lengths);
         // Raw event truncated (and lengths adjusted to match).
         let mut bad = good[..good.len() - 1].to_vec();
-        bad[30..34].copy_from_slice(&((ZONE_SLOT_LEN + raw.len() - 1) as u32).to_ne_bytes());
+        bad[30..34].copy_from_slice(&((PAYLOAD_HEADER_LEN + raw.len() - 1) as u32).to_ne_bytes());
         let ev = RawEvent::from(&bad).unwrap();
         assert!(matches!(
             ZoneEvent::try_from(&ev).unwrap_err(),

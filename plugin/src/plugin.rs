@@ -21,6 +21,8 @@ pub struct EderaPlugin {
     pub(crate) config: Config,
     pub(crate) zones: ZoneRegistry,
     pub(crate) metrics: Metrics,
+    /// The last parsed event (see `parse.rs`).
+    pub(crate) current: crate::parse::Current,
 }
 
 impl Plugin for EderaPlugin {
@@ -41,6 +43,7 @@ captures) as the edera_zone source, with per-zone process and fd state and Falco
                 config,
                 zones: ZoneRegistry::default(),
                 metrics: Metrics::default(),
+                current: crate::parse::Current::default(),
             })
         })
         .map_err(|e| anyhow!(c_safe(format!("{e:#}"))))

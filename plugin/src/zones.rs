@@ -3,10 +3,11 @@
 //! A slot is a compact `u32` handle put in every event's payload (see `payload.rs`) instead of the
 //! zone's id string. Slots are handed out in increasing order and **never reused** while the
 //! plugin lives, so an event still queued for a zone that has since been removed resolves to
-//! "no zone" rather than to a newer zone that happened to get the same number. (Per-zone state,
-//! threads and fds, will hang off [`Zone`].)
+//! "no zone" rather than to a newer zone that happened to get the same number. Each [`Zone`] owns its state (threads, fds,
+//! users): zones never share or see each other's.
 
 use crate::ffi::c_safe;
+use crate::state::{StateLimits, ZoneState};
 use falco_plugin::anyhow;
 use std::ffi::CString;
 
@@ -20,6 +21,8 @@ pub struct Zone {
     id: String,
     id_c: CString,
     name_c: CString,
+    /// The zone's threads, fds, users and groups.
+    pub state: ZoneState,
 }
 
 impl Zone {
@@ -43,9 +46,15 @@ impl Zone {
 #[derive(Debug, Default)]
 pub struct ZoneRegistry {
     slots: Vec<Option<Zone>>,
+    limits: StateLimits,
 }
 
 impl ZoneRegistry {
+    /// The state limits of zones registered from now on.
+    pub fn set_limits(&mut self, limits: StateLimits) {
+        self.limits = limits;
+    }
+
     /// Add a zone and return its new slot. A NUL byte in `id` (ids come from the daemon, which
     /// is outside our control) is stored escaped as `\0`.
     pub fn register(&mut self, id: &str) -> anyhow::Result<ZoneSlot> {
@@ -59,13 +68,19 @@ impl ZoneRegistry {
         let id = c_safe(id);
         let id_c = CString::new(id.clone())?;
         let name_c = CString::new(c_safe(name))?;
-        self.slots.push(Some(Zone { id, id_c, name_c }));
+        let state = ZoneState::new(self.limits);
+        self.slots.push(Some(Zone { id, id_c, name_c, state }));
         Ok(ZoneSlot(slot))
     }
 
     /// The zone in `slot`, if it is (still) registered.
     pub fn get(&self, slot: ZoneSlot) -> Option<&Zone> {
         self.slots.get(slot.0 as usize)?.as_ref()
+    }
+
+    /// The zone in `slot`, mutable.
+    pub fn get_mut(&mut self, slot: ZoneSlot) -> Option<&mut Zone> {
+        self.slots.get_mut(slot.0 as usize)?.as_mut()
     }
 
     /// The live slot of the zone with this id.

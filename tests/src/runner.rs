@@ -662,9 +662,9 @@ pub fn bare_scap_event(ts: u64, tid: i64, event_type: u16) -> Vec<u8> {
 
 /// A `PPME_PLUGINEVENT_E` laid out as plugin/src/payload.rs documents (written independently
 /// here, so tests cross-check the documented layout): header with `ts`, params plugin id and
-/// payload = little-endian `u32` zone slot + `raw`.
+/// payload = little-endian `u32` zone slot, `u16` cpu 0, `u16` 0 state-only events, then `raw`.
 pub fn plugin_event_bytes(ts: u64, plugin_id: u32, zone_slot: u32, raw: &[u8]) -> Vec<u8> {
-    let data_len = 4 + raw.len();
+    let data_len = 8 + raw.len();
     let total = 26 + 8 + 4 + data_len;
     let mut v = Vec::with_capacity(total);
     v.extend_from_slice(&ts.to_ne_bytes());
@@ -676,6 +676,8 @@ pub fn plugin_event_bytes(ts: u64, plugin_id: u32, zone_slot: u32, raw: &[u8]) -
     v.extend_from_slice(&(data_len as u32).to_ne_bytes());
     v.extend_from_slice(&plugin_id.to_ne_bytes());
     v.extend_from_slice(&zone_slot.to_le_bytes());
+    v.extend_from_slice(&0u16.to_le_bytes()); // cpu
+    v.extend_from_slice(&0u16.to_le_bytes()); // no state-only events
     v.extend_from_slice(raw);
     v
 }

@@ -2,6 +2,10 @@
 //! `{ thread = "..." }`, `{ process = "..." }` and `{ fd = "..." }` sources.
 
 use std::ffi::CString;
+use super::ctx::{Req, with_event};
+use crate::plugin::EderaPlugin;
+use crate::state::{FdInfo, Thread};
+use falco_plugin::anyhow;
 
 /// A column value as a field value of type `T`; `None` is "no value".
 pub trait IntoField<T> {
@@ -33,4 +37,68 @@ impl IntoField<CString> for Vec<u8> {
         let end = self.iter().position(|&b| b == 0).unwrap_or(self.len());
         CString::new(&self[..end]).ok()
     }
+}
+
+impl IntoField<u64> for i64 {
+    /// Unsigned libsinsp columns kept signed in the state (sizes, counts): negative is no value.
+    fn into_field(&self) -> Option<u64> {
+        u64::try_from(*self).ok()
+    }
+}
+
+impl IntoField<CString> for u32 {
+    fn into_field(&self) -> Option<CString> {
+        CString::new(self.to_string()).ok()
+    }
+}
+
+impl IntoField<CString> for u64 {
+    fn into_field(&self) -> Option<CString> {
+        CString::new(self.to_string()).ok()
+    }
+}
+
+impl IntoField<u64> for u8 {
+    fn into_field(&self) -> Option<u64> {
+        Some(u64::from(*self))
+    }
+}
+
+impl IntoField<u64> for u16 {
+    fn into_field(&self) -> Option<u64> {
+        Some(u64::from(*self))
+    }
+}
+
+impl IntoField<bool> for bool {
+    fn into_field(&self) -> Option<bool> {
+        Some(*self)
+    }
+}
+
+/// A column of the event's thread (no value without one).
+pub fn thread<T>(
+    p: &mut EderaPlugin,
+    req: Req,
+    f: impl FnOnce(&Thread) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
+    with_event(p, &req, |c| f(c.thread()?))
+}
+
+/// A column of the event's process, read from its main thread (no value without one).
+pub fn process<T>(
+    p: &mut EderaPlugin,
+    req: Req,
+    f: impl FnOnce(&Thread) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
+    with_event(p, &req, |c| f(c.process()?))
+}
+
+/// A column of the event's fd entry (no value without one).
+pub fn fd<T>(
+    p: &mut EderaPlugin,
+    req: Req,
+    f: impl FnOnce(&FdInfo) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
+    with_event(p, &req, |c| f(c.fd()?))
 }

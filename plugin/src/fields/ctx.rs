@@ -1,13 +1,17 @@
 //! What a field function sees of one event: the decoded payload (zone and raw scap event, borrowed
-//! from Falco's buffer) and the zone it came from. Decoding is a bounds check and ~26 bytes of
-//! header reads, so it is done per call rather than cached.
+//! from Falco's buffer), the zone it came from and, when `parse_event` has just applied this
+//! event, the zone's state for it. Decoding is a bounds check and a walk over the parameter
+//! lengths, so it is done per call; the expensive part, resolving the event's thread and fd, was
+//! done once by `parse_event` and is kept in the zone state until the next event.
 
 use edera_scap::event::RawEvent;
 use falco_plugin::anyhow;
 use falco_plugin::extract::ExtractRequest;
 
 use crate::payload::ZoneEvent;
-use crate::render::{Lookup, NoState};
+use crate::render::Lookup;
+use crate::state::{StateLookup, ZoneState};
+use crate::state::{FdInfo, Thread};
 use crate::plugin::EderaPlugin;
 use crate::zones::Zone;
 
@@ -48,10 +52,44 @@ pub fn with_event<R>(
     Ok(f(&ctx))
 }
 
-impl Ctx<'_, '_> {
+impl<'e, 'p> Ctx<'e, 'p> {
+    /// The zone's state, when it answers for this event (the event was the last one parsed).
+    /// `None` when the host did not run `parse_event` on it, or the zone is gone.
+    pub fn state(&self) -> Option<&'p ZoneState> {
+        let zone = self.zone?;
+        self.plugin
+            .current
+            .is(self.event.zone, &self.raw)
+            .then_some(&zone.state)
+    }
+
     /// What rendering may consult of the zone's state for this event.
-    // The per-zone state plugs in here; until it exists, renderings see no thread.
-    pub fn lookup(&self) -> impl Lookup + '_ {
-        NoState
+    pub fn lookup(&self) -> impl Lookup + 'p {
+        self.state().map(StateLookup)
+    }
+}
+
+/// Shortcuts to the state as field functions use it; all `None` when the state does not
+/// answer for this event.
+impl<'e, 'p> Ctx<'e, 'p> {
+    /// The event's thread (libsinsp's `evt.get_thread_info()`).
+    pub fn thread(&self) -> Option<&'p Thread> {
+        self.state()?.event_thread()
+    }
+
+    /// The event thread's tid.
+    pub fn tid(&self) -> Option<i64> {
+        self.state()?.event_tid()
+    }
+
+    /// The main thread of the event's process.
+    pub fn process(&self) -> Option<&'p Thread> {
+        let s = self.state()?;
+        s.process_of(s.event_tid()?)
+    }
+
+    /// The fd entry the event refers to.
+    pub fn fd(&self) -> Option<&'p FdInfo> {
+        self.state()?.event_fd()
     }
 }

@@ -3,12 +3,13 @@
 //! Events are read with the capture reader, converted to the current event layouts exactly as
 //! libscap does (old enter events merged into their exits), and handed to Falco with their
 //! captured timestamps. The capture's process, fd and user tables become the zone's initial
-//! state ([`FileSource::take_seed`]).
+//! state, seeded when the file is opened.
 
-use super::{EventSink, Poll, Source};
+use super::{Carry, EventSink, Poll, Source};
+use crate::visibility::falco_shows;
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
-use edera_scap::file::{CaptureReader, CaptureState, GeneratedTable, Limits};
+use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
 use falco_plugin::anyhow::{self, anyhow};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ pub struct FileSource {
     reader: CaptureReader<File, GeneratedTable>,
     converter: Converter,
     zone: ZoneSlot,
-    seed: Option<CaptureState>,
+    carry: Carry,
     /// Compressed or plain size of the file, for progress.
     file_len: u64,
     done: bool,
@@ -45,26 +46,19 @@ impl FileSource {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| shown.to_string());
         let zone = zones.register(&name)?;
+        if let Some(z) = zones.get_mut(zone) {
+            z.state.seed(&seed);
+        }
         Ok(FileSource {
             path: path.to_owned(),
             reader,
             converter: Converter::new(ConverterLimits::default()),
             zone,
-            seed: Some(seed),
+            carry: Carry::default(),
             file_len: meta.len(),
             done: false,
             malformed: 0,
         })
-    }
-
-    /// The zone this capture replays as.
-    pub fn zone(&self) -> ZoneSlot {
-        self.zone
-    }
-
-    /// The capture's initial state (processes, fds, users, groups), once.
-    pub fn take_seed(&mut self) -> Option<CaptureState> {
-        self.seed.take()
     }
 }
 
@@ -92,9 +86,16 @@ impl Source for FileSource {
                     break;
                 }
             };
-            let ts = ev.ts();
+            let (ts, cpu, flags) = (ev.ts(), ev.cpu, ev.flags);
             match self.converter.convert(ev.bytes()) {
-                Outcome::Pass(bytes) | Outcome::Converted(bytes) => sink.push(ts, self.zone, bytes)?,
+                Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
+                    let ty = bytes.get(20..22).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+                    if falco_shows(ty, flags) {
+                        sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;
+                    } else {
+                        self.carry.hold(bytes);
+                    }
+                }
                 Outcome::Drop(_) => {}
                 Outcome::Error(e) => {
                     self.malformed += 1;

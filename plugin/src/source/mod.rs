@@ -22,8 +22,11 @@
 //! - `SourcePluginInstance::get_progress(&mut self) -> ProgressInfo { value, detail }`, `value`
 //!   in percent (0.0 to 100.0).
 
+mod carry;
 mod file;
 mod zones;
+
+pub use carry::Carry;
 
 use crate::config::Config;
 use crate::ffi::{c_safe, contain, guarded};
@@ -97,8 +100,9 @@ pub enum Poll {
 
 /// Where a [`Source`] puts its events.
 pub trait EventSink {
-    /// Append one event: its timestamp, its zone, and the raw scap event bytes.
-    fn push(&mut self, ts: u64, zone: ZoneSlot, raw: &[u8]) -> anyhow::Result<()>;
+    /// Append one event (its timestamp, zone, cpu, the raw scap event bytes) with the zone's
+    /// held state-only events in front of it; `carry` is cleared when they were written.
+    fn push(&mut self, ts: u64, zone: ZoneSlot, cpu: u16, carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()>;
     /// Number of events pushed so far in this batch.
     fn len(&self) -> usize;
     /// Whether nothing was pushed yet.
@@ -143,12 +147,14 @@ struct BatchSink<'b, 'a> {
 }
 
 impl EventSink for BatchSink<'_, '_> {
-    fn push(&mut self, ts: u64, zone: ZoneSlot, raw: &[u8]) -> anyhow::Result<()> {
+    fn push(&mut self, ts: u64, zone: ZoneSlot, cpu: u16, carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()> {
         if raw.len() > payload::MAX_RAW_EVENT_LEN {
             Metrics::add(&self.metrics.drops, 1);
             return Ok(());
         }
-        self.batch.add(OutgoingEvent { ts, zone, raw })?;
+        let state_only = carry.take(raw.len());
+        self.batch.add(OutgoingEvent { ts, zone, cpu, state_only, raw })?;
+        carry.clear();
         self.count += 1;
         Ok(())
     }
@@ -173,6 +179,7 @@ impl SourcePlugin for EderaPlugin {
     fn open(&mut self, params: Option<&str>) -> anyhow::Result<EderaInstance> {
         guarded("open", || {
             let kind = select_input(params, &self.config)?;
+            self.zones.set_limits(self.config.limits.state_limits());
             let source = open_source(&kind, &self.config, &mut self.zones)?;
             Ok(EderaInstance {
                 source,
@@ -184,7 +191,7 @@ impl SourcePlugin for EderaPlugin {
     fn event_to_string(&mut self, event: &EventInput<ZoneEvent<'_>>) -> anyhow::Result<CString> {
         guarded("event_to_string", || {
             let event = event.event()?;
-            crate::event_string::event_to_string(&self.zones, &event)
+            crate::event_string::event_to_string(self, &event)
         })
     }
 }

@@ -52,3 +52,30 @@ impl Lookup for StateLookup<'_> {
         z.process_of(z.event_tid()?).map(|m| m.cwd.as_slice())
     }
 }
+
+/// The zone state when it answers for the event being rendered, else nothing.
+impl<L: Lookup> Lookup for Option<L> {
+    fn has_thread(&self) -> bool {
+        self.as_ref().is_some_and(Lookup::has_thread)
+    }
+
+    fn fd(&self, fd: i64) -> Option<FdRef<'_>> {
+        self.as_ref()?.fd(fd)
+    }
+
+    fn comm(&self, tid: i64) -> Option<&[u8]> {
+        self.as_ref()?.comm(tid)
+    }
+
+    fn user_name(&self, uid: u32) -> Option<&[u8]> {
+        self.as_ref()?.user_name(uid)
+    }
+
+    fn group_name(&self, gid: u32) -> Option<&[u8]> {
+        self.as_ref()?.group_name(gid)
+    }
+
+    fn cwd(&self) -> Option<&[u8]> {
+        self.as_ref()?.cwd()
+    }
+}

@@ -1,0 +1,49 @@
+//! Which events Falco shows to rules, and which only update state.
+//!
+//! libsinsp's `sinsp_evt_filter` (upstream `userspace/libsinsp/sinsp.cpp`) marks a few enter
+//! events as filtered out once its parser has used them: the TOCTOU-mitigation enters of
+//! `open`, `openat`, `openat2`, `creat` and `connect`, and the fallback enters of `execve` and
+//! `execveat`. Events a capture flags `SCAP_DF_STATE_ONLY` are filtered out too. Falco numbers
+//! those events but never runs rules on them. The sources carry them as state-only events in
+//! front of the next shown event (see `payload.rs`).
+
+use edera_scap::tables::EventCode;
+
+/// `SCAP_DF_STATE_ONLY`: an event a capture kept only for the state it changes.
+pub const SCAP_DF_STATE_ONLY: u32 = 1;
+
+/// Whether Falco runs rules on an event of this type with these capture dump flags.
+pub fn falco_shows(event_type: u16, dump_flags: u32) -> bool {
+    if dump_flags & SCAP_DF_STATE_ONLY != 0 {
+        return false;
+    }
+    !matches!(
+        EventCode::from_u16(event_type),
+        Some(
+            EventCode::SyscallOpenE
+                | EventCode::SyscallOpenatV2E
+                | EventCode::SyscallOpenat2E
+                | EventCode::SyscallCreatE
+                | EventCode::SocketConnectE
+                | EventCode::SyscallExecveV19E
+                | EventCode::SyscallExecveatE
+        )
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enter_events_libsinsp_filters_are_hidden() {
+        for ty in [2u16, 22, 58, 292, 306, 326, 330] {
+            assert!(!falco_shows(ty, 0), "{ty}");
+        }
+        // Their exits, other enters and ordinary events are shown.
+        for ty in [3u16, 23, 59, 293, 307, 327, 331, 1, 0] {
+            assert!(falco_shows(ty, 0), "{ty}");
+        }
+        assert!(!falco_shows(3, SCAP_DF_STATE_ONLY));
+    }
+}
