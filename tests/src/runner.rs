@@ -376,6 +376,24 @@ impl CapturedEvent {
         Some((self.u32_at(34), &self.bytes[38..]))
     }
 
+    /// For one of edera's plugin events: the raw scap event it carries, after the payload
+    /// header and the state-only events (layout in plugin/src/payload.rs).
+    pub fn scap_event(&self) -> Option<&[u8]> {
+        let (_, payload) = self.plugin_payload()?;
+        let count = u16::from_le_bytes(payload.get(6..8)?.try_into().ok()?);
+        let mut rest = payload.get(8..)?;
+        for _ in 0..count {
+            let len = u32::from_ne_bytes(rest.get(16..20)?.try_into().ok()?) as usize;
+            rest = rest.get(len.max(26)..)?;
+        }
+        (rest.len() >= 26).then_some(rest)
+    }
+
+    /// The tid in the header of the carried raw scap event (`thread.tid` as libsinsp reads it).
+    pub fn scap_tid(&self) -> Option<i64> {
+        Some(i64::from_ne_bytes(self.scap_event()?.get(8..16)?.try_into().ok()?))
+    }
+
     /// The runner's view of this event, pointing at our copy.
     fn as_runner_event(&self) -> Event {
         Event {
