@@ -4,7 +4,14 @@
 //! events as filtered out once its parser has used them: the TOCTOU-mitigation enters of
 //! `open`, `openat`, `openat2`, `creat` and `connect`, and the fallback enters of `execve` and
 //! `execveat`. Events a capture flags `SCAP_DF_STATE_ONLY` are filtered out too. Falco numbers
-//! those events but never runs rules on them. The sources carry them as state-only events in
+//! those events but never runs rules on them.
+//!
+//! When a capture is opened, libsinsp also consumes the leading run of "initial state" meta
+//! events (`sinsp::consume_initialstate_events`: container JSON, user and group added/deleted,
+//! async events) before handing out the first event: they fill its tables and rules never see
+//! them. The same events later in the stream are shown (privileged.scap has such a container
+//! event; sample.scap's 95 leading user/group events and the leading container events of five
+//! other fixtures are not). The sources carry them as state-only events in
 //! front of the next shown event (see `payload.rs`).
 
 use edera_scap::tables::EventCode;
@@ -31,6 +38,21 @@ pub fn falco_shows(event_type: u16, dump_flags: u32) -> bool {
     )
 }
 
+/// Whether libsinsp consumes an event of this type as initial state when it leads the capture.
+pub fn is_initial_state(event_type: u16) -> bool {
+    matches!(
+        EventCode::from_u16(event_type),
+        Some(
+            EventCode::ContainerJsonV2E
+                | EventCode::UserAddedE
+                | EventCode::UserDeletedE
+                | EventCode::GroupAddedE
+                | EventCode::GroupDeletedE
+                | EventCode::AsynceventE
+        )
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +67,15 @@ mod tests {
             assert!(falco_shows(ty, 0), "{ty}");
         }
         assert!(!falco_shows(3, SCAP_DF_STATE_ONLY));
+    }
+
+    #[test]
+    fn initial_state_events() {
+        for ty in [324u16, 354, 356, 358, 360, 402] {
+            assert!(is_initial_state(ty), "{ty}");
+        }
+        for ty in [272u16, 355, 3, 306] {
+            assert!(!is_initial_state(ty), "{ty}");
+        }
     }
 }

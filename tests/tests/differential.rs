@@ -60,7 +60,8 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
         let key = (ev.ts().to_string(), tid);
         let Some(idx) = by_key.get_mut(&key).and_then(VecDeque::pop_front) else {
             extra += 1;
-            table.record("(event stream)", capture, false, || format!("extra event {key:?}"));
+            let ty = ev.scap_event().and_then(|r| r.get(20..22)).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+            table.record("(event stream)", capture, false, || format!("extra event {key:?} of type {ty:?}"));
             continue;
         };
         seen[idx] = true;

@@ -6,7 +6,7 @@
 //! state, seeded when the file is opened.
 
 use super::{Carry, EventSink, Poll, Source};
-use crate::visibility::falco_shows;
+use crate::visibility::{falco_shows, is_initial_state};
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
 use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
@@ -21,6 +21,8 @@ pub struct FileSource {
     converter: Converter,
     zone: ZoneSlot,
     carry: Carry,
+    /// Still in the leading run of initial-state events (see `visibility.rs`).
+    leading: bool,
     /// Compressed or plain size of the file, for progress.
     file_len: u64,
     done: bool,
@@ -55,6 +57,7 @@ impl FileSource {
             converter: Converter::new(ConverterLimits::default()),
             zone,
             carry: Carry::default(),
+            leading: true,
             file_len: meta.len(),
             done: false,
             malformed: 0,
@@ -90,7 +93,8 @@ impl Source for FileSource {
             match self.converter.convert(ev.bytes()) {
                 Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
                     let ty = bytes.get(20..22).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
-                    if falco_shows(ty, flags) {
+                    self.leading = self.leading && is_initial_state(ty);
+                    if falco_shows(ty, flags) && !self.leading {
                         sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;
                     } else {
                         self.carry.hold(bytes);
