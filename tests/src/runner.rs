@@ -65,11 +65,23 @@ pub struct PluginLibrary {
     pub api: &'static api::plugin_api,
 }
 
+/// The library path a program chose (see [`use_library`]).
+static CHOSEN: OnceLock<PathBuf> = OnceLock::new();
+
+/// Make [`plugin_library`] load `path` instead of building the workspace's library (for
+/// programs, which run outside cargo). Only the first call counts, and only before the first load.
+pub fn use_library(path: PathBuf) {
+    let _ = CHOSEN.set(path);
+}
+
 /// Build (once) and load (once) the plugin library. Panics with the reason if that fails.
 pub fn plugin_library() -> &'static PluginLibrary {
     static LIBRARY: OnceLock<Result<PluginLibrary, String>> = OnceLock::new();
     match LIBRARY.get_or_init(|| {
-        let path = built_library_path()?;
+        let path = match CHOSEN.get() {
+            Some(p) => p.clone(),
+            None => built_library_path()?,
+        };
         load_library(&path)
     }) {
         Ok(library) => library,

@@ -13,21 +13,11 @@ use std::path::Path;
 
 use edera_falco_tests::agreement::{Agreement, load_known};
 use edera_falco_tests::runner::{self, Next};
-use edera_falco_tests::{falco_text, oracle};
-
-/// Fields every plugin source gets from libsinsp itself (the plugin must not declare them):
-/// the harness computes them the way libsinsp does for plugin events.
-fn generic_value(field: &str, ev: &runner::CapturedEvent) -> Option<Option<String>> {
-    match field {
-        "evt.rawtime" => Some(Some(ev.ts().to_string())),
-        "evt.num" => Some(Some(ev.evt_num.to_string())),
-        _ => None,
-    }
-}
+use edera_falco_tests::{falco_text, generic, oracle};
 
 /// The plugin's text for `field` on `ev` (`Err` when the field cannot be extracted at all).
 fn plugin_value(h: &mut runner::Handle, ev: &runner::CapturedEvent, field: &str) -> Result<Option<String>, String> {
-    if let Some(v) = generic_value(field, ev) {
+    if let Some(v) = generic::value(field, ev) {
         return Ok(v);
     }
     h.extract(ev, field).map(|v| v.as_ref().and_then(falco_text::text))

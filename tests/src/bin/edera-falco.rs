@@ -1,0 +1,117 @@
+//! `edera-falco`: drive the built `libedera_falco_plugin.so` the way Falco does, from the shell.
+//!
+//! - `edera-falco replay F [-p FORMAT] [-n N] [-t TYPE]...`: print a capture's events through the
+//!   plugin like `sysdig -r F -p FORMAT` (try a rule's fields offline);
+//! - `edera-falco bench-replay`: the replay benchmark, the plugin against sysdig on one large
+//!   capture, side by side.
+//!
+//! The plugin library is `--plugin PATH`, else `$EDERA_PLUGIN_SO`, else the
+//! `libedera_falco_plugin.so` next to this executable (cargo puts both in `target/<profile>/`).
+
+use clap::{Parser, Subcommand};
+use edera_falco_tests::format::Format;
+use edera_falco_tests::runner::{self, Next};
+use edera_falco_tests::{bench, falco_text, generic};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(version, about = "Drive the edera Falco plugin (.so) from the command line")]
+struct Cli {
+    /// The plugin library (default: $EDERA_PLUGIN_SO, else libedera_falco_plugin.so beside this program).
+    #[arg(long, global = true)]
+    plugin: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the events of a libscap capture through the plugin, like `sysdig -r F -p FORMAT`.
+    Replay {
+        /// The capture file (.scap, plain or gzip).
+        file: PathBuf,
+        /// Output format: `%field` / `%field[arg]` tokens; a leading `*` prints events with missing values as <NA>.
+        #[arg(short = 'p', long, default_value = "*%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info")]
+        format: String,
+        /// Stop after N events.
+        #[arg(short = 'n', long)]
+        count: Option<u64>,
+        /// Only events of these types (evt.type), e.g. `-t openat -t execve`.
+        #[arg(short = 't', long = "type")]
+        types: Vec<String>,
+    },
+    /// Benchmark: replay one large capture through the plugin and through sysdig, side by side.
+    BenchReplay(bench::Options),
+}
+
+fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(p) = flag.or_else(|| std::env::var_os("EDERA_PLUGIN_SO").map(PathBuf::from)) {
+        return Ok(p);
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let path = exe.with_file_name(runner::LIBRARY_NAME);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found: build it (`cargo build -p edera-falco-plugin`) or pass --plugin",
+            path.display()
+        ))
+    }
+}
+
+fn replay(file: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
+    let format = Format::parse(format)?;
+    let fields = format.fields();
+    let file = std::fs::canonicalize(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut h = runner::load_plugin(&runner::replay_config(&file, ""))?;
+    h.open()?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut shown = 0u64;
+    while count.is_none_or(|n| shown < n) {
+        let ev = match h.next_event()? {
+            Next::Event(ev) => ev,
+            Next::Timeout => continue,
+            Next::Eof => break,
+        };
+        if !types.is_empty() {
+            let ty = h.extract_string(&ev, "evt.type")?;
+            if !ty.is_some_and(|t| types.contains(&t)) {
+                continue;
+            }
+        }
+        let mut values = Vec::with_capacity(fields.len());
+        for f in &fields {
+            let v = match generic::value(f, &ev) {
+                Some(v) => v,
+                None => h.extract(&ev, f)?.as_ref().and_then(falco_text::text),
+            };
+            values.push(v);
+        }
+        if let Some(line) = format.render(&values) {
+            writeln!(out, "{line}").map_err(|e| format!("stdout: {e}"))?;
+            shown += 1;
+        }
+    }
+    out.flush().map_err(|e| format!("stdout: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = library_path(cli.plugin).and_then(|path| {
+        runner::use_library(path);
+        match cli.command {
+            Command::Replay { file, format, count, types } => replay(file, &format, count, &types),
+            Command::BenchReplay(options) => bench::run(&options),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edera-falco: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
