@@ -13,6 +13,8 @@
 //! Counters are atomics so that zone tasks on other threads can count without locks.
 
 use falco_plugin::base::{Metric, MetricLabel, MetricType, MetricValue};
+use crate::state::StateCounters;
+use crate::zones::ZoneRegistry;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The plugin's counters.
@@ -32,16 +34,31 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// The current values, in the SDK's form.
-    pub fn snapshot(&self) -> Vec<Metric> {
+    /// The current values, in the SDK's form, with the state counters summed over `zones`.
+    pub fn snapshot(&self, zones: &ZoneRegistry) -> Vec<Metric> {
         let counter = |name, value: &AtomicU64| {
             MetricLabel::new(name, MetricType::Monotonic)
                 .with_value(MetricValue::U64(value.load(Ordering::Relaxed)))
         };
+        let mut state = StateCounters::default();
+        for z in zones.iter() {
+            let c = &z.state.counters;
+            state.unknown_events += c.unknown_events;
+            state.evicted_threads += c.evicted_threads;
+            state.evicted_fds += c.evicted_fds;
+            state.refused_users += c.refused_users;
+        }
+        let total = |name, v: u64| MetricLabel::new(name, MetricType::Monotonic).with_value(MetricValue::U64(v));
+        let gauge = |name, v: u64| MetricLabel::new(name, MetricType::NonMonotonic).with_value(MetricValue::U64(v));
         vec![
             counter(c"events", &self.events),
             counter(c"malformed", &self.malformed),
             counter(c"drops", &self.drops),
+            total(c"unknown_events", state.unknown_events),
+            total(c"evicted_threads", state.evicted_threads),
+            total(c"evicted_fds", state.evicted_fds),
+            total(c"refused_users", state.refused_users),
+            gauge(c"zones", zones.len() as u64),
         ]
     }
 }

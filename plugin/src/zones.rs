@@ -96,6 +96,11 @@ impl ZoneRegistry {
         self.slots.get_mut(slot.0 as usize)?.take()
     }
 
+    /// The live zones.
+    pub fn iter(&self) -> impl Iterator<Item = &Zone> {
+        self.slots.iter().flatten()
+    }
+
     /// Number of live zones.
     pub fn len(&self) -> usize {
         self.slots.iter().filter(|z| z.is_some()).count()

@@ -110,6 +110,13 @@ impl Source for FileSource {
         Ok(if self.done && sink.is_empty() { Poll::Eof } else { Poll::Ready })
     }
 
+    fn take_counts(&mut self) -> (u64, u64) {
+        let counts = (self.malformed, self.carry.dropped);
+        self.malformed = 0;
+        self.carry.dropped = 0;
+        counts
+    }
+
     fn progress(&self) -> f64 {
         if self.done || self.file_len == 0 {
             return 100.0;

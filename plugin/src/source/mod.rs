@@ -121,6 +121,11 @@ pub trait Source: Send {
         max: usize,
     ) -> anyhow::Result<Poll>;
 
+    /// Events found damaged, and events dropped, since the last call (for metrics).
+    fn take_counts(&mut self) -> (u64, u64) {
+        (0, 0)
+    }
+
     /// Progress in percent (0 to 100) for inputs with an end.
     fn progress(&self) -> f64 {
         0.0
@@ -216,6 +221,9 @@ impl SourcePluginInstance for EderaInstance {
                 .fill(&mut plugin.zones, &mut sink, self.batch_size)?;
             let count = sink.count;
             Metrics::add(&plugin.metrics.events, count as u64);
+            let (malformed, dropped) = self.source.take_counts();
+            Metrics::add(&plugin.metrics.malformed, malformed);
+            Metrics::add(&plugin.metrics.drops, dropped);
             if count > 0 {
                 return Ok(());
             }

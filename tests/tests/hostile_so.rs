@@ -1,0 +1,135 @@
+//! Hostile input through the built `.so`, driven as Falco drives it.
+//!
+//! 1. Every file of the checked-in corpus (`tests/corpus/scap`, described in its README) is
+//!    replayed: a file whose header or state blocks are damaged is refused at `open` with an
+//!    error that names the byte offset; a file with damaged events replays its good events, and
+//!    every damaged one shows up in the plugin's `malformed` metric. Nothing panics or aborts (the test process would die).
+//! 2. Byte-flipped and truncated copies of real fixtures go through `next_batch`, `parse_event`
+//!    and an extraction of **every** declared field on every event: garbage that the reader
+//!    still accepts reaches the state engine and the field code, which must answer or decline,
+//!    never crash.
+//!
+//! Memory bounds of the reader on this corpus are asserted where allocations can be counted
+//! (`schema/tests/reader_corpus.rs`); the `.so` allocates through the same code.
+
+use edera_falco_tests::runner::{self, fixture, load_plugin, replay_config};
+use edera_falco_tests::{bench_plugin, bench_capture};
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/scap")
+}
+
+/// The README's expectation for a file: `Some((events, malformed))` for files that read to
+/// the end, `None` for files refused.
+fn expectations() -> Vec<(String, Option<(u64, u64)>)> {
+    let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("corpus README");
+    readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?.to_owned();
+            let outcome = cells.get(3)?;
+            if let Some(rest) = outcome.strip_prefix("Reads ") {
+                let n: Vec<u64> = rest.split('/').filter_map(|x| x.trim().split(['.', ' ']).next()?.parse().ok()).collect();
+                Some((name, Some((n[0], n[1]))))
+            } else {
+                Some((name, None))
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_is_refused_or_counted() {
+    let expected = expectations();
+    assert!(expected.len() >= 30, "README lists {} files", expected.len());
+    for (name, outcome) in expected {
+        let path = corpus_dir().join(&name);
+        let mut h = load_plugin(&replay_config(&path, "")).expect("init");
+        let opened = h.open();
+        match (outcome, opened) {
+            (None, Err(e)) => {
+                assert!(e.contains("at byte") || e.contains("I/O"), "{name}: refusal does not say where: {e}");
+                eprintln!("{name}: refused: {e}");
+            }
+            (None, Ok(())) => {
+                // Damage past the state blocks (a cut gzip stream): the replay ends early.
+                let events = h.read_to_eof(1_000_000).expect("replay ends");
+                eprintln!("{name}: replay stopped after {} events", events.len());
+            }
+            (Some((events, malformed)), Ok(())) => {
+                let got = h.read_to_eof(1_000_000).expect("replay ends").len() as u64;
+                let metrics = h.metrics().expect("metrics");
+                // Every damaged event is counted; good ones are delivered unless the converter
+                // drops them as libscap does (old enter events) or refuses them (counted too).
+                let counted = metrics["edera.malformed"];
+                assert!(counted >= malformed, "{name}: malformed metric {counted} < {malformed} ({metrics:?})");
+                assert!(got + counted <= events + malformed, "{name}: more events than the file has ({metrics:?})");
+                eprintln!("{name}: {got} events delivered, {counted} counted as malformed");
+            }
+            (Some(_), Err(e)) => panic!("{name}: refused, but it should replay: {e}"),
+        }
+    }
+}
+
+/// Deterministic xorshift positions and values.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn damaged_fixtures_through_every_field() {
+    let names = ["cat_write", "connect_localhost", "sample"];
+    let Some(first) = fixture(names[0]) else {
+        eprintln!("skipping: ../shared/fixtures/scap is absent");
+        return;
+    };
+    let library = runner::plugin_library();
+    let fields: Vec<String> = library
+        .fields()
+        .expect("field list")
+        .iter()
+        .filter_map(|f| f["name"].as_str().map(str::to_owned))
+        .collect();
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let dir = std::env::temp_dir().join(format!("edera-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut runs, mut events) = (0u64, 0u64);
+    for name in names {
+        let path = if name == names[0] { first.clone() } else { fixture(name).unwrap() };
+        let clean = bench_capture::read_capture_bytes(&path).expect("fixture reads");
+        for variant in 0..12 {
+            let mut bytes = clean.clone();
+            if variant % 4 == 3 {
+                let cut = (rng.next() as usize) % bytes.len();
+                bytes.truncate(cut);
+            } else {
+                // Flip bytes in the second half of the file, where the events are.
+                for _ in 0..(1 + variant * 3) {
+                    let at = bytes.len() / 2 + (rng.next() as usize) % (bytes.len() / 2);
+                    bytes[at] ^= (rng.next() as u8) | 1;
+                }
+            }
+            let file = dir.join(format!("{name}-{variant}.scap"));
+            std::fs::write(&file, &bytes).unwrap();
+            let mut sink = std::io::sink();
+            match bench_plugin::run(library, &replay_config(&file, ""), &fields, None, &mut sink) {
+                Ok(run) => events += run.events,
+                Err(e) => eprintln!("{name} variant {variant}: refused: {e}"),
+            }
+            runs += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("{runs} damaged captures, {events} events, {} fields extracted on each", fields.len());
+    assert!(events > 1000, "the damaged captures still carry events: {events}");
+}
