@@ -19,6 +19,7 @@ need_pkgs() {
 }
 
 # Tools the test suite uses: Debian's sysdig 0.29.3 is the live second oracle.
+# (--no-install-recommends keeps its kernel module package, sysdig-dkms, out.)
 setup_test_tools() {
-    need_pkgs ca-certificates
+    need_pkgs ca-certificates sysdig
 }

@@ -7,6 +7,7 @@
 //! - [`agreement`]: the differential test's counts, table and known differences;
 //! - [`generic`]: the fields libsinsp computes itself for plugin events;
 //! - [`format`]: `sysdig -p` style output formats;
+//! - [`sysdig_oracle`]: Debian's sysdig 0.29.3 as a live second oracle;
 //! - [`bench`] with [`bench_capture`], [`bench_plugin`], [`bench_sysdig`]: the replay benchmark.
 
 pub mod agreement;
@@ -19,3 +20,4 @@ pub mod format;
 pub mod generic;
 pub mod oracle;
 pub mod runner;
+pub mod sysdig_oracle;
