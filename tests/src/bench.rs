@@ -35,7 +35,7 @@ pub struct Options {
 }
 
 fn default_fixture() -> Result<PathBuf, String> {
-    runner::fixture("curl_google")
+    runner::fixture("curl_google.scap")
         .ok_or_else(|| "../shared/fixtures/scap/curl_google.scap not found: pass --fixture".to_owned())
 }
 

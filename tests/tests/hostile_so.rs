@@ -14,7 +14,26 @@
 
 use edera_falco_tests::runner::{self, fixture, load_plugin, replay_config};
 use edera_falco_tests::{bench_plugin, bench_capture};
+use edera_scap::file::block::{BlockKind, FRAMING_LEN};
 use std::path::{Path, PathBuf};
+
+/// Byte ranges of the event blocks' bodies in a (decompressed) capture.
+fn event_bodies(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while let (Some(t), Some(l)) = (bytes.get(at..at + 4), bytes.get(at + 4..at + 8)) {
+        let block_type = u32::from_le_bytes(t.try_into().unwrap());
+        let len = u32::from_le_bytes(l.try_into().unwrap()) as usize;
+        if len < FRAMING_LEN as usize || at + len > bytes.len() {
+            break;
+        }
+        if matches!(BlockKind::of(block_type), BlockKind::Event(_)) {
+            out.push(at + 8..at + len - 4);
+        }
+        at += len;
+    }
+    out
+}
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/scap")
@@ -88,7 +107,7 @@ impl Rng {
 #[test]
 fn damaged_fixtures_through_every_field() {
     let names = ["cat_write", "connect_localhost", "sample"];
-    let Some(first) = fixture(names[0]) else {
+    let Some(first) = fixture(&format!("{}.scap", names[0])) else {
         eprintln!("skipping: ../shared/fixtures/scap is absent");
         return;
     };
@@ -105,7 +124,7 @@ fn damaged_fixtures_through_every_field() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut runs, mut events) = (0u64, 0u64);
     for name in names {
-        let path = if name == names[0] { first.clone() } else { fixture(name).unwrap() };
+        let path = if name == names[0] { first.clone() } else { fixture(&format!("{name}.scap")).unwrap() };
         let clean = bench_capture::read_capture_bytes(&path).expect("fixture reads");
         for variant in 0..12 {
             let mut bytes = clean.clone();
@@ -113,15 +132,20 @@ fn damaged_fixtures_through_every_field() {
                 let cut = (rng.next() as usize) % bytes.len();
                 bytes.truncate(cut);
             } else {
-                // Flip bytes in the second half of the file, where the events are.
-                for _ in 0..(1 + variant * 3) {
-                    let at = bytes.len() / 2 + (rng.next() as usize) % (bytes.len() / 2);
+                // Flip bytes inside event blocks (headers, lengths, parameters), so that the
+                // damage reaches the converter, the state engine and the fields.
+                let bodies = event_bodies(&bytes);
+                assert!(!bodies.is_empty(), "{name}: no event blocks found");
+                for _ in 0..(1 + variant * 8) {
+                    let body = &bodies[(rng.next() as usize) % bodies.len()];
+                    let at = body.start + (rng.next() as usize) % body.len().max(1);
                     bytes[at] ^= (rng.next() as u8) | 1;
                 }
             }
             let file = dir.join(format!("{name}-{variant}.scap"));
             std::fs::write(&file, &bytes).unwrap();
             let mut sink = std::io::sink();
+            // (`run` fails only when the capture is refused at open.)
             match bench_plugin::run(library, &replay_config(&file, ""), &fields, None, &mut sink) {
                 Ok(run) => events += run.events,
                 Err(e) => eprintln!("{name} variant {variant}: refused: {e}"),
