@@ -191,7 +191,8 @@ pub fn is_lower_layer(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<bo
     with_entry(p, &req, |_, f| Some(f.is_lower_layer()))
 }
 
-/// `fd.types`: the distinct types over the process's fd table; `fd.types[N]`: the type of fd
+/// `fd.types`: the distinct types over the process's fd table, in libsinsp's walk order
+/// (see [`crate::state::fdorder`]); `fd.types[N]`: the type of fd
 /// N as a one-element list (no value when the table has no fd N).
 pub fn types(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<Vec<CString>>> {
     with_fd(p, &req, |_, v| match index {
@@ -202,7 +203,7 @@ pub fn types(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Resul
         None => {
             let mut seen: Vec<&'static str> = Vec::new();
             if let Some(t) = v.s.fd_table_of(v.tid) {
-                for (_, f) in t.iter() {
+                for (_, f) in t.iter_libsinsp_order() {
                     let n = f.type_name();
                     if !seen.contains(&n) {
                         seen.push(n);
