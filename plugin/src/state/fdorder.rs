@@ -10,6 +10,8 @@
 //! grow by libstdc++'s prime rehash policy (max load factor 1, growth factor 2, the first
 //! insert allocates 13 buckets). This module replays exactly that on the keys alone.
 
+use std::collections::HashMap;
+
 /// libstdc++'s bucket counts (`__prime_list`), as far as fd tables can reach.
 const PRIMES: [u64; 93] = [
     2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
@@ -23,10 +25,20 @@ const PRIMES: [u64; 93] = [
 /// The small-size shortcut of libstdc++'s `_M_next_bkt`.
 const FAST_BKT: [u64; 14] = [2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13];
 
-/// The keys of one table in libsinsp's iteration order.
+/// The keys of one table, with what their iteration order needs.
+///
+/// Entries of one bucket are contiguous in libstdc++'s list and every insert goes to the front
+/// of its bucket's run, or of the whole list for an empty bucket; so the order is: runs by the
+/// time their bucket last became non-empty, newest first, and within a run keys by insert
+/// time, newest first. Keeping those two stamps makes every operation cheap (a rehash or a
+/// walk sorts once) instead of a list scan per insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashOrder {
-    keys: Vec<i64>,
+    /// Key → its insert stamp.
+    keys: HashMap<i64, u64>,
+    /// Bucket → (stamp of the run's creation, entries in it).
+    runs: HashMap<u64, (u64, u32)>,
+    stamp: u64,
     buckets: u64,
     /// Element count above which the next insert considers a rehash (0: nothing allocated).
     next_resize: u64,
@@ -36,7 +48,9 @@ impl Default for HashOrder {
     /// A default-constructed map: one bucket, nothing allocated.
     fn default() -> Self {
         HashOrder {
-            keys: Vec::new(),
+            keys: HashMap::new(),
+            runs: HashMap::new(),
+            stamp: 0,
             buckets: 1,
             next_resize: 0,
         }
@@ -45,8 +59,17 @@ impl Default for HashOrder {
 
 impl HashOrder {
     /// Keys in iteration order.
-    pub fn keys(&self) -> &[i64] {
-        &self.keys
+    pub fn keys(&self) -> Vec<i64> {
+        let mut v: Vec<(u64, u64, i64)> = self
+            .keys
+            .iter()
+            .map(|(&k, &ks)| {
+                let run = self.runs.get(&self.bucket(k)).map_or(0, |r| r.0);
+                (run, ks, k)
+            })
+            .collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v.into_iter().map(|(_, _, k)| k).collect()
     }
 
     fn bucket(&self, k: i64) -> u64 {
@@ -55,6 +78,9 @@ impl HashOrder {
 
     /// Adds a key that is not there yet.
     pub fn insert(&mut self, k: i64) {
+        if self.keys.contains_key(&k) {
+            return;
+        }
         if let Some(n) = self.need_rehash() {
             self.rehash(n);
         }
@@ -63,34 +89,48 @@ impl HashOrder {
 
     /// Removes `k` (the others keep their order).
     pub fn remove(&mut self, k: i64) {
-        if let Some(i) = self.keys.iter().position(|&x| x == k) {
-            self.keys.remove(i);
+        if self.keys.remove(&k).is_none() {
+            return;
+        }
+        let b = self.bucket(k);
+        if let Some(r) = self.runs.get_mut(&b) {
+            r.1 = r.1.saturating_sub(1);
+            if r.1 == 0 {
+                self.runs.remove(&b);
+            }
         }
     }
 
     /// Keeps the keys for which `keep` is true.
-    pub fn retain(&mut self, keep: impl FnMut(&i64) -> bool) {
-        self.keys.retain(keep);
+    pub fn retain(&mut self, mut keep: impl FnMut(&i64) -> bool) {
+        let gone: Vec<i64> = self.keys.keys().copied().filter(|k| !keep(k)).collect();
+        for k in gone {
+            self.remove(k);
+        }
     }
 
     /// A fresh map filled with these keys in this order (libsinsp's clone: a new table, then
     /// one insert per entry of the parent's, as the parent's walk yields them).
     pub fn refilled(&self) -> HashOrder {
         let mut h = HashOrder::default();
-        for &k in &self.keys {
+        for k in self.keys() {
             h.insert(k);
         }
         h
     }
 
     fn place(&mut self, k: i64) {
+        self.stamp += 1;
+        let stamp = self.stamp;
         let b = self.bucket(k);
-        let at = self.keys.iter().position(|&x| self.bucket(x) == b).unwrap_or(0);
-        self.keys.insert(at, k);
+        self.runs.entry(b).or_insert((stamp, 0)).1 += 1;
+        self.keys.insert(k, stamp);
     }
 
     fn rehash(&mut self, n: u64) {
-        let old = std::mem::take(&mut self.keys);
+        let old = self.keys();
+        self.keys.clear();
+        self.runs.clear();
         self.buckets = n;
         for k in old {
             self.place(k);
@@ -99,7 +139,11 @@ impl HashOrder {
 
     /// libstdc++'s `_Prime_rehash_policy::_M_need_rehash` for one insert.
     fn need_rehash(&mut self) -> Option<u64> {
-        let want = self.keys.len() as u64 + 1;
+        self.need_rehash_for(self.keys.len())
+    }
+
+    fn need_rehash_for(&mut self, len: usize) -> Option<u64> {
+        let want = len as u64 + 1;
         if want <= self.next_resize {
             return None;
         }
@@ -140,7 +184,7 @@ mod tests {
                 h.insert(k);
             }
         }
-        h.keys().to_vec()
+        h.keys()
     }
 
     #[test]
@@ -158,5 +202,52 @@ mod tests {
         assert_eq!(order(&[4, 9]).len(), 2);
         let h = HashOrder::default();
         assert_eq!(h.refilled(), h);
+    }
+
+    /// The plain list model: scan for the bucket's first entry, insert before it or at front.
+    fn naive(ops: &[(bool, i64)]) -> Vec<i64> {
+        let mut h = HashOrder::default();
+        let mut list: Vec<i64> = Vec::new();
+        for &(add, k) in ops {
+            if add {
+                if list.contains(&k) {
+                    continue;
+                }
+                if let Some(n) = h.need_rehash_for(list.len()) {
+                    h.buckets = n;
+                    let old = std::mem::take(&mut list);
+                    for x in old {
+                        let b = (x as u64) % n;
+                        let at = list.iter().position(|&y| (y as u64) % n == b).unwrap_or(0);
+                        list.insert(at, x);
+                    }
+                }
+                let b = (k as u64) % h.buckets;
+                let at = list.iter().position(|&y| (y as u64) % h.buckets == b).unwrap_or(0);
+                list.insert(at, k);
+            } else {
+                list.retain(|&x| x != k);
+            }
+        }
+        list
+    }
+
+    #[test]
+    fn stamps_equal_list_model() {
+        let mut seed = 12345u64;
+        let mut ops = Vec::new();
+        for _ in 0..3000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let k = ((seed >> 33) % 400) as i64;
+            ops.push(((seed >> 20) % 4 != 0, k));
+        }
+        let mut h = HashOrder::default();
+        for (i, &(add, k)) in ops.iter().enumerate() {
+            if add { h.insert(k) } else { h.remove(k) }
+            if i % 97 == 0 {
+                assert_eq!(h.keys(), naive(&ops[..=i]), "after op {i} {:?}", ops[i]);
+            }
+        }
+        assert_eq!(h.keys(), naive(&ops));
     }
 }

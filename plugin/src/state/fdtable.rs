@@ -57,7 +57,10 @@ impl FdTable {
 
     /// Entries in libsinsp's iteration order (see [`super::fdorder`]).
     pub fn iter_libsinsp_order(&self) -> impl Iterator<Item = (i64, &FdInfo)> {
-        self.order.keys().iter().filter_map(|k| Some((*k, self.map.get(k)?)))
+        self.order
+            .keys()
+            .into_iter()
+            .filter_map(move |k| Some((k, self.map.get(&k)?)))
     }
 
     /// A copy as libsinsp's clone builds it: a fresh table filled in this one's walk order.
