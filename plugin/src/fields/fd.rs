@@ -15,8 +15,8 @@ use falco_plugin::anyhow;
 
 use super::ctx::{Ctx, Req, with_event};
 use crate::plugin::EderaPlugin;
-use crate::state::{FdInfo, FdType, ZoneState};
 use crate::state::fd::l4;
+use crate::state::{FdInfo, FdType, ZoneState};
 
 pub use net::*;
 
@@ -118,12 +118,16 @@ pub fn nameraw(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>>
 
 /// `fd.containername`: `:` and fd.name (zone events carry no container id).
 pub fn containername(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_fd(p, &req, |c, v| text([b":".as_slice(), &name::full_name(c, v)?].concat()))
+    with_fd(p, &req, |c, v| {
+        text([b":".as_slice(), &name::full_name(c, v)?].concat())
+    })
 }
 
 /// `fd.containerdirectory`: `:` and fd.directory.
 pub fn containerdirectory(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_fd(p, &req, |c, v| text([b":".as_slice(), &name::directory(c, v)?].concat()))
+    with_fd(p, &req, |c, v| {
+        text([b":".as_slice(), &name::directory(c, v)?].concat())
+    })
 }
 
 /// `fd.uid`: tid then fd number, both decimal, concatenated.
@@ -194,7 +198,11 @@ pub fn is_lower_layer(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<bo
 /// `fd.types`: the distinct types over the process's fd table, in libsinsp's walk order
 /// (see [`crate::state::fdorder`]); `fd.types[N]`: the type of fd
 /// N as a one-element list (no value when the table has no fd N).
-pub fn types(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<Vec<CString>>> {
+pub fn types(
+    p: &mut EderaPlugin,
+    req: Req,
+    index: Option<u64>,
+) -> anyhow::Result<Option<Vec<CString>>> {
     with_fd(p, &req, |_, v| match index {
         Some(n) => {
             let f = v.s.threads.get_fd(v.tid, i64::try_from(n).ok()?)?;

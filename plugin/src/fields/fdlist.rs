@@ -74,59 +74,67 @@ pub fn names(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
 
 /// `fdlist.cips`: source addresses of ip sockets.
 pub fn cips(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    join(p, &req, |out, _, f| match f.map(|f| (f.fd_type(), &f.sock)) {
-        Some((FdType::Ipv4Sock, s)) => {
-            write_ipv4(out, s.v4_sip());
-            true
+    join(p, &req, |out, _, f| {
+        match f.map(|f| (f.fd_type(), &f.sock)) {
+            Some((FdType::Ipv4Sock, s)) => {
+                write_ipv4(out, s.v4_sip());
+                true
+            }
+            Some((FdType::Ipv6Sock, s)) => {
+                write_ipv6(out, &s.v6_sip());
+                true
+            }
+            _ => false,
         }
-        Some((FdType::Ipv6Sock, s)) => {
-            write_ipv6(out, &s.v6_sip());
-            true
-        }
-        _ => false,
     })
 }
 
 /// `fdlist.sips`: destination addresses of ip sockets, bound addresses of listening ones (an
 /// ipv6 one written as the dotted ipv4 of its first four bytes, as libsinsp does).
 pub fn sips(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    join(p, &req, |out, _, f| match f.map(|f| (f.fd_type(), &f.sock)) {
-        Some((FdType::Ipv4Sock, s)) => {
-            write_ipv4(out, s.v4_dip());
-            true
+    join(p, &req, |out, _, f| {
+        match f.map(|f| (f.fd_type(), &f.sock)) {
+            Some((FdType::Ipv4Sock, s)) => {
+                write_ipv4(out, s.v4_dip());
+                true
+            }
+            Some((FdType::Ipv6Sock, s)) => {
+                write_ipv6(out, &s.v6_dip());
+                true
+            }
+            Some((FdType::Ipv4ServSock, s)) => {
+                write_ipv4(out, s.v4srv_ip());
+                true
+            }
+            Some((FdType::Ipv6ServSock, s)) => {
+                let ip = s.v6srv_ip();
+                write_ipv4(out, [ip[0], ip[1], ip[2], ip[3]]);
+                true
+            }
+            _ => false,
         }
-        Some((FdType::Ipv6Sock, s)) => {
-            write_ipv6(out, &s.v6_dip());
-            true
-        }
-        Some((FdType::Ipv4ServSock, s)) => {
-            write_ipv4(out, s.v4srv_ip());
-            true
-        }
-        Some((FdType::Ipv6ServSock, s)) => {
-            let ip = s.v6srv_ip();
-            write_ipv4(out, [ip[0], ip[1], ip[2], ip[3]]);
-            true
-        }
-        _ => false,
     })
 }
 
 /// `fdlist.cports`: source ports of ip sockets.
 pub fn cports(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    join(p, &req, |out, _, f| match f.map(|f| (f.fd_type(), &f.sock)) {
-        Some((FdType::Ipv4Sock, s)) => push_num(out, s.v4_sport()),
-        Some((FdType::Ipv6Sock, s)) => push_num(out, s.v6_sport()),
-        _ => false,
+    join(p, &req, |out, _, f| {
+        match f.map(|f| (f.fd_type(), &f.sock)) {
+            Some((FdType::Ipv4Sock, s)) => push_num(out, s.v4_sport()),
+            Some((FdType::Ipv6Sock, s)) => push_num(out, s.v6_sport()),
+            _ => false,
+        }
     })
 }
 
 /// `fdlist.sports`: destination ports of ip sockets (listening sockets are skipped).
 pub fn sports(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    join(p, &req, |out, _, f| match f.map(|f| (f.fd_type(), &f.sock)) {
-        Some((FdType::Ipv4Sock, s)) => push_num(out, s.v4_dport()),
-        Some((FdType::Ipv6Sock, s)) => push_num(out, s.v6_dport()),
-        _ => false,
+    join(p, &req, |out, _, f| {
+        match f.map(|f| (f.fd_type(), &f.sock)) {
+            Some((FdType::Ipv4Sock, s)) => push_num(out, s.v4_dport()),
+            Some((FdType::Ipv6Sock, s)) => push_num(out, s.v6_dport()),
+            _ => false,
+        }
     })
 }
 

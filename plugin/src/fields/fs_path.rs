@@ -45,8 +45,18 @@ struct Spec {
 
 fn spec(code: C) -> Option<Spec> {
     use Src::{FdName, Param as P};
-    let one = |s| Spec { open_like: false, name: Some(s), source: None, target: None };
-    let two = |a, b| Spec { open_like: false, name: None, source: Some(a), target: Some(b) };
+    let one = |s| Spec {
+        open_like: false,
+        name: Some(s),
+        source: None,
+        target: None,
+    };
+    let two = |a, b| Spec {
+        open_like: false,
+        name: None,
+        source: Some(a),
+        target: Some(b),
+    };
     Some(match code {
         C::SyscallMkdirV2X | C::SyscallMkdiratX | C::SyscallRmdirV2X | C::SyscallUnlinkV2X => {
             one(P("path"))
@@ -74,7 +84,11 @@ fn spec(code: C) -> Option<Spec> {
 /// The first parameter of `ev` named `name`.
 fn param<'e>(ev: &RawEvent<'e>, name: &str) -> Option<&'e [u8]> {
     let info = ev.info()?;
-    let i = info.params.iter().take(ev.nparams()).position(|p| p.name == name)?;
+    let i = info
+        .params
+        .iter()
+        .take(ev.nparams())
+        .position(|p| p.name == name)?;
     ev.param(i)
 }
 
@@ -177,9 +191,18 @@ fn resolved(c: &Ctx<'_, '_>, which: Which) -> Option<Vec<u8>> {
     Some(path::join(&base_dir(c, code, which, &p)?, &p))
 }
 
-fn field(p: &EderaPlugin, req: &Req<'_, '_, '_, '_>, which: Which, raw: bool) -> anyhow::Result<Option<CString>> {
+fn field(
+    p: &EderaPlugin,
+    req: &Req<'_, '_, '_, '_>,
+    which: Which,
+    raw: bool,
+) -> anyhow::Result<Option<CString>> {
     with_event(p, req, |c| {
-        let v = if raw { raw_path(c, which)?.1 } else { resolved(c, which)? };
+        let v = if raw {
+            raw_path(c, which)?.1
+        } else {
+            resolved(c, which)?
+        };
         text(v)
     })
 }

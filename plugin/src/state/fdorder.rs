@@ -14,12 +14,11 @@ use std::collections::HashMap;
 
 /// libstdc++'s bucket counts (`__prime_list`), as far as fd tables can reach.
 const PRIMES: [u64; 93] = [
-    2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
-    97, 103, 109, 113, 127, 137, 139, 149, 157, 167, 179, 193, 199, 211, 227, 241, 257, 277, 293,
-    313, 337, 359, 383, 409, 439, 467, 503, 541, 577, 619, 661, 709, 761, 823, 887, 953, 1031,
-    1109, 1193, 1289, 1381, 1493, 1613, 1741, 1879, 2029, 2179, 2357, 2549, 2753, 2971, 3209,
-    3469, 3739, 4027, 4349, 4703, 5087, 5503, 5953, 6427, 6949, 7517, 8123, 8783, 9497, 10273,
-    11113, 12011,
+    2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
+    103, 109, 113, 127, 137, 139, 149, 157, 167, 179, 193, 199, 211, 227, 241, 257, 277, 293, 313,
+    337, 359, 383, 409, 439, 467, 503, 541, 577, 619, 661, 709, 761, 823, 887, 953, 1031, 1109,
+    1193, 1289, 1381, 1493, 1613, 1741, 1879, 2029, 2179, 2357, 2549, 2753, 2971, 3209, 3469, 3739,
+    4027, 4349, 4703, 5087, 5503, 5953, 6427, 6949, 7517, 8123, 8783, 9497, 10273, 11113, 12011,
 ];
 
 /// The small-size shortcut of libstdc++'s `_M_next_bkt`.
@@ -223,7 +222,10 @@ mod tests {
                     }
                 }
                 let b = (k as u64) % h.buckets;
-                let at = list.iter().position(|&y| (y as u64) % h.buckets == b).unwrap_or(0);
+                let at = list
+                    .iter()
+                    .position(|&y| (y as u64) % h.buckets == b)
+                    .unwrap_or(0);
                 list.insert(at, k);
             } else {
                 list.retain(|&x| x != k);
@@ -237,13 +239,19 @@ mod tests {
         let mut seed = 12345u64;
         let mut ops = Vec::new();
         for _ in 0..3000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let k = ((seed >> 33) % 400) as i64;
             ops.push(((seed >> 20) % 4 != 0, k));
         }
         let mut h = HashOrder::default();
         for (i, &(add, k)) in ops.iter().enumerate() {
-            if add { h.insert(k) } else { h.remove(k) }
+            if add {
+                h.insert(k)
+            } else {
+                h.remove(k)
+            }
             if i % 97 == 0 {
                 assert_eq!(h.keys(), naive(&ops[..=i]), "after op {i} {:?}", ops[i]);
             }

@@ -81,7 +81,13 @@ pub(super) fn from_event(c: &Ctx<'_, '_>, v: &View<'_>, raw: bool) -> Option<Vec
         | C::SyscallCreatX
         | C::SocketConnectX => {
             let mut out = Vec::new();
-            render::write_arg(&mut out, &c.raw, 1, &c.lookup(), &render::Options::default());
+            render::write_arg(
+                &mut out,
+                &c.raw,
+                1,
+                &c.lookup(),
+                &render::Options::default(),
+            );
             Some(out)
         }
         C::SyscallOpenatV2X | C::SyscallOpenat2X => {
