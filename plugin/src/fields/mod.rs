@@ -12,6 +12,9 @@ pub mod args;
 pub mod columns;
 pub mod ctx;
 pub mod edera;
+pub mod fd;
+pub mod fdlist;
+pub mod fs_path;
 pub mod syscall;
 pub mod types;
 

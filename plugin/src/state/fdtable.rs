@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::fd::FdInfo;
+use super::fdorder::HashOrder;
 
 /// What [`FdTable::insert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct FdTable {
     map: BTreeMap<i64, FdInfo>,
     /// String bytes of all entries, as counted in the zone's budget.
     bytes: usize,
+    /// The keys in libsinsp's iteration order.
+    order: HashOrder,
 }
 
 impl FdTable {
@@ -52,6 +55,23 @@ impl FdTable {
         self.map.iter().map(|(k, v)| (*k, v))
     }
 
+    /// Entries in libsinsp's iteration order (see [`super::fdorder`]).
+    pub fn iter_libsinsp_order(&self) -> impl Iterator<Item = (i64, &FdInfo)> {
+        self.order
+            .keys()
+            .into_iter()
+            .filter_map(move |k| Some((k, self.map.get(&k)?)))
+    }
+
+    /// A copy as libsinsp's clone builds it: a fresh table filled in this one's walk order.
+    pub(crate) fn refilled(&self) -> FdTable {
+        FdTable {
+            map: self.map.clone(),
+            bytes: self.bytes,
+            order: self.order.refilled(),
+        }
+    }
+
     /// String bytes held by the entries.
     pub fn string_bytes(&self) -> usize {
         self.bytes
@@ -72,12 +92,14 @@ impl FdTable {
         }
         self.bytes += added;
         self.map.insert(fd, info);
+        self.order.insert(fd);
         Inserted::New
     }
 
     /// Removes `fd`.
     pub(crate) fn remove(&mut self, fd: i64) -> Option<FdInfo> {
         let old = self.map.remove(&fd)?;
+        self.order.remove(fd);
         self.bytes = self.bytes.saturating_sub(old.accounted as usize);
         Some(old)
     }
@@ -93,6 +115,8 @@ impl FdTable {
             k2
         });
         self.bytes = bytes;
+        let map = &self.map;
+        self.order.retain(|k| map.contains_key(k));
     }
 
     /// Applies `f` to every entry (their strings must not change).

@@ -21,6 +21,7 @@
 pub mod ancestry;
 pub mod evict;
 pub mod fd;
+pub mod fdorder;
 pub mod fdtable;
 pub mod group;
 pub mod iface;

@@ -17,7 +17,7 @@ mod exec;
 mod exit;
 mod ids;
 mod meta;
-mod open;
+pub mod open;
 pub mod params;
 mod pipe;
 mod reset;
