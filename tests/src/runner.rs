@@ -453,6 +453,8 @@ pub struct Handle {
     id: u64,
     plugin: *mut api::ss_plugin_t,
     next_synthetic: u64,
+    /// Names of the plugin's list fields (read once from its field list).
+    lists: OnceLock<std::collections::HashSet<String>>,
 }
 
 /// Event numbers of hand-made events start here, far from the runner's (1, 2, ...).
@@ -484,6 +486,7 @@ pub fn load_plugin(config_json: &str) -> Result<Handle, String> {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         plugin,
         next_synthetic: SYNTHETIC_EVT_NUM_BASE,
+        lists: OnceLock::new(),
     })
 }
 
@@ -599,12 +602,28 @@ impl Handle {
         if event.handle_id != self.id {
             return Err("event belongs to another plugin handle".into());
         }
+        let library = self.library;
+        let is_list = self
+            .lists
+            .get_or_init(|| {
+                let fields = library.fields().unwrap_or_default();
+                fields
+                    .iter()
+                    .filter(|f| f["isList"].as_bool() == Some(true))
+                    .filter_map(|f| f["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .contains(field.split('[').next().unwrap_or(field));
         let last_error = self.last_error();
         let capture = self.capture()?;
         let runner_event = event.as_runner_event();
         match capture.extract_field(&runner_event, field) {
             None => Err(format!("no plugin declares field `{field}` for this event")),
             Some(Ok(ExtractedField::None)) => Ok(None),
+            // The runner goes by the result count, not the field's list flag: a list field
+            // with one value comes back as that value. Wrap it again, as Falco prints a list.
+            Some(Ok(value @ ExtractedField::Vec(_))) => Ok(Some(value)),
+            Some(Ok(value)) if is_list => Ok(Some(ExtractedField::Vec(vec![value]))),
             Some(Ok(value)) => Ok(Some(value)),
             Some(Err(rc)) => Err(format!(
                 "extracting `{field}` failed (rc {rc}): {}",

@@ -8,46 +8,19 @@
 //!
 //! `cargo test -p edera-falco-tests --test differential -- --nocapture` shows the table.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use edera_falco_tests::agreement::{Agreement, load_known};
 use edera_falco_tests::runner::{self, Next};
 use edera_falco_tests::{falco_text, generic, oracle};
-use falco_plugin_runner::ExtractedField;
 
 /// The plugin's text for `field` on `ev` (`Err` when the field cannot be extracted at all).
-/// A list field with one value comes back from the runner as that value (it goes by the result
-/// count, not the field's list flag): wrap it again so it prints as a list, as Falco prints it.
-fn plugin_value(
-    h: &mut runner::Handle,
-    ev: &runner::CapturedEvent,
-    field: &str,
-    lists: &HashSet<String>,
-) -> Result<Option<String>, String> {
+fn plugin_value(h: &mut runner::Handle, ev: &runner::CapturedEvent, field: &str) -> Result<Option<String>, String> {
     if let Some(v) = generic::value(field, ev) {
         return Ok(v);
     }
-    let is_list = lists.contains(field.split('[').next().unwrap_or(field));
-    h.extract(ev, field).map(|v| {
-        v.map(|v| match v {
-            ExtractedField::Vec(_) => v,
-            one if is_list => ExtractedField::Vec(vec![one]),
-            one => one,
-        })
-        .as_ref()
-        .and_then(falco_text::text)
-    })
-}
-
-/// Names of the plugin's list fields.
-fn list_fields(h: &runner::Handle) -> HashSet<String> {
-    let fields = h.library().fields().expect("field list");
-    fields
-        .iter()
-        .filter(|f| f["isList"].as_bool() == Some(true))
-        .filter_map(|f| f["name"].as_str().map(str::to_string))
-        .collect()
+    h.extract(ev, field).map(|v| v.as_ref().and_then(falco_text::text))
 }
 
 struct Replay {
@@ -65,7 +38,6 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
     let path = dir.join(format!("{capture}.scap"));
     let mut h = runner::load_plugin(&runner::replay_config(&path, "")).expect("plugin loads");
     h.open().expect("capture opens");
-    let lists = list_fields(&h);
     let mut seen = vec![false; oracle_events.len()];
     let (mut matched, mut extra) = (0, 0);
     loop {
@@ -88,7 +60,7 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
         let expected = &oracle_events[idx].values;
         for f in fields {
             let want = expected.get(f).cloned().flatten();
-            let got = plugin_value(&mut h, &ev, f, &lists);
+            let got = plugin_value(&mut h, &ev, f);
             let ok = matches!(&got, Ok(g) if *g == want);
             table.record(f, capture, ok, || format!("{key:?}: falco {want:?}, plugin {got:?}"));
         }
