@@ -29,6 +29,9 @@ pub struct Options {
     /// Where to write the capture (default: a file in the temp directory, removed afterwards).
     #[arg(long)]
     pub capture: Option<PathBuf>,
+    /// Skip the sysdig side (for profiling the plugin alone).
+    #[arg(long)]
+    pub no_sysdig: bool,
     /// Runs of each side; the best (fastest) run of each is reported.
     #[arg(long, default_value_t = 3)]
     pub runs: u32,
@@ -62,7 +65,7 @@ pub fn run(o: &Options) -> Result<(), String> {
         written.bytes as f64 / 1e6
     );
     println!("fields ({}): {}", fields.len(), fields.join(" "));
-    let result = measure(&capture, written.events, &fields, o.runs.max(1));
+    let result = measure(&capture, written.events, &fields, o.runs.max(1), !o.no_sysdig);
     if temp {
         let _ = std::fs::remove_file(&capture);
     }
@@ -72,7 +75,7 @@ pub fn run(o: &Options) -> Result<(), String> {
 /// Rates are events of the file per second of wall time, for both sides: the same file, so the
 /// ratio is the ratio of the times. (The plugin hands Falco fewer events than the file has: old
 /// enter events are merged into their exits, as today's libsinsp does; sysdig 0.29.3 shows both.)
-fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32) -> Result<(), String> {
+fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32, sysdig: bool) -> Result<(), String> {
     let library = runner::plugin_library();
     let config = runner::replay_config(capture, "");
     let checked = bench_plugin::cross_check(library, &config, fields, 1000)?;
@@ -94,7 +97,7 @@ fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32) -> Resu
         "plugin : {file_events:>9} file events in {:7.3} s = {p_rate:>10.0} events/s ({} events handed to Falco)",
         p.seconds, p.events
     );
-    let Some(sysdig) = bench_sysdig::find() else {
+    let Some(sysdig) = bench_sysdig::find().filter(|_| sysdig) else {
         println!("sysdig : not installed (apt-get install sysdig), no ratio");
         return Ok(());
     };

@@ -384,13 +384,19 @@ pub fn run(
 pub fn harness_lines(config: &str, fields: &[&str], n: usize) -> Result<Vec<String>, String> {
     let mut handle = crate::runner::load_plugin(config)?;
     handle.open()?;
-    let (events, _) = handle.next_events(n)?;
-    let mut lines = Vec::with_capacity(events.len());
-    for event in &events {
+    let mut lines = Vec::with_capacity(n);
+    // Fields are extracted right after each event, as libsinsp does: the plugin's state answers
+    // for the last parsed event only.
+    while lines.len() < n {
+        let event = match handle.next_event()? {
+            crate::runner::Next::Event(event) => event,
+            crate::runner::Next::Timeout => continue,
+            crate::runner::Next::Eof => break,
+        };
         let mut values = Vec::with_capacity(fields.len());
         for field in fields {
-            let value = match handle.extract_string(event, field) {
-                Ok(Some(v)) => v,
+            let value = match handle.extract(&event, field) {
+                Ok(Some(v)) => crate::falco_text::text(&v).unwrap_or_default(),
                 Ok(None) => "<NA>".to_owned(),
                 Err(e) if e.starts_with("no plugin declares") => "<NA>".to_owned(),
                 Err(e) => return Err(e),

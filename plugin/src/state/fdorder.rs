@@ -10,7 +10,7 @@
 //! grow by libstdc++'s prime rehash policy (max load factor 1, growth factor 2, the first
 //! insert allocates 13 buckets). This module replays exactly that on the keys alone.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// libstdc++'s bucket counts (`__prime_list`), as far as fd tables can reach.
 const PRIMES: [u64; 93] = [
@@ -47,8 +47,8 @@ impl Default for HashOrder {
     /// A default-constructed map: one bucket, nothing allocated.
     fn default() -> Self {
         HashOrder {
-            keys: HashMap::new(),
-            runs: HashMap::new(),
+            keys: HashMap::default(),
+            runs: HashMap::default(),
             stamp: 0,
             buckets: 1,
             next_resize: 0,

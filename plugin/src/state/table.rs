@@ -10,7 +10,8 @@
 //! serial number ([`ThreadRef`]). Lifecycle (adding, removing, reparenting) is in
 //! `lifecycle.rs`, parent walks in `ancestry.rs`, eviction at the caps in `evict.rs`.
 
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 
 use super::fd::FdInfo;
 use super::fdtable::{FdTable, Inserted};
@@ -51,8 +52,8 @@ pub struct ThreadTable {
 impl ThreadTable {
     pub fn new(caps: TableCaps) -> ThreadTable {
         ThreadTable {
-            threads: HashMap::new(),
-            groups: HashMap::new(),
+            threads: HashMap::default(),
+            groups: HashMap::default(),
             next_serial: 1,
             clock: VecDeque::new(),
             exits: Default::default(),

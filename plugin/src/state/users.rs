@@ -9,7 +9,7 @@
 //! replay cannot reach either). A uid 0 or gid 0 first seen on a thread gets libsinsp's built-in
 //! `root` entry.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// libsinsp's size for names (`MAX_CREDENTIALS_STR_LEN`, with the terminator).
 const NAME_MAX: usize = 256;
@@ -64,7 +64,7 @@ pub struct Users {
 impl Users {
     pub fn new(max: usize) -> Users {
         Users {
-            map: HashMap::new(),
+            map: HashMap::default(),
             max,
             refused: 0,
         }
@@ -147,7 +147,7 @@ pub struct Groups {
 impl Groups {
     pub fn new(max: usize) -> Groups {
         Groups {
-            map: HashMap::new(),
+            map: HashMap::default(),
             max,
             refused: 0,
         }
