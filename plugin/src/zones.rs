@@ -51,6 +51,11 @@ pub struct ZoneRegistry {
 
 impl ZoneRegistry {
     /// The state limits of zones registered from now on.
+    pub fn limits(&self) -> StateLimits {
+        self.limits
+    }
+
+    /// Set the state limits of zones registered from now on.
     pub fn set_limits(&mut self, limits: StateLimits) {
         self.limits = limits;
     }

@@ -102,7 +102,7 @@ fn seconds(tv: libc::timeval) -> f64 {
 /// Wait for `child` with `wait4`, which gives that process's own rusage (peak RSS, CPU time).
 /// `std::process::Child::wait` has no rusage, and `getrusage(RUSAGE_CHILDREN)` would mix in
 /// every other child this process ever waited for.
-fn wait_with_rusage(child: &Child) -> Result<(i32, libc::rusage), String> {
+pub fn wait_with_rusage(child: &Child) -> Result<(i32, libc::rusage), String> {
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.

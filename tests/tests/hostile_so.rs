@@ -157,3 +157,44 @@ fn damaged_fixtures_through_every_field() {
     eprintln!("{runs} damaged captures, {events} events, {} fields extracted on each", fields.len());
     assert!(events > 1000, "the damaged captures still carry events: {events}");
 }
+
+/// Peak memory of a whole process replaying each corpus file through the `.so`: the
+/// `edera-falco replay` command in a child process, its peak RSS read from `wait4`.
+#[test]
+fn corpus_replay_memory_is_bounded() {
+    // The worst file (gzip_bomb_threads: 16 MiB of zeros read as empty process-list entries)
+    // stops at the default cap of 65,536 threads per zone, about 58 MiB here; without the cap
+    // the reader took 262,144 entries and 150 MiB.
+    const BOUND_KIB: i64 = 96 * 1024;
+    let library = runner::plugin_library(); // builds the .so beside the command
+    let cli = env!("CARGO_BIN_EXE_edera-falco");
+    let mut worst = (String::new(), 0i64);
+    for entry in std::fs::read_dir(corpus_dir()).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("scap") {
+            continue;
+        }
+        let child = std::process::Command::new(cli)
+            .arg("--plugin")
+            .arg(&library.path)
+            .args(["replay", "-p", "*%evt.num %evt.type %evt.args"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("edera-falco runs");
+        let (status, usage) = edera_falco_tests::bench_sysdig::wait_with_rusage(&child).expect("wait4");
+        // Exit 0 (replayed) or 1 (refused with a message); a signal (abort, segfault) is a failure.
+        assert!(libc_exited(status), "{}: did not exit normally (wait status {status:#x})", path.display());
+        if usage.ru_maxrss > worst.1 {
+            worst = (path.display().to_string(), usage.ru_maxrss);
+        }
+    }
+    eprintln!("largest peak RSS: {} KiB ({})", worst.1, worst.0);
+    assert!(worst.1 < BOUND_KIB, "{} peaked at {} KiB", worst.0, worst.1);
+}
+
+/// `WIFEXITED`: the child ended by `exit`, not by a signal.
+fn libc_exited(status: i32) -> bool {
+    status & 0x7f == 0
+}

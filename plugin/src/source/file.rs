@@ -38,7 +38,14 @@ impl FileSource {
         if !meta.is_file() {
             return Err(anyhow!("cannot open capture file `{shown}`: not a regular file"));
         }
-        let mut reader = CaptureReader::open(path, GeneratedTable, Limits::default())
+        // The capture's state blocks become the zone's state: read no more than it may hold.
+        let caps = zones.limits();
+        let limits = Limits {
+            max_threads: caps.max_threads as u64,
+            max_fds_per_thread: u32::try_from(caps.max_fds_per_process).unwrap_or(u32::MAX),
+            ..Limits::default()
+        };
+        let mut reader = CaptureReader::open(path, GeneratedTable, limits)
             .map_err(|e| anyhow!("cannot open capture file `{shown}`: {e}"))?;
         let seed = reader
             .read_state()
