@@ -23,6 +23,9 @@ fn plugin_value(h: &mut runner::Handle, ev: &runner::CapturedEvent, field: &str)
     h.extract(ev, field).map(|v| v.as_ref().and_then(falco_text::text))
 }
 
+/// The row of `evt.plugininfo`, checked against the oracle's `evt.type` and `evt.args`.
+const PLUGININFO: &str = "evt.plugininfo (= evt.type evt.args)";
+
 struct Replay {
     matched: u64,
     missing: u64,
@@ -64,6 +67,16 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
             let ok = matches!(&got, Ok(g) if *g == want);
             table.record(f, capture, ok, || format!("{key:?}: falco {want:?}, plugin {got:?}"));
         }
+        // evt.plugininfo (the source's event-to-string) is libsinsp's one-line rendering: the
+        // event type, then evt.args.
+        let text = |f: &str| expected.get(f).cloned().flatten();
+        let want = text("evt.type").map(|t| match text("evt.args").filter(|a| !a.is_empty()) {
+            Some(args) => format!("{t} {args}"),
+            None => t,
+        });
+        let got = h.extract_string(&ev, "evt.plugininfo");
+        let ok = matches!(&got, Ok(g) if g.as_deref().map(|g| g.trim_end_matches(' ')) == want.as_deref());
+        table.record(PLUGININFO, capture, ok, || format!("{key:?}: falco {want:?}, plugin {got:?}"));
     }
     let missing = seen.iter().filter(|s| !**s).count() as u64;
     for (i, s) in seen.iter().enumerate() {
@@ -86,7 +99,7 @@ fn fields_equal_falco_0_45_on_every_fixture() {
     let known_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("known-differences.toml");
     let known = load_known(&known_path).expect("known differences load");
     let mut table = Agreement {
-        fields: std::iter::once("(event stream)".to_string()).chain(fields.iter().cloned()).collect(),
+        fields: ["(event stream)", PLUGININFO].into_iter().map(str::to_owned).chain(fields.iter().cloned()).collect(),
         captures: oracle::captures(&dir),
         ..Default::default()
     };
