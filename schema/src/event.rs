@@ -61,13 +61,17 @@ impl EventHeader {
     }
 }
 
-/// One parsed event: header plus the offsets of its parameters.
-#[derive(Clone)]
+/// One parsed event: its header, its parameter lengths and its parameter data, all checked.
+///
+/// Small on purpose (the plugin decodes the event once per extracted field): parameter offsets
+/// are not stored but summed from the lengths on access, at most [`MAX_PARAMS`] additions.
+#[derive(Clone, Copy)]
 pub struct RawEvent<'a> {
     pub header: EventHeader,
+    /// The `nparams` lengths, 2 or 4 bytes each (see `wide`).
+    lens: &'a [u8],
+    wide: bool,
     data: &'a [u8],
-    /// `offsets[i]..offsets[i + 1]` is parameter `i` within `data`.
-    offsets: [u32; MAX_PARAMS + 1],
 }
 
 impl std::fmt::Debug for RawEvent<'_> {
@@ -109,25 +113,29 @@ impl<'a> RawEvent<'a> {
             .get(HEADER_LEN..lens_end)
             .ok_or(EventError::ParamsPastEnd(header.etype))?;
         let data = &ev[lens_end..];
-        let mut offsets = [0u32; MAX_PARAMS + 1];
-        let mut pos: u64 = 0;
-        for (i, chunk) in lens.chunks_exact(width).enumerate() {
-            let l = if width == 4 {
-                u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])
-            } else {
-                u32::from(u16::from_le_bytes([chunk[0], chunk[1]]))
-            };
-            pos += u64::from(l);
-            if pos > data.len() as u64 {
-                return Err(EventError::ParamsPastEnd(header.etype));
-            }
-            offsets[i + 1] = pos as u32;
-        }
-        Ok(RawEvent {
+        let ev = RawEvent {
             header,
+            lens,
+            wide: width == 4,
             data,
-            offsets,
-        })
+        };
+        let total: u64 = (0..nparams).map(|i| u64::from(ev.len_of(i))).sum();
+        if total > data.len() as u64 {
+            return Err(EventError::ParamsPastEnd(header.etype));
+        }
+        Ok(ev)
+    }
+
+    /// The length of parameter `i` (< nparams, so within `lens`).
+    #[inline]
+    fn len_of(&self, i: usize) -> u32 {
+        if self.wide {
+            let b = &self.lens[4 * i..4 * i + 4];
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        } else {
+            let b = &self.lens[2 * i..2 * i + 2];
+            u32::from(u16::from_le_bytes([b[0], b[1]]))
+        }
     }
 
     /// Number of parameters present.
@@ -146,8 +154,9 @@ impl<'a> RawEvent<'a> {
         if i >= self.nparams() {
             return None;
         }
-        let (s, e) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
-        self.data.get(s..e)
+        // The sum of all lengths was checked against `data` in `parse`.
+        let start: usize = (0..i).map(|j| self.len_of(j) as usize).sum();
+        self.data.get(start..start + self.len_of(i) as usize)
     }
 
     /// Parameter `i` decoded as `T`; `None` when absent or of the wrong size.
