@@ -20,7 +20,17 @@ fn plugin_value(h: &mut runner::Handle, ev: &runner::CapturedEvent, field: &str)
     if let Some(v) = generic::value(field, ev) {
         return Ok(v);
     }
-    h.extract(ev, field).map(|v| v.as_ref().and_then(falco_text::text))
+    h.extract(ev, plugin_name(field)).map(|v| v.as_ref().and_then(falco_text::text))
+}
+
+/// The plugin's name for an oracle field: libsinsp spells a few arguments after a dot, plugin
+/// fields take them in brackets (see the catalog's `upstream` notes).
+fn plugin_name(field: &str) -> &str {
+    match field {
+        "thread.cgroup.cpu" => "thread.cgroup[cpu]",
+        "evt.type.is.open" => "evt.type.is[open]",
+        other => other,
+    }
 }
 
 /// The row of `evt.plugininfo`, checked against the oracle's `evt.type` and `evt.args`.

@@ -15,8 +15,12 @@ pub mod edera;
 pub mod fd;
 pub mod fdlist;
 pub mod fs_path;
+pub mod group;
 pub mod syscall;
+pub mod thread;
 pub mod types;
+pub mod user;
+pub mod value;
 
 #[allow(unused_imports, clippy::all)]
 mod generated {
