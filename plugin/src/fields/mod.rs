@@ -15,6 +15,7 @@ pub mod edera;
 pub mod fd;
 pub mod fdlist;
 pub mod fs_path;
+pub mod proc;
 pub mod group;
 pub mod syscall;
 pub mod thread;
