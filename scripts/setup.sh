@@ -18,6 +18,11 @@ need_pkgs() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# Build tools: clang compiles the agent's eBPF programs against the libbpf headers.
+setup_build_tools() {
+    need_pkgs clang libbpf-dev
+}
+
 # Tools the test suite uses: Debian's sysdig 0.29.3 is the live second oracle.
 # (--no-install-recommends keeps its kernel module package, sysdig-dkms, out.)
 setup_test_tools() {

@@ -1,1 +1,13 @@
-//! edera-falco agent (placeholder until its issue starts).
+//! The in-zone agent: captures the zone's syscalls with eBPF (`bpf/capture.bpf.c`, compiled by
+//! `build.rs`, loaded with aya) and encodes them as libscap events.
+//!
+//! - [`probe`]: load, configure and attach the programs; drain the ring buffer;
+//! - [`record`]: one syscall record as the kernel side writes it;
+//! - [`coverage`]: which syscalls are captured and which of their arguments point to user
+//!   memory to copy, derived from the event table of `schema/`;
+//! - [`encode`]: a record as the libscap exit event of the current table version.
+
+pub mod coverage;
+pub mod encode;
+pub mod probe;
+pub mod record;
