@@ -42,6 +42,7 @@ pub mod reader;
 pub mod section;
 pub mod table;
 pub mod userlist;
+pub mod writer;
 
 pub use error::{ReadError, Result};
 pub use events::{Event, EventRef, EventShape, EventTable};
@@ -52,4 +53,5 @@ pub use model::{
     SectionHeader, ThreadInfo, UserInfo, lossy, split_nul,
 };
 pub use reader::CaptureReader;
+pub use writer::CaptureWriter;
 pub use table::GeneratedTable;

@@ -1,0 +1,68 @@
+//! What the capture writer writes, the capture reader reads back unchanged.
+
+use edera_scap::file::{CaptureReader, CaptureWriter, GeneratedTable, GroupInfo, Limits, MachineInfo, ThreadInfo, UserInfo};
+
+fn event(ts: u64, tid: u64, etype: u16, params: &[&[u8]]) -> Vec<u8> {
+    let len = 26 + 2 * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
+    let mut v = Vec::new();
+    v.extend_from_slice(&ts.to_le_bytes());
+    v.extend_from_slice(&tid.to_le_bytes());
+    v.extend_from_slice(&(len as u32).to_le_bytes());
+    v.extend_from_slice(&etype.to_le_bytes());
+    v.extend_from_slice(&(params.len() as u32).to_le_bytes());
+    for p in params {
+        v.extend_from_slice(&(p.len() as u16).to_le_bytes());
+    }
+    for p in params {
+        v.extend_from_slice(p);
+    }
+    v
+}
+
+#[test]
+fn state_and_events_round_trip() {
+    let machine = MachineInfo { num_cpus: 2, memory_size_bytes: 1 << 30, max_pid: 4_194_304, hostname: b"zone-a".to_vec(), boot_ts_epoch: 1_700_000_000_000_000_000, ..MachineInfo::default() };
+    let thread = ThreadInfo {
+        tid: 42,
+        pid: 42,
+        ptid: 1,
+        sid: Some(42),
+        vpgid: Some(42),
+        pgid: Some(42),
+        comm: b"sh".to_vec(),
+        exe: b"/bin/sh".to_vec(),
+        exepath: Some(b"/usr/bin/dash".to_vec()),
+        args: b"-c\0true\0".to_vec(),
+        env: Some(b"HOME=/root\0".to_vec()),
+        cwd: b"/tmp/".to_vec(),
+        fdlimit: 1024,
+        uid: 0,
+        gid: 0,
+        vtid: Some(42),
+        vpid: Some(42),
+        loginuid: Some(1000),
+        tty: Some(34816),
+        ..ThreadInfo::default()
+    };
+    let user = UserInfo { uid: 0, gid: 0, name: b"root".to_vec(), homedir: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
+    let group = GroupInfo { gid: 0, name: b"root".to_vec() };
+    let close = event(1_700_000_000_000_000_123, 42, 55, &[&0i64.to_le_bytes(), &3i64.to_le_bytes()]);
+    let mut w = CaptureWriter::new(Vec::new()).unwrap();
+    w.machine(&machine).unwrap();
+    w.process_list(std::slice::from_ref(&thread)).unwrap();
+    w.users(std::slice::from_ref(&user), std::slice::from_ref(&group)).unwrap();
+    w.event(1, &close).unwrap();
+    let bytes = w.finish().unwrap();
+
+    let mut r = CaptureReader::new(std::io::Cursor::new(bytes), GeneratedTable, Limits::default()).unwrap();
+    let state = r.read_state().unwrap();
+    let m = state.machine.unwrap();
+    assert_eq!((m.num_cpus, m.hostname.as_slice(), m.boot_ts_epoch), (2, &b"zone-a"[..], machine.boot_ts_epoch));
+    let t = &state.threads[0];
+    assert_eq!((t.tid, t.ptid, t.comm.as_slice(), t.exepath.as_deref()), (42, 1, &b"sh"[..], Some(&b"/usr/bin/dash"[..])));
+    assert_eq!((t.args.as_slice(), t.cwd.as_slice(), t.loginuid, t.tty), (&b"-c\0true\0"[..], &b"/tmp/"[..], Some(1000), Some(34816)));
+    assert_eq!((state.users[0].name.as_slice(), state.groups[0].name.as_slice()), (&b"root"[..], &b"root"[..]));
+    let ev = r.next_event().unwrap().unwrap();
+    assert_eq!((ev.cpu, ev.bytes()), (1, close.as_slice()));
+    assert!(r.next_event().unwrap().is_none());
+}
