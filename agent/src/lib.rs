@@ -5,9 +5,13 @@
 //! - [`record`]: one syscall record as the kernel side writes it;
 //! - [`coverage`]: which syscalls are captured and which of their arguments point to user
 //!   memory to copy, derived from the event table of `schema/`;
-//! - [`encode`]: a record as the libscap exit event of the current table version.
+//! - [`encode`]: a record as the libscap exit event of the current table version;
+//! - [`snapshot`]: threads, users, groups and the machine from /proc and /etc.
 
+pub mod capture;
+pub mod clock;
 pub mod coverage;
 pub mod encode;
 pub mod probe;
 pub mod record;
+pub mod snapshot;

@@ -7,7 +7,9 @@ use edera_falco_agent::encode::encode;
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
 use std::process::{Command, ExitCode};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
+use std::time::Duration;
+use edera_falco_agent::clock::boot_to_epoch_offset;
 
 #[derive(Parser)]
 #[command(version, about = "The edera-falco in-zone agent")]
@@ -30,26 +32,21 @@ enum Cmd {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
-}
-
-/// Boot-clock to wall-clock offset, for event timestamps (libscap reports epoch times).
-fn boot_offset() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: clock_gettime writes the timespec it is given.
-    unsafe { clock_gettime(7 /* CLOCK_BOOTTIME */, &mut ts) };
-    now.saturating_sub(ts.sec as u64 * 1_000_000_000 + ts.nsec as u64)
-}
-
-/// `struct timespec` on 64-bit Linux.
-#[repr(C)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
-unsafe extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    /// Capture the zone while COMMAND runs into a libscap capture file.
+    Capture {
+        /// The capture file to write.
+        #[arg(short = 'w', long)]
+        write: PathBuf,
+        /// Syscalls to capture, comma-separated (default: every syscall).
+        #[arg(long, value_delimiter = ',')]
+        syscalls: Vec<String>,
+        /// Ring buffer size in MiB (a power of two).
+        #[arg(long, default_value_t = 16)]
+        ring_mib: u32,
+        /// The command to run.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 fn print(raw: &[u8]) {
@@ -72,7 +69,7 @@ fn print(raw: &[u8]) {
 fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
     let options = Options { ring_bytes: ring_mib << 20, syscalls };
     let mut probe = Probe::attach(&options).map_err(|e| e.to_string())?;
-    let offset = boot_offset();
+    let offset = boot_to_epoch_offset();
     let mut child = Command::new(&command[0]).args(&command[1..]).spawn().map_err(|e| format!("{}: {e}", command[0]))?;
     let pid = child.id();
     let mut pids = vec![pid];
@@ -101,9 +98,26 @@ fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(
     Ok(())
 }
 
+fn capture(write: PathBuf, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
+    let options = Options { ring_bytes: ring_mib << 20, syscalls };
+    let stats = edera_falco_agent::capture::capture(&write, &options, &command)?;
+    eprintln!(
+        "{}: {} threads, {} events, drops per CPU {:?}, command exit {:?}",
+        write.display(),
+        stats.threads,
+        stats.events,
+        stats.drops,
+        stats.exit_code
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let Cmd::Trace { syscalls, ring_mib, command } = Cli::parse().command;
-    match trace(syscalls, ring_mib, command) {
+    let result = match Cli::parse().command {
+        Cmd::Trace { syscalls, ring_mib, command } => trace(syscalls, ring_mib, command),
+        Cmd::Capture { write, syscalls, ring_mib, command } => capture(write, syscalls, ring_mib, command),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("edera-falco-agent: {e}");

@@ -1,0 +1,72 @@
+//! `capture -w FILE -- COMMAND`: attach the probe, snapshot the zone, run the command, and
+//! write a libscap capture file (format 1.2: machine, process list, users, then every captured
+//! event of the zone in the current layouts) until the command exits.
+
+use crate::clock::boot_to_epoch_offset;
+use crate::encode::encode;
+use crate::probe::{Options, Probe};
+use crate::snapshot;
+use edera_scap::file::CaptureWriter;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// What a capture wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub threads: usize,
+    pub events: u64,
+    /// Records the kernel side dropped, per CPU.
+    pub drops: Vec<u64>,
+    /// The command's exit code.
+    pub exit_code: Option<i32>,
+}
+
+/// Capture the zone while `command` runs, writing to `path`.
+pub fn capture(path: &Path, options: &Options, command: &[String]) -> Result<Stats, String> {
+    let (program, args) = command.split_first().ok_or("no command given")?;
+    let mut probe = Probe::attach(options).map_err(|e| e.to_string())?;
+    let offset = boot_to_epoch_offset();
+    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut w = CaptureWriter::new(BufWriter::new(file)).map_err(|e| e.to_string())?;
+    let threads = snapshot::threads();
+    let (users, groups) = snapshot::users();
+    let io = |e: std::io::Error| format!("writing {}: {e}", path.display());
+    w.machine(&snapshot::machine()).map_err(io)?;
+    w.process_list(&threads).map_err(io)?;
+    w.users(&users, &groups).map_err(io)?;
+    let mut stats = Stats { threads: threads.len(), ..Stats::default() };
+    let mut child = Command::new(program).args(args).spawn().map_err(|e| format!("{program}: {e}"))?;
+    let mut failure = None;
+    let mut write_all = |probe: &mut Probe, stats: &mut Stats| {
+        probe.drain(|r| {
+            if let Some(ev) = encode(r, r.ts_exit + offset) {
+                match w.event(r.cpu as u16, &ev) {
+                    Ok(()) => stats.events += 1,
+                    Err(e) => failure = Some(e.to_string()),
+                }
+            }
+        });
+    };
+    loop {
+        write_all(&mut probe, &mut stats);
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                stats.exit_code = status.code();
+                break;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    write_all(&mut probe, &mut stats);
+    if let Some(e) = failure {
+        return Err(format!("writing {}: {e}", path.display()));
+    }
+    w.finish().map_err(|e| format!("writing {}: {e}", path.display()))?;
+    stats.drops = probe.drops();
+    Ok(stats)
+}
