@@ -230,3 +230,21 @@ pub fn infra_docker_container_name(p: &mut EderaPlugin, req: Req) -> anyhow::Res
 pub fn infra_docker_container_image(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     no_infra(p, &req)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::type_is_codes;
+    use edera_scap::tables::EventCode as C;
+
+    #[test]
+    fn type_is_selects_the_first_pair_of_a_name_or_one_code() {
+        let open = (C::SyscallOpenE as u32, C::SyscallOpenX as u32);
+        assert_eq!(type_is_codes(b"open"), Some(open));
+        // openat's first pair in the table is the old layout, as libsinsp picks it.
+        let (e, x) = type_is_codes(b"openat").unwrap();
+        assert_eq!(x, e + 1);
+        assert!(e < C::SyscallOpenatV2E as u32);
+        assert_eq!(type_is_codes(b"7"), Some((7, u32::MAX)));
+        assert_eq!(type_is_codes(b"no_such_event"), None);
+    }
+}
