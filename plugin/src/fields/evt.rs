@@ -11,6 +11,7 @@ mod open;
 mod time;
 
 use std::ffi::CString;
+use std::sync::OnceLock;
 
 use edera_scap::tables::{EVENTS, EventCode as C, ec};
 use falco_plugin::anyhow;
@@ -49,7 +50,11 @@ fn rendered(
 /// `evt.dir`: `>` for enter events, `<` for exit events (odd codes).
 pub fn dir(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
-        text(if c.raw.header.etype & 1 == 0 { ">" } else { "<" })
+        text(if c.raw.header.etype & 1 == 0 {
+            ">"
+        } else {
+            "<"
+        })
     })
 }
 
@@ -61,7 +66,10 @@ pub fn type_(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
 /// The event codes `evt.type.is[key]` selects: a number selects that code alone, a name the
 /// first code of the table with that name and the code after it (its exit).
 fn type_is_codes(key: &[u8]) -> Option<(u32, u32)> {
-    if let Some(n) = std::str::from_utf8(key).ok().and_then(|s| s.parse::<u32>().ok()) {
+    if let Some(n) = std::str::from_utf8(key)
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+    {
         return Some((n, u32::MAX));
     }
     let i = EVENTS.iter().position(|e| e.name.as_bytes() == key)?;
@@ -149,15 +157,23 @@ pub fn arg(p: &mut EderaPlugin, req: Req, n: u64) -> anyhow::Result<Option<CStri
     })
 }
 
+/// The name id of the `data` parameter (an index of `PARAM_NAMES`).
+fn data_name_id() -> Option<u16> {
+    static ID: OnceLock<Option<u16>> = OnceLock::new();
+    *ID.get_or_init(|| {
+        let i = edera_scap::tables::PARAM_NAMES
+            .iter()
+            .position(|n| *n == "data")?;
+        u16::try_from(i).ok()
+    })
+}
+
 /// `evt.buffer`: the `data` parameter as printed.
 pub fn buffer(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+    let Some(id) = data_name_id() else {
+        return Ok(None);
+    };
     rendered(p, &req, |c, out| {
-        let Some(id) = edera_scap::tables::PARAM_NAMES.iter().position(|n| *n == "data") else {
-            return false;
-        };
-        let Ok(id) = u16::try_from(id) else {
-            return false;
-        };
         render::write_arg_named(out, &c.raw, id, &c.lookup(), &Options::default())
     })
 }
@@ -202,12 +218,17 @@ pub fn count_procinfo(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u6
 /// `evt.count.threadinfo`: 1 for procinfo events, else 0.
 pub fn count_threadinfo(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>> {
     with_event(p, &req, |c| {
-        Some(u64::from(C::from_u16(c.raw.header.etype) == Some(C::ProcinfoE)))
+        Some(u64::from(
+            C::from_u16(c.raw.header.etype) == Some(C::ProcinfoE),
+        ))
     })
 }
 
 /// The `evt.infra.docker.*` fields: zones send no infrastructure events, so never a value.
-fn no_infra(p: &EderaPlugin, req: &ExtractRequest<'_, '_, '_, '_, EderaPlugin>) -> anyhow::Result<Option<CString>> {
+fn no_infra(
+    p: &EderaPlugin,
+    req: &ExtractRequest<'_, '_, '_, '_, EderaPlugin>,
+) -> anyhow::Result<Option<CString>> {
     with_event(p, req, |_| None)
 }
 
@@ -222,12 +243,18 @@ pub fn infra_docker_container_id(p: &mut EderaPlugin, req: Req) -> anyhow::Resul
 }
 
 /// `evt.infra.docker.container.name`.
-pub fn infra_docker_container_name(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+pub fn infra_docker_container_name(
+    p: &mut EderaPlugin,
+    req: Req,
+) -> anyhow::Result<Option<CString>> {
     no_infra(p, &req)
 }
 
 /// `evt.infra.docker.container.image`.
-pub fn infra_docker_container_image(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+pub fn infra_docker_container_image(
+    p: &mut EderaPlugin,
+    req: Req,
+) -> anyhow::Result<Option<CString>> {
     no_infra(p, &req)
 }
 

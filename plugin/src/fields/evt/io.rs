@@ -123,7 +123,11 @@ fn net_fd(t: FdType) -> bool {
 
 /// The event's buffer length when `sel` covers it: the non-negative return value of an exit
 /// event with an attached fd.
-fn buflen_of(p: &EderaPlugin, req: &Req<'_, '_, '_, '_>, sel: BufSel) -> anyhow::Result<Option<u64>> {
+fn buflen_of(
+    p: &EderaPlugin,
+    req: &Req<'_, '_, '_, '_>,
+    sel: BufSel,
+) -> anyhow::Result<Option<u64>> {
     with_event(p, req, |c| {
         let fd = attached_fd(c)?;
         if !(sel.cat)(category_of(c)?) || !(sel.fd)(fd.fd_type()) {
@@ -181,12 +185,24 @@ fn covers(c: &Ctx<'_, '_>, kind: ErrorKind) -> bool {
     let code = C::from_u16(c.raw.header.etype);
     let by_type_file = matches!(
         code,
-        Some(C::SyscallOpenX | C::SyscallCreatX | C::SyscallOpenatV2X | C::SyscallOpenat2X | C::SyscallOpenByHandleAtX)
+        Some(
+            C::SyscallOpenX
+                | C::SyscallCreatX
+                | C::SyscallOpenatV2X
+                | C::SyscallOpenat2X
+                | C::SyscallOpenByHandleAtX
+        )
     );
-    let by_type_net = matches!(code, Some(C::SocketAcceptV5X | C::SocketAccept4V6X | C::SocketConnectX));
+    let by_type_net = matches!(
+        code,
+        Some(C::SocketAcceptV5X | C::SocketAccept4V6X | C::SocketConnectX)
+    );
     let (file, net) = match attached_fd(c) {
         Some(f) => (
-            matches!(f.fd_type(), FdType::File | FdType::FileV2 | FdType::Directory),
+            matches!(
+                f.fd_type(),
+                FdType::File | FdType::FileV2 | FdType::Directory
+            ),
             net_fd(f.fd_type()) || f.fd_type() == FdType::UnixSock,
         ),
         None => (by_type_file, by_type_net),
@@ -207,8 +223,18 @@ fn error_count(c: &Ctx<'_, '_>) -> Option<u64> {
     render::failed(&c.raw).map(u64::from)
 }
 
-fn count_error_kind(p: &EderaPlugin, req: &Req<'_, '_, '_, '_>, kind: ErrorKind) -> anyhow::Result<Option<u64>> {
-    with_event(p, req, |c| if covers(c, kind) { error_count(c) } else { None })
+fn count_error_kind(
+    p: &EderaPlugin,
+    req: &Req<'_, '_, '_, '_>,
+    kind: ErrorKind,
+) -> anyhow::Result<Option<u64>> {
+    with_event(p, req, |c| {
+        if covers(c, kind) {
+            error_count(c)
+        } else {
+            None
+        }
+    })
 }
 
 /// `evt.count.error`.

@@ -7,18 +7,18 @@ use edera_scap::event::RawEvent;
 use edera_scap::tables::{EventCode as C, ppm_o, ppm_s};
 use falco_plugin::anyhow;
 
-use super::super::ctx::{Ctx, Req, with_event};
+use super::super::ctx::{Req, with_event};
 use super::super::fd::text;
 use crate::plugin::EderaPlugin;
 use crate::render;
-use crate::state::path;
+use crate::state::{ZoneState, path};
 
 /// libsinsp's `PPM_AT_FDCWD`.
 const AT_FDCWD: i64 = -100;
 
 /// Which `evt.is_open_*` field.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OpenTest {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenTest {
     Read,
     Write,
     Exec,
@@ -35,11 +35,11 @@ fn has_exec_bit(mode: u32) -> bool {
     u64::from(mode) & (ppm_s::IXUSR | ppm_s::IXGRP | ppm_s::IXOTH) != 0
 }
 
-fn open_test(ev: &RawEvent<'_>, test: OpenTest) -> bool {
+/// The value of `evt.is_open_*` (`test`) for `ev`.
+pub fn open_test(ev: &RawEvent<'_>, test: OpenTest) -> bool {
     let code = C::from_u16(ev.header.etype);
     let new_layout = matches!(code, Some(C::SyscallOpenatV2X | C::SyscallOpenat2X));
-    let open_like = new_layout
-        || matches!(code, Some(C::SyscallOpenX | C::SyscallOpenByHandleAtX));
+    let open_like = new_layout || matches!(code, Some(C::SyscallOpenX | C::SyscallOpenByHandleAtX));
     if !open_like {
         return test == OpenTest::Exec
             && code == Some(C::SyscallCreatX)
@@ -62,7 +62,11 @@ fn open_test(ev: &RawEvent<'_>, test: OpenTest) -> bool {
     }
 }
 
-fn is_open(p: &EderaPlugin, req: &Req<'_, '_, '_, '_>, test: OpenTest) -> anyhow::Result<Option<bool>> {
+fn is_open(
+    p: &EderaPlugin,
+    req: &Req<'_, '_, '_, '_>,
+    test: OpenTest,
+) -> anyhow::Result<Option<bool>> {
     with_event(p, req, |c| Some(open_test(&c.raw, test)))
 }
 
@@ -88,7 +92,12 @@ pub fn is_open_create(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<bo
 
 /// The first parameter named `name` present in the event.
 fn named<'e>(ev: &RawEvent<'e>, name: &str) -> Option<&'e [u8]> {
-    let i = ev.info()?.params.iter().take(ev.nparams()).position(|p| p.name == name)?;
+    let i = ev
+        .info()?
+        .params
+        .iter()
+        .take(ev.nparams())
+        .position(|p| p.name == name)?;
     ev.param(i)
 }
 
@@ -109,22 +118,22 @@ fn abspath_params(code: C, second: bool) -> Option<(&'static str, &'static str)>
     })
 }
 
-/// The absolute path of the event (see the catalog). Unlike path resolution elsewhere, a
-/// directory fd's name always gets a `/` appended (libsinsp tests the character past the end
-/// of the name), and an unknown dirfd gives `<UNKNOWN>/`.
-fn abspath_of(c: &Ctx<'_, '_>, second: bool) -> Option<Vec<u8>> {
-    let s = c.state()?;
+/// `evt.abspath` of `ev`, the last event applied to `s` (`second`: the new path of rename
+/// and link calls). Unlike path resolution elsewhere, a directory fd's name always gets a `/`
+/// appended (libsinsp tests the character past the end of the name), and an unknown dirfd
+/// gives `<UNKNOWN>/`. No value without the event's thread.
+pub fn abspath_in(s: &ZoneState, ev: &RawEvent<'_>, second: bool) -> Option<Vec<u8>> {
     let tid = s.event_tid()?;
-    c.thread()?;
-    let code = C::from_u16(c.raw.header.etype)?;
+    s.event_thread()?;
+    let code = C::from_u16(ev.header.etype)?;
     if code == C::SyscallOpenByHandleAtX {
         // The path is only there when the open succeeded (fd > 0, the value read as an int).
-        let fd = render::return_value(&c.raw)? as i32;
-        return (fd > 0).then(|| path::join(b"", c.raw.param(3).unwrap_or_default()));
+        let fd = render::return_value(ev)? as i32;
+        return (fd > 0).then(|| path::join(b"", ev.param(3).unwrap_or_default()));
     }
     let (dirfd_name, path_name) = abspath_params(code, second)?;
-    let dirfd = named(&c.raw, dirfd_name)?;
-    let p = named(&c.raw, path_name)?;
+    let dirfd = named(ev, dirfd_name)?;
+    let p = named(ev, path_name)?;
     if dirfd.is_empty() || p.is_empty() {
         return None;
     }
@@ -143,11 +152,15 @@ fn abspath_of(c: &Ctx<'_, '_>, second: bool) -> Option<Vec<u8>> {
 }
 
 /// `evt.abspath`, `evt.abspath[src]`, `evt.abspath[dst]`; no value for another key.
-pub fn abspath(p: &mut EderaPlugin, req: Req, key: Option<&CStr>) -> anyhow::Result<Option<CString>> {
+pub fn abspath(
+    p: &mut EderaPlugin,
+    req: Req,
+    key: Option<&CStr>,
+) -> anyhow::Result<Option<CString>> {
     let second = match key.map(CStr::to_bytes) {
         None | Some(b"src") => false,
         Some(b"dst") => true,
         Some(_) => return Ok(None),
     };
-    with_event(p, &req, |c| text(abspath_of(c, second)?))
+    with_event(p, &req, |c| text(abspath_in(c.state()?, &c.raw, second)?))
 }

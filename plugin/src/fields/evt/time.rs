@@ -89,7 +89,10 @@ pub fn deltatime_ns(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<Dura
 fn time_of_day(ns: u64) -> String {
     let mut full = Vec::with_capacity(32);
     render::time::write_abstime(&mut full, ns);
-    let time = full.iter().position(|&b| b == b' ').map_or(&full[..], |i| &full[i + 1..]);
+    let time = full
+        .iter()
+        .position(|&b| b == b' ')
+        .map_or(&full[..], |i| &full[i + 1..]);
     String::from_utf8_lossy(time).into_owned()
 }
 
@@ -106,6 +109,9 @@ mod tests {
     fn time_of_day_is_utc_with_nanoseconds() {
         assert_eq!(time_of_day(1_523_545_099_999_999_999), "14:58:19.999999999");
         assert_eq!(time_of_day(0), "00:00:00.000000000");
-        assert_eq!(time_of_day(86_400 * 1_000_000_000 + 5), "00:00:00.000000005");
+        assert_eq!(
+            time_of_day(86_400 * 1_000_000_000 + 5),
+            "00:00:00.000000005"
+        );
     }
 }
