@@ -98,7 +98,6 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
 }
 
 #[test]
-#[ignore = "enabled once the replay source emits converted events and the field table is generated (issue 3, in progress)"]
 fn fields_equal_falco_0_45_on_every_fixture() {
     let Some(dir) = oracle::fixtures_dir() else {
         eprintln!("skipping: ../shared/fixtures/scap/oracle-falco is absent");

@@ -12,6 +12,7 @@ pub mod args;
 pub mod columns;
 pub mod ctx;
 pub mod edera;
+pub mod evt;
 pub mod fd;
 pub mod fdlist;
 pub mod fs_path;
