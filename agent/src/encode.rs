@@ -1,8 +1,9 @@
 //! A syscall record as a libscap event of the current table version: the exit event of the
-//! syscall's entry in the native table, parameters filled from [`crate::coverage`], or a
-//! generic event (`PPME_GENERIC_X`: ppm_sc code and native number) for uncovered syscalls.
+//! syscall's entry in the native table, parameters filled from [`crate::coverage`] (process
+//! events from [`crate::procinfo`]), or a generic event (`PPME_GENERIC_X`: ppm_sc code and native number) for uncovered syscalls.
 
 use crate::coverage::{self, Source};
+use crate::procinfo;
 use crate::record::Record;
 use edera_scap::info::{ParamInfo, ParamType, event_info};
 use edera_scap::tables::{EventCode, flags};
@@ -77,8 +78,21 @@ fn value(p: &ParamInfo, src: Option<Source>, r: &Record<'_>) -> Vec<u8> {
 pub fn encode(r: &Record<'_>, ts: u64) -> Option<Vec<u8>> {
     let entry = coverage::entry(r.nr)?;
     let covered = coverage::covered(entry.name);
-    let (code, params): (u16, Vec<Vec<u8>>) = match covered {
-        Some(c) => {
+    let process = event_info(entry.exit).filter(|i| procinfo::is_process_event(i.id));
+    let (code, params): (u16, Vec<Vec<u8>>) = match (covered, process) {
+        (_, Some(info)) => {
+            let t = procinfo::thread_of(r);
+            let params = info
+                .params
+                .iter()
+                .map(|p| match p.name {
+                    "res" => value(p, Some(Source::Ret), r),
+                    name => procinfo::param(name, r, t.as_ref()).unwrap_or_else(|| value(p, None, r)),
+                })
+                .collect();
+            (entry.exit, params)
+        }
+        (Some(c), None) => {
             let info = event_info(entry.exit)?;
             let params = info
                 .params
@@ -87,7 +101,7 @@ pub fn encode(r: &Record<'_>, ts: u64) -> Option<Vec<u8>> {
                 .collect();
             (entry.exit, params)
         }
-        None => (
+        (None, None) => (
             EventCode::GenericX as u16,
             vec![entry.ppm_sc.to_le_bytes().to_vec(), (r.nr as u16).to_le_bytes().to_vec()],
         ),

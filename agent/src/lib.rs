@@ -13,5 +13,6 @@ pub mod clock;
 pub mod coverage;
 pub mod encode;
 pub mod probe;
+pub mod procinfo;
 pub mod record;
 pub mod snapshot;

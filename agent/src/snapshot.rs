@@ -35,8 +35,8 @@ fn hex(v: Option<&str>) -> Option<u64> {
     u64::from_str_radix(v?, 16).ok()
 }
 
-/// One thread of process `pid`.
-fn thread(pid: u64, tid: u64) -> Option<ThreadInfo> {
+/// Thread `tid` of process `pid`, if it still exists.
+pub fn thread_info(pid: u64, tid: u64) -> Option<ThreadInfo> {
     let base = format!("/proc/{pid}/task/{tid}");
     let stat = text(format!("{base}/stat"))?;
     let f = stat_fields(&stat);
@@ -109,7 +109,7 @@ pub fn threads() -> Vec<ThreadInfo> {
             if out.len() >= MAX_THREADS {
                 return out;
             }
-            if let Some(t) = thread(pid, tid) {
+            if let Some(t) = thread_info(pid, tid) {
                 out.push(t);
             }
         }
