@@ -8,6 +8,7 @@
 //! - [`encode`]: a record as the libscap exit event of the current table version;
 //! - [`snapshot`]: threads, users, groups and the machine from /proc and /etc.
 
+pub mod bench;
 pub mod capture;
 pub mod clock;
 pub mod coverage;

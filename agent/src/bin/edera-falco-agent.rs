@@ -32,6 +32,12 @@ enum Cmd {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Benchmark: syscall-heavy workloads with and without capture (slowdown, events/s, drops).
+    Bench {
+        /// Ring buffer size in MiB (a power of two).
+        #[arg(long, default_value_t = 16)]
+        ring_mib: u32,
+    },
     /// Capture the zone while COMMAND runs into a libscap capture file.
     Capture {
         /// The capture file to write.
@@ -116,6 +122,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Cmd::Trace { syscalls, ring_mib, command } => trace(syscalls, ring_mib, command),
         Cmd::Capture { write, syscalls, ring_mib, command } => capture(write, syscalls, ring_mib, command),
+        Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
