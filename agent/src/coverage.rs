@@ -63,22 +63,41 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
     native_table().iter().find(|e| e.nr == nr)
 }
 
-/// Kernel-side argument kinds (`enum arg_kind` in `bpf/capture.bpf.c`) for one syscall: what
-/// user memory to copy for each argument, and which argument holds a buffer's length.
-pub fn arg_kinds(name: &str) -> ([u8; 6], [u8; 6]) {
-    let (mut kind, mut len_arg) = ([0u8; 6], [0u8; 6]);
+/// What the kernel side copies for one syscall (`struct sc_desc` in `bpf/capture.bpf.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ArgPlan {
+    /// Per argument: 0 none, 1 string, 2 buffer with the length in `len_arg`, 3 buffer with
+    /// the length of the return value (`enum arg_kind`).
+    pub kind: [u8; 6],
+    pub len_arg: [u8; 6],
+    /// Per argument: its blob slot, `0xff` for none.
+    pub slot: [u8; 6],
+    /// Slots used.
+    pub nblobs: u8,
+}
+
+/// The kernel-side plan of one syscall: slots are given to memory arguments in argument order,
+/// at most [`crate::record::NBLOBS`] (the table below never needs more; a test checks it).
+pub fn arg_plan(name: &str) -> ArgPlan {
+    let mut p = ArgPlan { slot: [0xff; 6], ..ArgPlan::default() };
+    let mut args: Vec<(u8, u8, u8)> = Vec::new();
     for (_, src) in covered(name).map_or(&[][..], |c| c.params) {
         match *src {
-            Str(i) => kind[usize::from(i)] = 1,
-            BufArgLen(i, l) => {
-                kind[usize::from(i)] = 2;
-                len_arg[usize::from(i)] = l;
-            }
-            BufRetLen(i) => kind[usize::from(i)] = 3,
+            Str(i) => args.push((i, 1, 0)),
+            BufArgLen(i, l) => args.push((i, 2, l)),
+            BufRetLen(i) => args.push((i, 3, 0)),
             _ => {}
         }
     }
-    (kind, len_arg)
+    args.sort_unstable();
+    for (k, (i, kind, len)) in args.into_iter().take(crate::record::NBLOBS).enumerate() {
+        let i = usize::from(i);
+        p.kind[i] = kind;
+        p.len_arg[i] = len;
+        p.slot[i] = k as u8;
+        p.nblobs = k as u8 + 1;
+    }
+    p
 }
 
 #[cfg(test)]
@@ -98,10 +117,15 @@ mod tests {
     }
 
     #[test]
-    fn kinds_follow_the_table() {
-        let (kind, len) = arg_kinds("write");
-        assert_eq!((kind[1], len[1]), (2, 2));
-        assert_eq!(arg_kinds("openat").0[1], 1);
-        assert_eq!(arg_kinds("read").0[1], 3);
+    fn plans_follow_the_table() {
+        let w = arg_plan("write");
+        assert_eq!((w.kind[1], w.len_arg[1], w.slot[1], w.nblobs), (2, 2, 0, 1));
+        assert_eq!(arg_plan("openat").kind[1], 1);
+        assert_eq!(arg_plan("read").kind[1], 3);
+        assert_eq!(arg_plan("close").nblobs, 0);
+        for c in COVERED {
+            let memory = c.params.iter().filter(|(_, s)| matches!(s, Str(_) | BufArgLen(..) | BufRetLen(_))).count();
+            assert!(memory <= crate::record::NBLOBS, "{} needs {memory} slots", c.syscall);
+        }
     }
 }

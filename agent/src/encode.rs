@@ -44,8 +44,9 @@ pub fn open_flags(native: u64) -> u32 {
     out as u32
 }
 
-/// The encoded bytes of one parameter.
-fn value(p: &ParamInfo, src: Option<Source>, r: &Record<'_>) -> Vec<u8> {
+/// The encoded bytes of one parameter; `slot` maps an argument to its blob slot.
+fn value(p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slot: &[u8; 6]) -> Vec<u8> {
+    let blob = |i: u8| r.blob(usize::from(slot[usize::from(i)]));
     let int = |v: u64| -> Vec<u8> {
         match p.ptype.fixed_size() {
             Some(1) => vec![v as u8],
@@ -64,15 +65,19 @@ fn value(p: &ParamInfo, src: Option<Source>, r: &Record<'_>) -> Vec<u8> {
         Some(Source::Arg(i)) => int(r.args[usize::from(i)]),
         Some(Source::OpenFlags(i)) => int(u64::from(open_flags(r.args[usize::from(i)]))),
         Some(Source::Str(i)) => {
-            let mut s = r.string(usize::from(i)).to_vec();
+            let b = blob(i);
+            let mut s = b.strip_suffix(&[0]).unwrap_or(b).to_vec();
             s.push(0);
             s
         }
-        Some(Source::BufArgLen(i, _) | Source::BufRetLen(i)) => r.blob(usize::from(i)).to_vec(),
+        Some(Source::BufArgLen(i, _) | Source::BufRetLen(i)) => blob(i).to_vec(),
         None if p.ptype == ParamType::Fspath || p.ptype == ParamType::Charbuf => vec![0],
         None => int(0),
     }
 }
+
+/// No blob slots.
+const NO_SLOTS: [u8; 6] = [0xff; 6];
 
 /// Encode `r`; `ts` is the event timestamp (ns since the epoch).
 pub fn encode(r: &Record<'_>, ts: u64) -> Option<Vec<u8>> {
@@ -86,18 +91,19 @@ pub fn encode(r: &Record<'_>, ts: u64) -> Option<Vec<u8>> {
                 .params
                 .iter()
                 .map(|p| match p.name {
-                    "res" => value(p, Some(Source::Ret), r),
-                    name => procinfo::param(name, r, t.as_ref()).unwrap_or_else(|| value(p, None, r)),
+                    "res" => value(p, Some(Source::Ret), r, &NO_SLOTS),
+                    name => procinfo::param(name, r, t.as_ref()).unwrap_or_else(|| value(p, None, r, &NO_SLOTS)),
                 })
                 .collect();
             (entry.exit, params)
         }
         (Some(c), None) => {
+            let slots = coverage::arg_plan(entry.name).slot;
             let info = event_info(entry.exit)?;
             let params = info
                 .params
                 .iter()
-                .map(|p| value(p, c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s), r))
+                .map(|p| value(p, c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s), r, &slots))
                 .collect();
             (entry.exit, params)
         }

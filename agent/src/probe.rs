@@ -24,12 +24,13 @@ pub enum ProbeError {
 #[derive(Clone, Copy, Default)]
 struct ScDesc {
     enabled: u8,
+    nblobs: u8,
     kind: [u8; 6],
     len_arg: [u8; 6],
-    pad: u8,
+    slot: [u8; 6],
 }
 
-// SAFETY: plain bytes, no padding beyond the explicit `pad` field.
+// SAFETY: plain bytes, no padding.
 unsafe impl Pod for ScDesc {}
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/capture.bpf.o"));
@@ -71,12 +72,12 @@ impl Probe {
                 if !o.syscalls.is_empty() && !o.syscalls.iter().any(|s| s == e.name) {
                     continue;
                 }
-                let (kind, len_arg) = coverage::arg_kinds(e.name);
-                let d = ScDesc { enabled: 1, kind, len_arg, pad: 0 };
+                let p = coverage::arg_plan(e.name);
+                let d = ScDesc { enabled: 1, nblobs: p.nblobs, kind: p.kind, len_arg: p.len_arg, slot: p.slot };
                 table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
             }
         }
-        for (prog, tp) in [("on_sys_enter", "sys_enter"), ("on_sys_exit", "sys_exit")] {
+        for (prog, tp) in [("on_sys_exit", "sys_exit")] {
             let p: &mut RawTracePoint = ebpf
                 .program_mut(prog)
                 .ok_or(ProbeError::Map("program", prog.into()))?
