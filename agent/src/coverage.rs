@@ -45,6 +45,8 @@ pub static COVERED: &[Covered] = &[
     Covered { syscall: "chdir", params: &[("res", Ret), ("path", Str(0))] },
     Covered { syscall: "setuid", params: &[("res", Ret), ("uid", Arg(0))] },
     Covered { syscall: "unlinkat", params: &[("res", Ret), ("dirfd", Arg(0)), ("name", Str(1)), ("flags", Arg(2))] },
+    // Only the clone_args struct is listed: the process parameters come from `procinfo`.
+    Covered { syscall: "clone3", params: &[("flags", BufArgLen(0, 1))] },
     Covered { syscall: "mkdirat", params: &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1)), ("mode", Arg(2))] },
 ];
 

@@ -9,6 +9,7 @@
 use crate::record::Record;
 use crate::snapshot;
 use edera_scap::file::ThreadInfo;
+use edera_scap::tables::flags;
 
 /// Whether an exit event's code is one of the process events this module fills.
 pub fn is_process_event(id: &str) -> bool {
@@ -29,15 +30,49 @@ fn charbuf(s: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Native clone flag bits (x86_64 `include/uapi/linux/sched.h`) and their PPM names.
+const NATIVE_CLONE_FLAGS: &[(u64, &str)] = &[
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x10000, "CLONE_THREAD"),
+];
+
+/// The native flags of a clone in `r`: `clone`'s first argument, the first field of
+/// `clone3`'s `struct clone_args` (copied by the kernel side), 0 for fork and vfork.
+fn native_clone_flags(r: &Record<'_>) -> u64 {
+    match crate::coverage::entry(r.nr).map(|e| e.name) {
+        Some("clone") => r.args[0],
+        Some("clone3") => r.blob(0).get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
+        _ => 0,
+    }
+}
+
+/// The clone's flags as PPM clone flags (the bits libsinsp's thread handling reads).
+fn clone_flags(r: &Record<'_>) -> u32 {
+    let native = native_clone_flags(r);
+    NATIVE_CLONE_FLAGS
+        .iter()
+        .filter(|(bit, _)| native & bit != 0)
+        .filter_map(|(_, n)| flags::CLONE_FLAGS.entries.iter().find(|(e, _)| e == n))
+        .fold(0, |acc, (_, v)| acc | *v as u32)
+}
+
 /// The value of parameter `name` for record `r`, from the calling thread's /proc entry;
 /// `None` when this module does not provide it (the encoder then uses the empty value).
 pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u8>> {
+    // What the record itself tells, even when the thread is already gone.
+    match name {
+        "tid" => return Some(pid(i64::from(r.tid))),
+        "pid" => return Some(pid(i64::from(r.pid))),
+        "flags" if is_clone(r) => return Some(clone_flags(r).to_le_bytes().to_vec()),
+        _ => {}
+    }
     let t = t?;
     Some(match name {
         "exe" => charbuf(&t.exe),
         "args" => t.args.clone(),
-        "tid" => pid(i64::from(r.tid)),
-        "pid" => pid(i64::from(r.pid)),
         "ptid" => pid(t.ptid as i64),
         "cwd" => charbuf(t.cwd.strip_suffix(b"/").filter(|c| !c.is_empty()).unwrap_or(&t.cwd)),
         "fdlimit" => t.fdlimit.to_le_bytes().to_vec(),
@@ -59,6 +94,10 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         "trusted_exepath" => charbuf(t.exepath.as_deref().unwrap_or_default()),
         _ => return None,
     })
+}
+
+fn is_clone(r: &Record<'_>) -> bool {
+    matches!(crate::coverage::entry(r.nr).map(|e| e.name), Some("clone" | "clone3" | "fork" | "vfork"))
 }
 
 /// The /proc entry of the record's thread, if it still exists.

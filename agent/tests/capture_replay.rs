@@ -6,6 +6,21 @@ use edera_falco_agent::capture::capture;
 use edera_falco_agent::probe::Options;
 use edera_falco_tests::runner::{self, Next};
 
+/// Replay a capture through the plugin `.so`, calling `visit` on every event with a function
+/// that extracts a field as text (empty for no value).
+fn replay(path: &std::path::Path, mut visit: impl FnMut(&mut dyn FnMut(&str) -> String)) {
+    let mut h = runner::load_plugin(&runner::replay_config(path, "")).expect("plugin");
+    h.open().expect("capture opens");
+    loop {
+        let ev = match h.next_event().expect("next_event") {
+            Next::Event(ev) => ev,
+            Next::Timeout => continue,
+            Next::Eof => break,
+        };
+        visit(&mut |name| h.extract_string(&ev, name).ok().flatten().unwrap_or_default());
+    }
+}
+
 #[test]
 fn captured_file_replays_through_the_plugin() {
     let dir = std::env::temp_dir().join(format!("edera-agent-replay-{}", std::process::id()));
@@ -30,38 +45,80 @@ fn captured_file_replays_through_the_plugin() {
     assert_eq!(stats.drops.iter().sum::<u64>(), 0);
 
     let own_comm = std::fs::read_to_string("/proc/self/comm").unwrap().trim().to_string();
-    let mut h = runner::load_plugin(&runner::replay_config(&out, "")).expect("plugin");
-    h.open().expect("capture opens");
     let (mut created, mut failed, mut read) = (false, false, false);
-    loop {
-        let ev = match h.next_event().expect("next_event") {
-            Next::Event(ev) => ev,
-            Next::Timeout => continue,
-            Next::Eof => break,
-        };
-        let f = |h: &mut runner::Handle, name: &str| h.extract_string(&ev, name).ok().flatten().unwrap_or_default();
-        let ty = f(&mut h, "syscall.type");
-        let name = f(&mut h, "evt.arg.name");
-        if ty == "openat" && name == file.display().to_string() && f(&mut h, "proc.name") == "sh" {
+    replay(&out, |f| {
+        let ty = f("syscall.type");
+        let name = f("evt.arg.name");
+        if ty == "openat" && name == file.display().to_string() && f("proc.name") == "sh" {
             // The shell opens the file for the redirection; it was started by this test
             // process (in the snapshot), whose own activity the agent does not capture.
-            created |= f(&mut h, "fd.name") == name
-                && f(&mut h, "fd.typechar") == "f"
-                && f(&mut h, "proc.cmdline").starts_with("sh -c printf hello")
-                && f(&mut h, "proc.pname") == own_comm
-                && f(&mut h, "user.name") == "root";
+            created |= f("fd.name") == name
+                && f("fd.typechar") == "f"
+                && f("proc.cmdline").starts_with("sh -c printf hello")
+                && f("proc.pname") == own_comm
+                && f("user.name") == "root";
         }
         if ty == "openat" && name == missing.display().to_string() {
-            failed |= f(&mut h, "evt.arg.fd") == "ENOENT";
+            failed |= f("evt.arg.fd") == "ENOENT";
         }
         // (The shell's write goes to fd 1 after a dup2, which this slice does not capture;
         // cat's read of the file opens it itself.)
-        if ty == "read" && f(&mut h, "fd.name") == file.display().to_string() {
-            read |= f(&mut h, "evt.arg.data") == "hello" && f(&mut h, "evt.arg.res") == "5";
+        if ty == "read" && f("fd.name") == file.display().to_string() {
+            read |= f("evt.arg.data") == "hello" && f("evt.arg.res") == "5";
         }
-    }
+    });
     assert!(created, "the shell's openat of the new file with fd name, process, parent and user");
     assert!(failed, "openat of the missing file failing with ENOENT");
     assert!(read, "cat's read of the file with its data and size");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn chdir_setuid_and_threads_replay_with_their_effects() {
+    let dir = std::env::temp_dir().join(format!("edera-agent-setuid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("capture.scap");
+    // chdir, a thread that opens a file, then setuid to nobody and an open as nobody; the
+    // process sleeps at the end so its /proc entry outlives the encoding of its execve.
+    let program = "import os, threading, time\n\
+os.chdir('/tmp')\n\
+t = threading.Thread(target=lambda: os.close(os.open('/etc/hostname', os.O_RDONLY)))\n\
+t.start(); t.join()\n\
+os.setuid(65534)\n\
+os.close(os.open('/etc/passwd', os.O_RDONLY))\n\
+time.sleep(0.3)\n";
+    let syscalls = ["openat", "chdir", "setuid", "execve", "clone", "clone3", "fork", "vfork"];
+    let options = Options { ring_bytes: 8 << 20, syscalls: syscalls.map(String::from).to_vec() };
+    let stats = match capture(&out, &options, &["python3".into(), "-c".into(), program.into()]) {
+        Ok(s) => s,
+        Err(e) if e.contains("eBPF") || e.contains("loading") || e.contains("attach") => {
+            eprintln!("skipping: cannot attach the probe (root and eBPF needed): {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(stats.exit_code, Some(0), "{stats:?}");
+
+    let (mut chdir, mut setuid, mut thread_open, mut nobody_open) = (false, false, false, false);
+    replay(&out, |f| {
+        if f("proc.name") != "python3" {
+            return;
+        }
+        match f("evt.type").as_str() {
+            "chdir" => chdir |= f("evt.arg.path") == "/tmp" && f("evt.res") == "SUCCESS",
+            "setuid" => setuid |= f("evt.args") == "res=0 uid=65534(nobody)",
+            "openat" if f("fd.name") == "/etc/hostname" => {
+                thread_open |= f("thread.ismain") == "false" && f("proc.cwd") == "/tmp/";
+            }
+            "openat" if f("fd.name") == "/etc/passwd" => {
+                nobody_open |= f("user.uid") == "65534" && f("user.name") == "nobody";
+            }
+            _ => {}
+        }
+    });
+    assert!(chdir, "chdir to /tmp");
+    assert!(setuid, "setuid to 65534");
+    assert!(thread_open, "the thread's open, from a non-main thread, with the process cwd");
+    assert!(nobody_open, "the open after setuid runs as nobody");
     let _ = std::fs::remove_dir_all(&dir);
 }
