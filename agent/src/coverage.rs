@@ -43,6 +43,16 @@ pub static COVERED: &[Covered] = &[
     Covered { syscall: "read", params: &[("res", Ret), ("data", BufRetLen(1)), ("fd", Arg(0)), ("size", Arg(2))] },
     Covered { syscall: "write", params: &[("res", Ret), ("data", BufArgLen(1, 2)), ("fd", Arg(0)), ("size", Arg(2))] },
     Covered { syscall: "chdir", params: &[("res", Ret), ("path", Str(0))] },
+    Covered { syscall: "fchdir", params: &[("res", Ret), ("fd", Arg(0))] },
+    Covered { syscall: "dup", params: &[("res", Ret), ("oldfd", Arg(0))] },
+    Covered { syscall: "dup2", params: &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1))] },
+    // dup3's flags (O_CLOEXEC) are not converted yet and read as 0.
+    Covered { syscall: "dup3", params: &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1))] },
+    // Native AF_* values equal the PPM ones for unix, inet and inet6; SOCK_* flags are not
+    // converted yet (flags read as 0).
+    Covered { syscall: "socket", params: &[("fd", Ret), ("domain", Arg(0)), ("type", Arg(1)), ("proto", Arg(2))] },
+    Covered { syscall: "setgid", params: &[("res", Ret), ("gid", Arg(0))] },
+    Covered { syscall: "kill", params: &[("res", Ret), ("pid", Arg(0)), ("sig", Arg(1))] },
     Covered { syscall: "setuid", params: &[("res", Ret), ("uid", Arg(0))] },
     Covered { syscall: "unlinkat", params: &[("res", Ret), ("dirfd", Arg(0)), ("name", Str(1)), ("flags", Arg(2))] },
     // Only the clone_args struct is listed: the process parameters come from `procinfo`.

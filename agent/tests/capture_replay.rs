@@ -31,7 +31,7 @@ fn captured_file_replays_through_the_plugin() {
     // The shell sleeps at the end so that its /proc entry is still there when the agent
     // encodes its execve (process fields are read from /proc in this version).
     let script = format!("printf hello > {f}; cat {f} > /dev/null; cat {m} 2>/dev/null; sleep 0.3", f = file.display(), m = missing.display());
-    let syscalls = ["openat", "write", "read", "close", "execve", "clone", "clone3", "fork", "vfork"];
+    let syscalls = ["openat", "write", "read", "close", "dup2", "execve", "clone", "clone3", "fork", "vfork"];
     let options = Options { ring_bytes: 8 << 20, syscalls: syscalls.map(String::from).to_vec() };
     let stats = match capture(&out, &options, &["sh".into(), "-c".into(), script]) {
         Ok(s) => s,
@@ -45,7 +45,7 @@ fn captured_file_replays_through_the_plugin() {
     assert_eq!(stats.drops.iter().sum::<u64>(), 0);
 
     let own_comm = std::fs::read_to_string("/proc/self/comm").unwrap().trim().to_string();
-    let (mut created, mut failed, mut read) = (false, false, false);
+    let (mut created, mut failed, mut read, mut wrote) = (false, false, false, false);
     replay(&out, |f| {
         let ty = f("syscall.type");
         let name = f("evt.arg.name");
@@ -61,8 +61,11 @@ fn captured_file_replays_through_the_plugin() {
         if ty == "openat" && name == missing.display().to_string() {
             failed |= f("evt.arg.fd") == "ENOENT";
         }
-        // (The shell's write goes to fd 1 after a dup2, which this slice does not capture;
-        // cat's read of the file opens it itself.)
+        // The shell writes to fd 1 after a dup2 of the file's fd: the plugin's fd table
+        // follows the dup2.
+        if ty == "write" && f("fd.name") == file.display().to_string() {
+            wrote |= f("evt.arg.data") == "hello" && f("fd.num") == "1" && f("proc.name") == "sh";
+        }
         if ty == "read" && f("fd.name") == file.display().to_string() {
             read |= f("evt.arg.data") == "hello" && f("evt.arg.res") == "5";
         }
@@ -70,6 +73,7 @@ fn captured_file_replays_through_the_plugin() {
     assert!(created, "the shell's openat of the new file with fd name, process, parent and user");
     assert!(failed, "openat of the missing file failing with ENOENT");
     assert!(read, "cat's read of the file with its data and size");
+    assert!(wrote, "the shell's write to the file through fd 1 after dup2");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
