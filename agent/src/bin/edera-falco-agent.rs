@@ -21,17 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Capture while COMMAND runs and print the encoded events of its processes.
-    Trace {
-        /// Syscalls to capture, comma-separated (default: every syscall).
-        #[arg(long, value_delimiter = ',')]
-        syscalls: Vec<String>,
-        /// Ring buffer size in MiB (a power of two).
-        #[arg(long, default_value_t = 16)]
-        ring_mib: u32,
-        /// The command to run.
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
-    },
+    Trace(Run),
     /// Benchmark: syscall-heavy workloads with and without capture (slowdown, events/s, drops).
     Bench {
         /// Ring buffer size in MiB (a power of two).
@@ -43,16 +33,23 @@ enum Cmd {
         /// The capture file to write.
         #[arg(short = 'w', long)]
         write: PathBuf,
-        /// Syscalls to capture, comma-separated (default: every syscall).
-        #[arg(long, value_delimiter = ',')]
-        syscalls: Vec<String>,
-        /// Ring buffer size in MiB (a power of two).
-        #[arg(long, default_value_t = 16)]
-        ring_mib: u32,
-        /// The command to run.
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
+        #[command(flatten)]
+        run: Run,
     },
+}
+
+/// What to capture and while which command.
+#[derive(clap::Args)]
+struct Run {
+    /// Syscalls to capture, comma-separated (default: every syscall).
+    #[arg(long, value_delimiter = ',')]
+    syscalls: Vec<String>,
+    /// Ring buffer size in MiB (a power of two).
+    #[arg(long, default_value_t = 16)]
+    ring_mib: u32,
+    /// The command to run.
+    #[arg(last = true, required = true)]
+    command: Vec<String>,
 }
 
 fn print(raw: &[u8]) {
@@ -120,8 +117,8 @@ fn capture(write: PathBuf, syscalls: Vec<String>, ring_mib: u32, command: Vec<St
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Cmd::Trace { syscalls, ring_mib, command } => trace(syscalls, ring_mib, command),
-        Cmd::Capture { write, syscalls, ring_mib, command } => capture(write, syscalls, ring_mib, command),
+        Cmd::Trace(Run { syscalls, ring_mib, command }) => trace(syscalls, ring_mib, command),
+        Cmd::Capture { write, run: Run { syscalls, ring_mib, command } } => capture(write, syscalls, ring_mib, command),
         Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {

@@ -18,7 +18,7 @@ use falco_plugin::anyhow;
 use falco_plugin::extract::ExtractRequest;
 
 use super::ctx::{Ctx, Req, with_event};
-use super::fd::text;
+use super::value::text;
 use crate::plugin::EderaPlugin;
 use crate::render::{self, Options};
 use crate::state::FdInfo;

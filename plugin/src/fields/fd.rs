@@ -61,11 +61,7 @@ fn with_entry<R>(
     with_fd(p, req, |_, v| f(v, v.fd?))
 }
 
-pub(crate) fn text(b: impl Into<Vec<u8>>) -> Option<CString> {
-    let mut b = b.into();
-    b.retain(|&c| c != 0);
-    CString::new(b).ok()
-}
+pub(crate) use super::value::text;
 
 /// `fd.num`: signed decimal.
 pub fn num(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {

@@ -12,7 +12,7 @@ use edera_scap::tables::EventCode as C;
 use falco_plugin::anyhow;
 
 use super::ctx::{Req, with_event};
-use super::fd::text;
+use super::value::text;
 use crate::plugin::EderaPlugin;
 use crate::state::netfmt::{write_ipv4, write_ipv6};
 use crate::state::{FdInfo, FdType};

@@ -73,55 +73,9 @@ pub fn is_ipv4_mapped(ip: &[u8; 16]) -> bool {
         && ((ip[10] == 0xff && ip[11] == 0xff) || ip[10..].iter().all(|&b| b == 0))
 }
 
-/// Writes an ipv4 address.
-pub fn write_ipv4(out: &mut Vec<u8>, ip: [u8; 4]) {
-    let _ = write!(out, "{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
-}
-
-/// Writes an ipv6 address as glibc's `inet_ntop` does.
-pub fn write_ipv6(out: &mut Vec<u8>, ip: &[u8; 16]) {
-    let words: [u16; 8] = std::array::from_fn(|i| u16::from_be_bytes([ip[2 * i], ip[2 * i + 1]]));
-    // The first longest run of at least two zero words is shortened to `::`.
-    let (mut best, mut best_len) = (usize::MAX, 0usize);
-    let mut i = 0;
-    while i < 8 {
-        if words[i] == 0 {
-            let start = i;
-            while i < 8 && words[i] == 0 {
-                i += 1;
-            }
-            if i - start > best_len {
-                (best, best_len) = (start, i - start);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    if best_len < 2 {
-        best = usize::MAX;
-    }
-    let mut i = 0;
-    while i < 8 {
-        if i == best {
-            out.push(b':');
-            i += best_len;
-            if i == 8 {
-                out.push(b':');
-            }
-            continue;
-        }
-        if i != 0 {
-            out.push(b':');
-        }
-        // An embedded ipv4 address: `::a.b.c.d` or `::ffff:a.b.c.d`.
-        if i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)) {
-            write_ipv4(out, [ip[12], ip[13], ip[14], ip[15]]);
-            return;
-        }
-        let _ = write!(out, "{:x}", words[i]);
-        i += 1;
-    }
-}
+/// Addresses are written by the renderer's formatters (glibc `inet_ntop` text), shared here so
+/// fd names and `evt.args` can never disagree.
+pub use crate::render::net::{write_ipv4, write_ipv6};
 
 /// `ip:port`.
 pub fn write_endpoint4(out: &mut Vec<u8>, ip: [u8; 4], port: u16) {

@@ -11,7 +11,7 @@ use edera_scap::tables::{EventCode as C, ec, ef};
 use falco_plugin::anyhow;
 
 use super::super::ctx::{Ctx, Req, with_event};
-use super::super::fd::text;
+use super::super::value::text;
 use super::{attached_fd, category_of};
 use crate::plugin::EderaPlugin;
 use crate::render;

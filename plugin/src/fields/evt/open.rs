@@ -8,7 +8,7 @@ use edera_scap::tables::{EventCode as C, ppm_o, ppm_s};
 use falco_plugin::anyhow;
 
 use super::super::ctx::{Req, with_event};
-use super::super::fd::text;
+use super::super::value::text;
 use crate::plugin::EderaPlugin;
 use crate::render;
 use crate::state::{ZoneState, path};

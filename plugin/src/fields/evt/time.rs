@@ -11,7 +11,7 @@ use std::time::Duration;
 use falco_plugin::anyhow;
 
 use super::super::ctx::{Req, with_event};
-use super::super::fd::text;
+use super::super::value::text;
 use crate::plugin::EderaPlugin;
 use crate::render;
 
