@@ -330,6 +330,10 @@ fn run_fixture(name: &str, failures: &mut Vec<String>, gaps: &mut Vec<String>) -
 #[test]
 fn render_fields_agree_with_falco() {
     let dir = fixtures().join("oracle-falco");
+    if !dir.is_dir() {
+        eprintln!("skipping: {} is absent", dir.display());
+        return;
+    }
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| {
