@@ -1,26 +1,41 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0-only)
 //
-// Syscall capture for the edera-falco agent: a raw tracepoint on sys_exit.
+// Syscall capture for the edera-falco agent: a raw tracepoint on sys_exit, and one on
+// sched_process_exit for process exits.
 //
 // The kernel side is generic and driven by a table the agent fills from the libscap schema
-// (`syscalls` map, indexed by native syscall number): whether the syscall is enabled and, for
-// each of its six arguments, whether to copy user memory behind it (a NUL-terminated string,
-// or a buffer whose length is another argument or the return value). At exit, one record with
-// the arguments, the return value and the copied memory goes to the ring buffer; user space
-// encodes it as the libscap exit event of the current table version. The agent's own process
-// is skipped. A full ring buffer drops the record and counts it per CPU; the kernel never waits.
+// (`syscalls` map, indexed by native syscall number): whether the syscall is enabled; for each
+// of its six arguments whether to copy user memory behind it (a NUL-terminated string, or a
+// buffer whose length is another argument or the return value); and which file descriptor's
+// kernel objects to read (the file's device, inode and "created" mode; the socket's addresses
+// and ports, read with CO-RE from the running kernel's BTF). At exit, one record goes to the
+// ring buffer of the current CPU; user space encodes it as the libscap exit event of the
+// current table version. The agent's own process is skipped. A full ring buffer drops the
+// record and counts it per CPU; the kernel never waits.
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #define MAX_SYSCALLS 512
 #define NARGS 6
-#define BLOB_LEN 256 /* strings (paths) and buffers (snaplen) */
+#define BLOB_LEN 256 /* strings (paths), buffers (snaplen) and sockaddrs */
 #define NBLOBS 2     /* arguments with user memory per syscall, at most */
+#define NRINGS 8     /* ring buffers; CPU n writes to ring n % NRINGS */
+#define PROCEXIT_NR 0xffffffff
 
-enum arg_kind { ARG_VALUE = 0, ARG_STRING = 1, ARG_BUFFER_LEN_ARG = 2, ARG_BUFFER_LEN_RET = 3 };
+/* ARG_FD_PAIR: an `int[2]` the syscall filled (pipe, socketpair). */
+enum arg_kind { ARG_VALUE = 0, ARG_STRING = 1, ARG_BUFFER_LEN_ARG = 2, ARG_BUFFER_LEN_RET = 3, ARG_FD_PAIR = 4 };
+
+/* Which fd the kernel objects are read from (sc_desc.fd_src). */
+/* FD_INT_AT_ARG0 + i: the first int in user memory at argument i (pipe, socketpair). */
+enum fd_src { FD_NONE = 0, FD_RET = 1, FD_ARG0 = 2, FD_INT_AT_ARG0 = 8 };
+/* What is read (sc_desc.want). */
+#define WANT_FILE 1
+#define WANT_SOCK 2
+#define WANT_PROC 4 /* process events: comm, and the argument area into the last blob slot */
 
 /* Per syscall: enabled, and for each argument its kind, the argument holding its length,
  * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used). */
@@ -30,12 +45,18 @@ struct sc_desc {
     __u8 kind[NARGS];
     __u8 len_arg[NARGS];
     __u8 slot[NARGS];
+    __u8 fd_src;
+    __u8 want;
 };
 
-/* Records of syscalls without user memory stop after `blob_len` (struct record_head); the
- * others carry NBLOBS slots. */
+/* record_head.flags */
+#define RF_FILE 1    /* dev, ino valid */
+#define RF_CREATED 2 /* the file was created by this call (FMODE_CREATED) */
+#define RF_SOCK 4    /* sock_* valid */
+
+/* Records of syscalls without user memory stop after the head; the others carry NBLOBS
+ * slots. agent/src/record.rs reads this layout. */
 struct record_head {
-    __u64 ts_enter;
     __u64 ts_exit;
     __u64 pid_tgid;
     __s64 ret;
@@ -43,13 +64,98 @@ struct record_head {
     __u32 nr;
     __u32 cpu;
     __u16 blob_len[NBLOBS];
-    __u32 pad;
+    __u32 flags;
+    __u64 ino;
+    __u32 dev;
+    __u16 sock_family;
+    __u16 sport; /* local port, host order */
+    __u16 dport; /* remote port, host order */
+    __u16 pad;
+    __u32 ptid; /* WANT_PROC: the parent's thread id (real_parent->pid) */
+    __u64 sk;   /* kernel address of the socket (unix socket tuples) */
+    __u64 peer; /* kernel address of a unix socket's peer */
+    __u8 saddr[16];
+    __u8 daddr[16];
+    __u64 uid_gid; /* bpf_get_current_uid_gid(): gid << 32 | uid */
+    char comm[16]; /* WANT_PROC */
 };
+
+_Static_assert(sizeof(struct record_head) == 184, "agent/src/record.rs HEAD_LEN");
 
 struct record {
     struct record_head h;
     __u8 blob[NBLOBS][BLOB_LEN];
 };
+
+/* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
+struct super_block {
+    __u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+    unsigned long i_ino;
+    struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct in6_addr {
+    __u8 s6_addr[16];
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+    __u32 skc_daddr;
+    __u32 skc_rcv_saddr;
+    __u16 skc_dport;
+    __u16 skc_num;
+    unsigned short skc_family;
+    struct in6_addr skc_v6_daddr;
+    struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+    struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct unix_sock {
+    struct sock *peer;
+} __attribute__((preserve_access_index));
+
+struct socket {
+    struct sock *sk;
+} __attribute__((preserve_access_index));
+
+struct file {
+    struct inode *f_inode;
+    unsigned int f_mode;
+    void *private_data;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+    unsigned int max_fds;
+    struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+    struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+    unsigned long arg_start;
+    unsigned long arg_end;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+    int pid;
+    int tgid;
+    int exit_code;
+    struct files_struct *files;
+    struct mm_struct *mm;
+    struct task_struct *real_parent;
+} __attribute__((preserve_access_index));
+
+#define FMODE_CREATED 0x100000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
 
 /* x86_64 `struct pt_regs`, a stable user-visible layout (arch/x86/include/uapi/asm/ptrace.h). */
 struct regs_x86_64 {
@@ -64,10 +170,20 @@ struct {
     __type(value, struct sc_desc);
 } syscalls SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 1 << 24);
-} events SEC(".maps");
+/* One ring buffer per CPU (up to NRINGS; user space sizes the unused ones to one page). */
+#define RING(n)                                                                                    \
+    struct {                                                                                       \
+        __uint(type, BPF_MAP_TYPE_RINGBUF);                                                        \
+        __uint(max_entries, 1 << 24);                                                              \
+    } ring##n SEC(".maps");
+RING(0)
+RING(1)
+RING(2)
+RING(3)
+RING(4)
+RING(5)
+RING(6)
+RING(7)
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,6 +193,29 @@ struct {
 } drops SEC(".maps");
 
 volatile const __u32 own_tgid = 0;
+volatile const __u32 procexit_enabled = 1;
+
+static __always_inline void *reserve(__u32 cpu, __u64 size)
+{
+    switch (cpu % NRINGS) {
+    case 0: return bpf_ringbuf_reserve(&ring0, size, 0);
+    case 1: return bpf_ringbuf_reserve(&ring1, size, 0);
+    case 2: return bpf_ringbuf_reserve(&ring2, size, 0);
+    case 3: return bpf_ringbuf_reserve(&ring3, size, 0);
+    case 4: return bpf_ringbuf_reserve(&ring4, size, 0);
+    case 5: return bpf_ringbuf_reserve(&ring5, size, 0);
+    case 6: return bpf_ringbuf_reserve(&ring6, size, 0);
+    default: return bpf_ringbuf_reserve(&ring7, size, 0);
+    }
+}
+
+static __always_inline void count_drop(void)
+{
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(&drops, &zero);
+    if (n)
+        *n += 1;
+}
 
 static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
 {
@@ -100,6 +239,9 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
     case ARG_BUFFER_LEN_RET:
         len = r->h.ret > 0 ? (__u64)r->h.ret : 0;
         break;
+    case ARG_FD_PAIR:
+        len = r->h.ret == 0 ? 8 : 0;
+        break;
     default:
         return;
     }
@@ -112,32 +254,124 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
         r->h.blob_len[k] = (__u16)len;
 }
 
-static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __s64 ret,
-                                      struct regs_x86_64 *regs)
+static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
+                                      __s64 ret, struct regs_x86_64 *regs)
 {
-    h->ts_enter = 0;
+    __builtin_memset(h, 0, sizeof(*h));
     h->ts_exit = bpf_ktime_get_boot_ns();
     h->pid_tgid = pid_tgid;
     h->ret = ret;
     h->nr = nr;
-    h->cpu = bpf_get_smp_processor_id();
+    h->cpu = cpu;
     h->args[0] = regs->di;
     h->args[1] = regs->si;
     h->args[2] = regs->dx;
     h->args[3] = regs->r10;
     h->args[4] = regs->r8;
     h->args[5] = regs->r9;
-    h->blob_len[0] = 0;
-    h->blob_len[1] = 0;
-    h->pad = 0;
+    h->uid_gid = bpf_get_current_uid_gid();
 }
 
-static __always_inline void count_drop(void)
+static __always_inline struct file *fd_file(__s64 fd)
 {
-    __u32 zero = 0;
-    __u64 *n = bpf_map_lookup_elem(&drops, &zero);
-    if (n)
-        *n += 1;
+    if (fd < 0)
+        return 0;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+    if (!fdt)
+        return 0;
+    if ((__u64)fd >= BPF_CORE_READ(fdt, max_fds))
+        return 0;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = 0;
+    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+    return f;
+}
+
+static __always_inline __s64 fd_of(struct record *r, struct sc_desc *d)
+{
+    __u8 s = d->fd_src;
+    if (s == FD_RET)
+        return r->h.ret;
+    if (s >= FD_ARG0 && s < FD_ARG0 + NARGS)
+        return (__s32)r->h.args[(s - FD_ARG0) & 7];
+    if (s >= FD_INT_AT_ARG0 && s < FD_INT_AT_ARG0 + NARGS && r->h.ret == 0) {
+        __s32 v = -1;
+        bpf_probe_read_user(&v, sizeof(v), (void *)r->h.args[(s - FD_INT_AT_ARG0) & 7]);
+        return v;
+    }
+    return -1;
+}
+
+static __always_inline void read_file(struct record_head *h, struct file *f)
+{
+    h->ino = BPF_CORE_READ(f, f_inode, i_ino);
+    h->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+    h->flags |= RF_FILE;
+    if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+        h->flags |= RF_CREATED;
+}
+
+static __always_inline void read_sock(struct record_head *h, struct file *f)
+{
+    struct socket *so = BPF_CORE_READ(f, private_data);
+    if (!so)
+        return;
+    struct sock *sk = BPF_CORE_READ(so, sk);
+    if (!sk)
+        return;
+    __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    h->sock_family = family;
+    h->sk = (__u64)sk;
+    h->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    h->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (family == AF_INET) {
+        __u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+        __u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+        __builtin_memcpy(h->saddr, &s, 4);
+        __builtin_memcpy(h->daddr, &d, 4);
+    } else if (family == AF_INET6) {
+        BPF_CORE_READ_INTO(&h->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+        BPF_CORE_READ_INTO(&h->daddr, sk, __sk_common.skc_v6_daddr);
+    } else if (family == AF_UNIX) {
+        h->peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+    }
+    h->flags |= RF_SOCK;
+}
+
+/* Process events: the thread's comm and its process's argument area (NUL-separated args, cut
+ * at BLOB_LEN), as libscap reads them from the task at the exit tracepoint. */
+static __always_inline void read_proc(struct record *r)
+{
+    bpf_get_current_comm(r->h.comm, sizeof(r->h.comm));
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    r->h.ptid = BPF_CORE_READ(task, real_parent, pid);
+    struct mm_struct *mm = BPF_CORE_READ(task, mm);
+    if (!mm)
+        return;
+    unsigned long start = BPF_CORE_READ(mm, arg_start);
+    unsigned long end = BPF_CORE_READ(mm, arg_end);
+    __u64 len = end > start ? end - start : 0;
+    if (len > BLOB_LEN)
+        len = BLOB_LEN;
+    len &= (BLOB_LEN * 2 - 1);
+    if (len > BLOB_LEN)
+        return;
+    if (len && bpf_probe_read_user(r->blob[NBLOBS - 1], len, (void *)start) == 0)
+        r->h.blob_len[NBLOBS - 1] = (__u16)len;
+}
+
+static __always_inline void read_fd(struct record *r, struct sc_desc *d)
+{
+    if (!(d->want & (WANT_FILE | WANT_SOCK)))
+        return;
+    struct file *f = fd_file(fd_of(r, d));
+    if (!f)
+        return;
+    if (d->want & WANT_FILE)
+        read_file(&r->h, f);
+    if (d->want & WANT_SOCK)
+        read_sock(&r->h, f);
 }
 
 /* Everything is taken at the exit tracepoint, as libscap's modern probe does: the syscall
@@ -147,8 +381,7 @@ SEC("raw_tracepoint/sys_exit")
 int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if ((__u32)(pid_tgid >> 32) == own_tgid)
-        return 0;
+    __u32 own = (__u32)(pid_tgid >> 32) == own_tgid;
     struct regs_x86_64 regs;
     if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]))
         return 0;
@@ -156,26 +389,61 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
     struct sc_desc *d = bpf_map_lookup_elem(&syscalls, &nr);
     if (!d || !d->enabled)
         return 0;
+    /* The agent's own syscalls are skipped (one map lookup first), except the clones that start the processes it
+     * runs: their parent side carries the new process's first state. */
+    if (own && !(d->want & WANT_PROC))
+        return 0;
     __s64 ret = (__s64)ctx->args[1];
+    __u32 cpu = bpf_get_smp_processor_id();
     if (d->nblobs == 0) {
-        struct record_head *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
-        if (!h) {
+        struct record *r = reserve(cpu, sizeof(struct record_head));
+        if (!r) {
             count_drop();
             return 0;
         }
-        fill_head(h, pid_tgid, nr, ret, &regs);
-        bpf_ringbuf_submit(h, 0);
+        fill_head(&r->h, pid_tgid, nr, cpu, ret, &regs);
+        read_fd(r, d);
+        bpf_ringbuf_submit(r, 0);
         return 0;
     }
-    struct record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+    struct record *r = reserve(cpu, sizeof(struct record));
     if (!r) {
         count_drop();
         return 0;
     }
-    fill_head(&r->h, pid_tgid, nr, ret, &regs);
+    fill_head(&r->h, pid_tgid, nr, cpu, ret, &regs);
 #pragma unroll
     for (int i = 0; i < NARGS; i++)
         copy_arg(r, d, i);
+    if (d->want & WANT_PROC)
+        read_proc(r);
+    read_fd(r, d);
     bpf_ringbuf_submit(r, 0);
+    return 0;
+}
+
+/* A thread exits: `args[0]` is its task_struct; the exit code goes in `ret`. */
+SEC("raw_tracepoint/sched_process_exit")
+int on_process_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+    if (!procexit_enabled)
+        return 0;
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    if ((__u32)(pid_tgid >> 32) == own_tgid)
+        return 0;
+    struct task_struct *task = (struct task_struct *)ctx->args[0];
+    __u32 cpu = bpf_get_smp_processor_id();
+    struct record_head *h = reserve(cpu, sizeof(*h));
+    if (!h) {
+        count_drop();
+        return 0;
+    }
+    __builtin_memset(h, 0, sizeof(*h));
+    h->ts_exit = bpf_ktime_get_boot_ns();
+    h->pid_tgid = pid_tgid;
+    h->ret = BPF_CORE_READ(task, exit_code);
+    h->nr = PROCEXIT_NR;
+    h->cpu = cpu;
+    bpf_ringbuf_submit(h, 0);
     return 0;
 }

@@ -4,7 +4,7 @@
 //! the command prints both times, the slowdown, events per second and drops.
 
 use crate::clock::boot_to_epoch_offset;
-use crate::encode::encode;
+use crate::encode::Encoder;
 use crate::probe::{Options, Probe};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,15 +35,12 @@ fn run(cmd: &str, mut during: impl FnMut()) -> Result<Duration, String> {
 pub fn bench(ring_bytes: u32) -> Result<(), String> {
     for (name, cmd) in WORKLOADS {
         let plain = run(cmd, || {})?;
-        let mut probe = Probe::attach(&Options { ring_bytes, syscalls: Vec::new() }).map_err(|e| e.to_string())?;
+        let mut probe = Probe::attach(&Options { ring_bytes, ..Options::default() }).map_err(|e| e.to_string())?;
         let offset = boot_to_epoch_offset();
         let mut events = 0u64;
+        let mut encoder = Encoder::new();
         let mut drain = |probe: &mut Probe| {
-            probe.drain(|r| {
-                if encode(r, r.ts_exit + offset).is_some() {
-                    events += 1;
-                }
-            });
+            probe.drain(|r| encoder.encode(r, r.ts_exit + offset, |_| events += 1));
         };
         let captured = run(cmd, || drain(&mut probe))?;
         drain(&mut probe);

@@ -1,9 +1,11 @@
-//! `capture -w FILE -- COMMAND`: attach the probe, snapshot the zone, run the command, and
-//! write a libscap capture file (format 1.2: machine, process list, users, then every captured
-//! event of the zone in the current layouts) until the command exits.
+//! `capture -w FILE [--compat] -- COMMAND`: attach the probe, snapshot the zone, run the
+//! command, and write a libscap capture file (format 1.2: machine, process list, fd lists,
+//! users, then every captured event of the zone) until the command exits. `--compat` writes
+//! what libscap of 2022 reads ([`crate::compat`]) and counts what it left out.
 
 use crate::clock::boot_to_epoch_offset;
-use crate::encode::encode;
+use crate::compat::MAX_FD_TYPE;
+use crate::encode::Encoder;
 use crate::probe::{Options, Probe};
 use crate::snapshot;
 use edera_scap::file::CaptureWriter;
@@ -17,7 +19,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub threads: usize,
+    pub fds: usize,
     pub events: u64,
+    /// Events and fds compat mode left out.
+    pub left_out_events: u64,
+    pub left_out_fds: usize,
     /// Records the kernel side dropped, per CPU.
     pub drops: Vec<u64>,
     /// The command's exit code.
@@ -25,29 +31,38 @@ pub struct Stats {
 }
 
 /// Capture the zone while `command` runs, writing to `path`.
-pub fn capture(path: &Path, options: &Options, command: &[String]) -> Result<Stats, String> {
+pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String]) -> Result<Stats, String> {
     let (program, args) = command.split_first().ok_or("no command given")?;
     let mut probe = Probe::attach(options).map_err(|e| e.to_string())?;
     let offset = boot_to_epoch_offset();
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut w = CaptureWriter::new(BufWriter::new(file)).map_err(|e| e.to_string())?;
+    let io = |e: std::io::Error| format!("writing {}: {e}", path.display());
     let threads = snapshot::threads();
     let (users, groups) = snapshot::users();
-    let io = |e: std::io::Error| format!("writing {}: {e}", path.display());
+    let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
+    let mut stats = Stats { threads: threads.len(), ..Stats::default() };
     w.machine(&snapshot::machine()).map_err(io)?;
     w.process_list(&threads).map_err(io)?;
+    for (pid, mut fds) in snapshot::fds::fds(leaders) {
+        if compat {
+            let before = fds.len();
+            fds.retain(|f| f.raw_type <= MAX_FD_TYPE);
+            stats.left_out_fds += before - fds.len();
+        }
+        stats.fds += fds.len();
+        w.fd_list(pid, &fds).map_err(io)?;
+    }
     w.users(&users, &groups).map_err(io)?;
-    let mut stats = Stats { threads: threads.len(), ..Stats::default() };
+    let mut encoder = if compat { Encoder::compat() } else { Encoder::new() };
     let mut child = Command::new(program).args(args).spawn().map_err(|e| format!("{program}: {e}"))?;
     let mut failure = None;
     let mut write_all = |probe: &mut Probe, stats: &mut Stats| {
         probe.drain(|r| {
-            if let Some(ev) = encode(r, r.ts_exit + offset) {
-                match w.event(r.cpu as u16, &ev) {
-                    Ok(()) => stats.events += 1,
-                    Err(e) => failure = Some(e.to_string()),
-                }
-            }
+            encoder.encode(r, r.ts_exit + offset, |ev| match w.event(r.cpu as u16, ev) {
+                Ok(()) => stats.events += 1,
+                Err(e) => failure = Some(e.to_string()),
+            });
         });
     };
     loop {
@@ -63,6 +78,7 @@ pub fn capture(path: &Path, options: &Options, command: &[String]) -> Result<Sta
     }
     std::thread::sleep(Duration::from_millis(20));
     write_all(&mut probe, &mut stats);
+    stats.left_out_events = encoder.left_out;
     if let Some(e) = failure {
         return Err(format!("writing {}: {e}", path.display()));
     }

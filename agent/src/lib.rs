@@ -5,12 +5,14 @@
 //! - [`record`]: one syscall record as the kernel side writes it;
 //! - [`coverage`]: which syscalls are captured and which of their arguments point to user
 //!   memory to copy, derived from the event table of `schema/`;
-//! - [`encode`]: a record as the libscap exit event of the current table version;
-//! - [`snapshot`]: threads, users, groups and the machine from /proc and /etc.
+//! - [`encode`]: a record as the libscap events of the current table version;
+//! - [`compat`]: the same events as libscap of 2022 reads them (`capture --compat`);
+//! - [`snapshot`]: threads, fds, users, groups and the machine from /proc and /etc.
 
 pub mod bench;
 pub mod capture;
 pub mod clock;
+pub mod compat;
 pub mod coverage;
 pub mod encode;
 pub mod probe;

@@ -1,12 +1,17 @@
 //! The kernel side, loaded and attached with aya: the syscall table map is filled from
-//! [`crate::coverage`], the agent's own process is excluded, and [`Probe::drain`] reads the
-//! ring buffer without ever making the kernel wait (a full buffer drops and counts).
+//! [`crate::coverage`], the agent's own process is excluded, each CPU writes to its own ring
+//! buffer, and [`Probe::drain`] reads them in timestamp order without ever making the kernel
+//! wait (a full buffer drops and counts, per CPU).
 
 use crate::coverage;
-use crate::record::Record;
+use crate::record::{HEAD_LEN, Record};
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::RawTracePoint;
 use aya::{Ebpf, EbpfLoader, Pod};
+
+/// Ring buffers of the kernel side (`NRINGS`); CPU n writes to ring n % NRINGS.
+pub const NRINGS: usize = 8;
+const PAGE: u32 = 4096;
 
 /// Errors of loading and attaching.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +22,8 @@ pub enum ProbeError {
     Program(&'static str, aya::programs::ProgramError),
     #[error("eBPF map {0}: {1}")]
     Map(&'static str, String),
+    #[error("option {0}: {1}")]
+    Option(&'static str, String),
 }
 
 /// `struct sc_desc` of the kernel side.
@@ -28,6 +35,8 @@ struct ScDesc {
     kind: [u8; 6],
     len_arg: [u8; 6],
     slot: [u8; 6],
+    fd_src: u8,
+    want: u8,
 }
 
 // SAFETY: plain bytes, no padding.
@@ -38,33 +47,55 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/ca
 /// The attached probe.
 pub struct Probe {
     _ebpf: Ebpf,
-    ring: RingBuf<MapData>,
+    rings: Vec<RingBuf<MapData>>,
+    /// Per ring, the records of the current drain.
+    batches: Vec<Batch>,
     drops: PerCpuArray<MapData, u64>,
 }
 
 /// Options of the probe.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Ring buffer size in bytes (a power of two, a multiple of the page size).
+    /// Size of each CPU's ring buffer in bytes (a power of two, a multiple of the page size).
     pub ring_bytes: u32,
     /// Syscalls to capture by name; empty means every syscall of the native table.
     pub syscalls: Vec<String>,
+    /// Whether thread exits are captured.
+    pub procexit: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ring_bytes: 16 << 20, syscalls: Vec::new() }
+        Options { ring_bytes: 8 << 20, syscalls: Vec::new(), procexit: true }
     }
+}
+
+const RING_NAMES: [&str; NRINGS] = ["ring0", "ring1", "ring2", "ring3", "ring4", "ring5", "ring6", "ring7"];
+
+fn online_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Probe {
     /// Load, configure and attach.
     pub fn attach(o: &Options) -> Result<Probe, ProbeError> {
+        if !o.ring_bytes.is_power_of_two() || o.ring_bytes < PAGE {
+            return Err(ProbeError::Option("ring size", format!("{} bytes is not a power of two of at least one page", o.ring_bytes)));
+        }
+        for s in &o.syscalls {
+            if !coverage::native_table().iter().any(|e| e.name == s) {
+                return Err(ProbeError::Option("syscalls", format!("`{s}` is not a syscall of this architecture")));
+            }
+        }
         let own = std::process::id();
-        let mut ebpf = EbpfLoader::new()
-            .override_global("own_tgid", &own, true)
-            .map_max_entries("events", o.ring_bytes)
-            .load(OBJECT)?;
+        let procexit = u32::from(o.procexit);
+        let used = online_cpus().min(NRINGS);
+        let mut loader = EbpfLoader::new();
+        loader.override_global("own_tgid", &own, true).override_global("procexit_enabled", &procexit, true);
+        for (i, name) in RING_NAMES.iter().enumerate() {
+            loader.map_max_entries(name, if i < used { o.ring_bytes } else { PAGE });
+        }
+        let mut ebpf = loader.load(OBJECT)?;
         {
             let map = ebpf.map_mut("syscalls").ok_or(ProbeError::Map("syscalls", "missing".into()))?;
             let mut table: Array<_, ScDesc> = Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
@@ -73,11 +104,19 @@ impl Probe {
                     continue;
                 }
                 let p = coverage::arg_plan(e.name);
-                let d = ScDesc { enabled: 1, nblobs: p.nblobs, kind: p.kind, len_arg: p.len_arg, slot: p.slot };
+                let d = ScDesc {
+                    enabled: 1,
+                    nblobs: p.nblobs,
+                    kind: p.kind,
+                    len_arg: p.len_arg,
+                    slot: p.slot,
+                    fd_src: p.fd_src,
+                    want: p.want,
+                };
                 table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
             }
         }
-        for (prog, tp) in [("on_sys_exit", "sys_exit")] {
+        for (prog, tp) in [("on_sys_exit", "sys_exit"), ("on_process_exit", "sched_process_exit")] {
             let p: &mut RawTracePoint = ebpf
                 .program_mut(prog)
                 .ok_or(ProbeError::Map("program", prog.into()))?
@@ -86,27 +125,83 @@ impl Probe {
             p.load().map_err(|e| ProbeError::Program("load", e))?;
             p.attach(tp).map_err(|e| ProbeError::Program("attach", e))?;
         }
-        let ring = RingBuf::try_from(ebpf.take_map("events").ok_or(ProbeError::Map("events", "missing".into()))?)
-            .map_err(|e| ProbeError::Map("events", e.to_string()))?;
+        let mut rings = Vec::with_capacity(used);
+        for name in &RING_NAMES[..used] {
+            let map = ebpf.take_map(name).ok_or(ProbeError::Map("ring", (*name).into()))?;
+            rings.push(RingBuf::try_from(map).map_err(|e| ProbeError::Map("ring", e.to_string()))?);
+        }
         let drops = PerCpuArray::try_from(ebpf.take_map("drops").ok_or(ProbeError::Map("drops", "missing".into()))?)
             .map_err(|e| ProbeError::Map("drops", e.to_string()))?;
-        Ok(Probe { _ebpf: ebpf, ring, drops })
+        let batches = rings.iter().map(|_| Batch::default()).collect();
+        Ok(Probe { _ebpf: ebpf, rings, batches, drops })
     }
 
-    /// Hand every record now in the ring buffer to `f`; the number handed.
+    /// Hand every record now in the ring buffers to `f`, oldest first across CPUs; the number
+    /// handed. Each ring is in order; its records are copied out (freeing the ring at once)
+    /// and merged by timestamp, as libscap merges its per-CPU buffers.
     pub fn drain(&mut self, mut f: impl FnMut(&Record<'_>)) -> usize {
+        for (ring, batch) in self.rings.iter_mut().zip(self.batches.iter_mut()) {
+            batch.clear();
+            while let Some(item) = ring.next() {
+                batch.push(&item);
+            }
+        }
+        let mut next = vec![0usize; self.batches.len()];
         let mut n = 0;
-        while let Some(item) = self.ring.next() {
-            if let Some(r) = Record::parse(&item) {
+        loop {
+            let oldest = self
+                .batches
+                .iter()
+                .zip(&next)
+                .enumerate()
+                .filter_map(|(i, (b, &k))| b.get(k).map(|r| (i, ts_of(r))))
+                .min_by_key(|&(_, ts)| ts);
+            let Some((i, _)) = oldest else { break };
+            if let Some(r) = self.batches[i].get(next[i]).and_then(Record::parse) {
                 f(&r);
                 n += 1;
             }
+            next[i] += 1;
         }
         n
     }
 
-    /// Records dropped by the kernel side because the ring buffer was full, per CPU.
+    /// Records dropped by the kernel side because a ring buffer was full, per CPU.
     pub fn drops(&self) -> Vec<u64> {
         self.drops.get(&0, 0).map(|v| v.iter().copied().collect()).unwrap_or_default()
+    }
+}
+
+/// The timestamp of a raw record (its first field); records too short sort first and are
+/// skipped by the parser.
+fn ts_of(b: &[u8]) -> u64 {
+    if b.len() < HEAD_LEN {
+        return 0;
+    }
+    u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+/// Records copied out of one ring: their bytes back to back, and where each ends.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, r: &[u8]) {
+        self.bytes.extend_from_slice(r);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn get(&self, k: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(k)?;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        Some(&self.bytes[start..end])
     }
 }

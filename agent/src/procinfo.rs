@@ -1,10 +1,12 @@
-//! Process parameters of clone/fork/vfork/clone3 and execve/execveat exit events, read from
-//! /proc when the record is encoded, by parameter name.
+//! Process parameters of clone/fork/vfork/clone3 and execve/execveat exit events, by
+//! parameter name.
 //!
-//! libscap's modern probe reads these from the kernel's task_struct at the exit tracepoint;
-//! this first version reads them from /proc a few milliseconds later, which is exact for
-//! processes still alive then and leaves the fields empty (libscap's empty values) for
-//! processes that already exited. Reading them in the kernel is the planned replacement.
+//! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
+//! probe reads it: thread, process and parent ids, clone flags, uid and gid, comm, and the argument
+//! area (exe and args, cut at 256 bytes). The rest (cwd, environment, limits, memory, ids of
+//! other namespaces, tty, login uid, exe path) is read from /proc when the record is encoded,
+//! a few milliseconds later: exact for processes still alive then, libscap's empty values for
+//! processes already gone.
 
 use crate::record::Record;
 use crate::snapshot;
@@ -63,10 +65,25 @@ fn clone_flags(r: &Record<'_>) -> u32 {
 /// `None` when this module does not provide it (the encoder then uses the empty value).
 pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u8>> {
     // What the record itself tells, even when the thread is already gone.
+    let area = r.blob(crate::record::NBLOBS - 1);
+    let area = area.strip_suffix(&[0]).unwrap_or(area);
     match name {
         "tid" => return Some(pid(i64::from(r.tid))),
         "pid" => return Some(pid(i64::from(r.pid))),
         "flags" if is_clone(r) => return Some(clone_flags(r).to_le_bytes().to_vec()),
+        "uid" => return Some(r.uid.to_le_bytes().to_vec()),
+        "ptid" if r.ptid != 0 => return Some(pid(i64::from(r.ptid))),
+        "gid" => return Some(r.gid.to_le_bytes().to_vec()),
+        "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
+        "exe" if !area.is_empty() => return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default())),
+        "args" if !area.is_empty() => {
+            let rest = area.iter().position(|&b| b == 0).map_or(&[][..], |n| &area[n + 1..]);
+            let mut v = rest.to_vec();
+            if !v.is_empty() {
+                v.push(0);
+            }
+            return Some(v);
+        }
         _ => {}
     }
     let t = t?;

@@ -3,31 +3,69 @@
 
 /// Arguments per syscall.
 pub const NARGS: usize = 6;
-/// Bytes of user memory copied per argument (strings and buffers).
+/// Bytes of user memory copied per argument (strings, buffers, sockaddrs).
 pub const BLOB_LEN: usize = 256;
 /// Arguments with user memory per syscall, at most (blob slots).
 pub const NBLOBS: usize = 2;
 /// Size of `struct record_head`: the whole record of syscalls without user memory.
-pub const HEAD_LEN: usize = 8 * 4 + 8 * NARGS + 4 + 4 + 2 * NBLOBS + 4;
+pub const HEAD_LEN: usize = 8 * 3 + 8 * NARGS + 4 + 4 + 2 * NBLOBS + 4 + 8 + 4 + 2 * 4 + 4 + 8 + 8 + 16 + 16 + 8 + 16;
 /// Size of `struct record`: the head and the blob slots.
 pub const RECORD_LEN: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
+/// `nr` of a process-exit record (`PROCEXIT_NR`).
+pub const PROCEXIT_NR: u32 = u32::MAX;
+
+/// `flags`: `dev` and `ino` are those of the syscall's file.
+pub const RF_FILE: u32 = 1;
+/// `flags`: the syscall created the file (`FMODE_CREATED`).
+pub const RF_CREATED: u32 = 2;
+/// `flags`: the socket fields are those of the syscall's socket.
+pub const RF_SOCK: u32 = 4;
+
+/// The kernel socket of a syscall's fd.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sock {
+    /// Native address family (AF_UNIX 1, AF_INET 2, AF_INET6 10).
+    pub family: u16,
+    /// Local and remote ports, host order.
+    pub sport: u16,
+    pub dport: u16,
+    /// Local and remote addresses (IPv4 in the first four bytes, network order).
+    pub saddr: [u8; 16],
+    pub daddr: [u8; 16],
+    /// Kernel addresses of the socket and, for unix sockets, of its peer.
+    pub sk: u64,
+    pub peer: u64,
+}
 
 /// A decoded record, borrowing the ring buffer's bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
-    /// Boot-clock times of the enter and exit tracepoints (ns).
-    pub ts_enter: u64,
+    /// Boot-clock time of the exit tracepoint (ns).
     pub ts_exit: u64,
     /// Thread id and process id.
     pub tid: u32,
     pub pid: u32,
-    /// The return value.
+    /// The return value (the exit code for a process exit).
     pub ret: i64,
     /// The raw argument registers.
     pub args: [u64; NARGS],
-    /// Native syscall number.
+    /// Native syscall number, or [`PROCEXIT_NR`].
     pub nr: u32,
     pub cpu: u32,
+    /// `RF_*` bits.
+    pub flags: u32,
+    /// Device (kernel `dev_t`) and inode of the syscall's file when `flags & RF_FILE`.
+    pub dev: u32,
+    pub ino: u64,
+    /// The syscall's socket when `flags & RF_SOCK`.
+    pub sock: Option<Sock>,
+    /// The thread's uid and gid at the syscall's exit.
+    pub uid: u32,
+    pub gid: u32,
+    /// The parent's thread id (process events only; 0 otherwise).
+    pub ptid: u32,
+    /// The thread's comm (process events only; empty otherwise).
+    pub comm: &'a [u8],
     blob_lens: [u16; NBLOBS],
     /// The blob slots (empty for head-only records).
     blobs: &'a [u8],
@@ -37,37 +75,81 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes([b[at], b[at + 1]])
+}
+
+/// Offsets in `struct record_head`.
+const ARGS: usize = 24;
+const NR: usize = ARGS + 8 * NARGS;
+const BLOB_LENS: usize = NR + 8;
+const FLAGS: usize = BLOB_LENS + 2 * NBLOBS;
+const INO: usize = FLAGS + 4;
+const DEV: usize = INO + 8;
+const FAMILY: usize = DEV + 4;
+const SK: usize = FAMILY + 2 * 4 + 4;
+const SADDR: usize = SK + 16;
+const UID_GID: usize = SADDR + 32;
+const COMM: usize = UID_GID + 8;
+
 impl<'a> Record<'a> {
     /// Decode; `None` when `b` is shorter than a record head.
     pub fn parse(b: &'a [u8]) -> Option<Record<'a>> {
         if b.len() < HEAD_LEN {
             return None;
         }
-        let pid_tgid = u64_at(b, 16);
+        let pid_tgid = u64_at(b, 8);
         let mut args = [0u64; NARGS];
         for (i, a) in args.iter_mut().enumerate() {
-            *a = u64_at(b, 32 + 8 * i);
+            *a = u64_at(b, ARGS + 8 * i);
         }
-        let tail = 32 + 8 * NARGS;
         let blobs = b.get(HEAD_LEN..RECORD_LEN).unwrap_or_default();
         let mut blob_lens = [0u16; NBLOBS];
         for (i, l) in blob_lens.iter_mut().enumerate() {
-            let at = tail + 8 + 2 * i;
-            let len = u16::from_ne_bytes([b[at], b[at + 1]]).min(BLOB_LEN as u16);
+            let len = u16_at(b, BLOB_LENS + 2 * i).min(BLOB_LEN as u16);
             *l = if blobs.is_empty() { 0 } else { len };
         }
+        let flags = u32_at(b, FLAGS);
+        let sock = (flags & RF_SOCK != 0).then(|| Sock {
+            family: u16_at(b, FAMILY),
+            sport: u16_at(b, FAMILY + 2),
+            dport: u16_at(b, FAMILY + 4),
+            sk: u64_at(b, SK),
+            peer: u64_at(b, SK + 8),
+            saddr: b[SADDR..SADDR + 16].try_into().expect("16 bytes"),
+            daddr: b[SADDR + 16..SADDR + 32].try_into().expect("16 bytes"),
+        });
         Some(Record {
-            ts_enter: u64_at(b, 0),
-            ts_exit: u64_at(b, 8),
+            ts_exit: u64_at(b, 0),
             tid: pid_tgid as u32,
             pid: (pid_tgid >> 32) as u32,
-            ret: u64_at(b, 24) as i64,
+            ret: u64_at(b, 16) as i64,
             args,
-            nr: u32::from_ne_bytes(b[tail..tail + 4].try_into().expect("4 bytes")),
-            cpu: u32::from_ne_bytes(b[tail + 4..tail + 8].try_into().expect("4 bytes")),
+            nr: u32_at(b, NR),
+            cpu: u32_at(b, NR + 4),
+            flags,
+            dev: u32_at(b, DEV),
+            ino: u64_at(b, INO),
+            sock,
+            ptid: u32_at(b, FAMILY + 8),
+            uid: u32_at(b, UID_GID),
+            gid: u32_at(b, UID_GID + 4),
+            comm: {
+                let c = &b[COMM..COMM + 16];
+                &c[..c.iter().position(|&x| x == 0).unwrap_or(16)]
+            },
             blob_lens,
             blobs,
         })
+    }
+
+    /// Whether this is a process exit rather than a syscall.
+    pub fn is_procexit(&self) -> bool {
+        self.nr == PROCEXIT_NR
     }
 
     /// The user memory copied into blob slot `k` (empty when none was).
@@ -91,17 +173,23 @@ mod tests {
 
     #[test]
     fn layout_round_trip() {
+        assert_eq!(HEAD_LEN, 184, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; RECORD_LEN];
-        b[16..24].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
-        b[24..32].copy_from_slice(&(-2i64).to_ne_bytes());
-        let tail = 32 + 8 * NARGS;
-        b[tail..tail + 4].copy_from_slice(&257u32.to_ne_bytes());
-        b[tail + 8 + 2..tail + 8 + 4].copy_from_slice(&4u16.to_ne_bytes());
+        b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
+        b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
+        b[NR..NR + 4].copy_from_slice(&257u32.to_ne_bytes());
+        b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&4u16.to_ne_bytes());
+        b[FLAGS..FLAGS + 4].copy_from_slice(&(RF_SOCK | RF_FILE).to_ne_bytes());
+        b[FAMILY..FAMILY + 2].copy_from_slice(&2u16.to_ne_bytes());
+        b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
+        b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
+        let s = r.sock.unwrap();
+        assert_eq!((s.family, s.dport, &s.daddr[..4]), (2, 443, &[127, 0, 0, 1][..]));
         // A head-only record has no blobs, whatever its lengths say.
         let head = Record::parse(&b[..HEAD_LEN]).unwrap();
         assert_eq!((head.nr, head.blob(1)), (257, &b""[..]));

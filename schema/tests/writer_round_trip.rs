@@ -1,6 +1,7 @@
 //! What the capture writer writes, the capture reader reads back unchanged.
 
-use edera_scap::file::{CaptureReader, CaptureWriter, GeneratedTable, GroupInfo, Limits, MachineInfo, ThreadInfo, UserInfo};
+use edera_scap::file::{CaptureReader, CaptureWriter, FdDetail, FdInfo, FdType, GeneratedTable, GroupInfo, Limits, MachineInfo, ThreadInfo, UserInfo};
+use std::net::Ipv4Addr;
 
 fn event(ts: u64, tid: u64, etype: u16, params: &[&[u8]]) -> Vec<u8> {
     let len = 26 + 2 * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
@@ -50,7 +51,21 @@ fn state_and_events_round_trip() {
     let mut w = CaptureWriter::new(Vec::new()).unwrap();
     w.machine(&machine).unwrap();
     w.process_list(std::slice::from_ref(&thread)).unwrap();
+    let fds = vec![
+        FdInfo { fd: 3, ino: 77, fd_type: FdType::FileV2, raw_type: 16, detail: FdDetail::File { open_flags: 1, name: b"/etc/passwd".to_vec(), dev: Some(0x800001) } },
+        FdInfo {
+            fd: 4,
+            ino: 78,
+            fd_type: FdType::Ipv4Sock,
+            raw_type: 3,
+            detail: FdDetail::Ipv4 { sip: Ipv4Addr::new(127, 0, 0, 1), dip: Ipv4Addr::new(10, 0, 0, 2), sport: 40000, dport: 443, l4proto: 2 },
+        },
+        FdInfo { fd: 5, ino: 79, fd_type: FdType::UnixSock, raw_type: 8, detail: FdDetail::Unix { source: 0xffff0001, destination: 0, name: b"/run/x.sock".to_vec() } },
+        FdInfo { fd: 6, ino: 80, fd_type: FdType::Fifo, raw_type: 7, detail: FdDetail::Name(b"pipe:[80]".to_vec()) },
+        FdInfo { fd: 7, ino: 81, fd_type: FdType::Ipv4ServSock, raw_type: 5, detail: FdDetail::Ipv4Server { ip: Ipv4Addr::UNSPECIFIED, port: 8080, l4proto: 2 } },
+    ];
     w.users(std::slice::from_ref(&user), std::slice::from_ref(&group)).unwrap();
+    w.fd_list(42, &fds).unwrap();
     w.event(1, &close).unwrap();
     let bytes = w.finish().unwrap();
 
@@ -62,6 +77,7 @@ fn state_and_events_round_trip() {
     assert_eq!((t.tid, t.ptid, t.comm.as_slice(), t.exepath.as_deref()), (42, 1, &b"sh"[..], Some(&b"/usr/bin/dash"[..])));
     assert_eq!((t.args.as_slice(), t.cwd.as_slice(), t.loginuid, t.tty), (&b"-c\0true\0"[..], &b"/tmp/"[..], Some(1000), Some(34816)));
     assert_eq!((state.users[0].name.as_slice(), state.groups[0].name.as_slice()), (&b"root"[..], &b"root"[..]));
+    assert_eq!(state.fds.get(&42), Some(&fds));
     let ev = r.next_event().unwrap().unwrap();
     assert_eq!((ev.cpu, ev.bytes()), (1, close.as_slice()));
     assert!(r.next_event().unwrap().is_none());

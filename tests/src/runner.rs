@@ -698,6 +698,21 @@ pub fn replay_config(path: &Path, extra: &str) -> String {
     }
 }
 
+/// Replay capture `path` through the plugin, calling `visit` on every event with a function
+/// that extracts a field as text (empty for no value). Panics on plugin errors (for tests).
+pub fn replay_fields(path: &Path, mut visit: impl FnMut(&mut dyn FnMut(&str) -> String)) {
+    let mut h = load_plugin(&replay_config(path, "")).expect("plugin loads");
+    h.open().expect("capture opens");
+    loop {
+        let ev = match h.next_event().expect("next_event") {
+            Next::Event(ev) => ev,
+            Next::Timeout => continue,
+            Next::Eof => break,
+        };
+        visit(&mut |name| h.extract_string(&ev, name).ok().flatten().unwrap_or_default());
+    }
+}
+
 /// A minimal raw scap event: header only, no parameters (`len` = 26).
 pub fn bare_scap_event(ts: u64, tid: i64, event_type: u16) -> Vec<u8> {
     let mut v = Vec::with_capacity(26);

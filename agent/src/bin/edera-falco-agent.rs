@@ -3,7 +3,7 @@
 //! to (event type, thread, return value, parameters as the schema decodes them).
 
 use clap::{Parser, Subcommand};
-use edera_falco_agent::encode::encode;
+use edera_falco_agent::encode::Encoder;
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
 use std::process::{Command, ExitCode};
@@ -24,8 +24,8 @@ enum Cmd {
     Trace(Run),
     /// Benchmark: syscall-heavy workloads with and without capture (slowdown, events/s, drops).
     Bench {
-        /// Ring buffer size in MiB (a power of two).
-        #[arg(long, default_value_t = 16)]
+        /// Size of each CPU's ring buffer in MiB (a power of two).
+        #[arg(long, default_value_t = 8)]
         ring_mib: u32,
     },
     /// Capture the zone while COMMAND runs into a libscap capture file.
@@ -33,6 +33,10 @@ enum Cmd {
         /// The capture file to write.
         #[arg(short = 'w', long)]
         write: PathBuf,
+        /// Write what libscap of 2022 (Debian's sysdig 0.29.3) reads: known event and fd
+        /// types in their old layouts; prints what was left out.
+        #[arg(long)]
+        compat: bool,
         #[command(flatten)]
         run: Run,
     },
@@ -44,8 +48,8 @@ struct Run {
     /// Syscalls to capture, comma-separated (default: every syscall).
     #[arg(long, value_delimiter = ',')]
     syscalls: Vec<String>,
-    /// Ring buffer size in MiB (a power of two).
-    #[arg(long, default_value_t = 16)]
+    /// Size of each CPU's ring buffer in MiB (a power of two).
+    #[arg(long, default_value_t = 8)]
     ring_mib: u32,
     /// The command to run.
     #[arg(last = true, required = true)]
@@ -70,17 +74,16 @@ fn print(raw: &[u8]) {
 }
 
 fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
-    let options = Options { ring_bytes: ring_mib << 20, syscalls };
+    let options = Options { ring_bytes: ring_mib << 20, syscalls, ..Options::default() };
     let mut probe = Probe::attach(&options).map_err(|e| e.to_string())?;
     let offset = boot_to_epoch_offset();
+    let mut encoder = Encoder::new();
     let mut child = Command::new(&command[0]).args(&command[1..]).spawn().map_err(|e| format!("{}: {e}", command[0]))?;
     let pid = child.id();
     let mut pids = vec![pid];
     let mut handle = |r: &edera_falco_agent::record::Record<'_>| {
         if pids.contains(&r.pid) || r.pid == pid {
-            if let Some(raw) = encode(r, r.ts_exit + offset) {
-                print(&raw);
-            }
+            encoder.encode(r, r.ts_exit + offset, print);
         }
         // Follow the command's children (clone/fork return the child's pid to the parent).
         if pids.contains(&r.pid) && r.ret > 0 && matches!(r.nr, 56 | 57 | 58 | 435) {
@@ -101,24 +104,31 @@ fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(
     Ok(())
 }
 
-fn capture(write: PathBuf, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
-    let options = Options { ring_bytes: ring_mib << 20, syscalls };
-    let stats = edera_falco_agent::capture::capture(&write, &options, &command)?;
+fn capture(write: PathBuf, compat: bool, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
+    let options = Options { ring_bytes: ring_mib << 20, syscalls, ..Options::default() };
+    let stats = edera_falco_agent::capture::capture(&write, &options, compat, &command)?;
     eprintln!(
-        "{}: {} threads, {} events, drops per CPU {:?}, command exit {:?}",
+        "{}: {} threads, {} fds, {} events, drops per CPU {:?}, command exit {:?}",
         write.display(),
         stats.threads,
+        stats.fds,
         stats.events,
         stats.drops,
         stats.exit_code
     );
+    if compat {
+        eprintln!(
+            "compat: left out {} events and {} fds that libscap of 2022 does not read",
+            stats.left_out_events, stats.left_out_fds
+        );
+    }
     Ok(())
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Cmd::Trace(Run { syscalls, ring_mib, command }) => trace(syscalls, ring_mib, command),
-        Cmd::Capture { write, run: Run { syscalls, ring_mib, command } } => capture(write, syscalls, ring_mib, command),
+        Cmd::Capture { write, compat, run: Run { syscalls, ring_mib, command } } => capture(write, compat, syscalls, ring_mib, command),
         Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {

@@ -4,7 +4,7 @@
 //! block body is padded to a multiple of 4. Strings longer than the format allows are cut.
 
 use super::block;
-use super::model::{GroupInfo, MachineInfo, ThreadInfo, UserInfo};
+use super::model::{FdDetail, FdInfo, GroupInfo, MachineInfo, ThreadInfo, UserInfo};
 use std::io::{self, Write};
 
 /// Longest string (comm, exe, paths) and blob (args, env, cgroups) of a process entry.
@@ -79,6 +79,18 @@ impl<W: Write> CaptureWriter<W> {
         self.block(block::PL_V9, &b)
     }
 
+    /// The fd list of thread `tid` (FDL_V2: each entry starts with its own length).
+    pub fn fd_list(&mut self, tid: u64, fds: &[FdInfo]) -> io::Result<()> {
+        let mut b = Vec::with_capacity(16 + 48 * fds.len());
+        b.extend_from_slice(&tid.to_le_bytes());
+        for f in fds {
+            let e = fd_entry(f);
+            b.extend_from_slice(&((e.len() + 4) as u32).to_le_bytes());
+            b.extend_from_slice(&e);
+        }
+        self.block(block::FDL_V2, &b)
+    }
+
     /// The user list: users, then groups (UL_V2).
     pub fn users(&mut self, users: &[UserInfo], groups: &[GroupInfo]) -> io::Result<()> {
         let mut b = Vec::new();
@@ -118,6 +130,53 @@ impl<W: Write> CaptureWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The fields of one FDL_V2 entry (without its length).
+fn fd_entry(f: &FdInfo) -> Vec<u8> {
+    let mut e = Vec::with_capacity(64);
+    e.extend_from_slice(&f.fd.to_le_bytes());
+    e.extend_from_slice(&f.ino.to_le_bytes());
+    e.push(f.raw_type);
+    match &f.detail {
+        FdDetail::None => {}
+        FdDetail::Name(n) => put_str(&mut e, n, MAX_PATH),
+        FdDetail::File { open_flags, name, dev } => {
+            e.extend_from_slice(&open_flags.to_le_bytes());
+            put_str(&mut e, name, MAX_PATH);
+            e.extend_from_slice(&dev.unwrap_or(0).to_le_bytes());
+        }
+        FdDetail::Ipv4 { sip, dip, sport, dport, l4proto } => {
+            e.extend_from_slice(&sip.octets());
+            e.extend_from_slice(&dip.octets());
+            e.extend_from_slice(&sport.to_le_bytes());
+            e.extend_from_slice(&dport.to_le_bytes());
+            e.push(*l4proto);
+        }
+        FdDetail::Ipv6 { sip, dip, sport, dport, l4proto } => {
+            e.extend_from_slice(&sip.octets());
+            e.extend_from_slice(&dip.octets());
+            e.extend_from_slice(&sport.to_le_bytes());
+            e.extend_from_slice(&dport.to_le_bytes());
+            e.push(*l4proto);
+        }
+        FdDetail::Ipv4Server { ip, port, l4proto } => {
+            e.extend_from_slice(&ip.octets());
+            e.extend_from_slice(&port.to_le_bytes());
+            e.push(*l4proto);
+        }
+        FdDetail::Ipv6Server { ip, port, l4proto } => {
+            e.extend_from_slice(&ip.octets());
+            e.extend_from_slice(&port.to_le_bytes());
+            e.push(*l4proto);
+        }
+        FdDetail::Unix { source, destination, name } => {
+            e.extend_from_slice(&source.to_le_bytes());
+            e.extend_from_slice(&destination.to_le_bytes());
+            put_str(&mut e, name, MAX_PATH);
+        }
+    }
+    e
 }
 
 /// The fields of one PL_V9 entry (without its length).

@@ -1,0 +1,107 @@
+//! One libscap event being built: its code and parameters, reused from event to event, and
+//! written as the event bytes of a capture file (header, parameter lengths, values).
+
+use edera_scap::info::{ParamType, event_info};
+
+/// An event's code and parameter values.
+#[derive(Debug, Default, Clone)]
+pub struct Event {
+    pub code: u16,
+    lens: Vec<u32>,
+    data: Vec<u8>,
+}
+
+/// Header bytes: ts u64, tid u64, len u32, type u16, nparams u32.
+const HEADER_LEN: usize = 26;
+
+impl Event {
+    /// Start event `code` with no parameters.
+    pub fn start(&mut self, code: u16) {
+        self.code = code;
+        self.lens.clear();
+        self.data.clear();
+    }
+
+    /// Append a parameter value.
+    pub fn push(&mut self, v: &[u8]) {
+        self.lens.push(v.len() as u32);
+        self.data.extend_from_slice(v);
+    }
+
+    /// Append an integer parameter of type `t` (truncated to its size; empty for types
+    /// without a fixed size).
+    pub fn push_int(&mut self, t: ParamType, v: u64) {
+        let n = t.fixed_size().map_or(0, |n| usize::from(n).min(8));
+        self.push(&v.to_le_bytes()[..n]);
+    }
+
+    /// Append `s` and a NUL as one parameter.
+    pub fn push_with_nul(&mut self, s: &[u8]) {
+        self.lens.push(s.len() as u32 + 1);
+        self.data.extend_from_slice(s);
+        self.data.push(0);
+    }
+
+    /// Parameters pushed.
+    pub fn nparams(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// The value of parameter `i`.
+    pub fn param(&self, i: usize) -> &[u8] {
+        let start: usize = self.lens[..i.min(self.lens.len())].iter().map(|&l| l as usize).sum();
+        let len = self.lens.get(i).map_or(0, |&l| l as usize);
+        &self.data[start..start + len]
+    }
+
+    /// The event's bytes, appended to `out`.
+    pub fn write(&self, ts: u64, tid: u64, out: &mut Vec<u8>) {
+        write_event(self.code, ts, tid, (0..self.nparams()).map(|i| self.param(i)), out);
+    }
+}
+
+/// Append one event with code `code` and the parameter values `params` to `out`.
+pub fn write_event<'a>(code: u16, ts: u64, tid: u64, params: impl Iterator<Item = &'a [u8]> + Clone, out: &mut Vec<u8>) {
+    let large = event_info(code).is_some_and(|i| i.large_payload());
+    let width = if large { 4 } else { 2 };
+    let (count, bytes) = params.clone().fold((0usize, 0usize), |(n, b), p| (n + 1, b + p.len().min(if large { u32::MAX as usize } else { u16::MAX as usize })));
+    let len = HEADER_LEN + width * count + bytes;
+    out.reserve(len);
+    out.extend_from_slice(&ts.to_le_bytes());
+    out.extend_from_slice(&tid.to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&code.to_le_bytes());
+    out.extend_from_slice(&(count as u32).to_le_bytes());
+    for p in params.clone() {
+        if large {
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&(p.len().min(u16::MAX as usize) as u16).to_le_bytes());
+        }
+    }
+    for p in params {
+        out.extend_from_slice(&p[..p.len().min(if large { u32::MAX as usize } else { u16::MAX as usize })]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edera_scap::event::RawEvent;
+
+    #[test]
+    fn events_read_back() {
+        let mut e = Event::default();
+        e.start(3); // PPME_SYSCALL_OPEN_X
+        e.push_int(ParamType::Fd, 5);
+        e.push(b"/etc/passwd\0");
+        e.push_int(ParamType::Flags32, 1);
+        assert_eq!((e.nparams(), e.param(1)), (3, &b"/etc/passwd\0"[..]));
+        let mut out = Vec::new();
+        e.write(42, 7, &mut out);
+        let ev = RawEvent::parse(&out).unwrap();
+        assert_eq!((ev.header.ts, ev.header.tid, ev.nparams()), (42, 7, 3));
+        assert_eq!(ev.param(0).unwrap(), 5i64.to_le_bytes());
+        assert_eq!(ev.param(1).unwrap(), b"/etc/passwd\0");
+    }
+}

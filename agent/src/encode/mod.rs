@@ -1,0 +1,185 @@
+//! A kernel record as libscap events of the current table version: the exit event of the
+//! syscall's entry in the native table, parameters filled from [`crate::coverage`] (process
+//! events from [`crate::procinfo`]), preceded by the enter event for the few syscalls whose
+//! enter event libscap still emits; a generic event (`PPME_GENERIC_X`: ppm_sc code and native
+//! number) for uncovered syscalls; `PPME_PROCEXIT_1_E` for a thread's exit.
+
+pub mod event;
+pub mod flags;
+pub mod net;
+
+use crate::compat::Compat;
+use crate::coverage::{self, Covered, Source};
+use crate::procinfo;
+use crate::record::{RF_CREATED, Record};
+use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
+use edera_scap::tables::EventCode;
+use event::Event;
+
+/// Syscalls whose enter event libscap still emits (libsinsp parses them for state).
+const WITH_ENTER: &[&str] = &["open", "creat", "openat", "openat2", "connect"];
+/// `-EINPROGRESS`: a non-blocking connect under way has a tuple.
+const EINPROGRESS: i64 = -115;
+
+/// Encodes records into events, reusing its buffers; in compat mode writes what libscap of
+/// 2022 reads and counts what it leaves out.
+#[derive(Default)]
+pub struct Encoder {
+    ev: Event,
+    out: Vec<u8>,
+    compat: Option<&'static Compat>,
+    /// The syscall whose exit event is being emitted.
+    syscall: Option<&'static SyscallEntry>,
+    /// Events left out by compat mode (libscap of 2022 would not read them).
+    pub left_out: u64,
+}
+
+impl Encoder {
+    /// An encoder of current-layout events.
+    pub fn new() -> Encoder {
+        Encoder::default()
+    }
+
+    /// An encoder of events libscap of 2022 (Debian's sysdig 0.29.3) reads.
+    pub fn compat() -> Encoder {
+        Encoder { compat: Some(Compat::get()), ..Encoder::default() }
+    }
+
+    /// Encode `r` with timestamp `ts` (ns since the epoch), handing each event to `emit`.
+    pub fn encode(&mut self, r: &Record<'_>, ts: u64, mut emit: impl FnMut(&[u8])) {
+        let tid = u64::from(r.tid);
+        if r.is_procexit() {
+            procexit(&mut self.ev, r);
+            return self.emit(ts, tid, &mut emit);
+        }
+        let Some(entry) = coverage::entry(r.nr) else { return };
+        let covered = coverage::covered(entry.name);
+        if let Some(c) = covered.filter(|_| self.compat.is_none() && WITH_ENTER.contains(&entry.name))
+            && let Some(info) = event_info(entry.enter)
+        {
+            fill(&mut self.ev, entry.enter, info, c, r);
+            self.emit(ts, tid, &mut emit);
+        }
+        exit_event(&mut self.ev, entry, covered, r);
+        self.syscall = Some(entry);
+        self.emit(ts, tid, &mut emit);
+        self.syscall = None;
+    }
+
+    fn emit(&mut self, ts: u64, tid: u64, emit: &mut impl FnMut(&[u8])) {
+        self.out.clear();
+        match self.compat {
+            None => self.ev.write(ts, tid, &mut self.out),
+            Some(c) => {
+                let enter = self.syscall.map(|e| e.enter);
+                let generic = self.syscall.map(|e| (e.ppm_sc, e.nr as u16));
+                if c.write(enter, &self.ev, ts, tid, generic, &mut self.out) == 0 {
+                    self.left_out += 1;
+                    return;
+                }
+            }
+        }
+        // The buffer may hold an enter event and its exit event.
+        let mut rest = &self.out[..];
+        while rest.len() >= 26 {
+            let len = u32::from_le_bytes(rest[16..20].try_into().expect("4 bytes")) as usize;
+            let (ev, tail) = rest.split_at(len.clamp(26, rest.len()));
+            emit(ev);
+            rest = tail;
+        }
+    }
+}
+
+/// The exit event of `entry` for `r`.
+fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r: &Record<'_>) {
+    let info = event_info(entry.exit);
+    match (covered, info.filter(|i| procinfo::is_process_event(i.id))) {
+        (_, Some(info)) => {
+            let t = procinfo::thread_of(r);
+            ev.start(entry.exit);
+            for p in info.params {
+                match p.name {
+                    "res" => ev.push_int(p.ptype, r.ret as u64),
+                    name => match procinfo::param(name, r, t.as_ref()) {
+                        Some(v) => ev.push(&v),
+                        None => value(ev, p, None, r, &[0xff; 6]),
+                    },
+                }
+            }
+        }
+        (Some(c), None) if info.is_some() => fill(ev, entry.exit, info.expect("checked"), c, r),
+        _ => {
+            ev.start(EventCode::GenericX as u16);
+            ev.push(&entry.ppm_sc.to_le_bytes());
+            ev.push(&(r.nr as u16).to_le_bytes());
+        }
+    }
+}
+
+/// Event `code` (layout `info`) with its parameters from the covered sources of `c`.
+fn fill(ev: &mut Event, code: u16, info: &EventInfo, c: &Covered, r: &Record<'_>) {
+    let slots = coverage::arg_plan(c.syscall).slot;
+    ev.start(code);
+    for p in info.params {
+        let src = c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s);
+        value(ev, p, src, r, &slots);
+    }
+}
+
+/// `PPME_PROCEXIT_1_E`: the exit status and what it says (wait(2) encoding).
+fn procexit(ev: &mut Event, r: &Record<'_>) {
+    let code = r.ret;
+    ev.start(EventCode::ProcexitV1E as u16);
+    ev.push_int(ParamType::Errno, code as u64);
+    ev.push_int(ParamType::Errno, ((code >> 8) & 0xff) as u64);
+    let sig = code & 0x7f;
+    let signaled = sig != 0 && sig != 0x7f;
+    ev.push_int(ParamType::Sigtype, if signaled { sig as u64 } else { 0 });
+    ev.push_int(ParamType::Uint8, u64::from(signaled && code & 0x80 != 0));
+    ev.push_int(ParamType::Pid, 0);
+}
+
+/// Push the value of parameter `p` from `src`; `slot` maps an argument to its blob slot.
+fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slot: &[u8; 6]) {
+    let blob = |i: u8| r.blob(usize::from(slot[usize::from(i)]));
+    let arg = |i: u8| r.args[usize::from(i)];
+    let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
+    match src {
+        Some(Source::Ret) => int(ev, r.ret as u64),
+        // C `int` arguments (fds, pids) arrive in 64-bit registers without sign extension.
+        Some(Source::Arg(i)) if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) => {
+            int(ev, arg(i) as i32 as i64 as u64)
+        }
+        Some(Source::Arg(i)) if p.name == "cmd" => int(ev, u64::from(flags::fcntl_cmd(arg(i)))),
+        Some(Source::Arg(i)) => int(ev, arg(i)),
+        Some(Source::OpenFlags(i)) => int(ev, u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0))),
+        Some(Source::SockFlags(i) | Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
+        Some(Source::Str(i)) => {
+            let b = blob(i);
+            ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
+        }
+        Some(Source::BufArgLen(i, _) | Source::BufRetLen(i)) => ev.push(blob(i)),
+        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
+        Some(Source::FdOfPair(i, k)) => {
+            let b = blob(i);
+            let at = 4 * usize::from(k);
+            let fd = b.get(at..at + 4).map_or(-1, |v| i32::from_ne_bytes(v.try_into().expect("4 bytes")));
+            int(ev, fd as i64 as u64);
+        }
+        Some(Source::TupleOut(user)) => match r.sock {
+            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => ev.push(&net::tuple(&s, true, user.map(blob))),
+            _ => ev.push(&[]),
+        },
+        Some(Source::TupleIn) => match r.sock {
+            Some(s) if r.ret >= 0 => ev.push(&net::tuple(&s, false, None)),
+            _ => ev.push(&[]),
+        },
+        Some(Source::SockSk) => int(ev, r.sock.map_or(0, |s| s.sk)),
+        Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
+        Some(Source::Dev) => int(ev, u64::from(r.dev)),
+        Some(Source::Ino) => int(ev, r.ino),
+        None if matches!(p.ptype, ParamType::Fspath | ParamType::Fsrelpath | ParamType::Charbuf) => ev.push(&[0]),
+        None if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        None => int(ev, 0),
+    }
+}
