@@ -157,11 +157,11 @@ struct task_struct {
 #define AF_INET 2
 #define AF_INET6 10
 
-/* x86_64 `struct pt_regs`, a stable user-visible layout (arch/x86/include/uapi/asm/ptrace.h). */
-struct regs_x86_64 {
-    unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax,
-        ip, cs, flags, sp, ss;
-};
+/* x86_64 `struct pt_regs` (the registers used), relocated against the kernel's BTF: the
+ * BTF-typed tracepoint hands a trusted pointer to it, read without helper calls. */
+struct pt_regs {
+    unsigned long r10, r9, r8, dx, si, di, orig_ax;
+} __attribute__((preserve_access_index));
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -192,6 +192,14 @@ struct {
     __type(value, __u64);
 } drops SEC(".maps");
 
+/* Per-CPU room to build a record with user memory in. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct record);
+} scratch SEC(".maps");
+
 volatile const __u32 own_tgid = 0;
 volatile const __u32 procexit_enabled = 1;
 
@@ -206,6 +214,20 @@ static __always_inline void *reserve(__u32 cpu, __u64 size)
     case 5: return bpf_ringbuf_reserve(&ring5, size, 0);
     case 6: return bpf_ringbuf_reserve(&ring6, size, 0);
     default: return bpf_ringbuf_reserve(&ring7, size, 0);
+    }
+}
+
+static __always_inline long output(__u32 cpu, void *data, __u64 size)
+{
+    switch (cpu % NRINGS) {
+    case 0: return bpf_ringbuf_output(&ring0, data, size, BPF_RB_NO_WAKEUP);
+    case 1: return bpf_ringbuf_output(&ring1, data, size, BPF_RB_NO_WAKEUP);
+    case 2: return bpf_ringbuf_output(&ring2, data, size, BPF_RB_NO_WAKEUP);
+    case 3: return bpf_ringbuf_output(&ring3, data, size, BPF_RB_NO_WAKEUP);
+    case 4: return bpf_ringbuf_output(&ring4, data, size, BPF_RB_NO_WAKEUP);
+    case 5: return bpf_ringbuf_output(&ring5, data, size, BPF_RB_NO_WAKEUP);
+    case 6: return bpf_ringbuf_output(&ring6, data, size, BPF_RB_NO_WAKEUP);
+    default: return bpf_ringbuf_output(&ring7, data, size, BPF_RB_NO_WAKEUP);
     }
 }
 
@@ -255,7 +277,7 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
 }
 
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
-                                      __s64 ret, struct regs_x86_64 *regs)
+                                      __s64 ret, struct pt_regs *regs)
 {
     __builtin_memset(h, 0, sizeof(*h));
     h->ts_exit = bpf_ktime_get_boot_ns();
@@ -377,23 +399,21 @@ static __always_inline void read_fd(struct record *r, struct sc_desc *d)
 /* Everything is taken at the exit tracepoint, as libscap's modern probe does: the syscall
  * number is `orig_ax` and the argument registers still hold the arguments. No per-thread
  * enter state is kept. */
-SEC("raw_tracepoint/sys_exit")
-int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int on_sys_exit(__u64 *ctx)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 own = (__u32)(pid_tgid >> 32) == own_tgid;
-    struct regs_x86_64 regs;
-    if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)ctx->args[0]))
-        return 0;
-    __u32 nr = (__u32)regs.orig_ax;
+    struct pt_regs *regs = (struct pt_regs *)ctx[0];
+    __u32 nr = (__u32)regs->orig_ax;
     struct sc_desc *d = bpf_map_lookup_elem(&syscalls, &nr);
     if (!d || !d->enabled)
         return 0;
-    /* The agent's own syscalls are skipped (one map lookup first), except the clones that start the processes it
+    /* The agent's own syscalls are skipped, except the clones that start the processes it
      * runs: their parent side carries the new process's first state. */
     if (own && !(d->want & WANT_PROC))
         return 0;
-    __s64 ret = (__s64)ctx->args[1];
+    __s64 ret = (__s64)ctx[1];
     __u32 cpu = bpf_get_smp_processor_id();
     if (d->nblobs == 0) {
         struct record *r = reserve(cpu, sizeof(struct record_head));
@@ -401,24 +421,33 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
             count_drop();
             return 0;
         }
-        fill_head(&r->h, pid_tgid, nr, cpu, ret, &regs);
+        fill_head(&r->h, pid_tgid, nr, cpu, ret, regs);
         read_fd(r, d);
-        bpf_ringbuf_submit(r, 0);
+        bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
         return 0;
     }
-    struct record *r = reserve(cpu, sizeof(struct record));
-    if (!r) {
-        count_drop();
+    /* Records with user memory are built in a per-CPU scratch buffer and sent only up to the
+     * end of the last blob used: a one-byte write costs a 185-byte record, not 696. */
+    __u32 zero = 0;
+    struct record *r = bpf_map_lookup_elem(&scratch, &zero);
+    if (!r)
         return 0;
-    }
-    fill_head(&r->h, pid_tgid, nr, cpu, ret, &regs);
+    fill_head(&r->h, pid_tgid, nr, cpu, ret, regs);
 #pragma unroll
     for (int i = 0; i < NARGS; i++)
         copy_arg(r, d, i);
     if (d->want & WANT_PROC)
         read_proc(r);
     read_fd(r, d);
-    bpf_ringbuf_submit(r, 0);
+    __u64 size = sizeof(struct record_head);
+    if (r->h.blob_len[1])
+        size += BLOB_LEN + r->h.blob_len[1];
+    else if (r->h.blob_len[0])
+        size += r->h.blob_len[0];
+    if (size > sizeof(struct record))
+        size = sizeof(struct record);
+    if (output(cpu, r, size))
+        count_drop();
     return 0;
 }
 
@@ -444,6 +473,6 @@ int on_process_exit(struct bpf_raw_tracepoint_args *ctx)
     h->ret = BPF_CORE_READ(task, exit_code);
     h->nr = PROCEXIT_NR;
     h->cpu = cpu;
-    bpf_ringbuf_submit(h, 0);
+    bpf_ringbuf_submit(h, BPF_RB_NO_WAKEUP);
     return 0;
 }

@@ -1,7 +1,9 @@
 //! `edera-falco-agent bench`: the capture's cost on syscall-heavy workloads. Each workload runs
-//! once without capture and once while the agent captures every syscall of the machine and
-//! encodes every record as a libscap event (the work a capture does before writing it), and
-//! the command prints both times, the slowdown, events per second and drops.
+//! three times: without the probe; with the probe attached but none of the workload's
+//! syscalls enabled (the floor: what the syscall tracepoint itself costs every syscall); and
+//! while the agent captures every syscall of the machine and encodes every record as a
+//! libscap event (the work a capture does before writing it). The command prints the times,
+//! the slowdowns, events per second and drops.
 
 use crate::clock::boot_to_epoch_offset;
 use crate::encode::Encoder;
@@ -35,6 +37,11 @@ fn run(cmd: &str, mut during: impl FnMut()) -> Result<Duration, String> {
 pub fn bench(ring_bytes: u32) -> Result<(), String> {
     for (name, cmd) in WORKLOADS {
         let plain = run(cmd, || {})?;
+        // `sync` is a syscall neither workload makes.
+        let floor_probe = Probe::attach(&Options { ring_bytes: 4096, syscalls: vec!["sync".into()], procexit: false })
+            .map_err(|e| e.to_string())?;
+        let floor = run(cmd, || {})?;
+        drop(floor_probe);
         let mut probe = Probe::attach(&Options { ring_bytes, ..Options::default() }).map_err(|e| e.to_string())?;
         let offset = boot_to_epoch_offset();
         let mut events = 0u64;
@@ -48,8 +55,9 @@ pub fn bench(ring_bytes: u32) -> Result<(), String> {
         drop(probe);
         let total = events + drops;
         println!(
-            "{name:<24} plain {:>7.3} s  captured {:>7.3} s  slowdown {:.2}x  {:>9.0} events/s  {} events, {} dropped ({:.1}%)",
+            "{name:<24} plain {:>6.3} s  tracepoint floor {:.2}x  captured {:>6.3} s  slowdown {:.2}x  {:>9.0} events/s  {} events, {} dropped ({:.1}%)",
             plain.as_secs_f64(),
+            floor.as_secs_f64() / plain.as_secs_f64(),
             captured.as_secs_f64(),
             captured.as_secs_f64() / plain.as_secs_f64(),
             events as f64 / captured.as_secs_f64(),

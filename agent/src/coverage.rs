@@ -128,9 +128,31 @@ pub fn native_table() -> &'static [SyscallEntry] {
     syscalls::X86_64
 }
 
+/// What the encoder needs of one native syscall, looked up by number once.
+#[derive(Debug)]
+pub struct Syscall {
+    pub entry: &'static SyscallEntry,
+    pub covered: Option<&'static Covered>,
+    pub plan: ArgPlan,
+}
+
+/// The native syscall `nr`, from a table indexed by number (built on first use).
+pub fn syscall(nr: u32) -> Option<&'static Syscall> {
+    static TABLE: std::sync::OnceLock<Vec<Option<Syscall>>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let max = native_table().iter().map(|e| e.nr as usize + 1).max().unwrap_or(0);
+        let mut t: Vec<Option<Syscall>> = (0..max).map(|_| None).collect();
+        for e in native_table() {
+            t[e.nr as usize] = Some(Syscall { entry: e, covered: covered(e.name), plan: arg_plan(e.name) });
+        }
+        t
+    });
+    table.get(nr as usize)?.as_ref()
+}
+
 /// The entry of native syscall `nr`.
 pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
-    native_table().iter().find(|e| e.nr == nr)
+    syscall(nr).map(|s| s.entry)
 }
 
 /// `enum arg_kind` of the kernel side.

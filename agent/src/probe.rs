@@ -6,7 +6,8 @@
 use crate::coverage;
 use crate::record::{HEAD_LEN, Record};
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
-use aya::programs::RawTracePoint;
+use aya::Btf;
+use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader, Pod};
 
 /// Ring buffers of the kernel side (`NRINGS`); CPU n writes to ring n % NRINGS.
@@ -116,15 +117,23 @@ impl Probe {
                 table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
             }
         }
-        for (prog, tp) in [("on_sys_exit", "sys_exit"), ("on_process_exit", "sched_process_exit")] {
-            let p: &mut RawTracePoint = ebpf
-                .program_mut(prog)
-                .ok_or(ProbeError::Map("program", prog.into()))?
-                .try_into()
-                .map_err(|e| ProbeError::Program("program type", e))?;
-            p.load().map_err(|e| ProbeError::Program("load", e))?;
-            p.attach(tp).map_err(|e| ProbeError::Program("attach", e))?;
-        }
+        // sys_exit as a BTF-typed tracepoint (the registers are read without helper calls);
+        // process exits as a raw tracepoint.
+        let btf = Btf::from_sys_fs().map_err(|e| ProbeError::Map("kernel BTF", e.to_string()))?;
+        let p: &mut BtfTracePoint = ebpf
+            .program_mut("on_sys_exit")
+            .ok_or(ProbeError::Map("program", "on_sys_exit".into()))?
+            .try_into()
+            .map_err(|e| ProbeError::Program("program type", e))?;
+        p.load("sys_exit", &btf).map_err(|e| ProbeError::Program("load", e))?;
+        p.attach().map_err(|e| ProbeError::Program("attach", e))?;
+        let p: &mut RawTracePoint = ebpf
+            .program_mut("on_process_exit")
+            .ok_or(ProbeError::Map("program", "on_process_exit".into()))?
+            .try_into()
+            .map_err(|e| ProbeError::Program("program type", e))?;
+        p.load().map_err(|e| ProbeError::Program("load", e))?;
+        p.attach("sched_process_exit").map_err(|e| ProbeError::Program("attach", e))?;
         let mut rings = Vec::with_capacity(used);
         for name in &RING_NAMES[..used] {
             let map = ebpf.take_map(name).ok_or(ProbeError::Map("ring", (*name).into()))?;

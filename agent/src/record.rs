@@ -107,11 +107,13 @@ impl<'a> Record<'a> {
         for (i, a) in args.iter_mut().enumerate() {
             *a = u64_at(b, ARGS + 8 * i);
         }
-        let blobs = b.get(HEAD_LEN..RECORD_LEN).unwrap_or_default();
+        // The kernel side sends a record up to the end of its last blob used.
+        let blobs = b.get(HEAD_LEN..b.len().min(RECORD_LEN)).unwrap_or_default();
         let mut blob_lens = [0u16; NBLOBS];
         for (i, l) in blob_lens.iter_mut().enumerate() {
-            let len = u16_at(b, BLOB_LENS + 2 * i).min(BLOB_LEN as u16);
-            *l = if blobs.is_empty() { 0 } else { len };
+            let len = usize::from(u16_at(b, BLOB_LENS + 2 * i)).min(BLOB_LEN);
+            // A slot that does not fit in what was sent is empty.
+            *l = if i * BLOB_LEN + len <= blobs.len() { len as u16 } else { 0 };
         }
         let flags = u32_at(b, FLAGS);
         let sock = (flags & RF_SOCK != 0).then(|| Sock {
@@ -154,10 +156,10 @@ impl<'a> Record<'a> {
 
     /// The user memory copied into blob slot `k` (empty when none was).
     pub fn blob(&self, k: usize) -> &'a [u8] {
-        if k >= NBLOBS || self.blobs.is_empty() {
+        if k >= NBLOBS {
             return &[];
         }
-        &self.blobs[k * BLOB_LEN..k * BLOB_LEN + self.blob_lens[k] as usize]
+        self.blobs.get(k * BLOB_LEN..k * BLOB_LEN + self.blob_lens[k] as usize).unwrap_or_default()
     }
 
     /// A string copied into slot `k`, without its terminating NUL.
@@ -194,5 +196,17 @@ mod tests {
         let head = Record::parse(&b[..HEAD_LEN]).unwrap();
         assert_eq!((head.nr, head.blob(1)), (257, &b""[..]));
         assert!(Record::parse(&b[..HEAD_LEN - 1]).is_none());
+    }
+
+    #[test]
+    fn records_end_after_their_last_blob() {
+        // A one-byte write: the kernel side sends the head and one byte of slot 0; a slot
+        // whose length points past what was sent reads as empty.
+        let mut b = vec![0u8; HEAD_LEN + 1];
+        b[BLOB_LENS..BLOB_LENS + 2].copy_from_slice(&1u16.to_ne_bytes());
+        b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&9u16.to_ne_bytes());
+        b[HEAD_LEN] = b'x';
+        let r = Record::parse(&b).unwrap();
+        assert_eq!((r.blob(0), r.blob(1)), (&b"x"[..], &b""[..]));
     }
 }

@@ -52,15 +52,15 @@ impl Encoder {
             procexit(&mut self.ev, r);
             return self.emit(ts, tid, &mut emit);
         }
-        let Some(entry) = coverage::entry(r.nr) else { return };
-        let covered = coverage::covered(entry.name);
+        let Some(sc) = coverage::syscall(r.nr) else { return };
+        let (entry, covered, slots) = (sc.entry, sc.covered, &sc.plan.slot);
         if let Some(c) = covered.filter(|_| self.compat.is_none() && WITH_ENTER.contains(&entry.name))
             && let Some(info) = event_info(entry.enter)
         {
-            fill(&mut self.ev, entry.enter, info, c, r);
+            fill(&mut self.ev, entry.enter, info, c, r, slots);
             self.emit(ts, tid, &mut emit);
         }
-        exit_event(&mut self.ev, entry, covered, r);
+        exit_event(&mut self.ev, entry, covered, r, slots);
         self.syscall = Some(entry);
         self.emit(ts, tid, &mut emit);
         self.syscall = None;
@@ -91,7 +91,7 @@ impl Encoder {
 }
 
 /// The exit event of `entry` for `r`.
-fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r: &Record<'_>) {
+fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r: &Record<'_>, slots: &[u8; 6]) {
     let info = event_info(entry.exit);
     match (covered, info.filter(|i| procinfo::is_process_event(i.id))) {
         (_, Some(info)) => {
@@ -107,7 +107,7 @@ fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r
                 }
             }
         }
-        (Some(c), None) if info.is_some() => fill(ev, entry.exit, info.expect("checked"), c, r),
+        (Some(c), None) if info.is_some() => fill(ev, entry.exit, info.expect("checked"), c, r, slots),
         _ => {
             ev.start(EventCode::GenericX as u16);
             ev.push(&entry.ppm_sc.to_le_bytes());
@@ -117,12 +117,11 @@ fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r
 }
 
 /// Event `code` (layout `info`) with its parameters from the covered sources of `c`.
-fn fill(ev: &mut Event, code: u16, info: &EventInfo, c: &Covered, r: &Record<'_>) {
-    let slots = coverage::arg_plan(c.syscall).slot;
+fn fill(ev: &mut Event, code: u16, info: &EventInfo, c: &Covered, r: &Record<'_>, slots: &[u8; 6]) {
     ev.start(code);
     for p in info.params {
         let src = c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s);
-        value(ev, p, src, r, &slots);
+        value(ev, p, src, r, slots);
     }
 }
 
