@@ -47,6 +47,8 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/ca
 
 /// The attached probe.
 pub struct Probe {
+    /// The loaded object (the programs stay attached while it lives; its syscall table can be
+    /// rewritten).
     _ebpf: Ebpf,
     rings: Vec<RingBuf<MapData>>,
     /// Per ring, the records of the current drain.
@@ -83,11 +85,7 @@ impl Probe {
         if !o.ring_bytes.is_power_of_two() || o.ring_bytes < PAGE {
             return Err(ProbeError::Option("ring size", format!("{} bytes is not a power of two of at least one page", o.ring_bytes)));
         }
-        for s in &o.syscalls {
-            if !coverage::native_table().iter().any(|e| e.name == s) {
-                return Err(ProbeError::Option("syscalls", format!("`{s}` is not a syscall of this architecture")));
-            }
-        }
+        check_names(&o.syscalls)?;
         let own = std::process::id();
         let procexit = u32::from(o.procexit);
         let used = online_cpus().min(NRINGS);
@@ -97,26 +95,7 @@ impl Probe {
             loader.map_max_entries(name, if i < used { o.ring_bytes } else { PAGE });
         }
         let mut ebpf = loader.load(OBJECT)?;
-        {
-            let map = ebpf.map_mut("syscalls").ok_or(ProbeError::Map("syscalls", "missing".into()))?;
-            let mut table: Array<_, ScDesc> = Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
-            for e in coverage::native_table() {
-                if !o.syscalls.is_empty() && !o.syscalls.iter().any(|s| s == e.name) {
-                    continue;
-                }
-                let p = coverage::arg_plan(e.name);
-                let d = ScDesc {
-                    enabled: 1,
-                    nblobs: p.nblobs,
-                    kind: p.kind,
-                    len_arg: p.len_arg,
-                    slot: p.slot,
-                    fd_src: p.fd_src,
-                    want: p.want,
-                };
-                table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
-            }
-        }
+        fill_syscalls(&mut ebpf, &o.syscalls)?;
         // sys_exit as a BTF-typed tracepoint (the registers are read without helper calls);
         // process exits as a raw tracepoint.
         let btf = Btf::from_sys_fs().map_err(|e| ProbeError::Map("kernel BTF", e.to_string()))?;
@@ -175,6 +154,13 @@ impl Probe {
         n
     }
 
+    /// Change the captured syscalls while attached (empty: every syscall); the kernel side
+    /// reads the table on every syscall, so the change takes effect at once.
+    pub fn set_syscalls(&mut self, syscalls: &[String]) -> Result<(), ProbeError> {
+        check_names(syscalls)?;
+        fill_syscalls(&mut self._ebpf, syscalls)
+    }
+
     /// Records dropped by the kernel side because a ring buffer was full, per CPU.
     pub fn drops(&self) -> Vec<u64> {
         self.drops.get(&0, 0).map(|v| v.iter().copied().collect()).unwrap_or_default()
@@ -188,6 +174,35 @@ fn ts_of(b: &[u8]) -> u64 {
         return 0;
     }
     u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+fn check_names(syscalls: &[String]) -> Result<(), ProbeError> {
+    match syscalls.iter().find(|s| !coverage::native_table().iter().any(|e| e.name == s.as_str())) {
+        Some(s) => Err(ProbeError::Option("syscalls", format!("`{s}` is not a syscall of this architecture"))),
+        None => Ok(()),
+    }
+}
+
+/// Write the syscall table: every syscall of the native table, enabled when `syscalls` is
+/// empty or names it.
+fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError> {
+    let map = ebpf.map_mut("syscalls").ok_or(ProbeError::Map("syscalls", "missing".into()))?;
+    let mut table: Array<_, ScDesc> = Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
+    for e in coverage::native_table() {
+        let enabled = syscalls.is_empty() || syscalls.iter().any(|s| s == e.name);
+        let p = coverage::arg_plan(e.name);
+        let d = ScDesc {
+            enabled: u8::from(enabled),
+            nblobs: p.nblobs,
+            kind: p.kind,
+            len_arg: p.len_arg,
+            slot: p.slot,
+            fd_src: p.fd_src,
+            want: p.want,
+        };
+        table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Records copied out of one ring: their bytes back to back, and where each ends.

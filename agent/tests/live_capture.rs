@@ -101,3 +101,36 @@ fn a_full_ring_buffer_drops_and_counts_instead_of_blocking() {
     assert!(received <= room, "4 KiB ring buffers cannot hold {received} records");
     assert!(dropped >= 10_000, "dd's 20,000 calls must show up as drops, got {dropped}");
 }
+
+#[test]
+fn the_enabled_syscalls_change_while_attached() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let options = Options { ring_bytes: 1 << 20, syscalls: vec!["chdir".into()], procexit: false };
+    let mut probe = match Probe::attach(&options) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("skipping: cannot attach the probe (root and eBPF needed): {e}");
+            return;
+        }
+    };
+    let run = || assert!(std::process::Command::new("sh").args(["-c", "cd /tmp; mkdir -p /tmp/edera-live-mkdir; rmdir /tmp/edera-live-mkdir"]).status().unwrap().success());
+    let names = |probe: &mut Probe| {
+        let mut seen = std::collections::BTreeSet::new();
+        probe.drain(|r| {
+            if let Some(e) = edera_falco_agent::coverage::entry(r.nr) {
+                seen.insert(e.name);
+            }
+        });
+        seen
+    };
+    run();
+    std::thread::sleep(Duration::from_millis(20));
+    let before = names(&mut probe);
+    assert!(before.contains("chdir") && !before.contains("mkdir"), "{before:?}");
+    probe.set_syscalls(&["mkdir".into()]).unwrap();
+    run();
+    std::thread::sleep(Duration::from_millis(20));
+    let after = names(&mut probe);
+    assert!(after.contains("mkdir") && !after.contains("chdir"), "{after:?}");
+    assert!(probe.set_syscalls(&["no_such_call".into()]).unwrap_err().to_string().contains("no_such_call"));
+}
