@@ -403,15 +403,12 @@ SEC("tp_btf/sys_exit")
 int on_sys_exit(__u64 *ctx)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
-    __u32 own = (__u32)(pid_tgid >> 32) == own_tgid;
+    if ((__u32)(pid_tgid >> 32) == own_tgid)
+        return 0;
     struct pt_regs *regs = (struct pt_regs *)ctx[0];
     __u32 nr = (__u32)regs->orig_ax;
     struct sc_desc *d = bpf_map_lookup_elem(&syscalls, &nr);
     if (!d || !d->enabled)
-        return 0;
-    /* The agent's own syscalls are skipped, except the clones that start the processes it
-     * runs: their parent side carries the new process's first state. */
-    if (own && !(d->want & WANT_PROC))
         return 0;
     __s64 ret = (__s64)ctx[1];
     __u32 cpu = bpf_get_smp_processor_id();

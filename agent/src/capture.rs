@@ -38,6 +38,10 @@ pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String])
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut w = CaptureWriter::new(BufWriter::new(file)).map_err(|e| e.to_string())?;
     let io = |e: std::io::Error| format!("writing {}: {e}", path.display());
+    // The command is started before the snapshot, so that the snapshot has it (the agent's
+    // own syscalls, its clone included, are not captured); its events from before the
+    // snapshot replay over it unchanged.
+    let mut child = Command::new(program).args(args).spawn().map_err(|e| format!("{program}: {e}"))?;
     let threads = snapshot::threads();
     let (users, groups) = snapshot::users();
     let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
@@ -55,7 +59,6 @@ pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String])
     }
     w.users(&users, &groups).map_err(io)?;
     let mut encoder = if compat { Encoder::compat() } else { Encoder::new() };
-    let mut child = Command::new(program).args(args).spawn().map_err(|e| format!("{program}: {e}"))?;
     let mut failure = None;
     let mut write_all = |probe: &mut Probe, stats: &mut Stats| {
         probe.drain(|r| {
