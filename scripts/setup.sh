@@ -18,9 +18,10 @@ need_pkgs() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# Build tools: clang compiles the agent's eBPF programs against the libbpf headers.
+# Build tools: clang compiles the agent's eBPF programs against the libbpf headers; protoc
+# (protobuf-compiler) feeds prost/tonic for the protect API in proto/.
 setup_build_tools() {
-    need_pkgs clang libbpf-dev
+    need_pkgs clang libbpf-dev protobuf-compiler
 }
 
 # Tools the test suite uses: Debian's sysdig 0.29.3 is the live second oracle.
