@@ -202,6 +202,25 @@ struct {
 
 volatile const __u32 own_tgid = 0;
 volatile const __u32 procexit_enabled = 1;
+/* A zone's pid namespace (device and inode of /proc/self/ns/pid), or 0: only its tasks are
+ * captured, with their ids as that namespace numbers them (own_tgid too). */
+volatile const __u64 pidns_dev = 0;
+volatile const __u64 pidns_ino = 0;
+
+/* The current task's (tgid << 32 | tid), in the zone's pid namespace when one is set; false
+ * when the task is not in it. */
+static __always_inline int zone_pid_tgid(__u64 *out)
+{
+    if (!pidns_ino) {
+        *out = bpf_get_current_pid_tgid();
+        return 1;
+    }
+    struct bpf_pidns_info ns = {};
+    if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+        return 0;
+    *out = ((__u64)ns.tgid << 32) | ns.pid;
+    return 1;
+}
 
 static __always_inline void *reserve(__u32 cpu, __u64 size)
 {
@@ -367,7 +386,10 @@ static __always_inline void read_proc(struct record *r)
 {
     bpf_get_current_comm(r->h.comm, sizeof(r->h.comm));
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    r->h.ptid = BPF_CORE_READ(task, real_parent, pid);
+    /* real_parent->pid is the initial namespace's number: only right without a zone namespace
+     * (user space reads it from the zone's /proc otherwise). */
+    if (!pidns_ino)
+        r->h.ptid = BPF_CORE_READ(task, real_parent, pid);
     struct mm_struct *mm = BPF_CORE_READ(task, mm);
     if (!mm)
         return;
@@ -402,8 +424,8 @@ static __always_inline void read_fd(struct record *r, struct sc_desc *d)
 SEC("tp_btf/sys_exit")
 int on_sys_exit(__u64 *ctx)
 {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if ((__u32)(pid_tgid >> 32) == own_tgid)
+    __u64 pid_tgid;
+    if (!zone_pid_tgid(&pid_tgid) || (__u32)(pid_tgid >> 32) == own_tgid)
         return 0;
     struct pt_regs *regs = (struct pt_regs *)ctx[0];
     __u32 nr = (__u32)regs->orig_ax;
@@ -454,8 +476,8 @@ int on_process_exit(struct bpf_raw_tracepoint_args *ctx)
 {
     if (!procexit_enabled)
         return 0;
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if ((__u32)(pid_tgid >> 32) == own_tgid)
+    __u64 pid_tgid;
+    if (!zone_pid_tgid(&pid_tgid) || (__u32)(pid_tgid >> 32) == own_tgid)
         return 0;
     struct task_struct *task = (struct task_struct *)ctx->args[0];
     __u32 cpu = bpf_get_smp_processor_id();

@@ -38,7 +38,7 @@ pub fn bench(ring_bytes: u32) -> Result<(), String> {
     for (name, cmd) in WORKLOADS {
         let plain = run(cmd, || {})?;
         // `sync` is a syscall neither workload makes.
-        let floor_probe = Probe::attach(&Options { ring_bytes: 4096, syscalls: vec!["sync".into()], procexit: false })
+        let floor_probe = Probe::attach(&Options { ring_bytes: 4096, syscalls: vec!["sync".into()], procexit: false, pidns: None })
             .map_err(|e| e.to_string())?;
         let floor = run(cmd, || {})?;
         drop(floor_probe);

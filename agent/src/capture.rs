@@ -10,7 +10,8 @@ use crate::probe::{Options, Probe};
 use crate::snapshot;
 use edera_scap::file::CaptureWriter;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -32,16 +33,43 @@ pub struct Stats {
 
 /// Capture the zone while `command` runs, writing to `path`.
 pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String]) -> Result<Stats, String> {
+    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false };
+    capture_to(BufWriter::new(file), &path.display().to_string(), &run)
+}
+
+/// What to capture and how.
+pub struct Run<'a> {
+    pub options: &'a Options,
+    /// Write what libscap of 2022 reads.
+    pub compat: bool,
+    pub command: &'a [String],
+    /// Flush after every batch of events (the zone link reads as the capture goes).
+    pub stream: bool,
+    /// Send the command's standard output to this process's standard error (when standard
+    /// output is the zone link).
+    pub workload_stdout_to_stderr: bool,
+}
+
+/// Capture while `run.command` runs, writing the capture to `out` (named `name` in errors):
+/// a file, or the zone link (streaming mode).
+pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, String> {
+    let (options, compat, command) = (run.options, run.compat, run.command);
     let (program, args) = command.split_first().ok_or("no command given")?;
     let mut probe = Probe::attach(options).map_err(|e| e.to_string())?;
     let offset = boot_to_epoch_offset();
-    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut w = CaptureWriter::new(BufWriter::new(file)).map_err(|e| e.to_string())?;
-    let io = |e: std::io::Error| format!("writing {}: {e}", path.display());
+    let mut w = CaptureWriter::new(out).map_err(|e| e.to_string())?;
+    let io = |e: std::io::Error| format!("writing {name}: {e}");
     // The command is started before the snapshot, so that the snapshot has it (the agent's
     // own syscalls, its clone included, are not captured); its events from before the
     // snapshot replay over it unchanged.
-    let mut child = Command::new(program).args(args).spawn().map_err(|e| format!("{program}: {e}"))?;
+    let mut child = Command::new(program);
+    child.args(args);
+    if run.workload_stdout_to_stderr {
+        let err = std::io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("stderr: {e}"))?;
+        child.stdout(err);
+    }
+    let mut child = child.spawn().map_err(|e| format!("{program}: {e}"))?;
     let threads = snapshot::threads();
     let (users, groups) = snapshot::users();
     let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
@@ -60,7 +88,7 @@ pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String])
     w.users(&users, &groups).map_err(io)?;
     let mut encoder = if compat { Encoder::compat() } else { Encoder::new() };
     let mut failure = None;
-    let mut write_all = |probe: &mut Probe, stats: &mut Stats| {
+    let mut write_all = |probe: &mut Probe, w: &mut CaptureWriter<W>, stats: &mut Stats| {
         probe.drain(|r| {
             encoder.encode(r, r.ts_exit + offset, |ev| match w.event(r.cpu as u16, ev) {
                 Ok(()) => stats.events += 1,
@@ -69,7 +97,10 @@ pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String])
         });
     };
     loop {
-        write_all(&mut probe, &mut stats);
+        write_all(&mut probe, &mut w, &mut stats);
+        if run.stream {
+            w.flush().map_err(io)?;
+        }
         match child.try_wait() {
             Ok(Some(status)) => {
                 stats.exit_code = status.code();
@@ -80,12 +111,12 @@ pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String])
         }
     }
     std::thread::sleep(Duration::from_millis(20));
-    write_all(&mut probe, &mut stats);
+    write_all(&mut probe, &mut w, &mut stats);
     stats.left_out_events = encoder.left_out;
     if let Some(e) = failure {
-        return Err(format!("writing {}: {e}", path.display()));
+        return Err(format!("writing {name}: {e}"));
     }
-    w.finish().map_err(|e| format!("writing {}: {e}", path.display()))?;
+    w.finish().map_err(|e| format!("writing {name}: {e}"))?;
     stats.drops = probe.drops();
     Ok(stats)
 }

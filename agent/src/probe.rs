@@ -65,11 +65,24 @@ pub struct Options {
     pub syscalls: Vec<String>,
     /// Whether thread exits are captured.
     pub procexit: bool,
+    /// Capture only this pid namespace (device and inode of its `/proc/<pid>/ns/pid`), with
+    /// ids as it numbers them: the zone the agent runs in, when zones share a kernel (the
+    /// stand-in daemon's). `None`: every task of the kernel (an Edera zone has its own).
+    pub pidns: Option<(u64, u64)>,
+}
+
+impl Options {
+    /// The pid namespace of this process, for [`Options::pidns`].
+    pub fn own_pidns() -> std::io::Result<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata("/proc/self/ns/pid")?;
+        Ok((m.dev(), m.ino()))
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ring_bytes: 8 << 20, syscalls: Vec::new(), procexit: true }
+        Options { ring_bytes: 8 << 20, syscalls: Vec::new(), procexit: true, pidns: None }
     }
 }
 
@@ -90,7 +103,12 @@ impl Probe {
         let procexit = u32::from(o.procexit);
         let used = online_cpus().min(NRINGS);
         let mut loader = EbpfLoader::new();
-        loader.override_global("own_tgid", &own, true).override_global("procexit_enabled", &procexit, true);
+        let (ns_dev, ns_ino) = o.pidns.unwrap_or((0, 0));
+        loader
+            .override_global("own_tgid", &own, true)
+            .override_global("procexit_enabled", &procexit, true)
+            .override_global("pidns_dev", &ns_dev, true)
+            .override_global("pidns_ino", &ns_ino, true);
         for (i, name) in RING_NAMES.iter().enumerate() {
             loader.map_max_entries(name, if i < used { o.ring_bytes } else { PAGE });
         }

@@ -15,7 +15,7 @@ fn captured_file_replays_through_the_plugin() {
     let out = dir.join("capture.scap");
     let script = format!("printf hello > {f}; cat {f} > /dev/null; cat {m} 2>/dev/null", f = file.display(), m = missing.display());
     let syscalls = ["openat", "write", "read", "close", "dup2", "execve", "clone", "clone3", "fork", "vfork"];
-    let options = Options { ring_bytes: 8 << 20, syscalls: syscalls.map(String::from).to_vec(), procexit: true };
+    let options = Options { ring_bytes: 8 << 20, syscalls: syscalls.map(String::from).to_vec(), procexit: true, pidns: None };
     let stats = match capture(&out, &options, false, &["sh".into(), "-c".into(), script]) {
         Ok(s) => s,
         Err(e) if e.contains("eBPF") || e.contains("loading") || e.contains("attach") => {

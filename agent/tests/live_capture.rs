@@ -15,7 +15,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Events of `pid` as (type, params) with parameters as raw bytes.
 fn capture(syscalls: &[&str], workload: impl FnOnce()) -> Option<Vec<Vec<u8>>> {
-    let options = Options { ring_bytes: 4 << 20, syscalls: syscalls.iter().map(|s| s.to_string()).collect(), procexit: false };
+    let options = Options { ring_bytes: 4 << 20, syscalls: syscalls.iter().map(|s| s.to_string()).collect(), procexit: false, pidns: None };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {
@@ -79,7 +79,7 @@ fn a_full_ring_buffer_drops_and_counts_instead_of_blocking() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // One page of ring buffer holds a handful of records; a burst of 20,000 reads and writes
     // overflows it.
-    let options = Options { ring_bytes: 4096, syscalls: vec!["read".into(), "write".into()], procexit: false };
+    let options = Options { ring_bytes: 4096, syscalls: vec!["read".into(), "write".into()], procexit: false, pidns: None };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {
@@ -105,7 +105,7 @@ fn a_full_ring_buffer_drops_and_counts_instead_of_blocking() {
 #[test]
 fn the_enabled_syscalls_change_while_attached() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let options = Options { ring_bytes: 1 << 20, syscalls: vec!["chdir".into()], procexit: false };
+    let options = Options { ring_bytes: 1 << 20, syscalls: vec!["chdir".into()], procexit: false, pidns: None };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {

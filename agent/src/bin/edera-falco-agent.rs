@@ -28,6 +28,16 @@ enum Cmd {
         #[arg(long, default_value_t = 8)]
         ring_mib: u32,
     },
+    /// Streaming mode, for the zone link: capture the zone while COMMAND runs and write the
+    /// capture (snapshot, then events as they come) to standard output; COMMAND's own output
+    /// goes to standard error. With --own-pid-namespace only this pid namespace is captured
+    /// (zones that share a kernel, as the stand-in daemon's do).
+    Stream {
+        #[arg(long)]
+        own_pid_namespace: bool,
+        #[command(flatten)]
+        run: Run,
+    },
     /// Capture the zone while COMMAND runs into a libscap capture file.
     Capture {
         /// The capture file to write.
@@ -125,10 +135,20 @@ fn capture(write: PathBuf, compat: bool, syscalls: Vec<String>, ring_mib: u32, c
     Ok(())
 }
 
+fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
+    let pidns = if own_pid_namespace { Some(Options::own_pidns().map_err(|e| format!("/proc/self/ns/pid: {e}"))?) } else { None };
+    let options = Options { ring_bytes: ring_mib << 20, syscalls, pidns, ..Options::default() };
+    let run = edera_falco_agent::capture::Run { options: &options, compat: false, command: &command, stream: true, workload_stdout_to_stderr: true };
+    let stats = edera_falco_agent::capture::capture_to(std::io::BufWriter::new(std::io::stdout().lock()), "standard output", &run)?;
+    eprintln!("stream ended: {} events, drops per CPU {:?}, command exit {:?}", stats.events, stats.drops, stats.exit_code);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Cmd::Trace(Run { syscalls, ring_mib, command }) => trace(syscalls, ring_mib, command),
         Cmd::Capture { write, compat, run: Run { syscalls, ring_mib, command } } => capture(write, compat, syscalls, ring_mib, command),
+        Cmd::Stream { own_pid_namespace, run: Run { syscalls, ring_mib, command } } => stream(own_pid_namespace, syscalls, ring_mib, command),
         Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {

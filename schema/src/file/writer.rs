@@ -125,6 +125,11 @@ impl<W: Write> CaptureWriter<W> {
         self.block(kind, &b)
     }
 
+    /// Push what was written so far to the output (a stream's reader sees it).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flush and return the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
