@@ -23,3 +23,6 @@ pub mod edera {
 
 pub use edera::falco::v1 as ext;
 pub use protect::control::v1 as control;
+
+pub mod snapshot;
+pub mod events;
