@@ -13,6 +13,7 @@ pub mod bench;
 pub mod capture;
 pub mod clock;
 pub mod compat;
+pub mod daemon;
 pub mod coverage;
 pub mod encode;
 pub mod probe;

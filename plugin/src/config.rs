@@ -57,6 +57,17 @@ pub struct Config {
     #[serde(default)]
     pub limits: Limits,
 
+    /// Syscalls the zones capture (names, e.g. `execve`), sent to each zone's stream as
+    /// `Update{enabled_syscalls}` (ppm_sc codes). Absent: the syscalls Falco's stock rules use
+    /// ([`DEFAULT_ZONE_SYSCALLS`]); empty: every syscall.
+    #[serde(default)]
+    pub enabled_syscalls: Option<Vec<String>>,
+
+    /// Ask the daemon for edera-falco's batched event form (a real Edera daemon ignores the
+    /// request and sends one message per event, which works as well).
+    #[serde(default = "default_true")]
+    pub batches: bool,
+
     /// Accepted for compatibility with Edera's own plugin config (where it makes zones capture
     /// the syscalls the host's Falco has enabled). Not used yet.
     #[serde(default)]
@@ -82,6 +93,26 @@ pub struct Limits {
 fn default_socket() -> String {
     DEFAULT_SOCKET.to_owned()
 }
+
+fn default_true() -> bool {
+    true
+}
+
+/// The syscalls Falco's stock rules (falco_rules.yaml and the incubating and sandbox sets)
+/// name in their conditions, and those libsinsp needs to keep process and fd state.
+pub const DEFAULT_ZONE_SYSCALLS: &[&str] = &[
+    "execve", "execveat", "clone", "clone3", "fork", "vfork", "exit", "exit_group",
+    "open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3", "fcntl", "pipe", "pipe2",
+    "socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "sendto", "recvfrom",
+    "sendmsg", "recvmsg", "read", "write", "pread64", "pwrite64", "readv", "writev", "chdir",
+    "fchdir", "chroot", "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid",
+    "capset", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
+    "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "mount",
+    "umount2", "ptrace", "prctl", "setns", "unshare", "bpf", "init_module", "finit_module",
+    "memfd_create", "userfaultfd", "kill", "tgkill", "mprotect", "mmap", "io_uring_setup",
+    "signalfd", "signalfd4", "eventfd", "eventfd2", "timerfd_create", "inotify_init",
+    "inotify_init1", "epoll_create", "epoll_create1", "pidfd_open", "pidfd_getfd", "shutdown",
+];
 
 fn default_batch_size() -> u32 {
     DEFAULT_BATCH_SIZE
@@ -122,6 +153,8 @@ impl Default for Config {
             socket: default_socket(),
             batch_size: DEFAULT_BATCH_SIZE,
             limits: Limits::default(),
+            enabled_syscalls: None,
+            batches: true,
             mirror_host_syscalls: None,
         }
     }
@@ -186,6 +219,11 @@ impl Config {
         }
         if let Some(source) = &self.source {
             InputKind::parse(source).map_err(|problem| bad("source", problem))?;
+        }
+        for (i, name) in self.enabled_syscalls.iter().flatten().enumerate() {
+            if crate::source::zone::ppm_sc_of(name).is_none() {
+                return Err(bad(&format!("enabled_syscalls[{i}]"), format!("`{}` is not a syscall name", c_safe(name.as_str()))));
+            }
         }
         Ok(())
     }

@@ -37,6 +37,9 @@ captures) as the edera_zone source, with per-zone process and fd state and Falco
         _input: Option<&TablesInput>,
         Json(InitConfig(config)): Json<InitConfig>,
     ) -> anyhow::Result<Self> {
+        // The SDK logs a trace line for every timeout (every idle `next_batch`): keep the
+        // plugin's log at info and above, as Falco's default log level shows.
+        log::set_max_level(log::LevelFilter::Info);
         // The SDK panics if an init error message contains a NUL byte: keep ours NUL-free.
         guarded("init", || {
             Ok(EderaPlugin {

@@ -24,7 +24,7 @@
 
 mod carry;
 mod file;
-mod zones;
+pub mod zone;
 
 pub use carry::Carry;
 
@@ -140,7 +140,7 @@ fn open_source(
 ) -> anyhow::Result<Box<dyn Source>> {
     Ok(match kind {
         InputKind::File(path) => Box::new(file::FileSource::open(path, zones)?),
-        InputKind::Zones => Box::new(zones::ZoneSource::new(config)),
+        InputKind::Zones => Box::new(zone::ZoneSource::new(config)?),
     })
 }
 

@@ -2,6 +2,8 @@
 //!
 //! - `edera-falco replay F [-p FORMAT] [-n N] [-t TYPE]...`: print a capture's events through the
 //!   plugin like `sysdig -r F -p FORMAT` (try a rule's fields offline);
+//! - `edera-falco zones [--socket PATH] [-p FORMAT] [-t TYPE]...`: open the plugin in zone mode
+//!   (the protect daemon's zones, live) and print their events as they come;
 //! - `edera-falco bench-replay`: the replay benchmark, the plugin against sysdig on one large
 //!   capture, side by side.
 //!
@@ -42,6 +44,21 @@ enum Command {
         #[arg(short = 't', long = "type")]
         types: Vec<String>,
     },
+    /// Print live zone events: the plugin in zone mode on the protect daemon's socket.
+    Zones {
+        /// The daemon's unix socket.
+        #[arg(long, default_value = "/var/lib/edera/protect/daemon.socket")]
+        socket: PathBuf,
+        /// Output format, as for replay.
+        #[arg(short = 'p', long, default_value = "%evt.time %edera.zone.name %proc.name (%thread.tid) %evt.type %fd.name %evt.args")]
+        format: String,
+        /// Stop after N events.
+        #[arg(short = 'n', long)]
+        count: Option<u64>,
+        /// Only events of these types (evt.type).
+        #[arg(short = 't', long = "type")]
+        types: Vec<String>,
+    },
     /// Benchmark: replay one large capture through the plugin and through sysdig, side by side.
     BenchReplay(bench::Options),
 }
@@ -63,10 +80,21 @@ fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
 }
 
 fn replay(file: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
+    let file = std::fs::canonicalize(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    print_events(&runner::replay_config(&file, ""), format, count, types, false)
+}
+
+fn zones(socket: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
+    let config = serde_json::json!({ "socket": socket }).to_string();
+    print_events(&config, format, count, types, true)
+}
+
+/// Open the plugin with init config `config` and print its events in `format`; `live` flushes
+/// every line (and never ends by itself unless the source does).
+fn print_events(config: &str, format: &str, count: Option<u64>, types: &[String], live: bool) -> Result<(), String> {
     let format = Format::parse(format)?;
     let fields = format.fields();
-    let file = std::fs::canonicalize(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut h = runner::load_plugin(&runner::replay_config(&file, ""))?;
+    let mut h = runner::load_plugin(config)?;
     h.open()?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut shown = 0u64;
@@ -92,6 +120,9 @@ fn replay(file: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> 
         }
         if let Some(line) = format.render(&values) {
             writeln!(out, "{line}").map_err(|e| format!("stdout: {e}"))?;
+            if live {
+                out.flush().map_err(|e| format!("stdout: {e}"))?;
+            }
             shown += 1;
         }
     }
@@ -104,6 +135,7 @@ fn main() -> ExitCode {
         runner::use_library(path);
         match cli.command {
             Command::Replay { file, format, count, types } => replay(file, &format, count, &types),
+            Command::Zones { socket, format, count, types } => zones(socket, &format, count, &types),
             Command::BenchReplay(options) => bench::run(&options),
         }
     });

@@ -1,0 +1,78 @@
+//! `edera-falco-daemon --socket PATH --zone NAME=COMMAND ...`: the stand-in for Edera's
+//! protect daemon. Serves the protect API on a unix socket with local zones, each a process
+//! tree in its own namespaces running the agent and `sh -c COMMAND`.
+
+use clap::Parser;
+use edera_falco_agent::daemon::link::start_zone;
+use edera_falco_agent::daemon::service::Service;
+use edera_falco_agent::daemon::zones::Zones;
+use edera_falco_proto::control::control_service_server::ControlServiceServer;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio::net::UnixListener;
+use tokio_stream::wrappers::UnixListenerStream;
+
+#[derive(Parser)]
+#[command(version, about = "Stand-in for Edera's protect daemon, with local zones")]
+struct Cli {
+    /// The unix socket to serve on.
+    #[arg(long, default_value = "/var/lib/edera/protect/daemon.socket")]
+    socket: PathBuf,
+    /// A zone to start: NAME=COMMAND (COMMAND runs under `sh -c` in the zone). Repeatable.
+    #[arg(long = "zone", value_parser = parse_zone)]
+    zones: Vec<(String, String)>,
+    /// The agent binary (default: edera-falco-agent beside this program).
+    #[arg(long)]
+    agent: Option<PathBuf>,
+}
+
+fn parse_zone(s: &str) -> Result<(String, String), String> {
+    let (name, cmd) = s.split_once('=').ok_or("expected NAME=COMMAND")?;
+    if name.is_empty() || cmd.is_empty() {
+        return Err("expected NAME=COMMAND".into());
+    }
+    Ok((name.to_string(), cmd.to_string()))
+}
+
+async fn serve(cli: Cli) -> Result<(), String> {
+    let agent = match cli.agent {
+        Some(a) => a,
+        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("edera-falco-agent"),
+    };
+    if let Some(dir) = cli.socket.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&cli.socket);
+    let listener = UnixListener::bind(&cli.socket).map_err(|e| format!("{}: {e}", cli.socket.display()))?;
+    let zones = Zones::default();
+    for (name, cmd) in &cli.zones {
+        let z = start_zone(&zones, &agent, name, &["sh".into(), "-c".into(), cmd.clone()])?;
+        eprintln!("zone {name}: {}", z.id);
+    }
+    eprintln!("serving the protect API on {}", cli.socket.display());
+    tonic::transport::Server::builder()
+        .add_service(ControlServiceServer::new(Service { zones }))
+        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("edera-falco-daemon: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edera-falco-daemon: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The protect API's ControlService (the subset in `proto/`) over the daemon's zones.
+//!
+//! `MonitorZoneKernelEvents`: the first request names the zone (and may carry an `Update`);
+//! the reply stream starts with the zone's `threadsnap`, then its events, one
+//! `ZoneKernelSyscallEvent` per event as Edera's daemon sends them, or `ScapBatch` messages when
+//! the update asked for them (`edera.falco.v1.StreamOptions.batches`). A subscriber too slow for
+//! the zone's broadcast misses batches; they are counted in the batches' `dropped`. `Stop`, the
+//! client going away, or the zone ending closes the stream.
+
+use super::zones::{Batch, LocalZone, Zones};
+use edera_falco_proto::control::control_service_server::ControlService;
+use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
+use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
+use edera_falco_proto::control::*;
+use edera_falco_proto::events::to_proto;
+use edera_falco_proto::ext::ScapBatch;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+type Replies<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The service.
+pub struct Service {
+    pub zones: Zones,
+}
+
+fn once<T: Send + 'static>(v: T) -> Replies<T> {
+    Box::pin(tokio_stream::iter([Ok(v)]))
+}
+
+#[tonic::async_trait]
+impl ControlService for Service {
+    async fn get_zone(&self, req: Request<GetZoneRequest>) -> Result<Response<GetZoneReply>, Status> {
+        let id = req.into_inner().zone_id;
+        let z = self.zones.get(&id).ok_or_else(|| Status::not_found(format!("zone {id} not found")))?;
+        Ok(Response::new(GetZoneReply { zone: Some(z.zone()) }))
+    }
+
+    type ListZonesStream = Replies<ListZonesReply>;
+
+    async fn list_zones(&self, _: Request<ListZonesRequest>) -> Result<Response<Self::ListZonesStream>, Status> {
+        let zones = self.zones.all().iter().map(|z| z.zone()).collect();
+        Ok(Response::new(once(ListZonesReply { zones })))
+    }
+
+    type ListWorkloadsStream = Replies<ListWorkloadsReply>;
+
+    async fn list_workloads(&self, _: Request<ListWorkloadsRequest>) -> Result<Response<Self::ListWorkloadsStream>, Status> {
+        let workloads = self.zones.all().iter().map(|z| z.workload()).collect();
+        Ok(Response::new(once(ListWorkloadsReply { workloads })))
+    }
+
+    type WatchEventsStream = Replies<WatchEventsReply>;
+
+    async fn watch_events(&self, _: Request<WatchEventsRequest>) -> Result<Response<Self::WatchEventsStream>, Status> {
+        let mut changes = self.zones.watch();
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(ev) => {
+                        if tx.send(Ok(ev)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type MonitorZoneKernelEventsStream = Replies<MonitorZoneKernelEventReply>;
+
+    async fn monitor_zone_kernel_events(
+        &self,
+        req: Request<Streaming<MonitorZoneKernelEventRequest>>,
+    ) -> Result<Response<Self::MonitorZoneKernelEventsStream>, Status> {
+        let mut input = req.into_inner();
+        let first = input.message().await?.ok_or_else(|| Status::invalid_argument("no request"))?;
+        let z = self.zones.get(&first.zone_id).ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
+        let batches = matches!(&first.request, Some(MonitorRequest::Update(u)) if u.edera_falco.as_ref().is_some_and(|o| o.batches));
+        let (tx, rx) = mpsc::channel(256);
+        tokio::spawn(async move {
+            let _ = monitor(z, input, batches, tx).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+type Out = mpsc::Sender<Result<MonitorZoneKernelEventReply, Status>>;
+
+fn reply(r: Reply) -> Result<MonitorZoneKernelEventReply, Status> {
+    Ok(MonitorZoneKernelEventReply { reply: Some(r) })
+}
+
+/// One subscriber: the snapshot, then the zone's batches until the zone ends, the client
+/// stops or goes away.
+async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventRequest>, batches: bool, tx: Out) -> Option<()> {
+    let mut events = z.events.subscribe();
+    let mut snapshot = z.snapshot.subscribe();
+    let snap = loop {
+        if let Some(s) = snapshot.borrow_and_update().clone() {
+            break s;
+        }
+        snapshot.changed().await.ok()?;
+    };
+    tx.send(reply(Reply::Threadsnap((*snap).clone()))).await.ok()?;
+    let mut missed = 0u64;
+    loop {
+        tokio::select! {
+            b = events.recv() => match b {
+                Ok(b) if b.is_empty() => return Some(()),
+                Ok(b) => send_batch(&z, &b, batches, missed + z.dropped.load(Ordering::Relaxed), &tx).await?,
+                Err(broadcast::error::RecvError::Lagged(n)) => missed += n,
+                Err(broadcast::error::RecvError::Closed) => return Some(()),
+            },
+            m = input.message() => match m {
+                Ok(Some(MonitorZoneKernelEventRequest { request: Some(MonitorRequest::Stop(_)), .. })) | Ok(None) | Err(_) => return Some(()),
+                Ok(Some(_)) => {}
+            },
+        }
+    }
+}
+
+async fn send_batch(z: &LocalZone, b: &Batch, batches: bool, dropped: u64, tx: &Out) -> Option<()> {
+    if batches {
+        let m = ScapBatch { zone_id: z.id.clone(), events: b.to_vec(), dropped };
+        return tx.send(reply(Reply::EderaFalcoBatch(m))).await.ok();
+    }
+    let mut rest = &b[..];
+    while rest.len() >= 2 + 26 {
+        let cpu = u16::from_le_bytes([rest[0], rest[1]]);
+        let len = u32::from_le_bytes(rest[2 + 16..2 + 20].try_into().ok()?) as usize;
+        let (ev, tail) = rest[2..].split_at(len.clamp(26, rest.len() - 2));
+        if let Some(m) = to_proto(&z.id, cpu, ev) {
+            tx.send(reply(Reply::Syscall(m))).await.ok()?;
+        }
+        rest = tail;
+    }
+    Some(())
+}

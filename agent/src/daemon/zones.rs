@@ -1,0 +1,120 @@
+//! The daemon's zones: their API record, the agent's latest snapshot, and a broadcast of their
+//! event batches to every `MonitorZoneKernelEvents` subscriber. Zone changes are published on
+//! a broadcast that `WatchEvents` subscribers read.
+
+use edera_falco_proto::control::{
+    WatchEventsReply, Workload, Zone, ZoneChangedEvent, ZoneKernelThreadSnapshotEvent, ZoneState, watch_events_reply,
+};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{broadcast, watch};
+
+/// Events of one zone, back to back, each as `cpu: u16 LE` then the raw libscap event (the
+/// form of the `ScapBatch` extension).
+pub type Batch = Arc<Vec<u8>>;
+
+/// Batches a zone's broadcast holds for a slow subscriber before it misses some (counted).
+pub const BROADCAST_BATCHES: usize = 1024;
+
+/// One zone.
+pub struct LocalZone {
+    pub id: String,
+    record: Mutex<(Zone, Workload)>,
+    /// The agent's snapshot, once it arrived.
+    pub snapshot: watch::Sender<Option<Arc<ZoneKernelThreadSnapshotEvent>>>,
+    pub events: broadcast::Sender<Batch>,
+    /// Events the zone's link could not keep (queues full).
+    pub dropped: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl LocalZone {
+    /// A zone in state `Creating`.
+    pub fn new(zone: Zone, workload: Workload) -> LocalZone {
+        LocalZone {
+            id: zone.id.clone(),
+            record: Mutex::new((zone, workload)),
+            snapshot: watch::channel(None).0,
+            events: broadcast::channel(BROADCAST_BATCHES).0,
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The zone's API record.
+    pub fn zone(&self) -> Zone {
+        lock(&self.record).0.clone()
+    }
+
+    /// The zone's workload.
+    pub fn workload(&self) -> Workload {
+        lock(&self.record).1.clone()
+    }
+}
+
+/// The zone table.
+#[derive(Clone)]
+pub struct Zones {
+    inner: Arc<Mutex<BTreeMap<String, Arc<LocalZone>>>>,
+    changes: broadcast::Sender<WatchEventsReply>,
+}
+
+impl Default for Zones {
+    fn default() -> Self {
+        Zones { inner: Arc::default(), changes: broadcast::channel(256).0 }
+    }
+}
+
+impl Zones {
+    /// Add a zone and publish it.
+    pub fn insert(&self, z: LocalZone) -> Arc<LocalZone> {
+        let z = Arc::new(z);
+        lock(&self.inner).insert(z.id.clone(), z.clone());
+        self.publish(&z.zone());
+        z
+    }
+
+    /// Change a zone's state (and its workload's) and publish it; a destroyed zone leaves the
+    /// table.
+    pub fn set_state(&self, id: &str, state: ZoneState, workload_state: i32) {
+        let Some(z) = self.get(id) else { return };
+        let zone = {
+            let mut r = lock(&z.record);
+            if let Some(s) = r.0.status.as_mut() {
+                s.state = state as i32;
+            }
+            if let Some(s) = r.1.status.as_mut() {
+                s.state = workload_state;
+            }
+            r.0.clone()
+        };
+        if state == ZoneState::Destroyed {
+            lock(&self.inner).remove(id);
+        }
+        self.publish(&zone);
+    }
+
+    fn publish(&self, zone: &Zone) {
+        let _ = self.changes.send(WatchEventsReply {
+            event: Some(watch_events_reply::Event::ZoneChanged(ZoneChangedEvent { zone: Some(zone.clone()) })),
+        });
+    }
+
+    /// The zone with this id.
+    pub fn get(&self, id: &str) -> Option<Arc<LocalZone>> {
+        lock(&self.inner).get(id).cloned()
+    }
+
+    /// Every zone.
+    pub fn all(&self) -> Vec<Arc<LocalZone>> {
+        lock(&self.inner).values().cloned().collect()
+    }
+
+    /// Zone changes from now on.
+    pub fn watch(&self) -> broadcast::Receiver<WatchEventsReply> {
+        self.changes.subscribe()
+    }
+}

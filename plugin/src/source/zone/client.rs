@@ -1,0 +1,222 @@
+//! The async side of zone mode: the protect API client.
+//!
+//! [`run`] keeps a connection to the daemon: while it is absent it retries every
+//! [`RETRY`]; connected, it lists the zones, watches `WatchEvents`, and starts one
+//! [`monitor`] task per ready zone. When the watch stream breaks (daemon restart) it
+//! reconnects and lists again. A monitor that loses its stream re-subscribes while the zone is
+//! still listed (its state is rebuilt from the new snapshot), and reports the zone gone when
+//! it is not.
+
+use super::queue::{Control, ZONE_QUEUE, ZoneMsg};
+use edera_falco_proto::control::control_service_client::ControlServiceClient;
+use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
+use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
+use edera_falco_proto::control::watch_events_reply::Event;
+use edera_falco_proto::control::{
+    GetZoneRequest, ListZonesRequest, MonitorZoneKernelEventRequest, WatchEventsRequest, Zone, ZoneKernelEventStreamUpdate,
+    ZoneState,
+};
+use edera_falco_proto::events::from_proto;
+use edera_falco_proto::ext::StreamOptions;
+use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto};
+use hyper_util::rt::TokioIo;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UnixStream;
+use tokio::sync::{Notify, mpsc};
+use tonic::transport::{Channel, Endpoint, Uri};
+
+/// Wait between attempts to reach the daemon or a zone's stream.
+pub const RETRY: Duration = Duration::from_millis(250);
+/// Bytes of events gathered from one-event messages before they are queued.
+const GATHER_BYTES: usize = 64 * 1024;
+
+/// What the client needs from the config.
+#[derive(Clone)]
+pub struct Settings {
+    pub socket: String,
+    pub enabled_syscalls: Vec<u32>,
+    pub batches: bool,
+}
+
+type Client = ControlServiceClient<Channel>;
+
+async fn connect(socket: &str) -> Result<Client, tonic::transport::Error> {
+    let path = socket.to_string();
+    // The URI is required by the API but unused: the connector dials the unix socket.
+    let channel = Endpoint::from_static("http://daemon.invalid")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let path = path.clone();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?)) }
+        }))
+        .await?;
+    Ok(ControlServiceClient::new(channel).max_decoding_message_size(64 << 20))
+}
+
+fn ready(z: &Zone) -> bool {
+    z.status.as_ref().is_some_and(|s| s.state == ZoneState::Ready as i32)
+}
+
+fn name_of(z: &Zone) -> String {
+    z.spec.as_ref().map(|s| s.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| z.id.clone())
+}
+
+/// Zones with a running monitor.
+type Monitored = Arc<Mutex<HashSet<String>>>;
+
+/// The client's main loop; never returns.
+pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, wake: Arc<Notify>) {
+    let monitored: Monitored = Arc::default();
+    let mut warned = false;
+    loop {
+        let mut client = match connect(&settings.socket).await {
+            Ok(c) => c,
+            Err(e) => {
+                if !warned {
+                    log::warn!("protect daemon at {} not reachable ({e}); retrying", settings.socket);
+                    warned = true;
+                }
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        warned = false;
+        log::info!("connected to the protect daemon at {}", settings.socket);
+        let Ok(watch) = client.watch_events(WatchEventsRequest {}).await else {
+            tokio::time::sleep(RETRY).await;
+            continue;
+        };
+        let mut watch = watch.into_inner();
+        if let Ok(list) = client.list_zones(ListZonesRequest {}).await {
+            let mut list = list.into_inner();
+            while let Ok(Some(reply)) = list.message().await {
+                for z in reply.zones.iter().filter(|z| ready(z)) {
+                    start(&settings, &client, z, &monitored, &control, &wake);
+                }
+            }
+        }
+        while let Ok(Some(ev)) = watch.message().await {
+            if let Some(Event::ZoneChanged(c)) = ev.event
+                && let Some(z) = c.zone
+                && ready(&z)
+            {
+                start(&settings, &client, &z, &monitored, &control, &wake);
+            }
+        }
+        log::warn!("lost the protect daemon's event watch; reconnecting");
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// Start monitoring zone `z` unless it already is.
+fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, control: &std::sync::mpsc::Sender<Control>, wake: &Arc<Notify>) {
+    if !monitored.lock().unwrap_or_else(|e| e.into_inner()).insert(z.id.clone()) {
+        return;
+    }
+    let (tx, rx) = mpsc::channel(ZONE_QUEUE);
+    if control.send(Control::Added { id: z.id.clone(), name: name_of(z), rx }).is_err() {
+        return;
+    }
+    let (settings, client, id, monitored, control, wake) = (settings.clone(), client.clone(), z.id.clone(), monitored.clone(), control.clone(), wake.clone());
+    tokio::spawn(async move {
+        loop {
+            let result = monitor(&settings, client.clone(), &id, &tx, &wake).await;
+            // The stream ended: resubscribe while the daemon still has the zone.
+            let mut c = client.clone();
+            let still_there = c.get_zone(GetZoneRequest { zone_id: id.clone() }).await.is_ok_and(|r| r.into_inner().zone.is_some_and(|z| ready(&z)));
+            if !still_there || tx.is_closed() {
+                break;
+            }
+            log::info!("zone {id}: stream ended ({result:?}); resubscribing");
+            tokio::time::sleep(RETRY).await;
+        }
+        monitored.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        let _ = control.send(Control::Removed { id });
+        wake.notify_one();
+    });
+}
+
+/// One subscription to a zone's events, until its stream ends.
+async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify) -> Result<(), String> {
+    let first = MonitorZoneKernelEventRequest {
+        zone_id: id.to_string(),
+        request: Some(MonitorRequest::Update(ZoneKernelEventStreamUpdate {
+            enabled_syscalls: settings.enabled_syscalls.clone(),
+            edera_falco: settings.batches.then_some(StreamOptions { batches: true }),
+        })),
+    };
+    // The request stream stays open (a real daemon may take further updates); it ends with
+    // this task.
+    let (req_tx, req_rx) = mpsc::channel(4);
+    req_tx.send(first).await.map_err(|e| e.to_string())?;
+    let mut replies = client
+        .monitor_zone_kernel_events(tokio_stream::wrappers::ReceiverStream::new(req_rx))
+        .await
+        .map_err(|e| e.to_string())?
+        .into_inner();
+    let limits = SnapshotLimits { max_threads: 1 << 16, max_fds_per_thread: 1 << 16 };
+    let mut gathered = Vec::new();
+    let mut raw = Vec::new();
+    let mut malformed = 0u64;
+    let mut reported_drops = 0u64;
+    loop {
+        // Wait for one message; then take what is already there without waiting.
+        let mut next = Some(replies.message().await.map_err(|e| e.to_string())?);
+        while let Some(message) = next.take() {
+            let Some(reply) = message else {
+                flush(&mut gathered, tx, wake).await?;
+                return Ok(());
+            };
+            match reply.reply {
+                Some(Reply::Threadsnap(snap)) => {
+                    flush(&mut gathered, tx, wake).await?;
+                    let state = snapshot_from_proto(&snap, limits);
+                    send(tx, ZoneMsg::Snapshot(Box::new(state)), wake).await?;
+                }
+                Some(Reply::Syscall(ev)) => match from_proto(&ev, &mut raw) {
+                    Ok(cpu) => {
+                        gathered.extend_from_slice(&cpu.to_le_bytes());
+                        gathered.extend_from_slice(&raw);
+                    }
+                    Err(e) => {
+                        malformed += 1;
+                        log::debug!("zone {id}: bad event message: {e}");
+                    }
+                },
+                Some(Reply::EderaFalcoBatch(b)) => {
+                    flush(&mut gathered, tx, wake).await?;
+                    if b.dropped > reported_drops {
+                        send(tx, ZoneMsg::Counts { malformed: 0, dropped: b.dropped - reported_drops }, wake).await?;
+                        reported_drops = b.dropped;
+                    }
+                    send(tx, ZoneMsg::Events(b.events), wake).await?;
+                }
+                None => malformed += 1,
+            }
+            if gathered.len() < GATHER_BYTES {
+                next = match tokio::time::timeout(Duration::ZERO, replies.message()).await {
+                    Ok(m) => Some(m.map_err(|e| e.to_string())?),
+                    Err(_) => None,
+                };
+            }
+        }
+        flush(&mut gathered, tx, wake).await?;
+        if malformed > 0 {
+            send(tx, ZoneMsg::Counts { malformed: std::mem::take(&mut malformed), dropped: 0 }, wake).await?;
+        }
+    }
+}
+
+async fn send(tx: &mpsc::Sender<ZoneMsg>, m: ZoneMsg, wake: &Notify) -> Result<(), String> {
+    tx.send(m).await.map_err(|_| "the plugin closed the zone".to_string())?;
+    wake.notify_one();
+    Ok(())
+}
+
+async fn flush(gathered: &mut Vec<u8>, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify) -> Result<(), String> {
+    if gathered.is_empty() {
+        return Ok(());
+    }
+    send(tx, ZoneMsg::Events(std::mem::take(gathered)), wake).await
+}

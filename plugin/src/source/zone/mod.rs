@@ -1,0 +1,198 @@
+//! Live Edera zones through the protect daemon (default open mode, no `file://`).
+//!
+//! A runtime owned by the source runs the client ([`client`]): it dials the daemon's socket
+//! (retrying while it is absent: the Falco source never ends because of it), lists the zones
+//! and watches for changes, and for every ready zone opens `MonitorZoneKernelEvents`, sends
+//! `Update{enabled_syscalls}` (with the batched-events extension asked for), and queues what the
+//! zone sends: its `threadsnap`, then its events. Each zone has its own bounded queue: when it
+//! is full the zone's stream waits (gRPC flow control pushes back to the daemon), so one busy
+//! zone cannot take the others' room. `next_batch` ([`ZoneSource::fill`]) takes events from the
+//! zones' queues in turn, through exactly the replay path (conversion of old layouts,
+//! state-only events carried, the same parse and fields); when no zone has anything it waits
+//! at most [`IDLE_WAIT`] and reports a timeout.
+
+mod client;
+mod queue;
+
+use super::{Carry, EventSink, Poll, Source};
+use crate::config::{Config, DEFAULT_ZONE_SYSCALLS};
+use crate::visibility::falco_shows;
+use crate::zones::{ZoneRegistry, ZoneSlot};
+use edera_scap::convert::{Converter, ConverterLimits, Outcome};
+use edera_scap::tables::syscalls;
+use falco_plugin::anyhow::{self, anyhow};
+use queue::{Control, ZoneMsg};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest wait of an idle `next_batch` before it reports a timeout.
+pub const IDLE_WAIT: Duration = Duration::from_millis(50);
+
+/// The ppm_sc code of syscall `name`.
+pub fn ppm_sc_of(name: &str) -> Option<u16> {
+    syscalls::X86_64.iter().chain(syscalls::AARCH64.iter()).find(|e| e.name == name).map(|e| e.ppm_sc)
+}
+
+/// One zone being streamed.
+struct Live {
+    slot: ZoneSlot,
+    rx: tokio::sync::mpsc::Receiver<ZoneMsg>,
+    /// The batch being handed out, and where in it.
+    current: Vec<u8>,
+    at: usize,
+    converter: Converter,
+    carry: Carry,
+}
+
+/// The zone client's side in Falco's thread.
+pub struct ZoneSource {
+    _runtime: tokio::runtime::Runtime,
+    control: std::sync::mpsc::Receiver<Control>,
+    wake: Arc<tokio::sync::Notify>,
+    zones: HashMap<String, Live>,
+    /// Round-robin position.
+    turn: usize,
+    malformed: u64,
+    dropped: u64,
+}
+
+impl ZoneSource {
+    /// Start the client for the daemon at `config.socket`. Fails only if no runtime can be
+    /// made; a missing daemon is retried in the background.
+    pub fn new(config: &Config) -> anyhow::Result<ZoneSource> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("edera-zones")
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow!("cannot start the zone client's runtime: {e}"))?;
+        let names: Vec<String> = match &config.enabled_syscalls {
+            Some(list) => list.clone(),
+            None => DEFAULT_ZONE_SYSCALLS.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut enabled: Vec<u32> = names.iter().filter_map(|n| ppm_sc_of(n)).map(u32::from).collect();
+        enabled.sort_unstable();
+        enabled.dedup();
+        let (control_tx, control) = std::sync::mpsc::channel();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let settings = client::Settings { socket: config.socket.clone(), enabled_syscalls: enabled, batches: config.batches };
+        runtime.spawn(client::run(settings, control_tx, wake.clone()));
+        Ok(ZoneSource { _runtime: runtime, control, wake, zones: HashMap::new(), turn: 0, malformed: 0, dropped: 0 })
+    }
+
+    /// Zones appearing and going.
+    fn apply_control(&mut self, registry: &mut ZoneRegistry) {
+        while let Ok(c) = self.control.try_recv() {
+            match c {
+                Control::Added { id, name, rx } => match registry.register_named(&id, &name) {
+                    Ok(slot) => {
+                        let live = Live { slot, rx, current: Vec::new(), at: 0, converter: Converter::new(ConverterLimits::default()), carry: Carry::default() };
+                        self.zones.insert(id, live);
+                    }
+                    Err(e) => log::warn!("zone {id}: not registered: {e}"),
+                },
+                Control::Removed { id } => {
+                    if let Some(live) = self.zones.remove(&id) {
+                        registry.remove(live.slot);
+                        log::info!("zone {id}: gone, its state freed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Source for ZoneSource {
+    fn fill(&mut self, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<Poll> {
+        self.apply_control(registry);
+        let ids: Vec<String> = self.zones.keys().cloned().collect();
+        let n = ids.len();
+        let mut idle_rounds = 0;
+        while sink.len() < max && n > 0 && idle_rounds < n {
+            let id = &ids[self.turn % n];
+            self.turn = self.turn.wrapping_add(1);
+            let Some(live) = self.zones.get_mut(id) else { continue };
+            let before = sink.len();
+            let (bad, dropped) = drain_zone(live, registry, sink, max)?;
+            self.malformed += bad;
+            self.dropped += dropped;
+            idle_rounds = if sink.len() == before { idle_rounds + 1 } else { 0 };
+        }
+        if sink.is_empty() {
+            // Nothing queued: wait for a zone to send something, briefly.
+            let wake = self.wake.clone();
+            self._runtime.block_on(async move {
+                let _ = tokio::time::timeout(IDLE_WAIT, wake.notified()).await;
+            });
+            return Ok(Poll::Timeout);
+        }
+        Ok(Poll::Ready)
+    }
+
+    fn take_counts(&mut self) -> (u64, u64) {
+        let counts = (self.malformed, self.dropped);
+        self.malformed = 0;
+        self.dropped = 0;
+        counts
+    }
+}
+
+/// Hand out one zone's queued events until `max` or its queue is empty; (malformed, dropped).
+fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<(u64, u64)> {
+    let (mut bad, mut dropped) = (0, 0);
+    while sink.len() < max {
+        if live.at >= live.current.len() {
+            match live.rx.try_recv() {
+                Ok(ZoneMsg::Snapshot(state)) => {
+                    let state = *state;
+                    if let Some(z) = registry.get_mut(live.slot) {
+                        z.state = crate::state::ZoneState::new(z.state.limits.clone());
+                        z.state.seed(&state);
+                    }
+                    continue;
+                }
+                Ok(ZoneMsg::Events(batch)) => {
+                    live.current = batch;
+                    live.at = 0;
+                }
+                Ok(ZoneMsg::Counts { malformed, dropped: d }) => {
+                    bad += malformed;
+                    dropped += d;
+                    continue;
+                }
+                Err(_) => break,
+            }
+        }
+        // One event: cpu u16, then the raw event (its length in its header).
+        let rest = &live.current[live.at..];
+        let Some(len) = rest.get(2 + 16..2 + 20).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
+            bad += 1;
+            live.at = live.current.len();
+            continue;
+        };
+        if len < 26 || rest.len() < 2 + len {
+            bad += 1;
+            live.at = live.current.len();
+            continue;
+        }
+        let cpu = u16::from_le_bytes([rest[0], rest[1]]);
+        let raw = &rest[2..2 + len];
+        live.at += 2 + len;
+        let ts = u64::from_le_bytes(raw[..8].try_into().expect("8 bytes"));
+        match live.converter.convert(raw) {
+            Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
+                let ty = u16::from_le_bytes([bytes[20], bytes[21]]);
+                if falco_shows(ty, 0) {
+                    sink.push(ts, live.slot, cpu, &mut live.carry, bytes)?;
+                } else {
+                    live.carry.hold(bytes);
+                }
+            }
+            Outcome::Drop(_) => {}
+            Outcome::Error(_) => bad += 1,
+        }
+    }
+    dropped += std::mem::take(&mut live.carry.dropped);
+    Ok((bad, dropped))
+}
