@@ -143,6 +143,21 @@ struct mm_struct {
     unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
+struct upid {
+    int nr;
+} __attribute__((preserve_access_index));
+
+/* The kernel's struct upid is { int nr; struct pid_namespace *ns; }: 16 bytes on 64-bit. */
+struct upid_full {
+    int nr;
+    void *ns;
+};
+
+struct pid {
+    unsigned int level;
+    struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
 struct task_struct {
     int pid;
     int tgid;
@@ -150,6 +165,7 @@ struct task_struct {
     struct files_struct *files;
     struct mm_struct *mm;
     struct task_struct *real_parent;
+    struct pid *thread_pid;
 } __attribute__((preserve_access_index));
 
 #define FMODE_CREATED 0x100000
@@ -386,10 +402,20 @@ static __always_inline void read_proc(struct record *r)
 {
     bpf_get_current_comm(r->h.comm, sizeof(r->h.comm));
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    /* real_parent->pid is the initial namespace's number: only right without a zone namespace
-     * (user space reads it from the zone's /proc otherwise). */
-    if (!pidns_ino)
+    /* The parent's thread id: real_parent->pid is the initial namespace's number; in a zone's
+     * namespace it is the number at the parent's own (deepest) level of its struct pid. */
+    if (!pidns_ino) {
         r->h.ptid = BPF_CORE_READ(task, real_parent, pid);
+    } else {
+        struct pid *pp = BPF_CORE_READ(task, real_parent, thread_pid);
+        if (pp) {
+            unsigned int level = BPF_CORE_READ(pp, level);
+            int nr = 0;
+            bpf_probe_read_kernel(&nr, sizeof(nr), (void *)pp + bpf_core_field_offset(struct pid, numbers) +
+                                  (level & 31) * sizeof(struct upid_full));
+            r->h.ptid = nr;
+        }
+    }
     struct mm_struct *mm = BPF_CORE_READ(task, mm);
     if (!mm)
         return;

@@ -21,6 +21,12 @@ struct Cli {
     /// A zone to start: NAME=COMMAND (COMMAND runs under `sh -c` in the zone). Repeatable.
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<(String, String)>,
+    /// A zone replaying a capture file: NAME=FILE[:LOOPS] (benchmarks and tests). Repeatable.
+    #[arg(long = "capture-zone", value_parser = parse_zone)]
+    capture_zones: Vec<(String, String)>,
+    /// A hostile zone sending malformed events (tests). Repeatable.
+    #[arg(long = "garbage-zone")]
+    garbage_zones: Vec<String>,
     /// The agent binary (default: edera-falco-agent beside this program).
     #[arg(long)]
     agent: Option<PathBuf>,
@@ -48,6 +54,18 @@ async fn serve(cli: Cli) -> Result<(), String> {
     for (name, cmd) in &cli.zones {
         let z = start_zone(&zones, &agent, name, &["sh".into(), "-c".into(), cmd.clone()])?;
         eprintln!("zone {name}: {}", z.id);
+    }
+    for (name, spec) in &cli.capture_zones {
+        let (file, loops) = match spec.rsplit_once(':') {
+            Some((f, n)) if n.parse::<u64>().is_ok() => (f, n.parse().unwrap_or(1)),
+            _ => (spec.as_str(), 1),
+        };
+        let z = edera_falco_agent::daemon::link::start_capture_zone(&zones, name, std::path::Path::new(file), loops)?;
+        eprintln!("zone {name}: {} (capture {file} x{loops})", z.id);
+    }
+    for name in &cli.garbage_zones {
+        let z = edera_falco_agent::daemon::link::start_garbage_zone(&zones, name)?;
+        eprintln!("zone {name}: {} (garbage)", z.id);
     }
     eprintln!("serving the protect API on {}", cli.socket.display());
     tonic::transport::Server::builder()

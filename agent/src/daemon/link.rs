@@ -15,7 +15,7 @@ use edera_falco_proto::control::{
 use edera_falco_proto::snapshot::snapshot_to_proto;
 use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
@@ -36,9 +36,8 @@ pub fn new_id() -> String {
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
-/// Start zone `name` running `command` with the agent at `agent`; it is in the table at once
-/// (creating), ready when the agent's snapshot arrived.
-pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -> Result<Arc<LocalZone>, String> {
+/// The API records of a new zone running `command`.
+fn records(name: &str, command: &[String]) -> (Zone, Workload) {
     let id = new_id();
     let zone = Zone {
         id: id.clone(),
@@ -55,6 +54,13 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
         }),
         status: Some(WorkloadStatus { state: WorkloadState::Creating as i32, ..WorkloadStatus::default() }),
     };
+    (zone, workload)
+}
+
+/// Start zone `name` running `command` with the agent at `agent`; it is in the table at once
+/// (creating), ready when the agent's snapshot arrived.
+pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -> Result<Arc<LocalZone>, String> {
+    let (zone, workload) = records(name, command);
     let mut child = Command::new("unshare")
         .args(["--pid", "--mount", "--uts", "--fork", "--mount-proc", "--"])
         .arg(agent)
@@ -66,56 +72,160 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
         .map_err(|e| format!("starting zone {name} (unshare {}): {e}", agent.display()))?;
     let stdout = child.stdout.take().ok_or("no link to the zone's agent")?;
     let z = zones.insert(LocalZone::new(zone, workload));
+    let tx = start_batcher(&z, name)?;
+    let (reader_zones, reader_zone, zone_name) = (zones.clone(), z.clone(), name.to_string());
+    std::thread::Builder::new()
+        .name(format!("zone-{name}-link"))
+        .spawn(move || {
+            let result = read_capture(&reader_zones, &reader_zone, &zone_name, stdout, &tx, 1);
+            drop(tx);
+            let status = child.wait().ok().and_then(|s| s.code());
+            end_zone(&reader_zones, &reader_zone, &zone_name, result, status);
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(z)
+}
+
+/// Start zone `name` whose events are those of capture file `file`, `loops` times over, as
+/// fast as its subscribers take them (for benchmarks and tests: no kernel involved).
+pub fn start_capture_zone(zones: &Zones, name: &str, file: &Path, loops: u64) -> Result<Arc<LocalZone>, String> {
+    let (zone, workload) = records(name, &["replay".into(), file.display().to_string()]);
+    let z = zones.insert(LocalZone::new(zone, workload));
+    let tx = start_batcher(&z, name)?;
+    let (reader_zones, reader_zone, zone_name, file) = (zones.clone(), z.clone(), name.to_string(), file.to_owned());
+    std::thread::Builder::new()
+        .name(format!("zone-{name}-file"))
+        .spawn(move || {
+            let result = std::fs::File::open(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))
+                .and_then(|f| read_capture(&reader_zones, &reader_zone, &zone_name, std::io::BufReader::new(f), &tx, loops));
+            drop(tx);
+            end_zone(&reader_zones, &reader_zone, &zone_name, result, None);
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(z)
+}
+
+/// Start zone `name` that behaves like a compromised zone: after an empty snapshot it sends,
+/// every 10 ms, a batch of malformed events (truncated headers, absurd lengths, unknown types,
+/// random bytes). For tests of the plugin's resilience.
+pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, String> {
+    let (zone, workload) = records(name, &["garbage".into()]);
+    let mut local = LocalZone::new(zone, workload);
+    local.garbage = true;
+    let z = zones.insert(local);
+    z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &Default::default(), 0))));
+    zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
+    let gz = z.clone();
+    std::thread::Builder::new()
+        .name(format!("zone-{name}-garbage"))
+        .spawn(move || {
+            let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+            loop {
+                let mut b = Vec::new();
+                // A header claiming 4 GiB, one claiming less than a header, an unknown type,
+                // then random bytes.
+                b.extend_from_slice(&0u16.to_le_bytes());
+                b.extend_from_slice(&[0xff; 16]);
+                b.extend_from_slice(&u32::MAX.to_le_bytes());
+                b.extend_from_slice(&[0u8; 6]);
+                for _ in 0..64 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    b.extend_from_slice(&seed.to_le_bytes());
+                }
+                if gz.events.send(Batch::new(b)).is_err() && gz.events.receiver_count() == 0 {
+                    // Nobody listening: keep going, subscribers may come.
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(z)
+}
+
+fn start_batcher(z: &Arc<LocalZone>, name: &str) -> Result<std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, String> {
     let (tx, rx) = sync_channel::<(u16, Vec<u8>)>(LINK_QUEUE);
     let batcher_zone = z.clone();
     std::thread::Builder::new()
         .name(format!("zone-{name}-batch"))
         .spawn(move || batch(&batcher_zone, &rx))
         .map_err(|e| e.to_string())?;
-    let (reader_zones, reader_zone, zone_name) = (zones.clone(), z.clone(), name.to_string());
-    std::thread::Builder::new()
-        .name(format!("zone-{name}-link"))
-        .spawn(move || read_link(&reader_zones, &reader_zone, &zone_name, stdout, tx, child))
-        .map_err(|e| e.to_string())?;
-    Ok(z)
+    Ok(tx)
+}
+
+fn end_zone(zones: &Zones, z: &LocalZone, name: &str, result: Result<(), String>, status: Option<i32>) {
+    if let Err(e) = result {
+        log::warn!("zone {name}: link ended: {e}");
+    }
+    log::info!("zone {name} ({}) exited ({status:?})", z.id);
+    zones.set_state(&z.id, ZoneState::Exited, WorkloadState::Completed as i32);
+    zones.set_state(&z.id, ZoneState::Destroyed, WorkloadState::Destroyed as i32);
 }
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
 }
 
-/// Read the agent's stream: the snapshot, then events into `tx`, until the agent exits.
-fn read_link(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: std::process::ChildStdout, tx: std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, mut child: Child) {
-    let result = (|| -> Result<(), String> {
-        let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
-        let state = reader.read_state().map_err(|e| e.to_string())?;
-        let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
-        z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
-        zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
-        log::info!("zone {name} ({}) ready: {} threads", z.id, state.threads.len());
-        loop {
-            match reader.next_event() {
-                Ok(Some(ev)) => {
-                    if tx.send((ev.cpu, ev.bytes().to_vec())).is_err() {
-                        return Ok(());
-                    }
-                }
-                Ok(None) => return Ok(()),
-                Err(e) if e.is_recoverable() => {
-                    z.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => return Err(e.to_string()),
+/// Read a capture stream (the agent's link, or a file): the snapshot, then events into `tx`;
+/// a file is read `loops` times (events only after the first), timestamps shifted to follow on.
+fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, loops: u64) -> Result<(), String> {
+    let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
+    let state = reader.read_state().map_err(|e| e.to_string())?;
+    let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
+    z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
+    zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
+    log::info!("zone {name} ({}) ready: {} threads", z.id, state.threads.len());
+    if loops <= 1 {
+        return forward(&mut reader, z, tx, 0).map(|_| ());
+    }
+    // Loops over a file: keep the events in memory once (bounded by the file itself).
+    let mut events: Vec<(u16, Vec<u8>)> = Vec::new();
+    loop {
+        match reader.next_event() {
+            Ok(Some(ev)) => events.push((ev.cpu, ev.bytes().to_vec())),
+            Ok(None) => break,
+            Err(e) if e.is_recoverable() => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let (first, last) = (ts(events.first()), ts(events.last()));
+    let span = last.saturating_sub(first) + 1;
+    for n in 0..loops {
+        for (cpu, ev) in &events {
+            let mut ev = ev.clone();
+            let shifted = ts(Some(&(0, ev.clone()))) + n * span;
+            ev[..8].copy_from_slice(&shifted.to_le_bytes());
+            if tx.send((*cpu, ev)).is_err() {
+                return Ok(());
             }
         }
-    })();
-    if let Err(e) = result {
-        log::warn!("zone {name}: link ended: {e}");
     }
-    drop(tx);
-    let status = child.wait().ok().and_then(|s| s.code());
-    log::info!("zone {name} ({}) exited ({status:?})", z.id);
-    zones.set_state(&z.id, ZoneState::Exited, WorkloadState::Completed as i32);
-    zones.set_state(&z.id, ZoneState::Destroyed, WorkloadState::Destroyed as i32);
+    Ok(())
+}
+
+fn ts(ev: Option<&(u16, Vec<u8>)>) -> u64 {
+    ev.and_then(|(_, e)| e.get(..8)).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+/// Forward a reader's events into `tx` until its end; the number forwarded.
+fn forward(reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>, z: &LocalZone, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, mut n: u64) -> Result<u64, String> {
+    loop {
+        match reader.next_event() {
+            Ok(Some(ev)) => {
+                if tx.send((ev.cpu, ev.bytes().to_vec())).is_err() {
+                    return Ok(n);
+                }
+                n += 1;
+            }
+            Ok(None) => return Ok(n),
+            Err(e) if e.is_recoverable() => {
+                z.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 /// Broadcast the link's events in batches: whatever is queued, up to [`BATCH_EVENTS`]; an

@@ -130,6 +130,18 @@ async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventR
 }
 
 async fn send_batch(z: &LocalZone, b: &Batch, batches: bool, dropped: u64, tx: &Out) -> Option<()> {
+    if z.garbage && !batches {
+        // One-event form of a hostile zone: an unknown event type, and a parameter too long
+        // for its 16-bit length.
+        let bad = |event_type: u32, len: usize| ZoneKernelSyscallEvent {
+            zone_id: z.id.clone(),
+            event_type,
+            event_params: vec![ZoneKernelEventParam { param_data: vec![0xaa; len], ..ZoneKernelEventParam::default() }],
+            ..ZoneKernelSyscallEvent::default()
+        };
+        tx.send(reply(Reply::Syscall(bad(65_000, 8)))).await.ok()?;
+        return tx.send(reply(Reply::Syscall(bad(5, 70_000)))).await.ok();
+    }
     if batches {
         let m = ScapBatch { zone_id: z.id.clone(), events: b.to_vec(), dropped };
         return tx.send(reply(Reply::EderaFalcoBatch(m))).await.ok();

@@ -26,6 +26,8 @@ pub struct LocalZone {
     pub events: broadcast::Sender<Batch>,
     /// Events the zone's link could not keep (queues full).
     pub dropped: AtomicU64,
+    /// A hostile zone for tests: it sends malformed events.
+    pub garbage: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -41,6 +43,7 @@ impl LocalZone {
             snapshot: watch::channel(None).0,
             events: broadcast::channel(BROADCAST_BATCHES).0,
             dropped: AtomicU64::new(0),
+            garbage: false,
         }
     }
 
