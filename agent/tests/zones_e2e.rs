@@ -111,7 +111,7 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     std::fs::create_dir_all(&dir).unwrap();
     let socket: PathBuf = dir.join("daemon.socket");
     let mark = format!("m{}", std::process::id());
-    let zones = [zone_command("alpha", &mark), zone_command("beta", &mark), format!("gamma=cat /nonexistent-{mark}-gamma; sleep 1")];
+    let zones = [zone_command("alpha", &mark), zone_command("beta", &mark), format!("gamma=sleep 2; cat /nonexistent-{mark}-gamma; sleep 1")];
     let Some(daemon) = start_daemon(&socket, &zones, &["--garbage-zone", "junk"]) else { return };
 
     let config = serde_json::json!({ "socket": socket }).to_string();
@@ -128,11 +128,16 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     // The garbage zone's events are counted as malformed; A and B kept flowing meanwhile.
     assert!(metric(&mut h, "malformed") > 0, "the garbage zone's events are counted");
 
-    // gamma ends after a second: the daemon destroys it and the plugin forgets it.
-    let zones_before = metric(&mut h, "zones");
-    pump(&mut h, &mark, Duration::from_secs(10), &mut seen, |_| false);
-    let zones_after = metric(&mut h, "zones");
-    assert!(zones_after < zones_before, "the ended zone's state is freed ({zones_before} -> {zones_after} zones)");
+    // gamma opens its file after two seconds and ends a second later: the daemon destroys it
+    // and the plugin forgets it (alpha, beta and junk stay).
+    let g = daemon.ids["gamma"].clone();
+    pump(&mut h, &mark, Duration::from_secs(15), &mut seen, |s| s.opens.contains_key(&g));
+    assert!(seen.opens.contains_key(&g), "gamma's command seen under gamma's id");
+    let start = Instant::now();
+    while metric(&mut h, "zones") > 3 && start.elapsed() < Duration::from_secs(15) {
+        pump(&mut h, &mark, Duration::from_millis(200), &mut seen, |_| false);
+    }
+    assert_eq!(metric(&mut h, "zones"), 3, "the ended zone's state is freed");
 
     // Kill the daemon mid-stream and start a new one: events resume, same plugin instance.
     drop(daemon);

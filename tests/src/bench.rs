@@ -85,7 +85,7 @@ fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32, sysdig:
         // Buffered like sysdig's stdout when it is not a terminal.
         let null = std::fs::File::create("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
         let mut sink = std::io::BufWriter::with_capacity(1 << 16, null);
-        let r = bench_plugin::run(library, &config, fields, None, &mut sink)?;
+        let r = bench_plugin::run(library, &config, fields, None, false, &mut sink)?;
         if best_plugin.as_ref().is_none_or(|b| r.seconds < b.seconds) {
             best_plugin = Some(r);
         }

@@ -67,7 +67,13 @@ pub struct PluginRun {
     pub undeclared: Vec<String>,
     /// `next_batch` calls that returned a timeout.
     pub timeouts: u64,
+    /// Wall clock from open to the last event delivered (live sources, which do not end).
+    pub seconds_to_last: f64,
 }
+
+/// When a live source (zone mode) counts as done: after this many timeouts in a row once
+/// events have come (each `next_batch` timeout waits up to ~50 ms).
+pub const IDLE_TIMEOUTS: u64 = 40;
 
 /// Resolve `fields` against the plugin's field list: `None` for undeclared ones.
 fn resolve(library: &PluginLibrary, fields: &[&str]) -> Result<Vec<Option<Field>>, String> {
@@ -248,12 +254,14 @@ unsafe fn render(line: &mut Vec<u8>, res: &api::ss_plugin_extract_field__bindgen
 
 /// Replay the capture named in `config` (`{"source": "file://..."}`) through the plugin,
 /// extracting `fields` on every event and writing one line per event to `out`. Stops at EOF,
-/// or after `max_events` events if given.
+/// or after `max_events` events if given, or (`stop_when_idle`, for live sources) when no
+/// event came for [`IDLE_TIMEOUTS`] timeouts in a row.
 pub fn run(
     library: &'static PluginLibrary,
     config: &str,
     fields: &[&str],
     max_events: Option<u64>,
+    stop_when_idle: bool,
     out: &mut dyn Write,
 ) -> Result<PluginRun, String> {
     let resolved = resolve(library, fields)?;
@@ -281,7 +289,9 @@ pub fn run(
             .map(|(name, _)| name.to_string())
             .collect(),
         timeouts: 0,
+        seconds_to_last: 0.0,
     };
+    let mut idle = 0u64;
     let start = Instant::now();
     let instance = Instance::open(library, config)?;
     let owner = std::ptr::null_mut();
@@ -296,15 +306,21 @@ pub fn run(
             api::ss_plugin_rc_SS_PLUGIN_EOF => break,
             api::ss_plugin_rc_SS_PLUGIN_TIMEOUT => {
                 result.timeouts += 1;
+                idle += 1;
+                if stop_when_idle && result.events > 0 && idle >= IDLE_TIMEOUTS {
+                    break;
+                }
                 continue;
             }
             rc => return Err(format!("next_batch failed (rc {rc}): {}", instance.last_error())),
         }
+        idle = 0;
         for i in 0..nevts as usize {
             if max_events.is_some_and(|max| result.events >= max) {
                 break 'replay;
             }
             result.events += 1;
+            result.seconds_to_last = start.elapsed().as_secs_f64();
             let event_input = api::ss_plugin_event_input {
                 // SAFETY: the batch holds `nevts` event pointers, valid until the next batch.
                 evt: unsafe { *events.add(i) },
@@ -417,7 +433,7 @@ pub fn cross_check(
     n: usize,
 ) -> Result<usize, String> {
     let mut direct = Vec::new();
-    run(library, config, fields, Some(n as u64), &mut direct)?;
+    run(library, config, fields, Some(n as u64), false, &mut direct)?;
     let direct = String::from_utf8_lossy(&direct).into_owned();
     let harness: String = harness_lines(config, fields, n)?
         .iter()

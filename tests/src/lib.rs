@@ -14,6 +14,7 @@ pub mod agreement;
 pub mod bench;
 pub mod bench_capture;
 pub mod bench_plugin;
+pub mod bench_zones;
 pub mod bench_sysdig;
 pub mod falco_text;
 pub mod format;

@@ -146,7 +146,7 @@ fn damaged_fixtures_through_every_field() {
             std::fs::write(&file, &bytes).unwrap();
             let mut sink = std::io::sink();
             // (`run` fails only when the capture is refused at open.)
-            match bench_plugin::run(library, &replay_config(&file, ""), &fields, None, &mut sink) {
+            match bench_plugin::run(library, &replay_config(&file, ""), &fields, None, false, &mut sink) {
                 Ok(run) => events += run.events,
                 Err(e) => eprintln!("{name} variant {variant}: refused: {e}"),
             }

@@ -7,7 +7,7 @@
 //! which broadcasts batches to the zone's subscribers; when the agent exits the zone is
 //! published as exited, then destroyed.
 
-use super::zones::{Batch, LocalZone, Zones};
+use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, Zones};
 use edera_falco_proto::control::{
     AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone, ZoneSpec, ZoneState,
     ZoneStatus,
@@ -77,7 +77,7 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
     std::thread::Builder::new()
         .name(format!("zone-{name}-link"))
         .spawn(move || {
-            let result = read_capture(&reader_zones, &reader_zone, &zone_name, stdout, &tx, 1);
+            let result = read_capture(&reader_zones, &reader_zone, &zone_name, stdout, &tx, 1, false);
             drop(tx);
             let status = child.wait().ok().and_then(|s| s.code());
             end_zone(&reader_zones, &reader_zone, &zone_name, result, status);
@@ -98,7 +98,7 @@ pub fn start_capture_zone(zones: &Zones, name: &str, file: &Path, loops: u64) ->
         .spawn(move || {
             let result = std::fs::File::open(&file)
                 .map_err(|e| format!("{}: {e}", file.display()))
-                .and_then(|f| read_capture(&reader_zones, &reader_zone, &zone_name, std::io::BufReader::new(f), &tx, loops));
+                .and_then(|f| read_capture(&reader_zones, &reader_zone, &zone_name, std::io::BufReader::new(f), &tx, loops, true));
             drop(tx);
             end_zone(&reader_zones, &reader_zone, &zone_name, result, None);
         })
@@ -170,13 +170,19 @@ fn hostname() -> String {
 
 /// Read a capture stream (the agent's link, or a file): the snapshot, then events into `tx`;
 /// a file is read `loops` times (events only after the first), timestamps shifted to follow on.
-fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, loops: u64) -> Result<(), String> {
+fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, loops: u64, link_is_file: bool) -> Result<(), String> {
     let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
     let state = reader.read_state().map_err(|e| e.to_string())?;
     let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
     z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
     zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
     log::info!("zone {name} ({}) ready: {} threads", z.id, state.threads.len());
+    if loops > 0 && link_is_file {
+        // A file zone waits for its first subscriber, so that none of its events is lost.
+        while z.events.receiver_count() == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     if loops <= 1 {
         return forward(&mut reader, z, tx, 0).map(|_| ());
     }
@@ -243,6 +249,12 @@ fn batch(z: &LocalZone, rx: &Receiver<(u16, Vec<u8>)>) {
                 Ok((cpu, ev)) => push(cpu, &ev),
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
+        }
+        // Back-pressure: while the slowest subscriber is far behind, wait (the link's queue
+        // then fills, and the agent's writes, then its kernel ring buffers, which drop and
+        // count). Without subscribers, batches go nowhere.
+        while z.events.len() >= BROADCAST_BATCHES - 8 && z.events.receiver_count() > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
         let _ = z.events.send(Batch::new(b));
     }

@@ -61,6 +61,9 @@ enum Command {
     },
     /// Benchmark: replay one large capture through the plugin and through sysdig, side by side.
     BenchReplay(bench::Options),
+    /// Benchmark: events/s through the gRPC zone path (1 and 8 zones, per-event and batched)
+    /// against the replay path, with the memory held.
+    BenchZones(edera_falco_tests::bench_zones::ZoneOptions),
 }
 
 fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -137,6 +140,7 @@ fn main() -> ExitCode {
             Command::Replay { file, format, count, types } => replay(file, &format, count, &types),
             Command::Zones { socket, format, count, types } => zones(socket, &format, count, &types),
             Command::BenchReplay(options) => bench::run(&options),
+            Command::BenchZones(options) => edera_falco_tests::bench_zones::run(&options),
         }
     });
     match result {

@@ -118,7 +118,7 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
     if control.send(Control::Added { id: z.id.clone(), name: name_of(z), rx }).is_err() {
         return;
     }
-    let (settings, client, id, monitored, control, wake) = (settings.clone(), client.clone(), z.id.clone(), monitored.clone(), control.clone(), wake.clone());
+    let (settings, client, id, monitored, wake) = (settings.clone(), client.clone(), z.id.clone(), monitored.clone(), wake.clone());
     tokio::spawn(async move {
         loop {
             let result = monitor(&settings, client.clone(), &id, &tx, &wake).await;
@@ -132,7 +132,9 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
             tokio::time::sleep(RETRY).await;
         }
         monitored.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-        let _ = control.send(Control::Removed { id });
+        // Dropping the queue's sender tells the source the zone is gone, after its last
+        // queued events.
+        drop(tx);
         wake.notify_one();
     });
 }

@@ -43,6 +43,8 @@ struct Live {
     at: usize,
     converter: Converter,
     carry: Carry,
+    /// The client dropped the queue and everything in it was handed out.
+    gone: bool,
 }
 
 /// The zone client's side in Falco's thread.
@@ -87,17 +89,11 @@ impl ZoneSource {
             match c {
                 Control::Added { id, name, rx } => match registry.register_named(&id, &name) {
                     Ok(slot) => {
-                        let live = Live { slot, rx, current: Vec::new(), at: 0, converter: Converter::new(ConverterLimits::default()), carry: Carry::default() };
+                        let live = Live { slot, rx, current: Vec::new(), at: 0, converter: Converter::new(ConverterLimits::default()), carry: Carry::default(), gone: false };
                         self.zones.insert(id, live);
                     }
                     Err(e) => log::warn!("zone {id}: not registered: {e}"),
                 },
-                Control::Removed { id } => {
-                    if let Some(live) = self.zones.remove(&id) {
-                        registry.remove(live.slot);
-                        log::info!("zone {id}: gone, its state freed");
-                    }
-                }
             }
         }
     }
@@ -119,6 +115,13 @@ impl Source for ZoneSource {
             self.dropped += dropped;
             idle_rounds = if sink.len() == before { idle_rounds + 1 } else { 0 };
         }
+        self.zones.retain(|id, live| {
+            if live.gone {
+                registry.remove(live.slot);
+                log::info!("zone {id}: gone, its state freed");
+            }
+            !live.gone
+        });
         if sink.is_empty() {
             // Nothing queued: wait for a zone to send something, briefly.
             let wake = self.wake.clone();
@@ -147,7 +150,7 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                 Ok(ZoneMsg::Snapshot(state)) => {
                     let state = *state;
                     if let Some(z) = registry.get_mut(live.slot) {
-                        z.state = crate::state::ZoneState::new(z.state.limits.clone());
+                        z.state = crate::state::ZoneState::new(z.state.limits);
                         z.state.seed(&state);
                     }
                     continue;
@@ -161,7 +164,11 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                     dropped += d;
                     continue;
                 }
-                Err(_) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    live.gone = true;
+                    break;
+                }
             }
         }
         // One event: cpu u16, then the raw event (its length in its header).

@@ -7,10 +7,10 @@ use tokio::sync::mpsc;
 /// Batches (or snapshots) queued per zone; a full queue makes the zone's stream wait.
 pub const ZONE_QUEUE: usize = 64;
 
-/// A zone appears (with its queue) or goes.
+/// A zone appears, with its queue. It goes when its queue's sender is dropped (the client
+/// found it gone) and everything it queued was handed out.
 pub enum Control {
     Added { id: String, name: String, rx: mpsc::Receiver<ZoneMsg> },
-    Removed { id: String },
 }
 
 /// One item of a zone's queue.
