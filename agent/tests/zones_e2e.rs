@@ -102,7 +102,7 @@ fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl
 
 fn metric(h: &mut Handle, name: &str) -> u64 {
     let m = h.metrics().expect("metrics");
-    *m.iter().find(|(k, _)| k.ends_with(name)).unwrap_or_else(|| panic!("no metric {name} in {m:?}")).1
+    *m.iter().find(|(k, _)| *k == name || **k == format!("edera.{name}")).unwrap_or_else(|| panic!("no metric {name} in {m:?}")).1
 }
 
 #[test]
@@ -127,6 +127,10 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     assert!(seen.opens[&b].iter().all(|z| z == "beta"), "zone B shows only B's commands");
     // The garbage zone's events are counted as malformed; A and B kept flowing meanwhile.
     assert!(metric(&mut h, "malformed") > 0, "the garbage zone's events are counted");
+    // Per zone: the garbage is junk's alone; alpha's events are counted as alpha's.
+    assert!(metric(&mut h, "zone.junk.malformed") > 0);
+    assert_eq!(metric(&mut h, "zone.alpha.malformed"), 0);
+    assert!(metric(&mut h, "zone.alpha.events") >= 3);
 
     // gamma opens its file after two seconds and ends a second later: the daemon destroys it
     // and the plugin forgets it (alpha, beta and junk stay).

@@ -7,15 +7,37 @@
 //! values. A metric is `MetricLabel::new(name: &'static CStr, MetricType::{Monotonic,
 //! NonMonotonic}).with_value(MetricValue::{U64, U32, I64, S32, Double, Float, Int}(v))`, or
 //! `Metric::new(label, value)`. Falco prefixes the plugin name, so `events` is reported as
-//! `edera.events`. Names must be `&'static CStr`: per-zone metrics (later) need names that live
-//! for the whole process, e.g. interned once per zone in a bounded table.
+//! `edera.events`. Names must be `&'static CStr`: per-zone metrics (`zone.<name>.events`,
+//! `.drops`, `.malformed`, `.reconnects`) are interned once per zone name in a bounded table
+//! ([`MAX_ZONE_NAMES`] names; zones beyond it are only in the totals).
 //!
 //! Counters are atomics so that zone tasks on other threads can count without locks.
 
 use falco_plugin::base::{Metric, MetricLabel, MetricType, MetricValue};
 use crate::state::StateCounters;
 use crate::zones::ZoneRegistry;
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// Per-zone metric names kept for the life of the process, at most.
+pub const MAX_ZONE_NAMES: usize = 1024;
+
+/// The interned `&'static CStr` for a metric name (leaked once; bounded by [`MAX_ZONE_NAMES`]).
+fn interned(name: String) -> Option<&'static CStr> {
+    static NAMES: OnceLock<Mutex<HashMap<String, &'static CStr>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(&name) {
+        return Some(n);
+    }
+    if names.len() >= MAX_ZONE_NAMES * 4 {
+        return None;
+    }
+    let c: &'static CStr = Box::leak(CString::new(name.replace('\0', "")).ok()?.into_boxed_c_str());
+    names.insert(name, c);
+    Some(c)
+}
 
 /// The plugin's counters.
 #[derive(Debug, Default)]
@@ -50,7 +72,17 @@ impl Metrics {
         }
         let total = |name, v: u64| MetricLabel::new(name, MetricType::Monotonic).with_value(MetricValue::U64(v));
         let gauge = |name, v: u64| MetricLabel::new(name, MetricType::NonMonotonic).with_value(MetricValue::U64(v));
-        vec![
+        let mut per_zone = Vec::new();
+        for z in zones.iter() {
+            let c = z.counters;
+            let name = z.name_c().to_string_lossy();
+            for (what, v) in [("events", c.events), ("drops", c.drops), ("malformed", c.malformed), ("reconnects", c.reconnects)] {
+                if let Some(n) = interned(format!("zone.{name}.{what}")) {
+                    per_zone.push(total(n, v));
+                }
+            }
+        }
+        let mut all = vec![
             counter(c"events", &self.events),
             counter(c"malformed", &self.malformed),
             counter(c"drops", &self.drops),
@@ -59,6 +91,8 @@ impl Metrics {
             total(c"evicted_fds", state.evicted_fds),
             total(c"refused_users", state.refused_users),
             gauge(c"zones", zones.len() as u64),
-        ]
+        ];
+        all.extend(per_zone);
+        all
     }
 }

@@ -23,6 +23,21 @@ pub struct Zone {
     name_c: CString,
     /// The zone's threads, fds, users and groups.
     pub state: ZoneState,
+    /// The zone's own counters (reported per zone in the metrics).
+    pub counters: ZoneCounters,
+}
+
+/// Per-zone counters.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZoneCounters {
+    /// Events handed to Falco.
+    pub events: u64,
+    /// Events lost before reaching Falco (the zone's or the daemon's report, full queues).
+    pub drops: u64,
+    /// Messages or events from the zone that could not be used.
+    pub malformed: u64,
+    /// Times the zone's stream was subscribed again after it broke.
+    pub reconnects: u64,
 }
 
 impl Zone {
@@ -74,7 +89,7 @@ impl ZoneRegistry {
         let id_c = CString::new(id.clone())?;
         let name_c = CString::new(c_safe(name))?;
         let state = ZoneState::new(self.limits);
-        self.slots.push(Some(Zone { id, id_c, name_c, state }));
+        self.slots.push(Some(Zone { id, id_c, name_c, state, counters: ZoneCounters::default() }));
         Ok(ZoneSlot(slot))
     }
 

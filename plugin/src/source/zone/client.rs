@@ -19,6 +19,7 @@ use edera_falco_proto::control::{
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
 use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto};
+use edera_scap::tables::EventCode;
 use hyper_util::rt::TokioIo;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -129,6 +130,9 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
                 break;
             }
             log::info!("zone {id}: stream ended ({result:?}); resubscribing");
+            if send(&tx, ZoneMsg::Counts { malformed: 0, dropped: 0, reconnects: 1 }, &wake).await.is_err() {
+                break;
+            }
             tokio::time::sleep(RETRY).await;
         }
         monitored.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
@@ -176,6 +180,12 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                     let state = snapshot_from_proto(&snap, limits);
                     send(tx, ZoneMsg::Snapshot(Box::new(state)), wake).await?;
                 }
+                Some(Reply::Syscall(ev)) if ev.event_type == CPU_HOTPLUG => {
+                    // The zone's CPUs changed: its state is reseeded from a new subscription's
+                    // snapshot, as libsinsp rescans /proc on this event.
+                    flush(&mut gathered, tx, wake).await?;
+                    return Err("cpu hotplug".into());
+                }
                 Some(Reply::Syscall(ev)) => match from_proto(&ev, &mut raw) {
                     Ok(cpu) => {
                         gathered.extend_from_slice(&cpu.to_le_bytes());
@@ -189,10 +199,14 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                 Some(Reply::EderaFalcoBatch(b)) => {
                     flush(&mut gathered, tx, wake).await?;
                     if b.dropped > reported_drops {
-                        send(tx, ZoneMsg::Counts { malformed: 0, dropped: b.dropped - reported_drops }, wake).await?;
+                        send(tx, ZoneMsg::Counts { malformed: 0, dropped: b.dropped - reported_drops, reconnects: 0 }, wake).await?;
                         reported_drops = b.dropped;
                     }
+                    let hotplug = has_hotplug(&b.events);
                     send(tx, ZoneMsg::Events(b.events), wake).await?;
+                    if hotplug {
+                        return Err("cpu hotplug".into());
+                    }
                 }
                 None => malformed += 1,
             }
@@ -205,9 +219,28 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
         }
         flush(&mut gathered, tx, wake).await?;
         if malformed > 0 {
-            send(tx, ZoneMsg::Counts { malformed: std::mem::take(&mut malformed), dropped: 0 }, wake).await?;
+            send(tx, ZoneMsg::Counts { malformed: std::mem::take(&mut malformed), dropped: 0, reconnects: 0 }, wake).await?;
         }
     }
+}
+
+/// `PPME_CPU_HOTPLUG_E`.
+const CPU_HOTPLUG: u32 = EventCode::CpuHotplugE as u32;
+
+/// Whether a batch (`cpu: u16` + raw event, repeated) holds a CPU hotplug event.
+fn has_hotplug(batch: &[u8]) -> bool {
+    let mut rest = batch;
+    while rest.len() >= 2 + 26 {
+        let len = u32::from_le_bytes([rest[18], rest[19], rest[20], rest[21]]) as usize;
+        if u32::from(u16::from_le_bytes([rest[22], rest[23]])) == CPU_HOTPLUG {
+            return true;
+        }
+        if len < 26 || rest.len() < 2 + len {
+            return false;
+        }
+        rest = &rest[2 + len..];
+    }
+    false
 }
 
 async fn send(tx: &mpsc::Sender<ZoneMsg>, m: ZoneMsg, wake: &Notify) -> Result<(), String> {
@@ -221,4 +254,28 @@ async fn flush(gathered: &mut Vec<u8>, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify
         return Ok(());
     }
     send(tx, ZoneMsg::Events(std::mem::take(gathered)), wake).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(etype: u16) -> Vec<u8> {
+        let mut v = 0u16.to_le_bytes().to_vec();
+        v.extend_from_slice(&1u64.to_le_bytes());
+        v.extend_from_slice(&2u64.to_le_bytes());
+        v.extend_from_slice(&26u32.to_le_bytes());
+        v.extend_from_slice(&etype.to_le_bytes());
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn hotplug_events_are_found_in_batches() {
+        let mut b = event(5);
+        assert!(!has_hotplug(&b));
+        b.extend(event(CPU_HOTPLUG as u16));
+        assert!(has_hotplug(&b));
+        assert!(!has_hotplug(&b[..30]));
+    }
 }

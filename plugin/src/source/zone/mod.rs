@@ -101,6 +101,15 @@ impl ZoneSource {
 
 impl Source for ZoneSource {
     fn fill(&mut self, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<Poll> {
+        // Zones found gone in an earlier call are freed now, after Falco has processed the
+        // batch that held their last events.
+        self.zones.retain(|id, live| {
+            if live.gone {
+                registry.remove(live.slot);
+                log::info!("zone {id}: gone, its state freed");
+            }
+            !live.gone
+        });
         self.apply_control(registry);
         let ids: Vec<String> = self.zones.keys().cloned().collect();
         let n = ids.len();
@@ -115,13 +124,6 @@ impl Source for ZoneSource {
             self.dropped += dropped;
             idle_rounds = if sink.len() == before { idle_rounds + 1 } else { 0 };
         }
-        self.zones.retain(|id, live| {
-            if live.gone {
-                registry.remove(live.slot);
-                log::info!("zone {id}: gone, its state freed");
-            }
-            !live.gone
-        });
         if sink.is_empty() {
             // Nothing queued: wait for a zone to send something, briefly.
             let wake = self.wake.clone();
@@ -143,7 +145,7 @@ impl Source for ZoneSource {
 
 /// Hand out one zone's queued events until `max` or its queue is empty; (malformed, dropped).
 fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<(u64, u64)> {
-    let (mut bad, mut dropped) = (0, 0);
+    let (mut bad, mut dropped, mut damaged) = (0, 0, 0);
     while sink.len() < max {
         if live.at >= live.current.len() {
             match live.rx.try_recv() {
@@ -159,9 +161,14 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                     live.current = batch;
                     live.at = 0;
                 }
-                Ok(ZoneMsg::Counts { malformed, dropped: d }) => {
+                Ok(ZoneMsg::Counts { malformed, dropped: d, reconnects }) => {
                     bad += malformed;
                     dropped += d;
+                    if let Some(z) = registry.get_mut(live.slot) {
+                        z.counters.malformed += malformed;
+                        z.counters.drops += d;
+                        z.counters.reconnects += reconnects;
+                    }
                     continue;
                 }
                 Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
@@ -174,16 +181,17 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
         // One event: cpu u16, then the raw event (its length in its header).
         let rest = &live.current[live.at..];
         let Some(len) = rest.get(2 + 16..2 + 20).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
-            bad += 1;
+            damaged += 1;
             live.at = live.current.len();
             continue;
         };
         if len < 26 || rest.len() < 2 + len {
-            bad += 1;
+            damaged += 1;
             live.at = live.current.len();
             continue;
         }
         let cpu = u16::from_le_bytes([rest[0], rest[1]]);
+        let pushed = sink.len();
         let raw = &rest[2..2 + len];
         live.at += 2 + len;
         let ts = u64::from_le_bytes(raw[..8].try_into().expect("8 bytes"));
@@ -197,9 +205,20 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                 }
             }
             Outcome::Drop(_) => {}
-            Outcome::Error(_) => bad += 1,
+            Outcome::Error(_) => damaged += 1,
+        }
+        if sink.len() > pushed
+            && let Some(z) = registry.get_mut(live.slot)
+        {
+            z.counters.events += 1;
         }
     }
-    dropped += std::mem::take(&mut live.carry.dropped);
+    let live_dropped = std::mem::take(&mut live.carry.dropped);
+    if let Some(z) = registry.get_mut(live.slot) {
+        z.counters.malformed += damaged;
+        z.counters.drops += live_dropped;
+    }
+    bad += damaged;
+    dropped += live_dropped;
     Ok((bad, dropped))
 }

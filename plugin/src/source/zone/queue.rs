@@ -19,6 +19,7 @@ pub enum ZoneMsg {
     Snapshot(Box<CaptureState>),
     /// Events, each `cpu: u16 LE` then the raw libscap event.
     Events(Vec<u8>),
-    /// Messages that could not be used, and events the daemon or the zone reported lost.
-    Counts { malformed: u64, dropped: u64 },
+    /// Messages that could not be used, events the daemon or the zone reported lost, and
+    /// resubscriptions after the zone's stream broke.
+    Counts { malformed: u64, dropped: u64, reconnects: u64 },
 }
