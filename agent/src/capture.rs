@@ -34,7 +34,7 @@ pub struct Stats {
 /// Capture the zone while `command` runs, writing to `path`.
 pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String]) -> Result<Stats, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false };
+    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false, syscall_updates: None };
     capture_to(BufWriter::new(file), &path.display().to_string(), &run)
 }
 
@@ -49,6 +49,9 @@ pub struct Run<'a> {
     /// Send the command's standard output to this process's standard error (when standard
     /// output is the zone link).
     pub workload_stdout_to_stderr: bool,
+    /// New sets of syscalls to capture while running (empty: every syscall), e.g. from the
+    /// zone link.
+    pub syscall_updates: Option<std::sync::mpsc::Receiver<Vec<String>>>,
 }
 
 /// Capture while `run.command` runs, writing the capture to `out` (named `name` in errors):
@@ -98,6 +101,12 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     };
     loop {
         write_all(&mut probe, &mut w, &mut stats);
+        while let Some(set) = run.syscall_updates.as_ref().and_then(|u| u.try_recv().ok()) {
+            // Unknown names are refused as a whole (the error names them); the set stays.
+            if let Err(e) = probe.set_syscalls(&set) {
+                eprintln!("syscall update refused: {e}");
+            }
+        }
         if run.stream {
             w.flush().map_err(io)?;
         }

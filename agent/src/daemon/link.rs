@@ -67,11 +67,13 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
         .args(["stream", "--own-pid-namespace", "--"])
         .args(command)
         .stdout(Stdio::piped())
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .spawn()
         .map_err(|e| format!("starting zone {name} (unshare {}): {e}", agent.display()))?;
     let stdout = child.stdout.take().ok_or("no link to the zone's agent")?;
-    let z = zones.insert(LocalZone::new(zone, workload));
+    let local = LocalZone::new(zone, workload);
+    *local.control.lock().unwrap_or_else(|e| e.into_inner()) = child.stdin.take();
+    let z = zones.insert(local);
     let tx = start_batcher(&z, name)?;
     let (reader_zones, reader_zone, zone_name) = (zones.clone(), z.clone(), name.to_string());
     std::thread::Builder::new()

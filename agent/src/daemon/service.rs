@@ -86,6 +86,9 @@ impl ControlService for Service {
         let first = input.message().await?.ok_or_else(|| Status::invalid_argument("no request"))?;
         let z = self.zones.get(&first.zone_id).ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
         let batches = matches!(&first.request, Some(MonitorRequest::Update(u)) if u.edera_falco.as_ref().is_some_and(|o| o.batches));
+        if let Some(MonitorRequest::Update(u)) = &first.request {
+            z.ask_syscalls(&u.enabled_syscalls);
+        }
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             let _ = monitor(z, input, batches, tx).await;
@@ -123,6 +126,7 @@ async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventR
             },
             m = input.message() => match m {
                 Ok(Some(MonitorZoneKernelEventRequest { request: Some(MonitorRequest::Stop(_)), .. })) | Ok(None) | Err(_) => return Some(()),
+                Ok(Some(MonitorZoneKernelEventRequest { request: Some(MonitorRequest::Update(u)), .. })) => z.ask_syscalls(&u.enabled_syscalls),
                 Ok(Some(_)) => {}
             },
         }

@@ -28,6 +28,10 @@ pub struct LocalZone {
     pub dropped: AtomicU64,
     /// A hostile zone for tests: it sends malformed events.
     pub garbage: bool,
+    /// The agent's control input, and the ppm_sc codes asked for so far (the union over the
+    /// zone's subscribers; `None` once one asked for everything).
+    pub control: Mutex<Option<std::process::ChildStdin>>,
+    pub enabled: Mutex<Option<std::collections::BTreeSet<u32>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -44,6 +48,37 @@ impl LocalZone {
             events: broadcast::channel(BROADCAST_BATCHES).0,
             dropped: AtomicU64::new(0),
             garbage: false,
+            control: Mutex::new(None),
+            enabled: Mutex::new(Some(Default::default())),
+        }
+    }
+
+    /// A subscriber asks for the ppm_sc codes `codes` (empty: every syscall): the agent
+    /// captures the union of what its subscribers asked for.
+    pub fn ask_syscalls(&self, codes: &[u32]) {
+        let mut enabled = lock(&self.enabled);
+        let names: Option<Vec<&'static str>> = match enabled.as_mut() {
+            None => return,
+            Some(_) if codes.is_empty() => {
+                *enabled = None;
+                Some(Vec::new())
+            }
+            Some(set) => {
+                let before = set.len();
+                set.extend(codes.iter().copied());
+                if set.len() == before && before > 0 {
+                    return;
+                }
+                let table = edera_scap::tables::syscalls::X86_64;
+                let mut names: Vec<&str> = table.iter().filter(|e| set.contains(&u32::from(e.ppm_sc))).map(|e| e.name).collect();
+                names.sort_unstable();
+                names.dedup();
+                Some(names)
+            }
+        };
+        if let (Some(names), Some(stdin)) = (names, lock(&self.control).as_mut()) {
+            use std::io::Write;
+            let _ = writeln!(stdin, "syscalls {}", names.join(","));
         }
     }
 
