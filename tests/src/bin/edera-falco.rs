@@ -50,7 +50,7 @@ enum Command {
         #[arg(long, default_value = "/var/lib/edera/protect/daemon.socket")]
         socket: PathBuf,
         /// Output format, as for replay.
-        #[arg(short = 'p', long, default_value = "%evt.time %edera.zone.name %proc.name (%thread.tid) %evt.type %fd.name %evt.args")]
+        #[arg(short = 'p', long, default_value = "*%evt.time %edera.zone.name %proc.name (%thread.tid) %evt.type %fd.name %evt.args")]
         format: String,
         /// Stop after N events.
         #[arg(short = 'n', long)]
