@@ -1,7 +1,7 @@
 //! The zone path end to end: the stand-in daemon (this crate's `edera-falco-daemon`) with two
 //! real zones (process trees in their own namespaces, each running the agent) and a hostile
 //! zone, and the plugin `.so` in zone mode driven as Falco drives it. A command run in zone A
-//! shows up with zone A's id and the right process and fd fields, never under zone B; the
+//! shows up with zone A's id and the right process, user and fd fields, never under zone B; the
 //! garbage zone is counted, not fatal; the plugin opened before the daemon existed finds it; a daemon killed and restarted mid-stream is found again
 //! without reopening the plugin; a zone that ends is forgotten (its state freed).
 //!
@@ -101,13 +101,13 @@ fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl
         }
         let path = f("evt.arg.name");
         let Some(zone_name) = path.strip_prefix(&format!("/nonexistent-{mark}-")) else { continue };
-        let (id, name, proc_name, pname, res) = (f("edera.zone.id"), f("edera.zone.name"), f("proc.name"), f("proc.pname"), f("evt.res"));
+        let (id, name, proc_name, pname, res, user) = (f("edera.zone.id"), f("edera.zone.name"), f("proc.name"), f("proc.pname"), f("evt.res"), f("user.name"));
         // A `cat` already running when the plugin subscribed is not in the zone's snapshot
         // (taken when the zone started): its process fields may be missing. Later ones must
         // be complete.
         let settled = seen.opens.get(&id).is_some_and(|v| v.len() >= 2);
-        if name != zone_name || (settled && (proc_name != "cat" || pname != "sh")) || res != "ENOENT" {
-            seen.wrong.push(format!("{path}: zone {name} ({id}) proc {proc_name} parent {pname} res {res}"));
+        if name != zone_name || (settled && (proc_name != "cat" || pname != "sh" || user != "root")) || res != "ENOENT" {
+            seen.wrong.push(format!("{path}: zone {name} ({id}) proc {proc_name} parent {pname} user {user} res {res}"));
         }
         seen.opens.entry(id).or_default().push(zone_name.to_string());
     }

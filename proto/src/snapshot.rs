@@ -221,6 +221,34 @@ pub fn thread_from_proto(p: &ZoneKernelThreadInfo, max_fds: usize) -> Option<(Th
     Some((t, fds))
 }
 
+/// A zone's users and groups as the `ZoneUsers` extension.
+pub fn users_to_proto(zone_id: &str, state: &CaptureState) -> crate::ext::ZoneUsers {
+    crate::ext::ZoneUsers {
+        zone_id: zone_id.to_string(),
+        users: state
+            .users
+            .iter()
+            .map(|u| crate::ext::User { uid: u.uid, gid: u.gid, name: text(&u.name), homedir: text(&u.homedir), shell: text(&u.shell) })
+            .collect(),
+        groups: state.groups.iter().map(|g| crate::ext::Group { gid: g.gid, name: text(&g.name) }).collect(),
+    }
+}
+
+/// `ZoneUsers` as a capture state holding only users and groups (at most `max` of each).
+pub fn users_from_proto(u: &crate::ext::ZoneUsers, max: usize) -> CaptureState {
+    use edera_scap::file::{GroupInfo, UserInfo};
+    CaptureState {
+        users: u
+            .users
+            .iter()
+            .take(max)
+            .map(|x| UserInfo { uid: x.uid, gid: x.gid, name: bytes(&x.name), homedir: bytes(&x.homedir), shell: bytes(&x.shell) })
+            .collect(),
+        groups: u.groups.iter().take(max).map(|g| GroupInfo { gid: g.gid, name: bytes(&g.name) }).collect(),
+        ..CaptureState::default()
+    }
+}
+
 /// A capture state (threads, and fds by process) as a `threadsnap` of zone `zone_id`.
 pub fn snapshot_to_proto(zone_id: &str, state: &CaptureState, boot_epoch: u64) -> ZoneKernelThreadSnapshotEvent {
     let no_fds = Vec::new();

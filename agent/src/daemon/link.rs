@@ -12,7 +12,7 @@ use edera_falco_proto::control::{
     AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone, ZoneSpec, ZoneState,
     ZoneStatus,
 };
-use edera_falco_proto::snapshot::snapshot_to_proto;
+use edera_falco_proto::snapshot::{snapshot_to_proto, users_to_proto};
 use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -176,6 +176,7 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
     let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
     let state = reader.read_state().map_err(|e| e.to_string())?;
     let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
+    *z.users.lock().unwrap_or_else(|e| e.into_inner()) = Some(users_to_proto(&z.id, &state));
     z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
     zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
     log::info!("zone {name} ({}) ready: {} threads", z.id, state.threads.len());

@@ -1,7 +1,8 @@
 //! The protect API's ControlService (the subset in `proto/`) over the daemon's zones.
 //!
 //! `MonitorZoneKernelEvents`: the first request names the zone (and may carry an `Update`);
-//! the reply stream starts with the zone's `threadsnap`, then its events, one
+//! the reply stream starts with the zone's `threadsnap` (and its users and groups, when asked
+//! for with `edera.falco.v1.StreamOptions.users`), then its events, one
 //! `ZoneKernelSyscallEvent` per event as Edera's daemon sends them, or `ScapBatch` messages when
 //! the update asked for them (`edera.falco.v1.StreamOptions.batches`). A subscriber too slow for
 //! the zone's broadcast misses batches; they are counted in the batches' `dropped`. `Stop`, the
@@ -85,13 +86,17 @@ impl ControlService for Service {
         let mut input = req.into_inner();
         let first = input.message().await?.ok_or_else(|| Status::invalid_argument("no request"))?;
         let z = self.zones.get(&first.zone_id).ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
-        let batches = matches!(&first.request, Some(MonitorRequest::Update(u)) if u.edera_falco.as_ref().is_some_and(|o| o.batches));
+        let options = match &first.request {
+            Some(MonitorRequest::Update(u)) => u.edera_falco.clone().unwrap_or_default(),
+            _ => Default::default(),
+        };
+        let batches = options.batches;
         if let Some(MonitorRequest::Update(u)) = &first.request {
             z.ask_syscalls(&u.enabled_syscalls);
         }
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
-            let _ = monitor(z, input, batches, tx).await;
+            let _ = monitor(z, input, batches, options.users, tx).await;
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
@@ -105,7 +110,7 @@ fn reply(r: Reply) -> Result<MonitorZoneKernelEventReply, Status> {
 
 /// One subscriber: the snapshot, then the zone's batches until the zone ends, the client
 /// stops or goes away.
-async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventRequest>, batches: bool, tx: Out) -> Option<()> {
+async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventRequest>, batches: bool, users: bool, tx: Out) -> Option<()> {
     let mut events = z.events.subscribe();
     let mut snapshot = z.snapshot.subscribe();
     let snap = loop {
@@ -115,6 +120,10 @@ async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventR
         snapshot.changed().await.ok()?;
     };
     tx.send(reply(Reply::Threadsnap((*snap).clone()))).await.ok()?;
+    let zone_users = z.users.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(u) = zone_users.filter(|_| users) {
+        tx.send(reply(Reply::EderaFalcoUsers(u))).await.ok()?;
+    }
     let mut missed = 0u64;
     loop {
         tokio::select! {

@@ -21,8 +21,9 @@ pub const BROADCAST_BATCHES: usize = 1024;
 pub struct LocalZone {
     pub id: String,
     record: Mutex<(Zone, Workload)>,
-    /// The agent's snapshot, once it arrived.
+    /// The agent's snapshot, once it arrived, and the zone's users and groups with it.
     pub snapshot: watch::Sender<Option<Arc<ZoneKernelThreadSnapshotEvent>>>,
+    pub users: Mutex<Option<edera_falco_proto::ext::ZoneUsers>>,
     pub events: broadcast::Sender<Batch>,
     /// Events the zone's link could not keep (queues full).
     pub dropped: AtomicU64,
@@ -45,6 +46,7 @@ impl LocalZone {
             id: zone.id.clone(),
             record: Mutex::new((zone, workload)),
             snapshot: watch::channel(None).0,
+            users: Mutex::new(None),
             events: broadcast::channel(BROADCAST_BATCHES).0,
             dropped: AtomicU64::new(0),
             garbage: false,

@@ -18,7 +18,7 @@ use edera_falco_proto::control::{
 };
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
-use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto};
+use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto, users_from_proto};
 use edera_scap::tables::EventCode;
 use hyper_util::rt::TokioIo;
 use std::collections::HashSet;
@@ -149,7 +149,8 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
         zone_id: id.to_string(),
         request: Some(MonitorRequest::Update(ZoneKernelEventStreamUpdate {
             enabled_syscalls: settings.enabled_syscalls.clone(),
-            edera_falco: settings.batches.then_some(StreamOptions { batches: true }),
+            // Extensions a real daemon ignores: batches (if configured) and the zone's users.
+            edera_falco: Some(StreamOptions { batches: settings.batches, users: true }),
         })),
     };
     // The request stream stays open (a real daemon may take further updates); it ends with
@@ -207,6 +208,10 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                     if hotplug {
                         return Err("cpu hotplug".into());
                     }
+                }
+                Some(Reply::EderaFalcoUsers(u)) => {
+                    flush(&mut gathered, tx, wake).await?;
+                    send(tx, ZoneMsg::Users(Box::new(users_from_proto(&u, 1 << 16))), wake).await?;
                 }
                 None => malformed += 1,
             }

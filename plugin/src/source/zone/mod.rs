@@ -157,6 +157,12 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                     }
                     continue;
                 }
+                Ok(ZoneMsg::Users(users)) => {
+                    if let Some(z) = registry.get_mut(live.slot) {
+                        z.state.seed(&users);
+                    }
+                    continue;
+                }
                 Ok(ZoneMsg::Events(batch)) => {
                     live.current = batch;
                     live.at = 0;

@@ -17,6 +17,8 @@ pub enum Control {
 pub enum ZoneMsg {
     /// A thread snapshot: the zone's state is rebuilt from it.
     Snapshot(Box<CaptureState>),
+    /// The zone's users and groups (added to its state).
+    Users(Box<CaptureState>),
     /// Events, each `cpu: u16 LE` then the raw libscap event.
     Events(Vec<u8>),
     /// Messages that could not be used, events the daemon or the zone reported lost, and
