@@ -7,7 +7,7 @@
 //! still listed (its state is rebuilt from the new snapshot), and reports the zone gone when
 //! it is not.
 
-use super::queue::{Control, ZONE_QUEUE, ZoneMsg};
+use super::queue::{Budget, Control, MAX_MESSAGE, ZONE_QUEUE, ZoneMsg};
 use edera_falco_proto::control::control_service_client::ControlServiceClient;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
 use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
@@ -52,7 +52,7 @@ async fn connect(socket: &str) -> Result<Client, tonic::transport::Error> {
             async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?)) }
         }))
         .await?;
-    Ok(ControlServiceClient::new(channel).max_decoding_message_size(64 << 20))
+    Ok(ControlServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE))
 }
 
 fn ready(z: &Zone) -> bool {
@@ -121,8 +121,9 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
     }
     let (settings, client, id, monitored, wake) = (settings.clone(), client.clone(), z.id.clone(), monitored.clone(), wake.clone());
     tokio::spawn(async move {
+        let budget = Budget::default();
         loop {
-            let result = monitor(&settings, client.clone(), &id, &tx, &wake).await;
+            let result = monitor(&settings, client.clone(), &id, &tx, &wake, &budget).await;
             // The stream ended: resubscribe while the daemon still has the zone.
             let mut c = client.clone();
             let still_there = c.get_zone(GetZoneRequest { zone_id: id.clone() }).await.is_ok_and(|r| r.into_inner().zone.is_some_and(|z| ready(&z)));
@@ -144,7 +145,7 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
 }
 
 /// One subscription to a zone's events, until its stream ends.
-async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify) -> Result<(), String> {
+async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify, budget: &Budget) -> Result<(), String> {
     let first = MonitorZoneKernelEventRequest {
         zone_id: id.to_string(),
         request: Some(MonitorRequest::Update(ZoneKernelEventStreamUpdate {
@@ -172,19 +173,19 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
         let mut next = Some(replies.message().await.map_err(|e| e.to_string())?);
         while let Some(message) = next.take() {
             let Some(reply) = message else {
-                flush(&mut gathered, tx, wake).await?;
+                flush(&mut gathered, tx, wake, budget).await?;
                 return Ok(());
             };
             match reply.reply {
                 Some(Reply::Threadsnap(snap)) => {
-                    flush(&mut gathered, tx, wake).await?;
+                    flush(&mut gathered, tx, wake, budget).await?;
                     let state = snapshot_from_proto(&snap, limits);
                     send(tx, ZoneMsg::Snapshot(Box::new(state)), wake).await?;
                 }
                 Some(Reply::Syscall(ev)) if ev.event_type == CPU_HOTPLUG => {
                     // The zone's CPUs changed: its state is reseeded from a new subscription's
                     // snapshot, as libsinsp rescans /proc on this event.
-                    flush(&mut gathered, tx, wake).await?;
+                    flush(&mut gathered, tx, wake, budget).await?;
                     return Err("cpu hotplug".into());
                 }
                 Some(Reply::Syscall(ev)) => match from_proto(&ev, &mut raw) {
@@ -198,19 +199,20 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                     }
                 },
                 Some(Reply::EderaFalcoBatch(b)) => {
-                    flush(&mut gathered, tx, wake).await?;
+                    flush(&mut gathered, tx, wake, budget).await?;
                     if b.dropped > reported_drops {
                         send(tx, ZoneMsg::Counts { malformed: 0, dropped: b.dropped - reported_drops, reconnects: 0 }, wake).await?;
                         reported_drops = b.dropped;
                     }
                     let hotplug = has_hotplug(&b.events);
-                    send(tx, ZoneMsg::Events(b.events), wake).await?;
+                    let room = budget.reserve(b.events.len()).await.ok_or("budget closed")?;
+                    send(tx, ZoneMsg::Events(b.events, room), wake).await?;
                     if hotplug {
                         return Err("cpu hotplug".into());
                     }
                 }
                 Some(Reply::EderaFalcoUsers(u)) => {
-                    flush(&mut gathered, tx, wake).await?;
+                    flush(&mut gathered, tx, wake, budget).await?;
                     send(tx, ZoneMsg::Users(Box::new(users_from_proto(&u, 1 << 16))), wake).await?;
                 }
                 None => malformed += 1,
@@ -222,7 +224,7 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                 };
             }
         }
-        flush(&mut gathered, tx, wake).await?;
+        flush(&mut gathered, tx, wake, budget).await?;
         if malformed > 0 {
             send(tx, ZoneMsg::Counts { malformed: std::mem::take(&mut malformed), dropped: 0, reconnects: 0 }, wake).await?;
         }
@@ -254,11 +256,12 @@ async fn send(tx: &mpsc::Sender<ZoneMsg>, m: ZoneMsg, wake: &Notify) -> Result<(
     Ok(())
 }
 
-async fn flush(gathered: &mut Vec<u8>, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify) -> Result<(), String> {
+async fn flush(gathered: &mut Vec<u8>, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify, budget: &Budget) -> Result<(), String> {
     if gathered.is_empty() {
         return Ok(());
     }
-    send(tx, ZoneMsg::Events(std::mem::take(gathered)), wake).await
+    let room = budget.reserve(gathered.len()).await.ok_or("budget closed")?;
+    send(tx, ZoneMsg::Events(std::mem::take(gathered), room), wake).await
 }
 
 #[cfg(test)]

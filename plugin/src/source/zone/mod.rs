@@ -38,9 +38,10 @@ pub fn ppm_sc_of(name: &str) -> Option<u16> {
 struct Live {
     slot: ZoneSlot,
     rx: tokio::sync::mpsc::Receiver<ZoneMsg>,
-    /// The batch being handed out, and where in it.
+    /// The batch being handed out, where in it, and its room in the zone's byte budget.
     current: Vec<u8>,
     at: usize,
+    room: Option<tokio::sync::OwnedSemaphorePermit>,
     converter: Converter,
     carry: Carry,
     /// The client dropped the queue and everything in it was handed out.
@@ -89,7 +90,7 @@ impl ZoneSource {
             match c {
                 Control::Added { id, name, rx } => match registry.register_named(&id, &name) {
                     Ok(slot) => {
-                        let live = Live { slot, rx, current: Vec::new(), at: 0, converter: Converter::new(ConverterLimits::default()), carry: Carry::default(), gone: false };
+                        let live = Live { slot, rx, current: Vec::new(), at: 0, room: None, converter: Converter::new(ConverterLimits::default()), carry: Carry::default(), gone: false };
                         self.zones.insert(id, live);
                     }
                     Err(e) => log::warn!("zone {id}: not registered: {e}"),
@@ -163,9 +164,11 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                     }
                     continue;
                 }
-                Ok(ZoneMsg::Events(batch)) => {
+                Ok(ZoneMsg::Events(batch, room)) => {
                     live.current = batch;
                     live.at = 0;
+                    // The previous batch's room is given back.
+                    live.room = Some(room);
                 }
                 Ok(ZoneMsg::Counts { malformed, dropped: d, reconnects }) => {
                     bad += malformed;
