@@ -49,7 +49,8 @@ fn start_daemon(socket: &Path, zones: &[String], extra: &[&str]) -> Option<Daemo
     loop {
         line.clear();
         if err.read_line(&mut line).unwrap_or(0) == 0 {
-            eprintln!("skipping: the daemon ended before serving (zones need root, eBPF and unshare)");
+            let status = child.wait();
+            eprintln!("skipping: the daemon ended before serving ({status:?}; zones need root, eBPF and unshare)");
             return None;
         }
         if let Some(rest) = line.strip_prefix("zone ")

@@ -87,7 +87,7 @@ impl ControlService for Service {
         let first = input.message().await?.ok_or_else(|| Status::invalid_argument("no request"))?;
         let z = self.zones.get(&first.zone_id).ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
         let options = match &first.request {
-            Some(MonitorRequest::Update(u)) => u.edera_falco.clone().unwrap_or_default(),
+            Some(MonitorRequest::Update(u)) => u.edera_falco.unwrap_or_default(),
             _ => Default::default(),
         };
         let batches = options.batches;
