@@ -34,8 +34,18 @@ pub struct Stats {
 /// Capture the zone while `command` runs, writing to `path`.
 pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String]) -> Result<Stats, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false, syscall_updates: None };
+    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false, requests: None };
     capture_to(BufWriter::new(file), &path.display().to_string(), &run)
+}
+
+/// A request to a running capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Capture these syscalls from now on (empty: every syscall).
+    Syscalls(Vec<String>),
+    /// Write a fresh snapshot into the stream: a new section (section header, process list,
+    /// fd lists, users) ended by a machine block, then events go on.
+    Snapshot,
 }
 
 /// What to capture and how.
@@ -49,9 +59,8 @@ pub struct Run<'a> {
     /// Send the command's standard output to this process's standard error (when standard
     /// output is the zone link).
     pub workload_stdout_to_stderr: bool,
-    /// New sets of syscalls to capture while running (empty: every syscall), e.g. from the
-    /// zone link.
-    pub syscall_updates: Option<std::sync::mpsc::Receiver<Vec<String>>>,
+    /// Requests while running, e.g. from the zone link.
+    pub requests: Option<std::sync::mpsc::Receiver<Request>>,
 }
 
 /// Capture while `run.command` runs, writing the capture to `out` (named `name` in errors):
@@ -73,22 +82,9 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
         child.stdout(err);
     }
     let mut child = child.spawn().map_err(|e| format!("{program}: {e}"))?;
-    let threads = snapshot::threads();
-    let (users, groups) = snapshot::users();
-    let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
-    let mut stats = Stats { threads: threads.len(), ..Stats::default() };
+    let mut stats = Stats::default();
     w.machine(&snapshot::machine()).map_err(io)?;
-    w.process_list(&threads).map_err(io)?;
-    for (pid, mut fds) in snapshot::fds::fds(leaders) {
-        if compat {
-            let before = fds.len();
-            fds.retain(|f| f.raw_type <= MAX_FD_TYPE);
-            stats.left_out_fds += before - fds.len();
-        }
-        stats.fds += fds.len();
-        w.fd_list(pid, &fds).map_err(io)?;
-    }
-    w.users(&users, &groups).map_err(io)?;
+    write_snapshot(&mut w, compat, &mut stats).map_err(io)?;
     let mut encoder = if compat { Encoder::compat() } else { Encoder::new() };
     let mut failure = None;
     let mut write_all = |probe: &mut Probe, w: &mut CaptureWriter<W>, stats: &mut Stats| {
@@ -101,10 +97,20 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     };
     loop {
         write_all(&mut probe, &mut w, &mut stats);
-        while let Some(set) = run.syscall_updates.as_ref().and_then(|u| u.try_recv().ok()) {
-            // Unknown names are refused as a whole (the error names them); the set stays.
-            if let Err(e) = probe.set_syscalls(&set) {
-                eprintln!("syscall update refused: {e}");
+        while let Some(request) = run.requests.as_ref().and_then(|u| u.try_recv().ok()) {
+            match request {
+                // Unknown names are refused as a whole (the error names them); the set stays.
+                Request::Syscalls(set) => {
+                    if let Err(e) = probe.set_syscalls(&set) {
+                        eprintln!("syscall update refused: {e}");
+                    }
+                }
+                // Events already drained come before it, later ones after it.
+                Request::Snapshot => {
+                    w.section().map_err(io)?;
+                    write_snapshot(&mut w, compat, &mut stats).map_err(io)?;
+                    w.machine(&snapshot::machine()).map_err(io)?;
+                }
             }
         }
         if run.stream {
@@ -128,4 +134,23 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     w.finish().map_err(|e| format!("writing {name}: {e}"))?;
     stats.drops = probe.drops();
     Ok(stats)
+}
+
+/// The zone's threads, fds (of thread-group leaders) and users, as state blocks.
+fn write_snapshot<W: Write>(w: &mut CaptureWriter<W>, compat: bool, stats: &mut Stats) -> std::io::Result<()> {
+    let threads = snapshot::threads();
+    let (users, groups) = snapshot::users();
+    let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
+    stats.threads = threads.len();
+    w.process_list(&threads)?;
+    for (pid, mut fds) in snapshot::fds::fds(leaders) {
+        if compat {
+            let before = fds.len();
+            fds.retain(|f| f.raw_type <= MAX_FD_TYPE);
+            stats.left_out_fds += before - fds.len();
+        }
+        stats.fds += fds.len();
+        w.fd_list(pid, &fds)?;
+    }
+    w.users(&users, &groups)
 }

@@ -171,3 +171,27 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_late_subscriber_starts_from_a_fresh_snapshot() {
+    let dir = std::env::temp_dir().join(format!("edera-zones-late-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket: PathBuf = dir.join("daemon.socket");
+    let mark = format!("late{}", std::process::id());
+    // The loop runs in an inner shell started after the zone's first snapshot; the plugin
+    // subscribes later still. With only the zone's first snapshot, the inner shell (the
+    // `cat`s' parent) would be unknown to the plugin for good.
+    let zone = format!("delta=sleep 0.3; sh -c 'while :; do cat /nonexistent-{mark}-delta 2>/dev/null; sleep 0.05; done'");
+    let Some(daemon) = start_daemon(&socket, &[zone], &[]) else { return };
+    std::thread::sleep(Duration::from_millis(1500));
+    let config = serde_json::json!({ "socket": socket }).to_string();
+    let mut h = runner::load_plugin(&config).expect("plugin loads");
+    h.open().expect("zone mode opens");
+    let d = daemon.ids["delta"].clone();
+    let mut seen = Seen::default();
+    pump(&mut h, &mark, Duration::from_secs(20), &mut seen, |s| s.opens.get(&d).is_some_and(|v| v.len() >= 5));
+    assert!(seen.opens.get(&d).is_some_and(|v| v.len() >= 5), "delta's events arrive: {:?}", seen.opens.keys());
+    assert!(seen.wrong.is_empty(), "the cats' parent (started before the subscription) is known: {:?}", seen.wrong);
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&dir);
+}

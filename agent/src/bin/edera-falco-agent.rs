@@ -31,7 +31,7 @@ enum Cmd {
     /// Streaming mode, for the zone link: capture the zone while COMMAND runs and write the
     /// capture (snapshot, then events as they come) to standard output; COMMAND's own output
     /// goes to standard error. Lines `syscalls NAME,...` on standard input change the captured
-    /// syscalls (none named: every syscall). With --own-pid-namespace only this pid namespace is captured
+    /// syscalls (none named: every syscall); a line `snapshot` asks for a fresh snapshot. With --own-pid-namespace only this pid namespace is captured
     /// (zones that share a kernel, as the stand-in daemon's do).
     Stream {
         #[arg(long)]
@@ -139,16 +139,21 @@ fn capture(write: PathBuf, compat: bool, syscalls: Vec<String>, ring_mib: u32, c
 fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
     let pidns = if own_pid_namespace { Some(Options::own_pidns().map_err(|e| format!("/proc/self/ns/pid: {e}"))?) } else { None };
     let options = Options { ring_bytes: ring_mib << 20, syscalls, pidns, ..Options::default() };
-    // The link's other direction: lines `syscalls NAME,NAME,...` (empty: every syscall) on
-    // standard input change what is captured.
+    // The link's other direction, on standard input: `syscalls NAME,NAME,...` (none named:
+    // every syscall) changes what is captured; `snapshot` asks for a fresh snapshot.
+    use edera_falco_agent::capture::Request;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lines().map_while(Result::ok) {
-            if let Some(list) = line.strip_prefix("syscalls") {
-                let names = list.trim().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
-                if tx.send(names).is_err() {
-                    return;
-                }
+            let request = if let Some(list) = line.strip_prefix("syscalls") {
+                Request::Syscalls(list.trim().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            } else if line.trim() == "snapshot" {
+                Request::Snapshot
+            } else {
+                continue;
+            };
+            if tx.send(request).is_err() {
+                return;
             }
         }
     });
@@ -158,7 +163,7 @@ fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command
         command: &command,
         stream: true,
         workload_stdout_to_stderr: true,
-        syscall_updates: Some(rx),
+        requests: Some(rx),
     };
     let stats = edera_falco_agent::capture::capture_to(std::io::BufWriter::new(std::io::stdout().lock()), "standard output", &run)?;
     eprintln!("stream ended: {} events, drops per CPU {:?}, command exit {:?}", stats.events, stats.drops, stats.exit_code);

@@ -7,13 +7,13 @@
 //! which broadcasts batches to the zone's subscribers; when the agent exits the zone is
 //! published as exited, then destroyed.
 
-use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, Zones};
+use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, ZoneItem, Zones};
 use edera_falco_proto::control::{
     AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone, ZoneSpec, ZoneState,
     ZoneStatus,
 };
 use edera_falco_proto::snapshot::{snapshot_to_proto, users_to_proto};
-use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
+use edera_scap::file::{CaptureReader, CaptureState, GeneratedTable, Item, Limits};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -137,7 +137,7 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
                     seed ^= seed << 17;
                     b.extend_from_slice(&seed.to_le_bytes());
                 }
-                if gz.events.send(Batch::new(b)).is_err() && gz.events.receiver_count() == 0 {
+                if gz.events.send(ZoneItem::Events(Batch::new(b))).is_err() && gz.events.receiver_count() == 0 {
                     // Nobody listening: keep going, subscribers may come.
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
@@ -147,8 +147,8 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
     Ok(z)
 }
 
-fn start_batcher(z: &Arc<LocalZone>, name: &str) -> Result<std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, String> {
-    let (tx, rx) = sync_channel::<(u16, Vec<u8>)>(LINK_QUEUE);
+fn start_batcher(z: &Arc<LocalZone>, name: &str) -> Result<std::sync::mpsc::SyncSender<Link>, String> {
+    let (tx, rx) = sync_channel::<Link>(LINK_QUEUE);
     let batcher_zone = z.clone();
     std::thread::Builder::new()
         .name(format!("zone-{name}-batch"))
@@ -172,7 +172,7 @@ fn hostname() -> String {
 
 /// Read a capture stream (the agent's link, or a file): the snapshot, then events into `tx`;
 /// a file is read `loops` times (events only after the first), timestamps shifted to follow on.
-fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, loops: u64, link_is_file: bool) -> Result<(), String> {
+fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<Link>, loops: u64, link_is_file: bool) -> Result<(), String> {
     let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
     let state = reader.read_state().map_err(|e| e.to_string())?;
     let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
@@ -206,7 +206,7 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
             let mut ev = ev.clone();
             let shifted = ts(Some(&(0, ev.clone()))) + n * span;
             ev[..8].copy_from_slice(&shifted.to_le_bytes());
-            if tx.send((*cpu, ev)).is_err() {
+            if tx.send(Link::Event(*cpu, ev)).is_err() {
                 return Ok(());
             }
         }
@@ -218,29 +218,79 @@ fn ts(ev: Option<&(u16, Vec<u8>)>) -> u64 {
     ev.and_then(|(_, e)| e.get(..8)).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
-/// Forward a reader's events into `tx` until its end; the number forwarded.
-fn forward(reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>, z: &LocalZone, tx: &std::sync::mpsc::SyncSender<(u16, Vec<u8>)>, mut n: u64) -> Result<u64, String> {
+/// What the link reader hands to the batcher, in stream order.
+pub enum Link {
+    Event(u16, Vec<u8>),
+    /// A fresh snapshot the agent wrote into the stream (a new section ended by a machine block).
+    Snapshot(Box<CaptureState>),
+}
+
+/// Forward a reader's events (and the fresh snapshots between them) into `tx` until its end;
+/// the number of events forwarded.
+fn forward(reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>, z: &LocalZone, tx: &std::sync::mpsc::SyncSender<Link>, mut n: u64) -> Result<u64, String> {
+    let mut pending: Option<CaptureState> = None;
     loop {
-        match reader.next_event() {
-            Ok(Some(ev)) => {
-                if tx.send((ev.cpu, ev.bytes().to_vec())).is_err() {
-                    return Ok(n);
-                }
-                n += 1;
+        let link = match reader.next_item() {
+            Ok(Some(Item::Event(ev))) => Some(Link::Event(ev.cpu, ev.bytes().to_vec())),
+            Ok(Some(Item::Section(_))) => {
+                pending = Some(CaptureState::default());
+                None
             }
+            Ok(Some(item)) => match (pending.as_mut(), item) {
+                (Some(p), Item::Thread(t)) => {
+                    p.threads.push(*t);
+                    None
+                }
+                (Some(p), Item::Fd { tid, fd }) => {
+                    p.fds.entry(tid).or_default().push(fd);
+                    None
+                }
+                (Some(p), Item::User(u)) => {
+                    p.users.push(u);
+                    None
+                }
+                (Some(p), Item::Group(g)) => {
+                    p.groups.push(g);
+                    None
+                }
+                (Some(_), Item::Machine(m)) => pending.take().map(|mut p| {
+                    p.machine = Some(m);
+                    Link::Snapshot(Box::new(p))
+                }),
+                _ => None,
+            },
             Ok(None) => return Ok(n),
             Err(e) if e.is_recoverable() => {
                 z.dropped.fetch_add(1, Ordering::Relaxed);
+                None
             }
             Err(e) => return Err(e.to_string()),
+        };
+        if let Some(link) = link {
+            n += u64::from(matches!(link, Link::Event(..)));
+            if tx.send(link).is_err() {
+                return Ok(n);
+            }
         }
     }
 }
 
 /// Broadcast the link's events in batches: whatever is queued, up to [`BATCH_EVENTS`]; an
 /// empty batch at the end tells subscribers the zone is gone.
-fn batch(z: &LocalZone, rx: &Receiver<(u16, Vec<u8>)>) {
-    while let Ok((cpu, ev)) = rx.recv() {
+fn batch(z: &LocalZone, rx: &Receiver<Link>) {
+    let mut next = rx.recv().ok();
+    while let Some(first) = next.take() {
+        let (cpu, ev) = match first {
+            Link::Event(cpu, ev) => (cpu, ev),
+            Link::Snapshot(state) => {
+                let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
+                let snap = Arc::new(snapshot_to_proto(&z.id, &state, boot));
+                let users = Arc::new(users_to_proto(&z.id, &state));
+                let _ = z.events.send(ZoneItem::Snapshot(snap, users));
+                next = rx.recv().ok();
+                continue;
+            }
+        };
         let mut b = Vec::with_capacity(BATCH_EVENTS * 64);
         let mut push = |cpu: u16, ev: &[u8]| {
             b.extend_from_slice(&cpu.to_le_bytes());
@@ -249,7 +299,12 @@ fn batch(z: &LocalZone, rx: &Receiver<(u16, Vec<u8>)>) {
         push(cpu, &ev);
         for _ in 1..BATCH_EVENTS {
             match rx.try_recv() {
-                Ok((cpu, ev)) => push(cpu, &ev),
+                Ok(Link::Event(cpu, ev)) => push(cpu, &ev),
+                // A snapshot ends the batch and is handled next.
+                Ok(snapshot) => {
+                    next = Some(snapshot);
+                    break;
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
@@ -259,7 +314,10 @@ fn batch(z: &LocalZone, rx: &Receiver<(u16, Vec<u8>)>) {
         while z.events.len() >= BROADCAST_BATCHES - 8 && z.events.receiver_count() > 0 {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        let _ = z.events.send(Batch::new(b));
+        let _ = z.events.send(ZoneItem::Events(Batch::new(b)));
+        if next.is_none() {
+            next = rx.recv().ok();
+        }
     }
-    let _ = z.events.send(Batch::new(Vec::new()));
+    let _ = z.events.send(ZoneItem::End);
 }

@@ -1,14 +1,15 @@
 //! The protect API's ControlService (the subset in `proto/`) over the daemon's zones.
 //!
 //! `MonitorZoneKernelEvents`: the first request names the zone (and may carry an `Update`);
-//! the reply stream starts with the zone's `threadsnap` (and its users and groups, when asked
-//! for with `edera.falco.v1.StreamOptions.users`), then its events, one
+//! the reply stream starts with a `threadsnap` taken by the zone's agent for this subscriber
+//! (and the zone's users and groups, when asked for with `edera.falco.v1.StreamOptions.users`),
+//! then its events from that point on, one
 //! `ZoneKernelSyscallEvent` per event as Edera's daemon sends them, or `ScapBatch` messages when
 //! the update asked for them (`edera.falco.v1.StreamOptions.batches`). A subscriber too slow for
 //! the zone's broadcast misses batches; they are counted in the batches' `dropped`. `Stop`, the
 //! client going away, or the zone ending closes the stream.
 
-use super::zones::{Batch, LocalZone, Zones};
+use super::zones::{Batch, LocalZone, ZoneItem, Zones};
 use edera_falco_proto::control::control_service_server::ControlService;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
 use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
@@ -108,30 +109,57 @@ fn reply(r: Reply) -> Result<MonitorZoneKernelEventReply, Status> {
     Ok(MonitorZoneKernelEventReply { reply: Some(r) })
 }
 
-/// One subscriber: the snapshot, then the zone's batches until the zone ends, the client
-/// stops or goes away.
+/// How long a subscriber waits for the fresh snapshot it asked the zone's agent for before it
+/// falls back to the zone's first snapshot.
+const FRESH_SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One subscriber: a snapshot, then the zone's batches until the zone ends, the client stops
+/// or goes away. A zone with an agent is asked for a fresh snapshot, and the stream starts at
+/// it (events before it are in it); other zones start from their first snapshot.
 async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventRequest>, batches: bool, users: bool, tx: Out) -> Option<()> {
     let mut events = z.events.subscribe();
-    let mut snapshot = z.snapshot.subscribe();
-    let snap = loop {
-        if let Some(s) = snapshot.borrow_and_update().clone() {
-            break s;
+    let fresh = if z.request_snapshot() {
+        tokio::time::timeout(FRESH_SNAPSHOT_WAIT, async {
+            loop {
+                match events.recv().await {
+                    Ok(ZoneItem::Snapshot(s, u)) => return Some((s, Some(u))),
+                    Ok(ZoneItem::End) | Err(broadcast::error::RecvError::Closed) => return None,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    } else {
+        None
+    };
+    let (snap, zone_users) = match fresh {
+        Some(f) => f,
+        None => {
+            let mut snapshot = z.snapshot.subscribe();
+            let s = loop {
+                if let Some(s) = snapshot.borrow_and_update().clone() {
+                    break s;
+                }
+                snapshot.changed().await.ok()?;
+            };
+            (s, z.users.lock().unwrap_or_else(|e| e.into_inner()).clone().map(Arc::new))
         }
-        snapshot.changed().await.ok()?;
     };
     tx.send(reply(Reply::Threadsnap((*snap).clone()))).await.ok()?;
-    let zone_users = z.users.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(u) = zone_users.filter(|_| users) {
-        tx.send(reply(Reply::EderaFalcoUsers(u))).await.ok()?;
+        tx.send(reply(Reply::EderaFalcoUsers((*u).clone()))).await.ok()?;
     }
     let mut missed = 0u64;
     loop {
         tokio::select! {
             b = events.recv() => match b {
-                Ok(b) if b.is_empty() => return Some(()),
-                Ok(b) => send_batch(&z, &b, batches, missed + z.dropped.load(Ordering::Relaxed), &tx).await?,
+                Ok(ZoneItem::End) | Err(broadcast::error::RecvError::Closed) => return Some(()),
+                Ok(ZoneItem::Events(b)) => send_batch(&z, &b, batches, missed + z.dropped.load(Ordering::Relaxed), &tx).await?,
+                // Another subscriber's fresh snapshot: this stream already has its state.
+                Ok(ZoneItem::Snapshot(..)) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => missed += n,
-                Err(broadcast::error::RecvError::Closed) => return Some(()),
             },
             m = input.message() => match m {
                 Ok(Some(MonitorZoneKernelEventRequest { request: Some(MonitorRequest::Stop(_)), .. })) | Ok(None) | Err(_) => return Some(()),

@@ -14,6 +14,16 @@ use tokio::sync::{broadcast, watch};
 /// form of the `ScapBatch` extension).
 pub type Batch = Arc<Vec<u8>>;
 
+/// What a zone's broadcast carries, in order.
+#[derive(Clone)]
+pub enum ZoneItem {
+    Events(Batch),
+    /// A fresh snapshot the agent took on request; events after it follow it.
+    Snapshot(Arc<ZoneKernelThreadSnapshotEvent>, Arc<edera_falco_proto::ext::ZoneUsers>),
+    /// The zone is gone.
+    End,
+}
+
 /// Batches a zone's broadcast holds for a slow subscriber before it misses some (counted).
 pub const BROADCAST_BATCHES: usize = 1024;
 
@@ -24,7 +34,7 @@ pub struct LocalZone {
     /// The agent's snapshot, once it arrived, and the zone's users and groups with it.
     pub snapshot: watch::Sender<Option<Arc<ZoneKernelThreadSnapshotEvent>>>,
     pub users: Mutex<Option<edera_falco_proto::ext::ZoneUsers>>,
-    pub events: broadcast::Sender<Batch>,
+    pub events: broadcast::Sender<ZoneItem>,
     /// Events the zone's link could not keep (queues full).
     pub dropped: AtomicU64,
     /// A hostile zone for tests: it sends malformed events.
@@ -52,6 +62,16 @@ impl LocalZone {
             garbage: false,
             control: Mutex::new(None),
             enabled: Mutex::new(Some(Default::default())),
+        }
+    }
+
+    /// Ask the zone's agent for a fresh snapshot (it arrives as [`ZoneItem::Snapshot`]); false
+    /// when the zone has no agent (capture-file and garbage zones).
+    pub fn request_snapshot(&self) -> bool {
+        use std::io::Write;
+        match lock(&self.control).as_mut() {
+            Some(stdin) => writeln!(stdin, "snapshot").is_ok(),
+            None => false,
         }
     }
 

@@ -32,13 +32,19 @@ impl<W: Write> CaptureWriter<W> {
     /// Start a capture: writes the section header (1.2).
     pub fn new(out: W) -> io::Result<Self> {
         let mut w = CaptureWriter { out, written: 0 };
+        w.section()?;
+        Ok(w)
+    }
+
+    /// Start a new section (a section header, format 1.2): state blocks after it describe the
+    /// state from then on (a stream's fresh snapshot).
+    pub fn section(&mut self) -> io::Result<()> {
         let mut body = Vec::with_capacity(16);
         body.extend_from_slice(&block::SHB_MAGIC.to_le_bytes());
         body.extend_from_slice(&1u16.to_le_bytes());
         body.extend_from_slice(&2u16.to_le_bytes());
         body.extend_from_slice(&u64::MAX.to_le_bytes());
-        w.block(block::SHB, &body)?;
-        Ok(w)
+        self.block(block::SHB, &body)
     }
 
     fn block(&mut self, kind: u32, body: &[u8]) -> io::Result<()> {
