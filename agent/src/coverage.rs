@@ -114,6 +114,28 @@ pub static COVERED: &[Covered] = &[
     c("mkdirat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1)), ("mode", Arg(2))]),
     c("renameat2", FdFrom::None, &[("res", Ret), ("olddirfd", Arg(0)), ("oldpath", Str(1)), ("newdirfd", Arg(2)), ("newpath", Str(3)), ("flags", Arg(4))]),
     c("rename", FdFrom::None, &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))]),
+    c("setresuid", FdFrom::None, &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1)), ("suid", Arg(2))]),
+    c("setresgid", FdFrom::None, &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1)), ("sgid", Arg(2))]),
+    c("setreuid", FdFrom::None, &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1))]),
+    c("setregid", FdFrom::None, &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1))]),
+    c("chroot", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
+    c("rmdir", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
+    c("link", FdFrom::None, &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))]),
+    // linkat's and fchownat's AT_* flags are not converted yet (read as 0).
+    c("linkat", FdFrom::None, &[("res", Ret), ("olddir", Arg(0)), ("oldpath", Str(1)), ("newdir", Arg(2)), ("newpath", Str(3))]),
+    c("symlink", FdFrom::None, &[("res", Ret), ("target", Str(0)), ("linkpath", Str(1))]),
+    c("symlinkat", FdFrom::None, &[("res", Ret), ("target", Str(0)), ("linkdirfd", Arg(1)), ("linkpath", Str(2))]),
+    // PPM mode bits, lseek whence and access modes equal the native values.
+    c("chmod", FdFrom::None, &[("res", Ret), ("filename", Str(0)), ("mode", Arg(1))]),
+    c("fchmod", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("mode", Arg(1))]),
+    c("fchmodat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("filename", Str(1)), ("mode", Arg(2))]),
+    c("chown", FdFrom::None, &[("res", Ret), ("path", Str(0)), ("uid", Arg(1)), ("gid", Arg(2))]),
+    c("fchownat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("pathname", Str(1)), ("uid", Arg(2)), ("gid", Arg(3))]),
+    c("lseek", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("offset", Arg(1)), ("whence", Arg(2))]),
+    c("access", FdFrom::None, &[("res", Ret), ("name", Str(0)), ("mode", Arg(1))]),
+    c("newfstatat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1))]),
+    // memfd_create's MFD_* flags are not converted yet (read as 0).
+    c("memfd_create", FdFrom::None, &[("fd", Ret), ("name", Str(0))]),
     // Only the clone_args struct is listed: the process parameters come from `procinfo`.
     c("clone3", FdFrom::None, &[("flags", BufArgLen(0, 1))]),
 ];

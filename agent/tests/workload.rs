@@ -3,7 +3,8 @@
 //! independent libsinsp). Both must show every action of the workload with its event type,
 //! arguments, result, process, parent, user, fd name and tuple: an exec of a child with
 //! arguments, a file created and written, a failed open (ENOENT), a TCP connect to a loopback
-//! listener and its accept, a unix socket pair, a thread, a chdir, and a setuid to nobody.
+//! listener and its accept, a unix socket pair, a thread, a chdir, a symlink, a chmod setting
+//! the setuid bit, and a setuid to nobody.
 //!
 //! Skips with the reason when the probe cannot be attached (not root, no eBPF) or, for the
 //! sysdig half, when sysdig is not installed (`./run test` installs it).
@@ -41,6 +42,8 @@ t = threading.Thread(target=lambda: os.close(os.open('written.txt', os.O_RDONLY)
 t.start()
 t.join()
 os.spawnv(os.P_WAIT, '/bin/echo', ['echo', 'child-arg-1', 'child-arg-2'])
+os.symlink('written.txt', 'link.txt')
+os.chmod('written.txt', 0o4755)
 with open('port.txt', 'w') as f:
     f.write(str(port))
 os.setuid(65534)
@@ -89,6 +92,8 @@ struct Seen {
     chdir: bool,
     setuid: bool,
     nobody_open: bool,
+    symlink: bool,
+    setuid_bit: bool,
 }
 
 /// Check one event, given a field getter (empty text for no value).
@@ -123,6 +128,8 @@ fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dy
         "sendto" if python && f("fd.typechar") == "u" => seen.unix_send |= f("evt.args").contains("data=x"),
         "chdir" if python => seen.chdir |= ok && f("evt.args").contains(&format!("path={d}")),
         "setuid" if python => seen.setuid |= ok,
+        "symlink" | "symlinkat" if python => seen.symlink |= ok && f("evt.args").contains("target=written.txt") && f("evt.args").contains("link.txt"),
+        "chmod" | "fchmodat" if python => seen.setuid_bit |= ok && f("evt.args").contains("written.txt") && f("evt.args").contains("S_ISUID"),
         _ => {}
     }
 }
