@@ -35,7 +35,8 @@ enum fd_src { FD_NONE = 0, FD_RET = 1, FD_ARG0 = 2, FD_INT_AT_ARG0 = 8 };
 /* What is read (sc_desc.want). */
 #define WANT_FILE 1
 #define WANT_SOCK 2
-#define WANT_PROC 4 /* process events: comm, and the argument area into the last blob slot */
+#define WANT_PROC 4 /* process events: comm, ids, limits, and the argument area into the last blob slot */
+#define WANT_ENV 8  /* execve: the environment area into the first blob slot */
 
 /* Per syscall: enabled, and for each argument its kind, the argument holding its length,
  * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used). */
@@ -78,9 +79,13 @@ struct record_head {
     __u8 daddr[16];
     __u64 uid_gid; /* bpf_get_current_uid_gid(): gid << 32 | uid */
     char comm[16]; /* WANT_PROC */
+    /* WANT_PROC: the open-files limit, the login uid, the address space size in KiB */
+    __u64 fdlimit;
+    __u32 loginuid;
+    __u32 vm_size_kb;
 };
 
-_Static_assert(sizeof(struct record_head) == 184, "agent/src/record.rs HEAD_LEN");
+_Static_assert(sizeof(struct record_head) == 200, "agent/src/record.rs HEAD_LEN");
 
 struct record {
     struct record_head h;
@@ -141,7 +146,22 @@ struct files_struct {
 struct mm_struct {
     unsigned long arg_start;
     unsigned long arg_end;
+    unsigned long env_start;
+    unsigned long env_end;
+    unsigned long total_vm;
 } __attribute__((preserve_access_index));
+
+struct rlimit {
+    unsigned long rlim_cur;
+} __attribute__((preserve_access_index));
+
+struct signal_struct {
+    struct rlimit rlim[16];
+} __attribute__((preserve_access_index));
+
+typedef struct {
+    unsigned int val;
+} kuid_t;
 
 struct upid {
     int nr;
@@ -166,7 +186,11 @@ struct task_struct {
     struct mm_struct *mm;
     struct task_struct *real_parent;
     struct pid *thread_pid;
+    struct signal_struct *signal;
+    kuid_t loginuid;
 } __attribute__((preserve_access_index));
+
+#define RLIMIT_NOFILE 7
 
 #define FMODE_CREATED 0x100000
 #define AF_UNIX 1
@@ -396,9 +420,22 @@ static __always_inline void read_sock(struct record_head *h, struct file *f)
     h->flags |= RF_SOCK;
 }
 
+/* Copy user memory [start, end) of the task, cut at BLOB_LEN, into blob slot k. */
+static __always_inline void read_area(struct record *r, int k, unsigned long start, unsigned long end)
+{
+    __u64 len = end > start ? end - start : 0;
+    if (len > BLOB_LEN)
+        len = BLOB_LEN;
+    len &= (BLOB_LEN * 2 - 1);
+    if (len > BLOB_LEN || k < 0 || k >= NBLOBS)
+        return;
+    if (len && bpf_probe_read_user(r->blob[k & 1], len, (void *)start) == 0)
+        r->h.blob_len[k & 1] = (__u16)len;
+}
+
 /* Process events: the thread's comm and its process's argument area (NUL-separated args, cut
  * at BLOB_LEN), as libscap reads them from the task at the exit tracepoint. */
-static __always_inline void read_proc(struct record *r)
+static __always_inline void read_proc(struct record *r, struct sc_desc *d)
 {
     bpf_get_current_comm(r->h.comm, sizeof(r->h.comm));
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -419,16 +456,16 @@ static __always_inline void read_proc(struct record *r)
     struct mm_struct *mm = BPF_CORE_READ(task, mm);
     if (!mm)
         return;
-    unsigned long start = BPF_CORE_READ(mm, arg_start);
-    unsigned long end = BPF_CORE_READ(mm, arg_end);
-    __u64 len = end > start ? end - start : 0;
-    if (len > BLOB_LEN)
-        len = BLOB_LEN;
-    len &= (BLOB_LEN * 2 - 1);
-    if (len > BLOB_LEN)
-        return;
-    if (len && bpf_probe_read_user(r->blob[NBLOBS - 1], len, (void *)start) == 0)
-        r->h.blob_len[NBLOBS - 1] = (__u16)len;
+    r->h.fdlimit = BPF_CORE_READ(task, signal, rlim[RLIMIT_NOFILE].rlim_cur);
+    if (bpf_core_field_exists(task->loginuid))
+        r->h.loginuid = BPF_CORE_READ(task, loginuid.val);
+    else
+        r->h.loginuid = 0xffffffff;
+    r->h.vm_size_kb = (__u32)(BPF_CORE_READ(mm, total_vm) * 4);
+    read_area(r, NBLOBS - 1, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
+    /* execve's environment goes in the first slot (clone3 keeps its clone_args there). */
+    if (d->want & WANT_ENV)
+        read_area(r, 0, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
 }
 
 static __always_inline void read_fd(struct record *r, struct sc_desc *d)
@@ -482,7 +519,7 @@ int on_sys_exit(__u64 *ctx)
     for (int i = 0; i < NARGS; i++)
         copy_arg(r, d, i);
     if (d->want & WANT_PROC)
-        read_proc(r);
+        read_proc(r, d);
     read_fd(r, d);
     __u64 size = sizeof(struct record_head);
     if (r->h.blob_len[1])

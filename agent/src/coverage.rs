@@ -215,6 +215,9 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     if process {
         p.want |= WANT_PROC;
         p.nblobs = crate::record::NBLOBS as u8;
+        if name.starts_with("execve") {
+            p.want |= WANT_ENV;
+        }
     }
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
@@ -245,7 +248,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
         FdFrom::IntAt(i) => 8 + i,
     };
     if p.fd_src == 0 {
-        p.want &= WANT_PROC;
+        p.want &= WANT_PROC | WANT_ENV;
     }
     if process {
         p.nblobs = crate::record::NBLOBS as u8;
@@ -253,8 +256,10 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     p
 }
 
-/// `want` bit: read the thread's comm and argument area (process events).
+/// `want` bit: read the thread's comm, ids, limits and argument area (process events).
 pub const WANT_PROC: u8 = 4;
+/// `want` bit: read the process's environment area into the first blob slot (execve).
+pub const WANT_ENV: u8 = 8;
 
 #[cfg(test)]
 mod tests {

@@ -2,9 +2,10 @@
 //! parameter name.
 //!
 //! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
-//! probe reads it: thread, process and parent ids, clone flags, uid and gid, comm, and the argument
-//! area (exe and args, cut at 256 bytes). The rest (cwd, environment, limits, memory, ids of
-//! other namespaces, tty, login uid, exe path) is read from /proc when the record is encoded,
+//! probe reads it: thread, process and parent ids, clone flags, uid and gid, comm, the open-files
+//! limit, the login uid, the address space size, and the argument and (execve) environment
+//! areas (cut at 256 bytes each). The rest (cwd, resident and swapped memory, page faults, ids
+//! of other namespaces, tty, exe path) is read from /proc when the record is encoded,
 //! a few milliseconds later: exact for processes still alive then, libscap's empty values for
 //! processes already gone.
 
@@ -73,6 +74,17 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         "flags" if is_clone(r) => return Some(clone_flags(r).to_le_bytes().to_vec()),
         "uid" => return Some(r.uid.to_le_bytes().to_vec()),
         "ptid" if r.ptid != 0 => return Some(pid(i64::from(r.ptid))),
+        "fdlimit" if r.fdlimit != 0 => return Some(r.fdlimit.to_le_bytes().to_vec()),
+        "loginuid" if !r.comm.is_empty() => return Some(r.loginuid.to_le_bytes().to_vec()),
+        "vm_size" if r.vm_size_kb != 0 => return Some(r.vm_size_kb.to_le_bytes().to_vec()),
+        "env" if is_exec(r) && !r.blob(0).is_empty() => {
+            let env = r.blob(0);
+            let mut v = env.to_vec();
+            if v.last() != Some(&0) {
+                v.push(0);
+            }
+            return Some(v);
+        }
         "gid" => return Some(r.gid.to_le_bytes().to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
         "exe" if !area.is_empty() => return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default())),
@@ -111,6 +123,10 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         "trusted_exepath" => charbuf(t.exepath.as_deref().unwrap_or_default()),
         _ => return None,
     })
+}
+
+fn is_exec(r: &Record<'_>) -> bool {
+    matches!(crate::coverage::entry(r.nr).map(|e| e.name), Some("execve" | "execveat"))
 }
 
 fn is_clone(r: &Record<'_>) -> bool {

@@ -8,7 +8,7 @@ pub const BLOB_LEN: usize = 256;
 /// Arguments with user memory per syscall, at most (blob slots).
 pub const NBLOBS: usize = 2;
 /// Size of `struct record_head`: the whole record of syscalls without user memory.
-pub const HEAD_LEN: usize = 8 * 3 + 8 * NARGS + 4 + 4 + 2 * NBLOBS + 4 + 8 + 4 + 2 * 4 + 4 + 8 + 8 + 16 + 16 + 8 + 16;
+pub const HEAD_LEN: usize = 8 * 3 + 8 * NARGS + 4 + 4 + 2 * NBLOBS + 4 + 8 + 4 + 2 * 4 + 4 + 8 + 8 + 16 + 16 + 8 + 16 + 8 + 4 + 4;
 /// Size of `struct record`: the head and the blob slots.
 pub const RECORD_LEN: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
 /// `nr` of a process-exit record (`PROCEXIT_NR`).
@@ -66,6 +66,10 @@ pub struct Record<'a> {
     pub ptid: u32,
     /// The thread's comm (process events only; empty otherwise).
     pub comm: &'a [u8],
+    /// Process events: the open-files limit, the login uid, the address space size (KiB).
+    pub fdlimit: u64,
+    pub loginuid: u32,
+    pub vm_size_kb: u32,
     blob_lens: [u16; NBLOBS],
     /// The blob slots (empty for head-only records).
     blobs: &'a [u8],
@@ -95,6 +99,7 @@ const SK: usize = FAMILY + 2 * 4 + 4;
 const SADDR: usize = SK + 16;
 const UID_GID: usize = SADDR + 32;
 const COMM: usize = UID_GID + 8;
+const FDLIMIT: usize = COMM + 16;
 
 impl<'a> Record<'a> {
     /// Decode; `None` when `b` is shorter than a record head.
@@ -144,6 +149,9 @@ impl<'a> Record<'a> {
                 let c = &b[COMM..COMM + 16];
                 &c[..c.iter().position(|&x| x == 0).unwrap_or(16)]
             },
+            fdlimit: u64_at(b, FDLIMIT),
+            loginuid: u32_at(b, FDLIMIT + 8),
+            vm_size_kb: u32_at(b, FDLIMIT + 12),
             blob_lens,
             blobs,
         })
@@ -175,7 +183,7 @@ mod tests {
 
     #[test]
     fn layout_round_trip() {
-        assert_eq!(HEAD_LEN, 184, "struct record_head of bpf/capture.bpf.c");
+        assert_eq!(HEAD_LEN, 200, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; RECORD_LEN];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());

@@ -106,7 +106,14 @@ fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dy
     let python = f("proc.name") == "python3";
     match f("evt.type").as_str() {
         "execve" if f("proc.name") == "echo" => {
-            seen.exec |= ok && f("proc.cmdline") == "echo child-arg-1 child-arg-2" && f("proc.pname") == "python3";
+            // echo is gone before its event is encoded: its limit and environment come from
+            // the kernel side.
+            let args = f("evt.args");
+            seen.exec |= ok
+                && f("proc.cmdline") == "echo child-arg-1 child-arg-2"
+                && f("proc.pname") == "python3"
+                && !args.contains("fdlimit=0 ")
+                && args.contains("env=") && !args.contains("env= ");
         }
         "openat" if python && f("fd.name") == written && f("evt.args").contains("O_CREAT") => {
             let cmdline = format!("python3 {d}/workload.py {d}");
