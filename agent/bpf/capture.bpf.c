@@ -509,7 +509,7 @@ int on_sys_exit(__u64 *ctx)
         return 0;
     }
     /* Records with user memory are built in a per-CPU scratch buffer and sent only up to the
-     * end of the last blob used: a one-byte write costs a 185-byte record, not 696. */
+     * end of the last blob used: a one-byte write costs a 201-byte record, not 712. */
     __u32 zero = 0;
     struct record *r = bpf_map_lookup_elem(&scratch, &zero);
     if (!r)
