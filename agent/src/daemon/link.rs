@@ -199,12 +199,12 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
             Err(e) => return Err(e.to_string()),
         }
     }
-    let (first, last) = (ts(events.first()), ts(events.last()));
+    let (first, last) = (events.first().map_or(0, |e| ev_ts(&e.1)), events.last().map_or(0, |e| ev_ts(&e.1)));
     let span = last.saturating_sub(first) + 1;
     for n in 0..loops {
         for (cpu, ev) in &events {
             let mut ev = ev.clone();
-            let shifted = ts(Some(&(0, ev.clone()))) + n * span;
+            let shifted = ev_ts(&ev) + n * span;
             ev[..8].copy_from_slice(&shifted.to_le_bytes());
             if tx.send(Link::Event(*cpu, ev)).is_err() {
                 return Ok(());
@@ -214,8 +214,9 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
     Ok(())
 }
 
-fn ts(ev: Option<&(u16, Vec<u8>)>) -> u64 {
-    ev.and_then(|(_, e)| e.get(..8)).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+/// A raw event's timestamp (its first 8 bytes; events here are at least a header long).
+fn ev_ts(ev: &[u8]) -> u64 {
+    ev.get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 /// What the link reader hands to the batcher, in stream order.
