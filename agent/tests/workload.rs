@@ -177,7 +177,10 @@ fn the_compat_capture_reads_in_sysdig() {
     let comm = own_comm();
     let mut seen = Seen::default();
     let total: usize = events.values().map(|v| v.len()).sum();
-    assert!(total as u64 * 2 >= stats.events, "sysdig shows the exit events: {total} of {} events", stats.events);
+    // Every syscall is an enter and an exit event in compat mode (process exits are one enter
+    // event): sysdig must have read the whole file, not stopped early (as it did on today's
+    // layouts), so it shows close to half the events as exits.
+    assert!(total as u64 * 5 >= stats.events * 2, "sysdig shows the exit events: {total} of {} events", stats.events);
     for ((_, tid), list) in &events {
         for values in list {
             let mut f = |name: &str| match name {
