@@ -150,12 +150,48 @@ pub fn native_table() -> &'static [SyscallEntry] {
     syscalls::X86_64
 }
 
-/// What the encoder needs of one native syscall, looked up by number once.
+/// Syscalls whose enter event libscap still emits (libsinsp parses them for state).
+pub const WITH_ENTER: &[&str] = &["open", "creat", "openat", "openat2", "connect"];
+
+/// How a syscall's exit event is filled.
+#[derive(Debug)]
+pub enum Fill {
+    /// A process event (clone, fork, vfork, clone3, execve, execveat): see `procinfo`.
+    Process,
+    /// The event's parameters in layout order, each with its source (`None`: libscap's
+    /// empty value).
+    Sources(Vec<Option<Source>>),
+    /// Not covered: a generic event.
+    Generic,
+}
+
+/// What the encoder needs of one native syscall, resolved by number and parameter name once,
+/// so that encoding a record compares no names.
 #[derive(Debug)]
 pub struct Syscall {
     pub entry: &'static SyscallEntry,
-    pub covered: Option<&'static Covered>,
     pub plan: ArgPlan,
+    pub exit: Fill,
+    /// The enter event's sources, for the covered syscalls whose enter event libscap emits.
+    pub enter: Option<Vec<Option<Source>>>,
+}
+
+/// The sources of event `code`'s parameters, in layout order, from `c`.
+fn sources(code: u16, c: &Covered) -> Option<Vec<Option<Source>>> {
+    let info = edera_scap::info::event_info(code)?;
+    Some(info.params.iter().map(|p| c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s)).collect())
+}
+
+fn resolve(e: &'static SyscallEntry) -> Syscall {
+    let covered = covered(e.name);
+    let process = edera_scap::info::event_info(e.exit).is_some_and(|i| crate::procinfo::is_process_event(i.id));
+    let exit = match covered {
+        _ if process => Fill::Process,
+        Some(c) => sources(e.exit, c).map_or(Fill::Generic, Fill::Sources),
+        None => Fill::Generic,
+    };
+    let enter = covered.filter(|_| WITH_ENTER.contains(&e.name)).and_then(|c| sources(e.enter, c));
+    Syscall { entry: e, plan: arg_plan(e.name), exit, enter }
 }
 
 /// The native syscall `nr`, from a table indexed by number (built on first use).
@@ -165,7 +201,7 @@ pub fn syscall(nr: u32) -> Option<&'static Syscall> {
         let max = native_table().iter().map(|e| e.nr as usize + 1).max().unwrap_or(0);
         let mut t: Vec<Option<Syscall>> = (0..max).map(|_| None).collect();
         for e in native_table() {
-            t[e.nr as usize] = Some(Syscall { entry: e, covered: covered(e.name), plan: arg_plan(e.name) });
+            t[e.nr as usize] = Some(resolve(e));
         }
         t
     });

@@ -54,9 +54,31 @@ impl Event {
         &self.data[start..start + len]
     }
 
-    /// The event's bytes, appended to `out`.
+    /// The event's bytes, appended to `out`: the values are already back to back, so they go
+    /// in one copy after the header and the lengths.
     pub fn write(&self, ts: u64, tid: u64, out: &mut Vec<u8>) {
-        write_event(self.code, ts, tid, (0..self.nparams()).map(|i| self.param(i)), out);
+        let large = event_info(self.code).is_some_and(|i| i.large_payload());
+        let fits = large || self.lens.iter().all(|&l| l <= u32::from(u16::MAX));
+        if !fits {
+            // A value too long for a 16-bit length is cut, as `write_event` does.
+            return write_event(self.code, ts, tid, (0..self.nparams()).map(|i| self.param(i)), out);
+        }
+        let width = if large { 4 } else { 2 };
+        let len = HEADER_LEN + width * self.lens.len() + self.data.len();
+        out.reserve(len);
+        out.extend_from_slice(&ts.to_le_bytes());
+        out.extend_from_slice(&tid.to_le_bytes());
+        out.extend_from_slice(&(len as u32).to_le_bytes());
+        out.extend_from_slice(&self.code.to_le_bytes());
+        out.extend_from_slice(&(self.lens.len() as u32).to_le_bytes());
+        for &l in &self.lens {
+            if large {
+                out.extend_from_slice(&l.to_le_bytes());
+            } else {
+                out.extend_from_slice(&(l as u16).to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&self.data);
     }
 }
 

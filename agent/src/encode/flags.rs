@@ -53,20 +53,42 @@ fn ppm(table: &FlagTable, name: &str) -> u64 {
     table.entries.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v)
 }
 
+/// The conversions with the PPM values looked up by name once (records are encoded without
+/// comparing names).
+struct Resolved {
+    open: Vec<(u64, u64)>,
+    rdonly: u64,
+    created: u64,
+    cloexec: u64,
+    nonblock: u64,
+    fcntl: Vec<(u64, u8)>,
+}
+
+fn resolved() -> &'static Resolved {
+    static R: std::sync::OnceLock<Resolved> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        let file = |n| ppm(&flags::FILE_FLAGS, n);
+        Resolved {
+            open: NATIVE_OPEN_FLAGS.iter().map(|(bits, n)| (*bits, file(n))).collect(),
+            rdonly: file("O_RDONLY"),
+            created: file("O_F_CREATED"),
+            cloexec: file("O_CLOEXEC"),
+            nonblock: file("O_NONBLOCK"),
+            fcntl: NATIVE_FCNTL.iter().map(|(v, n)| (*v, ppm(&flags::FCNTL_COMMANDS, n) as u8)).collect(),
+        }
+    })
+}
+
 /// Native open flags as PPM flags (`O_RDONLY` when no access bit is set, as libscap does),
 /// with `O_F_CREATED` when the call created the file.
 pub fn open_flags(native: u64, created: bool) -> u32 {
-    let mut out = 0u64;
-    for (bits, name) in NATIVE_OPEN_FLAGS {
-        if native & bits == *bits {
-            out |= ppm(&flags::FILE_FLAGS, name);
-        }
-    }
+    let r = resolved();
+    let mut out = r.open.iter().filter(|(bits, _)| native & bits == *bits).fold(0, |acc, (_, v)| acc | v);
     if native & 0o3 == 0 {
-        out |= ppm(&flags::FILE_FLAGS, "O_RDONLY");
+        out |= r.rdonly;
     }
     if created {
-        out |= ppm(&flags::FILE_FLAGS, "O_F_CREATED");
+        out |= r.created;
     }
     out as u32
 }
@@ -74,19 +96,20 @@ pub fn open_flags(native: u64, created: bool) -> u32 {
 /// `O_CLOEXEC`/`O_NONBLOCK` bits (dup3, pipe2; `SOCK_CLOEXEC`/`SOCK_NONBLOCK` share them)
 /// as PPM open flags, without the access mode.
 pub fn cloexec_flags(native: u64) -> u32 {
+    let r = resolved();
     let mut out = 0;
     if native & 0o2000000 != 0 {
-        out |= ppm(&flags::FILE_FLAGS, "O_CLOEXEC");
+        out |= r.cloexec;
     }
     if native & 0o4000 != 0 {
-        out |= ppm(&flags::FILE_FLAGS, "O_NONBLOCK");
+        out |= r.nonblock;
     }
     out as u32
 }
 
 /// A native `fcntl` command as its PPM code (`UNKNOWN` for others).
 pub fn fcntl_cmd(native: u64) -> u8 {
-    NATIVE_FCNTL.iter().find(|(n, _)| *n == native).map_or(0, |(_, name)| ppm(&flags::FCNTL_COMMANDS, name) as u8)
+    resolved().fcntl.iter().find(|(n, _)| *n == native).map_or(0, |(_, v)| *v)
 }
 
 #[cfg(test)]

@@ -9,15 +9,13 @@ pub mod flags;
 pub mod net;
 
 use crate::compat::Compat;
-use crate::coverage::{self, Covered, Source};
+use crate::coverage::{self, Fill, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
 use edera_scap::tables::EventCode;
 use event::Event;
 
-/// Syscalls whose enter event libscap still emits (libsinsp parses them for state).
-const WITH_ENTER: &[&str] = &["open", "creat", "openat", "openat2", "connect"];
 /// `-EINPROGRESS`: a non-blocking connect under way has a tuple.
 const EINPROGRESS: i64 = -115;
 
@@ -53,14 +51,14 @@ impl Encoder {
             return self.emit(ts, tid, &mut emit);
         }
         let Some(sc) = coverage::syscall(r.nr) else { return };
-        let (entry, covered, slots) = (sc.entry, sc.covered, &sc.plan.slot);
-        if let Some(c) = covered.filter(|_| self.compat.is_none() && WITH_ENTER.contains(&entry.name))
+        let entry = sc.entry;
+        if let Some(sources) = sc.enter.as_ref().filter(|_| self.compat.is_none())
             && let Some(info) = event_info(entry.enter)
         {
-            fill(&mut self.ev, entry.enter, info, c, r, slots);
+            fill(&mut self.ev, entry.enter, info, sources, r, &sc.plan.slot);
             self.emit(ts, tid, &mut emit);
         }
-        exit_event(&mut self.ev, entry, covered, r, slots);
+        exit_event(&mut self.ev, sc, r);
         self.syscall = Some(entry);
         self.emit(ts, tid, &mut emit);
         self.syscall = None;
@@ -90,11 +88,11 @@ impl Encoder {
     }
 }
 
-/// The exit event of `entry` for `r`.
-fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r: &Record<'_>, slots: &[u8; 6]) {
-    let info = event_info(entry.exit);
-    match (covered, info.filter(|i| procinfo::is_process_event(i.id))) {
-        (_, Some(info)) => {
+/// The exit event of syscall `sc` for `r`.
+fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
+    let entry = sc.entry;
+    match (&sc.exit, event_info(entry.exit)) {
+        (Fill::Process, Some(info)) => {
             let t = procinfo::thread_of(r);
             ev.start(entry.exit);
             for p in info.params {
@@ -107,7 +105,7 @@ fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r
                 }
             }
         }
-        (Some(c), None) if info.is_some() => fill(ev, entry.exit, info.expect("checked"), c, r, slots),
+        (Fill::Sources(sources), Some(info)) => fill(ev, entry.exit, info, sources, r, &sc.plan.slot),
         _ => {
             ev.start(EventCode::GenericX as u16);
             ev.push(&entry.ppm_sc.to_le_bytes());
@@ -116,11 +114,10 @@ fn exit_event(ev: &mut Event, entry: &SyscallEntry, covered: Option<&Covered>, r
     }
 }
 
-/// Event `code` (layout `info`) with its parameters from the covered sources of `c`.
-fn fill(ev: &mut Event, code: u16, info: &EventInfo, c: &Covered, r: &Record<'_>, slots: &[u8; 6]) {
+/// Event `code` (layout `info`) with its parameters from `sources` (in layout order).
+fn fill(ev: &mut Event, code: u16, info: &EventInfo, sources: &[Option<Source>], r: &Record<'_>, slots: &[u8; 6]) {
     ev.start(code);
-    for p in info.params {
-        let src = c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s);
+    for (p, src) in info.params.iter().zip(sources.iter().copied().chain(std::iter::repeat(None))) {
         value(ev, p, src, r, slots);
     }
 }
