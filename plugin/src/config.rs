@@ -59,7 +59,7 @@ pub struct Config {
 
     /// Syscalls the zones capture (names, e.g. `execve`), sent to each zone's stream as
     /// `Update{enabled_syscalls}` (ppm_sc codes). Absent: the syscalls Falco's stock rules use
-    /// ([`DEFAULT_ZONE_SYSCALLS`]); empty: every syscall.
+    /// ([`RULE_SYSCALLS`] and the syscalls libsinsp keeps state from); empty: every syscall.
     #[serde(default)]
     pub enabled_syscalls: Option<Vec<String>>,
 
@@ -99,19 +99,17 @@ fn default_true() -> bool {
 }
 
 /// The syscalls Falco's stock rules (falco_rules.yaml and the incubating and sandbox sets)
-/// name in their conditions, and those libsinsp needs to keep process and fd state.
-pub const DEFAULT_ZONE_SYSCALLS: &[&str] = &[
-    "execve", "execveat", "clone", "clone3", "fork", "vfork", "exit", "exit_group",
-    "open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3", "fcntl", "pipe", "pipe2",
-    "socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "sendto", "recvfrom",
-    "sendmsg", "recvmsg", "read", "write", "pread64", "pwrite64", "readv", "writev", "chdir",
-    "fchdir", "chroot", "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid",
-    "capset", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
-    "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "mount",
-    "umount2", "ptrace", "prctl", "setns", "unshare", "bpf", "init_module", "finit_module",
-    "memfd_create", "userfaultfd", "kill", "tgkill", "mprotect", "mmap", "io_uring_setup",
-    "signalfd", "signalfd4", "eventfd", "eventfd2", "timerfd_create", "inotify_init",
-    "inotify_init1", "epoll_create", "epoll_create1", "pidfd_open", "pidfd_getfd", "shutdown",
+/// name in their conditions. The zones capture these and, from the event table, every syscall
+/// whose events create, close or use fds or change process state (what libsinsp needs to keep
+/// its state; see `source::zone::state_syscalls`).
+pub const RULE_SYSCALLS: &[&str] = &[
+    "execve", "execveat", "open", "openat", "openat2", "creat", "connect", "accept", "accept4",
+    "bind", "listen", "sendto", "recvfrom", "sendmsg", "recvmsg", "read", "write", "chdir",
+    "chroot", "setuid", "setgid", "setresuid", "setresgid", "capset", "unlink", "unlinkat",
+    "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
+    "symlinkat", "chmod", "fchmod", "fchmodat", "mount", "umount2", "ptrace", "prctl", "setns",
+    "unshare", "bpf", "init_module", "finit_module", "memfd_create", "userfaultfd", "kill",
+    "mprotect", "mmap", "io_uring_setup",
 ];
 
 fn default_batch_size() -> u32 {

@@ -26,3 +26,4 @@ pub use protect::control::v1 as control;
 
 pub mod snapshot;
 pub mod events;
+pub mod batch;

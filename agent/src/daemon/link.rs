@@ -293,10 +293,7 @@ fn batch(z: &LocalZone, rx: &Receiver<Link>) {
             }
         };
         let mut b = Vec::with_capacity(BATCH_EVENTS * 64);
-        let mut push = |cpu: u16, ev: &[u8]| {
-            b.extend_from_slice(&cpu.to_le_bytes());
-            b.extend_from_slice(ev);
-        };
+        let mut push = |cpu: u16, ev: &[u8]| edera_falco_proto::batch::push(&mut b, cpu, ev);
         push(cpu, &ev);
         for _ in 1..BATCH_EVENTS {
             match rx.try_recv() {

@@ -187,15 +187,10 @@ async fn send_batch(z: &LocalZone, b: &Batch, batches: bool, dropped: u64, tx: &
         let m = ScapBatch { zone_id: z.id.clone(), events: b.to_vec(), dropped };
         return tx.send(reply(Reply::EderaFalcoBatch(m))).await.ok();
     }
-    let mut rest = &b[..];
-    while rest.len() >= 2 + 26 {
-        let cpu = u16::from_le_bytes([rest[0], rest[1]]);
-        let len = u32::from_le_bytes(rest[2 + 16..2 + 20].try_into().ok()?) as usize;
-        let (ev, tail) = rest[2..].split_at(len.clamp(26, rest.len() - 2));
-        if let Some(m) = to_proto(&z.id, cpu, ev) {
+    for e in edera_falco_proto::batch::entries(b).map_while(Result::ok) {
+        if let Some(m) = to_proto(&z.id, e.cpu, e.event) {
             tx.send(reply(Reply::Syscall(m))).await.ok()?;
         }
-        rest = tail;
     }
     Some(())
 }

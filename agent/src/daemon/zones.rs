@@ -91,7 +91,7 @@ impl LocalZone {
                 if set.len() == before && before > 0 {
                     return;
                 }
-                let table = edera_scap::tables::syscalls::X86_64;
+                let table = crate::coverage::native_table();
                 let mut names: Vec<&str> = table.iter().filter(|e| set.contains(&u32::from(e.ppm_sc))).map(|e| e.name).collect();
                 names.sort_unstable();
                 names.dedup();

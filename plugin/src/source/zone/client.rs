@@ -16,6 +16,7 @@ use edera_falco_proto::control::{
     GetZoneRequest, ListZonesRequest, MonitorZoneKernelEventRequest, WatchEventsRequest, Zone, ZoneKernelEventStreamUpdate,
     ZoneState,
 };
+use edera_falco_proto::batch;
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
 use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto, users_from_proto};
@@ -59,8 +60,21 @@ fn ready(z: &Zone) -> bool {
     z.status.as_ref().is_some_and(|s| s.state == ZoneState::Ready as i32)
 }
 
+/// Zones monitored at once, at most (each holds a task, a queue and a state).
+pub const MAX_ZONES: usize = 1024;
+/// Longest zone id or name kept (they name metrics and are rendered in every event's fields).
+pub const MAX_NAME: usize = 256;
+
+fn bounded(s: &str) -> String {
+    let mut end = s.len().min(MAX_NAME);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
 fn name_of(z: &Zone) -> String {
-    z.spec.as_ref().map(|s| s.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| z.id.clone())
+    bounded(z.spec.as_ref().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&z.id))
 }
 
 /// Zones with a running monitor.
@@ -112,8 +126,16 @@ pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, 
 
 /// Start monitoring zone `z` unless it already is.
 fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, control: &std::sync::mpsc::Sender<Control>, wake: &Arc<Notify>) {
-    if !monitored.lock().unwrap_or_else(|e| e.into_inner()).insert(z.id.clone()) {
-        return;
+    {
+        let mut m = monitored.lock().unwrap_or_else(|e| e.into_inner());
+        if z.id.len() > MAX_NAME || m.contains(&z.id) {
+            return;
+        }
+        if m.len() >= MAX_ZONES {
+            log::warn!("zone {}: not monitored, {MAX_ZONES} zones are already", z.id);
+            return;
+        }
+        m.insert(z.id.clone());
     }
     let (tx, rx) = mpsc::channel(ZONE_QUEUE);
     if control.send(Control::Added { id: z.id.clone(), name: name_of(z), rx }).is_err() {
@@ -189,10 +211,7 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                     return Err("cpu hotplug".into());
                 }
                 Some(Reply::Syscall(ev)) => match from_proto(&ev, &mut raw) {
-                    Ok(cpu) => {
-                        gathered.extend_from_slice(&cpu.to_le_bytes());
-                        gathered.extend_from_slice(&raw);
-                    }
+                    Ok(cpu) => batch::push(&mut gathered, cpu, &raw),
                     Err(e) => {
                         malformed += 1;
                         log::debug!("zone {id}: bad event message: {e}");
@@ -234,20 +253,9 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
 /// `PPME_CPU_HOTPLUG_E`.
 const CPU_HOTPLUG: u32 = EventCode::CpuHotplugE as u32;
 
-/// Whether a batch (`cpu: u16` + raw event, repeated) holds a CPU hotplug event.
-fn has_hotplug(batch: &[u8]) -> bool {
-    let mut rest = batch;
-    while rest.len() >= 2 + 26 {
-        let len = u32::from_le_bytes([rest[18], rest[19], rest[20], rest[21]]) as usize;
-        if u32::from(u16::from_le_bytes([rest[22], rest[23]])) == CPU_HOTPLUG {
-            return true;
-        }
-        if len < 26 || rest.len() < 2 + len {
-            return false;
-        }
-        rest = &rest[2 + len..];
-    }
-    false
+/// Whether a batch holds a CPU hotplug event.
+fn has_hotplug(events: &[u8]) -> bool {
+    batch::entries(events).map_while(Result::ok).any(|e| u32::from(e.event_type()) == CPU_HOTPLUG)
 }
 
 async fn send(tx: &mpsc::Sender<ZoneMsg>, m: ZoneMsg, wake: &Notify) -> Result<(), String> {
@@ -276,6 +284,15 @@ mod tests {
         v.extend_from_slice(&etype.to_le_bytes());
         v.extend_from_slice(&0u32.to_le_bytes());
         v
+    }
+
+    #[test]
+    fn zone_names_are_bounded() {
+        let long = "é".repeat(1000);
+        let b = bounded(&long);
+        assert!(b.len() <= MAX_NAME && long.starts_with(&b));
+        let z = Zone { id: "id".into(), ..Zone::default() };
+        assert_eq!(name_of(&z), "id");
     }
 
     #[test]

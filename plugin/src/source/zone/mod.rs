@@ -15,9 +15,10 @@ mod client;
 mod queue;
 
 use super::{Carry, EventSink, Poll, Source};
-use crate::config::{Config, DEFAULT_ZONE_SYSCALLS};
+use crate::config::{Config, RULE_SYSCALLS};
 use crate::visibility::falco_shows;
 use crate::zones::{ZoneRegistry, ZoneSlot};
+use edera_falco_proto::batch;
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
 use edera_scap::tables::syscalls;
 use falco_plugin::anyhow::{self, anyhow};
@@ -32,6 +33,18 @@ pub const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// The ppm_sc code of syscall `name`.
 pub fn ppm_sc_of(name: &str) -> Option<u16> {
     syscalls::X86_64.iter().chain(syscalls::AARCH64.iter()).find(|e| e.name == name).map(|e| e.ppm_sc)
+}
+
+/// The ppm_sc codes of the syscalls whose exit events the event table marks as creating,
+/// closing or using fds, or changing process state: what libsinsp keeps its state from.
+pub fn state_syscalls() -> impl Iterator<Item = u16> {
+    use edera_scap::tables::ef;
+    let state = ef::CREATES_FD | ef::DESTROYS_FD | ef::USES_FD | ef::MODIFIES_STATE;
+    syscalls::X86_64
+        .iter()
+        .chain(syscalls::AARCH64.iter())
+        .filter(move |e| edera_scap::info::event_info(e.exit).is_some_and(|i| i.flags & state != 0))
+        .map(|e| e.ppm_sc)
 }
 
 /// One zone being streamed.
@@ -70,11 +83,10 @@ impl ZoneSource {
             .enable_all()
             .build()
             .map_err(|e| anyhow!("cannot start the zone client's runtime: {e}"))?;
-        let names: Vec<String> = match &config.enabled_syscalls {
-            Some(list) => list.clone(),
-            None => DEFAULT_ZONE_SYSCALLS.iter().map(|s| s.to_string()).collect(),
+        let mut enabled: Vec<u32> = match &config.enabled_syscalls {
+            Some(list) => list.iter().filter_map(|n| ppm_sc_of(n)).map(u32::from).collect(),
+            None => RULE_SYSCALLS.iter().filter_map(|n| ppm_sc_of(n)).chain(state_syscalls()).map(u32::from).collect(),
         };
-        let mut enabled: Vec<u32> = names.iter().filter_map(|n| ppm_sc_of(n)).map(u32::from).collect();
         enabled.sort_unstable();
         enabled.dedup();
         let (control_tx, control) = std::sync::mpsc::channel();
@@ -146,7 +158,7 @@ impl Source for ZoneSource {
 
 /// Hand out one zone's queued events until `max` or its queue is empty; (malformed, dropped).
 fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<(u64, u64)> {
-    let (mut bad, mut dropped, mut damaged) = (0, 0, 0);
+    let (mut bad, mut dropped, mut damaged, mut handed) = (0, 0, 0, 0u64);
     while sink.len() < max {
         if live.at >= live.current.len() {
             match live.rx.try_recv() {
@@ -187,28 +199,22 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                 }
             }
         }
-        // One event: cpu u16, then the raw event (its length in its header).
-        let rest = &live.current[live.at..];
-        let Some(len) = rest.get(2 + 16..2 + 20).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
-            damaged += 1;
-            live.at = live.current.len();
-            continue;
+        let e = match batch::entry_at(&live.current, live.at) {
+            Some(Ok(e)) => e,
+            // The rest of a damaged batch cannot be delimited: it is dropped.
+            Some(Err(_)) | None => {
+                damaged += u64::from(live.at < live.current.len());
+                live.at = live.current.len();
+                continue;
+            }
         };
-        if len < 26 || rest.len() < 2 + len {
-            damaged += 1;
-            live.at = live.current.len();
-            continue;
-        }
-        let cpu = u16::from_le_bytes([rest[0], rest[1]]);
+        live.at = e.next;
         let pushed = sink.len();
-        let raw = &rest[2..2 + len];
-        live.at += 2 + len;
-        let ts = u64::from_le_bytes(raw[..8].try_into().expect("8 bytes"));
-        match live.converter.convert(raw) {
+        match live.converter.convert(e.event) {
             Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
                 let ty = u16::from_le_bytes([bytes[20], bytes[21]]);
                 if falco_shows(ty, 0) {
-                    sink.push(ts, live.slot, cpu, &mut live.carry, bytes)?;
+                    sink.push(e.ts(), live.slot, e.cpu, &mut live.carry, bytes)?;
                 } else {
                     live.carry.hold(bytes);
                 }
@@ -216,18 +222,33 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
             Outcome::Drop(_) => {}
             Outcome::Error(_) => damaged += 1,
         }
-        if sink.len() > pushed
-            && let Some(z) = registry.get_mut(live.slot)
-        {
-            z.counters.events += 1;
-        }
+        handed += (sink.len() - pushed) as u64;
     }
     let live_dropped = std::mem::take(&mut live.carry.dropped);
     if let Some(z) = registry.get_mut(live.slot) {
+        z.counters.events += handed;
         z.counters.malformed += damaged;
         z.counters.drops += live_dropped;
     }
     bad += damaged;
     dropped += live_dropped;
     Ok((bad, dropped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_set_has_the_rules_and_the_state_syscalls() {
+        let state: Vec<u16> = state_syscalls().collect();
+        // From the event table: fd and process state.
+        for name in ["clone", "clone3", "fork", "vfork", "close", "dup2", "pipe", "socket", "fcntl", "execve"] {
+            assert!(state.contains(&ppm_sc_of(name).unwrap()), "{name}");
+        }
+        assert!(!state.contains(&ppm_sc_of("brk").unwrap()));
+        for name in RULE_SYSCALLS {
+            assert!(ppm_sc_of(name).is_some(), "{name} is a syscall");
+        }
+    }
 }
