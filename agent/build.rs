@@ -22,5 +22,9 @@ fn main() {
         .unwrap_or_else(|e| {
             panic!("cannot run `{clang}` to build the eBPF programs ({e}); install clang and libbpf-dev (./run does) or set CLANG")
         });
-    assert!(status.success(), "{clang} failed on {} ({status}); are the libbpf headers (libbpf-dev) installed?", src.display());
+    assert!(
+        status.success(),
+        "{clang} failed on {} ({status}); are the libbpf headers (libbpf-dev) installed?",
+        src.display()
+    );
 }

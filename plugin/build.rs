@@ -8,19 +8,27 @@
 use std::path::PathBuf;
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let schema_dir = manifest.join("../schema");
     let fields_dir = schema_dir.join("fields");
     for f in codegen::schema_io::SCHEMA_FILES {
         println!("cargo::rerun-if-changed={}", schema_dir.join(f).display());
     }
     println!("cargo::rerun-if-changed={}", fields_dir.display());
-    println!("cargo::rerun-if-changed={}", manifest.join("src/fields").display());
+    println!(
+        "cargo::rerun-if-changed={}",
+        manifest.join("src/fields").display()
+    );
 
     let schema = codegen::schema_io::load_schema(&schema_dir)
         .unwrap_or_else(|e| panic!("cannot load the schema in {}: {e}", schema_dir.display()));
-    let mut catalog = codegen::catalog::load_catalog(&fields_dir)
-        .unwrap_or_else(|e| panic!("cannot load the field catalog in {}: {e}", fields_dir.display()));
+    let mut catalog = codegen::catalog::load_catalog(&fields_dir).unwrap_or_else(|e| {
+        panic!(
+            "cannot load the field catalog in {}: {e}",
+            fields_dir.display()
+        )
+    });
     catalog.files.retain(|f| {
         let module = codegen::catalog::validate::class_module(&f.class);
         let present = manifest.join("src/fields").join(format!("{module}.rs")).is_file();
@@ -29,7 +37,9 @@ fn main() {
         }
         present
     });
-    let code = codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin").unwrap_or_else(|e| panic!("{e}"));
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fields.rs");
+    let code = codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fields.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

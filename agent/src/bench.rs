@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 /// A workload: a name and a shell command.
 pub const WORKLOADS: &[(&str, &str)] = &[
-    ("dd bs=1 count=2000000", "dd if=/dev/zero of=/dev/null bs=1 count=2000000 2>/dev/null"),
+    (
+        "dd bs=1 count=2000000",
+        "dd if=/dev/zero of=/dev/null bs=1 count=2000000 2>/dev/null",
+    ),
     (
         "python 200k open/close",
         "python3 -c 'import os\nfor _ in range(200000): os.close(os.open(\"/dev/null\", os.O_RDONLY))'",
@@ -22,7 +25,11 @@ pub const WORKLOADS: &[(&str, &str)] = &[
 
 fn run(cmd: &str, mut during: impl FnMut()) -> Result<Duration, String> {
     let start = Instant::now();
-    let mut child = Command::new("sh").args(["-c", cmd]).stdout(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+    let mut child = Command::new("sh")
+        .args(["-c", cmd])
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
     loop {
         during();
         match child.try_wait().map_err(|e| e.to_string())? {
@@ -38,11 +45,20 @@ pub fn bench(ring_bytes: u32) -> Result<(), String> {
     for (name, cmd) in WORKLOADS {
         let plain = run(cmd, || {})?;
         // `sync` is a syscall neither workload makes.
-        let floor_probe = Probe::attach(&Options { ring_bytes: 4096, syscalls: vec!["sync".into()], procexit: false, pidns: None })
-            .map_err(|e| e.to_string())?;
+        let floor_probe = Probe::attach(&Options {
+            ring_bytes: 4096,
+            syscalls: vec!["sync".into()],
+            procexit: false,
+            pidns: None,
+        })
+        .map_err(|e| e.to_string())?;
         let floor = run(cmd, || {})?;
         drop(floor_probe);
-        let mut probe = Probe::attach(&Options { ring_bytes, ..Options::default() }).map_err(|e| e.to_string())?;
+        let mut probe = Probe::attach(&Options {
+            ring_bytes,
+            ..Options::default()
+        })
+        .map_err(|e| e.to_string())?;
         let offset = boot_to_epoch_offset();
         let mut events = 0u64;
         let mut encoder = Encoder::new();
@@ -63,7 +79,11 @@ pub fn bench(ring_bytes: u32) -> Result<(), String> {
             events as f64 / captured.as_secs_f64(),
             events,
             drops,
-            if total > 0 { 100.0 * drops as f64 / total as f64 } else { 0.0 }
+            if total > 0 {
+                100.0 * drops as f64 / total as f64
+            } else {
+                0.0
+            }
         );
     }
     Ok(())

@@ -32,9 +32,21 @@ pub struct Stats {
 }
 
 /// Capture the zone while `command` runs, writing to `path`.
-pub fn capture(path: &Path, options: &Options, compat: bool, command: &[String]) -> Result<Stats, String> {
+pub fn capture(
+    path: &Path,
+    options: &Options,
+    compat: bool,
+    command: &[String],
+) -> Result<Stats, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let run = Run { options, compat, command, stream: false, workload_stdout_to_stderr: false, requests: None };
+    let run = Run {
+        options,
+        compat,
+        command,
+        stream: false,
+        workload_stdout_to_stderr: false,
+        requests: None,
+    };
     capture_to(BufWriter::new(file), &path.display().to_string(), &run)
 }
 
@@ -78,20 +90,29 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     let mut child = Command::new(program);
     child.args(args);
     if run.workload_stdout_to_stderr {
-        let err = std::io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("stderr: {e}"))?;
+        let err = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| format!("stderr: {e}"))?;
         child.stdout(err);
     }
     let mut child = child.spawn().map_err(|e| format!("{program}: {e}"))?;
     let mut stats = Stats::default();
     w.machine(&snapshot::machine()).map_err(io)?;
     write_snapshot(&mut w, compat, &mut stats).map_err(io)?;
-    let mut encoder = if compat { Encoder::compat() } else { Encoder::new() };
+    let mut encoder = if compat {
+        Encoder::compat()
+    } else {
+        Encoder::new()
+    };
     let mut failure = None;
     let mut write_all = |probe: &mut Probe, w: &mut CaptureWriter<W>, stats: &mut Stats| {
         probe.drain(|r| {
-            encoder.encode(r, r.ts_exit + offset, |ev| match w.event(r.cpu as u16, ev) {
-                Ok(()) => stats.events += 1,
-                Err(e) => failure = Some(e.to_string()),
+            encoder.encode(r, r.ts_exit + offset, |ev| {
+                match w.event(r.cpu as u16, ev) {
+                    Ok(()) => stats.events += 1,
+                    Err(e) => failure = Some(e.to_string()),
+                }
             });
         });
     };
@@ -137,7 +158,11 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
 }
 
 /// The zone's threads, fds (of thread-group leaders) and users, as state blocks.
-fn write_snapshot<W: Write>(w: &mut CaptureWriter<W>, compat: bool, stats: &mut Stats) -> std::io::Result<()> {
+fn write_snapshot<W: Write>(
+    w: &mut CaptureWriter<W>,
+    compat: bool,
+    stats: &mut Stats,
+) -> std::io::Result<()> {
     let threads = snapshot::threads();
     let (users, groups) = snapshot::users();
     let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);

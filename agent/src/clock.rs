@@ -18,7 +18,10 @@ const CLOCK_BOOTTIME: i32 = 7;
 
 /// Epoch time minus boot-clock time, now: add it to a boot-clock stamp to get epoch ns.
 pub fn boot_to_epoch_offset() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
     let mut ts = Timespec { sec: 0, nsec: 0 };
     // SAFETY: clock_gettime only writes the timespec it is given.
     if unsafe { clock_gettime(CLOCK_BOOTTIME, &mut ts) } != 0 {

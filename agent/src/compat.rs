@@ -45,7 +45,9 @@ struct Listed {
 
 fn param_type(name: &str) -> Option<ParamType> {
     let want = format!("PT_{name}");
-    (0..=u8::MAX).filter_map(ParamType::from_u8).find(|t| t.name() == want)
+    (0..=u8::MAX)
+        .filter_map(ParamType::from_u8)
+        .find(|t| t.name() == want)
 }
 
 fn listing() -> Vec<Listed> {
@@ -96,7 +98,8 @@ fn old_layouts() -> Vec<Option<Listed>> {
     let mut out = vec![None; usize::from(MAX_EVENT_CODE) + 1];
     let mut code = 0u16;
     for l in listing() {
-        let found = (code..=MAX_EVENT_CODE).find(|&c| event_info(c).is_some_and(|i| i.name == l.name && i.direction == l.dir));
+        let found = (code..=MAX_EVENT_CODE)
+            .find(|&c| event_info(c).is_some_and(|i| i.name == l.name && i.direction == l.dir));
         if let Some(c) = found {
             out[usize::from(c)] = Some(l);
             code = c + 1;
@@ -113,16 +116,39 @@ fn plan(code: u16, layouts: &[Option<Listed>]) -> Option<Plan> {
                 .params
                 .iter()
                 .enumerate()
-                .map(|(i, &(_, t))| (t, if info.params.get(i).is_some_and(|p| same_shape(p.ptype, t)) { Pick::At(i) } else { Pick::Empty }))
+                .map(|(i, &(_, t))| {
+                    (
+                        t,
+                        if info.params.get(i).is_some_and(|p| same_shape(p.ptype, t)) {
+                            Pick::At(i)
+                        } else {
+                            Pick::Empty
+                        },
+                    )
+                })
                 .collect(),
-            None => info.params.iter().enumerate().map(|(i, p)| (p.ptype, Pick::At(i))).collect(),
+            None => info
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.ptype, Pick::At(i)))
+                .collect(),
         };
         return Some(Plan { code, params });
     }
-    let old_name = RENAMED.iter().find(|(now, _)| *now == info.name).map_or(info.name, |(_, then)| *then);
+    let old_name = RENAMED
+        .iter()
+        .find(|(now, _)| *now == info.name)
+        .map_or(info.name, |(_, then)| *then);
     (0..=MAX_EVENT_CODE).rev().find_map(|c| {
-        let l = layouts[usize::from(c)].as_ref().filter(|l| l.name == old_name && l.dir == info.direction)?;
-        let params = l.params.iter().map(|&(n, t)| Some((t, Pick::At(info.param_index(n)?)))).collect::<Option<Vec<_>>>()?;
+        let l = layouts[usize::from(c)]
+            .as_ref()
+            .filter(|l| l.name == old_name && l.dir == info.direction)?;
+        let params = l
+            .params
+            .iter()
+            .map(|&(n, t)| Some((t, Pick::At(info.param_index(n)?))))
+            .collect::<Option<Vec<_>>>()?;
         Some(Plan { code: c, params })
     })
 }
@@ -131,8 +157,14 @@ fn plan(code: u16, layouts: &[Option<Listed>]) -> Option<Plan> {
 fn enter_plan(code: u16, layouts: &[Option<Listed>]) -> Option<Plan> {
     let exit = plan(code + 1, layouts)?;
     let c = exit.code.checked_sub(1)?;
-    let l = layouts.get(usize::from(c))?.as_ref().filter(|l| l.dir == Direction::Enter)?;
-    Some(Plan { code: c, params: l.params.iter().map(|&(n, t)| (t, Pick::Named(n))).collect() })
+    let l = layouts
+        .get(usize::from(c))?
+        .as_ref()
+        .filter(|l| l.dir == Direction::Enter)?;
+    Some(Plan {
+        code: c,
+        params: l.params.iter().map(|&(n, t)| (t, Pick::Named(n))).collect(),
+    })
 }
 
 /// The plans of every event code.
@@ -165,9 +197,20 @@ impl Compat {
     /// event `exit`) and `exit` itself, as libscap of 2022 reads them, to `out`. `generic` is
     /// the syscall's (ppm_sc, native number) for a fallback generic pair. Returns the number
     /// of events written (0 when the exit cannot be).
-    pub fn write(&self, enter: Option<u16>, exit: &Event, ts: u64, tid: u64, generic: Option<(u16, u16)>, out: &mut Vec<u8>) -> usize {
+    pub fn write(
+        &self,
+        enter: Option<u16>,
+        exit: &Event,
+        ts: u64,
+        tid: u64,
+        generic: Option<(u16, u16)>,
+        out: &mut Vec<u8>,
+    ) -> usize {
         if exit.code == EventCode::GenericX as u16 {
-            let sc = exit.param(0).get(..2).map_or(u16::MAX, |b| u16::from_le_bytes([b[0], b[1]]));
+            let sc = exit
+                .param(0)
+                .get(..2)
+                .map_or(u16::MAX, |b| u16::from_le_bytes([b[0], b[1]]));
             if sc > MAX_PPM_SC {
                 return 0;
             }
@@ -183,10 +226,25 @@ impl Compat {
             return n + 1;
         }
         match generic {
-            Some((sc, nr)) if sc <= MAX_PPM_SC && event_info(exit.code).is_some_and(|i| i.direction == Direction::Exit) => {
+            Some((sc, nr))
+                if sc <= MAX_PPM_SC
+                    && event_info(exit.code).is_some_and(|i| i.direction == Direction::Exit) =>
+            {
                 let (sc, nr) = (sc.to_le_bytes(), nr.to_le_bytes());
-                write_event(EventCode::GenericE as u16, ts, tid, [&sc[..], &nr[..]].into_iter(), out);
-                write_event(EventCode::GenericX as u16, ts, tid, [&sc[..]].into_iter(), out);
+                write_event(
+                    EventCode::GenericE as u16,
+                    ts,
+                    tid,
+                    [&sc[..], &nr[..]].into_iter(),
+                    out,
+                );
+                write_event(
+                    EventCode::GenericX as u16,
+                    ts,
+                    tid,
+                    [&sc[..]].into_iter(),
+                    out,
+                );
                 2
             }
             _ => 0,
@@ -197,7 +255,10 @@ impl Compat {
 /// Whether a value of type `now` reads as type `then`: the same type, or integers of the same
 /// size (`FLAGS32` became `ENUMFLAGS32`, and the like).
 fn same_shape(now: ParamType, then: ParamType) -> bool {
-    now == then || now.fixed_size().is_some_and(|n| Some(n) == then.fixed_size())
+    now == then
+        || now
+            .fixed_size()
+            .is_some_and(|n| Some(n) == then.fixed_size())
 }
 
 /// The empty value of a type: zero for fixed sizes, an empty string or buffer otherwise.
@@ -205,16 +266,31 @@ fn empty(t: ParamType) -> &'static [u8] {
     const ZEROS: [u8; 8] = [0; 8];
     match t.fixed_size() {
         Some(n) => &ZEROS[..usize::from(n).min(8)],
-        None if matches!(t, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath) => &ZEROS[..1],
+        None if matches!(
+            t,
+            ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath
+        ) =>
+        {
+            &ZEROS[..1]
+        }
         None => &[],
     }
 }
 
-fn write_planned(p: &Plan, src: &Event, names: &[edera_scap::info::ParamInfo], ts: u64, tid: u64, out: &mut Vec<u8>) {
+fn write_planned(
+    p: &Plan,
+    src: &Event,
+    names: &[edera_scap::info::ParamInfo],
+    ts: u64,
+    tid: u64,
+    out: &mut Vec<u8>,
+) {
     let value = |&(t, pick): &(ParamType, Pick)| -> &[u8] {
         let i = match pick {
             Pick::At(i) => Some(i),
-            Pick::Named(n) => names.iter().position(|p| p.name == n && same_shape(p.ptype, t)),
+            Pick::Named(n) => names
+                .iter()
+                .position(|p| p.name == n && same_shape(p.ptype, t)),
             Pick::Empty => None,
         };
         match i {
@@ -230,7 +306,9 @@ mod tests {
     use super::*;
 
     fn code(id: &str) -> u16 {
-        (0..CODES).find(|&c| event_info(c).is_some_and(|i| i.id == id)).unwrap()
+        (0..CODES)
+            .find(|&c| event_info(c).is_some_and(|i| i.id == id))
+            .unwrap()
     }
 
     #[test]
@@ -238,10 +316,17 @@ mod tests {
         let l = listing();
         assert!(l.len() > 250, "{}", l.len());
         let layouts = old_layouts();
-        let open = layouts[usize::from(code("PPME_SYSCALL_OPEN_X"))].as_ref().unwrap();
-        assert_eq!(open.params.iter().map(|p| p.0).collect::<Vec<_>>(), ["fd", "name", "flags", "mode", "dev"]);
+        let open = layouts[usize::from(code("PPME_SYSCALL_OPEN_X"))]
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            open.params.iter().map(|p| p.0).collect::<Vec<_>>(),
+            ["fd", "name", "flags", "mode", "dev"]
+        );
         // execve's 18th parameter was called pgid then (vpgid now): matched by position.
-        let execve = layouts[usize::from(code("PPME_SYSCALL_EXECVE_19_X"))].as_ref().unwrap();
+        let execve = layouts[usize::from(code("PPME_SYSCALL_EXECVE_19_X"))]
+            .as_ref()
+            .unwrap();
         assert_eq!(execve.params.len(), 20);
     }
 
@@ -249,11 +334,20 @@ mod tests {
     fn plans_cut_appended_parameters_and_map_new_codes_to_old_ones() {
         let c = Compat::get();
         let open = c.plan(code("PPME_SYSCALL_OPEN_X")).unwrap();
-        assert_eq!(open.params.iter().map(|p| p.1).collect::<Vec<_>>(), (0..5).map(Pick::At).collect::<Vec<_>>());
+        assert_eq!(
+            open.params.iter().map(|p| p.1).collect::<Vec<_>>(),
+            (0..5).map(Pick::At).collect::<Vec<_>>()
+        );
         let dup = c.plan(code("PPME_SYSCALL_DUP_1_X")).unwrap();
-        assert_eq!((dup.code, dup.params[0].1), (code("PPME_SYSCALL_DUP_X"), Pick::At(0)));
+        assert_eq!(
+            (dup.code, dup.params[0].1),
+            (code("PPME_SYSCALL_DUP_X"), Pick::At(0))
+        );
         let acc = c.plan(code("PPME_SOCKET_ACCEPT4_6_X")).unwrap();
-        assert_eq!((acc.code, acc.params.len()), (code("PPME_SOCKET_ACCEPT4_5_X"), 5));
+        assert_eq!(
+            (acc.code, acc.params.len()),
+            (code("PPME_SOCKET_ACCEPT4_5_X"), 5)
+        );
         assert!(c.plan(code("PPME_SYSCALL_DUP2_X")).is_none());
     }
 
@@ -265,9 +359,22 @@ mod tests {
         exit.push_int(ParamType::Errno, 0);
         exit.push_int(ParamType::Uid, 65534);
         let mut out = Vec::new();
-        assert_eq!(c.write(Some(code("PPME_SYSCALL_SETUID_E")), &exit, 5, 9, None, &mut out), 2);
+        assert_eq!(
+            c.write(
+                Some(code("PPME_SYSCALL_SETUID_E")),
+                &exit,
+                5,
+                9,
+                None,
+                &mut out
+            ),
+            2
+        );
         let enter = edera_scap::event::RawEvent::parse(&out).unwrap();
-        assert_eq!((enter.header.etype, enter.param(0).unwrap()), (code("PPME_SYSCALL_SETUID_E"), &65534u32.to_le_bytes()[..]));
+        assert_eq!(
+            (enter.header.etype, enter.param(0).unwrap()),
+            (code("PPME_SYSCALL_SETUID_E"), &65534u32.to_le_bytes()[..])
+        );
     }
 
     #[test]
@@ -278,10 +385,30 @@ mod tests {
         ev.push(&400u16.to_le_bytes());
         ev.push(&334u16.to_le_bytes());
         let mut out = Vec::new();
-        assert_eq!(c.write(Some(EventCode::GenericE as u16), &ev, 1, 1, Some((400, 334)), &mut out), 0);
+        assert_eq!(
+            c.write(
+                Some(EventCode::GenericE as u16),
+                &ev,
+                1,
+                1,
+                Some((400, 334)),
+                &mut out
+            ),
+            0
+        );
         ev.start(EventCode::GenericX as u16);
         ev.push(&100u16.to_le_bytes());
         ev.push(&1u16.to_le_bytes());
-        assert_eq!(c.write(Some(EventCode::GenericE as u16), &ev, 1, 1, Some((100, 1)), &mut out), 2);
+        assert_eq!(
+            c.write(
+                Some(EventCode::GenericE as u16),
+                &ev,
+                1,
+                1,
+                Some((100, 1)),
+                &mut out
+            ),
+            2
+        );
     }
 }

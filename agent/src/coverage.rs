@@ -69,73 +69,425 @@ pub struct Covered {
 
 use Source::*;
 
-const fn c(syscall: &'static str, fd: FdFrom, params: &'static [(&'static str, Source)]) -> Covered {
-    Covered { syscall, fd, params }
+const fn c(
+    syscall: &'static str,
+    fd: FdFrom,
+    params: &'static [(&'static str, Source)],
+) -> Covered {
+    Covered {
+        syscall,
+        fd,
+        params,
+    }
 }
 
 /// The covered syscalls (x86_64 names).
 pub static COVERED: &[Covered] = &[
-    c("open", FdFrom::Ret, &[("fd", Ret), ("name", Str(0)), ("flags", OpenFlags(1)), ("mode", Arg(2)), ("dev", Dev), ("ino", Ino)]),
-    c("openat", FdFrom::Ret, &[("fd", Ret), ("dirfd", Arg(0)), ("name", Str(1)), ("flags", OpenFlags(2)), ("mode", Arg(3)), ("dev", Dev), ("ino", Ino)]),
-    c("creat", FdFrom::Ret, &[("fd", Ret), ("name", Str(0)), ("mode", Arg(1)), ("dev", Dev), ("ino", Ino)]),
+    c(
+        "open",
+        FdFrom::Ret,
+        &[
+            ("fd", Ret),
+            ("name", Str(0)),
+            ("flags", OpenFlags(1)),
+            ("mode", Arg(2)),
+            ("dev", Dev),
+            ("ino", Ino),
+        ],
+    ),
+    c(
+        "openat",
+        FdFrom::Ret,
+        &[
+            ("fd", Ret),
+            ("dirfd", Arg(0)),
+            ("name", Str(1)),
+            ("flags", OpenFlags(2)),
+            ("mode", Arg(3)),
+            ("dev", Dev),
+            ("ino", Ino),
+        ],
+    ),
+    c(
+        "creat",
+        FdFrom::Ret,
+        &[
+            ("fd", Ret),
+            ("name", Str(0)),
+            ("mode", Arg(1)),
+            ("dev", Dev),
+            ("ino", Ino),
+        ],
+    ),
     c("close", FdFrom::None, &[("res", Ret), ("fd", Arg(0))]),
-    c("read", FdFrom::None, &[("res", Ret), ("data", BufRetLen(1)), ("fd", Arg(0)), ("size", Arg(2))]),
-    c("write", FdFrom::None, &[("res", Ret), ("data", BufArgLen(1, 2)), ("fd", Arg(0)), ("size", Arg(2))]),
-    c("pread64", FdFrom::None, &[("res", Ret), ("data", BufRetLen(1)), ("fd", Arg(0)), ("size", Arg(2)), ("pos", Arg(3))]),
-    c("pwrite64", FdFrom::None, &[("res", Ret), ("data", BufArgLen(1, 2)), ("fd", Arg(0)), ("size", Arg(2)), ("pos", Arg(3))]),
+    c(
+        "read",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("data", BufRetLen(1)),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+        ],
+    ),
+    c(
+        "write",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("data", BufArgLen(1, 2)),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+        ],
+    ),
+    c(
+        "pread64",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("data", BufRetLen(1)),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+            ("pos", Arg(3)),
+        ],
+    ),
+    c(
+        "pwrite64",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("data", BufArgLen(1, 2)),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+            ("pos", Arg(3)),
+        ],
+    ),
     c("chdir", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
     c("fchdir", FdFrom::None, &[("res", Ret), ("fd", Arg(0))]),
     c("dup", FdFrom::None, &[("res", Ret), ("oldfd", Arg(0))]),
-    c("dup2", FdFrom::None, &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1))]),
-    c("dup3", FdFrom::None, &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1)), ("flags", CloexecFlags(2))]),
-    c("fcntl", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("cmd", Arg(1)), ("arg", Arg(2))]),
-    c("pipe", FdFrom::IntAt(0), &[("res", Ret), ("fd1", FdOfPair(0, 0)), ("fd2", FdOfPair(0, 1)), ("ino", Ino)]),
-    c("pipe2", FdFrom::IntAt(0), &[("res", Ret), ("fd1", FdOfPair(0, 0)), ("fd2", FdOfPair(0, 1)), ("ino", Ino), ("flags", CloexecFlags(1))]),
+    c(
+        "dup2",
+        FdFrom::None,
+        &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1))],
+    ),
+    c(
+        "dup3",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("oldfd", Arg(0)),
+            ("newfd", Arg(1)),
+            ("flags", CloexecFlags(2)),
+        ],
+    ),
+    c(
+        "fcntl",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("fd", Arg(0)),
+            ("cmd", Arg(1)),
+            ("arg", Arg(2)),
+        ],
+    ),
+    c(
+        "pipe",
+        FdFrom::IntAt(0),
+        &[
+            ("res", Ret),
+            ("fd1", FdOfPair(0, 0)),
+            ("fd2", FdOfPair(0, 1)),
+            ("ino", Ino),
+        ],
+    ),
+    c(
+        "pipe2",
+        FdFrom::IntAt(0),
+        &[
+            ("res", Ret),
+            ("fd1", FdOfPair(0, 0)),
+            ("fd2", FdOfPair(0, 1)),
+            ("ino", Ino),
+            ("flags", CloexecFlags(1)),
+        ],
+    ),
     // Native AF_* values equal the PPM ones for unix, inet and inet6.
-    c("socket", FdFrom::None, &[("fd", Ret), ("domain", Arg(0)), ("type", Arg(1)), ("proto", Arg(2)), ("flags", SockFlags(1))]),
-    c("socketpair", FdFrom::IntAt(3), &[("res", Ret), ("fd1", FdOfPair(3, 0)), ("fd2", FdOfPair(3, 1)), ("source", SockSk), ("peer", SockPeer), ("domain", Arg(0)), ("type", Arg(1)), ("proto", Arg(2))]),
-    c("bind", FdFrom::None, &[("res", Ret), ("addr", Sockaddr(1, 2)), ("fd", Arg(0))]),
-    c("listen", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("backlog", Arg(1))]),
-    c("connect", FdFrom::Arg(0), &[("res", Ret), ("tuple", TupleOut(Some(1))), ("fd", Arg(0)), ("addr", Sockaddr(1, 2))]),
+    c(
+        "socket",
+        FdFrom::None,
+        &[
+            ("fd", Ret),
+            ("domain", Arg(0)),
+            ("type", Arg(1)),
+            ("proto", Arg(2)),
+            ("flags", SockFlags(1)),
+        ],
+    ),
+    c(
+        "socketpair",
+        FdFrom::IntAt(3),
+        &[
+            ("res", Ret),
+            ("fd1", FdOfPair(3, 0)),
+            ("fd2", FdOfPair(3, 1)),
+            ("source", SockSk),
+            ("peer", SockPeer),
+            ("domain", Arg(0)),
+            ("type", Arg(1)),
+            ("proto", Arg(2)),
+        ],
+    ),
+    c(
+        "bind",
+        FdFrom::None,
+        &[("res", Ret), ("addr", Sockaddr(1, 2)), ("fd", Arg(0))],
+    ),
+    c(
+        "listen",
+        FdFrom::None,
+        &[("res", Ret), ("fd", Arg(0)), ("backlog", Arg(1))],
+    ),
+    c(
+        "connect",
+        FdFrom::Arg(0),
+        &[
+            ("res", Ret),
+            ("tuple", TupleOut(Some(1))),
+            ("fd", Arg(0)),
+            ("addr", Sockaddr(1, 2)),
+        ],
+    ),
     c("accept", FdFrom::Ret, &[("fd", Ret), ("tuple", TupleIn)]),
-    c("accept4", FdFrom::Ret, &[("fd", Ret), ("tuple", TupleIn), ("flags", Arg(3))]),
-    c("sendto", FdFrom::Arg(0), &[("res", Ret), ("data", BufArgLen(1, 2)), ("fd", Arg(0)), ("size", Arg(2)), ("tuple", TupleOut(Some(4)))]),
-    c("recvfrom", FdFrom::Arg(0), &[("res", Ret), ("data", BufRetLen(1)), ("tuple", TupleIn), ("fd", Arg(0)), ("size", Arg(2))]),
-    c("shutdown", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("how", Arg(1))]),
+    c(
+        "accept4",
+        FdFrom::Ret,
+        &[("fd", Ret), ("tuple", TupleIn), ("flags", Arg(3))],
+    ),
+    c(
+        "sendto",
+        FdFrom::Arg(0),
+        &[
+            ("res", Ret),
+            ("data", BufArgLen(1, 2)),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+            ("tuple", TupleOut(Some(4))),
+        ],
+    ),
+    c(
+        "recvfrom",
+        FdFrom::Arg(0),
+        &[
+            ("res", Ret),
+            ("data", BufRetLen(1)),
+            ("tuple", TupleIn),
+            ("fd", Arg(0)),
+            ("size", Arg(2)),
+        ],
+    ),
+    c(
+        "shutdown",
+        FdFrom::None,
+        &[("res", Ret), ("fd", Arg(0)), ("how", Arg(1))],
+    ),
     c("setgid", FdFrom::None, &[("res", Ret), ("gid", Arg(0))]),
     c("setuid", FdFrom::None, &[("res", Ret), ("uid", Arg(0))]),
     c("setsid", FdFrom::None, &[("res", Ret)]),
-    c("setpgid", FdFrom::None, &[("res", Ret), ("pid", Arg(0)), ("pgid", Arg(1))]),
-    c("kill", FdFrom::None, &[("res", Ret), ("pid", Arg(0)), ("sig", Arg(1))]),
-    c("tgkill", FdFrom::None, &[("res", Ret), ("pid", Arg(0)), ("tid", Arg(1)), ("sig", Arg(2))]),
-    c("unlinkat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("name", Str(1)), ("flags", Arg(2))]),
+    c(
+        "setpgid",
+        FdFrom::None,
+        &[("res", Ret), ("pid", Arg(0)), ("pgid", Arg(1))],
+    ),
+    c(
+        "kill",
+        FdFrom::None,
+        &[("res", Ret), ("pid", Arg(0)), ("sig", Arg(1))],
+    ),
+    c(
+        "tgkill",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("pid", Arg(0)),
+            ("tid", Arg(1)),
+            ("sig", Arg(2)),
+        ],
+    ),
+    c(
+        "unlinkat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("dirfd", Arg(0)),
+            ("name", Str(1)),
+            ("flags", Arg(2)),
+        ],
+    ),
     c("unlink", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c("mkdir", FdFrom::None, &[("res", Ret), ("path", Str(0)), ("mode", Arg(1))]),
-    c("mkdirat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1)), ("mode", Arg(2))]),
-    c("renameat2", FdFrom::None, &[("res", Ret), ("olddirfd", Arg(0)), ("oldpath", Str(1)), ("newdirfd", Arg(2)), ("newpath", Str(3)), ("flags", Arg(4))]),
-    c("rename", FdFrom::None, &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))]),
-    c("setresuid", FdFrom::None, &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1)), ("suid", Arg(2))]),
-    c("setresgid", FdFrom::None, &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1)), ("sgid", Arg(2))]),
-    c("setreuid", FdFrom::None, &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1))]),
-    c("setregid", FdFrom::None, &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1))]),
+    c(
+        "mkdir",
+        FdFrom::None,
+        &[("res", Ret), ("path", Str(0)), ("mode", Arg(1))],
+    ),
+    c(
+        "mkdirat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("dirfd", Arg(0)),
+            ("path", Str(1)),
+            ("mode", Arg(2)),
+        ],
+    ),
+    c(
+        "renameat2",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("olddirfd", Arg(0)),
+            ("oldpath", Str(1)),
+            ("newdirfd", Arg(2)),
+            ("newpath", Str(3)),
+            ("flags", Arg(4)),
+        ],
+    ),
+    c(
+        "rename",
+        FdFrom::None,
+        &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))],
+    ),
+    c(
+        "setresuid",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("ruid", Arg(0)),
+            ("euid", Arg(1)),
+            ("suid", Arg(2)),
+        ],
+    ),
+    c(
+        "setresgid",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("rgid", Arg(0)),
+            ("egid", Arg(1)),
+            ("sgid", Arg(2)),
+        ],
+    ),
+    c(
+        "setreuid",
+        FdFrom::None,
+        &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1))],
+    ),
+    c(
+        "setregid",
+        FdFrom::None,
+        &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1))],
+    ),
     c("chroot", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
     c("rmdir", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c("link", FdFrom::None, &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))]),
+    c(
+        "link",
+        FdFrom::None,
+        &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))],
+    ),
     // linkat's and fchownat's AT_* flags are not converted yet (read as 0).
-    c("linkat", FdFrom::None, &[("res", Ret), ("olddir", Arg(0)), ("oldpath", Str(1)), ("newdir", Arg(2)), ("newpath", Str(3))]),
-    c("symlink", FdFrom::None, &[("res", Ret), ("target", Str(0)), ("linkpath", Str(1))]),
-    c("symlinkat", FdFrom::None, &[("res", Ret), ("target", Str(0)), ("linkdirfd", Arg(1)), ("linkpath", Str(2))]),
+    c(
+        "linkat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("olddir", Arg(0)),
+            ("oldpath", Str(1)),
+            ("newdir", Arg(2)),
+            ("newpath", Str(3)),
+        ],
+    ),
+    c(
+        "symlink",
+        FdFrom::None,
+        &[("res", Ret), ("target", Str(0)), ("linkpath", Str(1))],
+    ),
+    c(
+        "symlinkat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("target", Str(0)),
+            ("linkdirfd", Arg(1)),
+            ("linkpath", Str(2)),
+        ],
+    ),
     // PPM mode bits, lseek whence and access modes equal the native values.
-    c("chmod", FdFrom::None, &[("res", Ret), ("filename", Str(0)), ("mode", Arg(1))]),
-    c("fchmod", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("mode", Arg(1))]),
-    c("fchmodat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("filename", Str(1)), ("mode", Arg(2))]),
-    c("chown", FdFrom::None, &[("res", Ret), ("path", Str(0)), ("uid", Arg(1)), ("gid", Arg(2))]),
-    c("fchownat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("pathname", Str(1)), ("uid", Arg(2)), ("gid", Arg(3))]),
-    c("lseek", FdFrom::None, &[("res", Ret), ("fd", Arg(0)), ("offset", Arg(1)), ("whence", Arg(2))]),
-    c("access", FdFrom::None, &[("res", Ret), ("name", Str(0)), ("mode", Arg(1))]),
-    c("newfstatat", FdFrom::None, &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1))]),
+    c(
+        "chmod",
+        FdFrom::None,
+        &[("res", Ret), ("filename", Str(0)), ("mode", Arg(1))],
+    ),
+    c(
+        "fchmod",
+        FdFrom::None,
+        &[("res", Ret), ("fd", Arg(0)), ("mode", Arg(1))],
+    ),
+    c(
+        "fchmodat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("dirfd", Arg(0)),
+            ("filename", Str(1)),
+            ("mode", Arg(2)),
+        ],
+    ),
+    c(
+        "chown",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("path", Str(0)),
+            ("uid", Arg(1)),
+            ("gid", Arg(2)),
+        ],
+    ),
+    c(
+        "fchownat",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("dirfd", Arg(0)),
+            ("pathname", Str(1)),
+            ("uid", Arg(2)),
+            ("gid", Arg(3)),
+        ],
+    ),
+    c(
+        "lseek",
+        FdFrom::None,
+        &[
+            ("res", Ret),
+            ("fd", Arg(0)),
+            ("offset", Arg(1)),
+            ("whence", Arg(2)),
+        ],
+    ),
+    c(
+        "access",
+        FdFrom::None,
+        &[("res", Ret), ("name", Str(0)), ("mode", Arg(1))],
+    ),
+    c(
+        "newfstatat",
+        FdFrom::None,
+        &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1))],
+    ),
     // memfd_create's MFD_* flags are not converted yet (read as 0).
-    c("memfd_create", FdFrom::None, &[("fd", Ret), ("name", Str(0))]),
+    c(
+        "memfd_create",
+        FdFrom::None,
+        &[("fd", Ret), ("name", Str(0))],
+    ),
     // Only the clone_args struct is listed: the process parameters come from `procinfo`.
     c("clone3", FdFrom::None, &[("flags", BufArgLen(0, 1))]),
 ];
@@ -179,26 +531,43 @@ pub struct Syscall {
 /// The sources of event `code`'s parameters, in layout order, from `c`.
 fn sources(code: u16, c: &Covered) -> Option<Vec<Option<Source>>> {
     let info = edera_scap::info::event_info(code)?;
-    Some(info.params.iter().map(|p| c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s)).collect())
+    Some(
+        info.params
+            .iter()
+            .map(|p| c.params.iter().find(|(n, _)| *n == p.name).map(|(_, s)| *s))
+            .collect(),
+    )
 }
 
 fn resolve(e: &'static SyscallEntry) -> Syscall {
     let covered = covered(e.name);
-    let process = edera_scap::info::event_info(e.exit).is_some_and(|i| crate::procinfo::is_process_event(i.id));
+    let process = edera_scap::info::event_info(e.exit)
+        .is_some_and(|i| crate::procinfo::is_process_event(i.id));
     let exit = match covered {
         _ if process => Fill::Process,
         Some(c) => sources(e.exit, c).map_or(Fill::Generic, Fill::Sources),
         None => Fill::Generic,
     };
-    let enter = covered.filter(|_| WITH_ENTER.contains(&e.name)).and_then(|c| sources(e.enter, c));
-    Syscall { entry: e, plan: arg_plan(e.name), exit, enter }
+    let enter = covered
+        .filter(|_| WITH_ENTER.contains(&e.name))
+        .and_then(|c| sources(e.enter, c));
+    Syscall {
+        entry: e,
+        plan: arg_plan(e.name),
+        exit,
+        enter,
+    }
 }
 
 /// The native syscall `nr`, from a table indexed by number (built on first use).
 pub fn syscall(nr: u32) -> Option<&'static Syscall> {
     static TABLE: std::sync::OnceLock<Vec<Option<Syscall>>> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let max = native_table().iter().map(|e| e.nr as usize + 1).max().unwrap_or(0);
+        let max = native_table()
+            .iter()
+            .map(|e| e.nr as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut t: Vec<Option<Syscall>> = (0..max).map(|_| None).collect();
         for e in native_table() {
             t[e.nr as usize] = Some(resolve(e));
@@ -241,7 +610,10 @@ pub struct ArgPlan {
 /// The kernel-side plan of one syscall: slots are given to memory arguments in argument order,
 /// at most [`crate::record::NBLOBS`] (the table never needs more; a test checks it).
 pub fn arg_plan(name: &str) -> ArgPlan {
-    let mut p = ArgPlan { slot: [0xff; 6], ..ArgPlan::default() };
+    let mut p = ArgPlan {
+        slot: [0xff; 6],
+        ..ArgPlan::default()
+    };
     // Process events also carry the thread's comm and argument area (the last blob slot).
     let process = native_table()
         .iter()
@@ -305,10 +677,18 @@ mod tests {
     #[test]
     fn every_covered_syscall_and_parameter_exists_in_the_schema() {
         for c in COVERED {
-            let e = native_table().iter().find(|e| e.name == c.syscall).unwrap_or_else(|| panic!("{}", c.syscall));
+            let e = native_table()
+                .iter()
+                .find(|e| e.name == c.syscall)
+                .unwrap_or_else(|| panic!("{}", c.syscall));
             let info = event_info(e.exit).unwrap();
             for (p, _) in c.params {
-                assert!(info.param_index(p).is_some(), "{}: no parameter {p} in {}", c.syscall, info.id);
+                assert!(
+                    info.param_index(p).is_some(),
+                    "{}: no parameter {p} in {}",
+                    c.syscall,
+                    info.id
+                );
             }
         }
     }
@@ -316,26 +696,42 @@ mod tests {
     #[test]
     fn plans_follow_the_table() {
         let w = arg_plan("write");
-        assert_eq!((w.kind[1], w.len_arg[1], w.slot[1], w.nblobs, w.want), (2, 2, 0, 1, 0));
+        assert_eq!(
+            (w.kind[1], w.len_arg[1], w.slot[1], w.nblobs, w.want),
+            (2, 2, 0, 1, 0)
+        );
         assert_eq!(arg_plan("openat").kind[1], 1);
         assert_eq!((arg_plan("openat").fd_src, arg_plan("openat").want), (1, 1));
         assert_eq!(arg_plan("read").kind[1], 3);
         assert_eq!(arg_plan("close").nblobs, 0);
         let conn = arg_plan("connect");
-        assert_eq!((conn.fd_src, conn.want, conn.kind[1], conn.len_arg[1]), (2, 2, 2, 2));
+        assert_eq!(
+            (conn.fd_src, conn.want, conn.kind[1], conn.len_arg[1]),
+            (2, 2, 2, 2)
+        );
         let pair = arg_plan("socketpair");
-        assert_eq!((pair.fd_src, pair.want, pair.kind[3]), (11, 2, kind::FD_PAIR));
+        assert_eq!(
+            (pair.fd_src, pair.want, pair.kind[3]),
+            (11, 2, kind::FD_PAIR)
+        );
         for c in COVERED {
             let mut memory: Vec<u8> = c
                 .params
                 .iter()
                 .filter_map(|(_, s)| match s {
-                    Str(i) | BufArgLen(i, _) | BufRetLen(i) | Sockaddr(i, _) | FdOfPair(i, _) => Some(*i),
+                    Str(i) | BufArgLen(i, _) | BufRetLen(i) | Sockaddr(i, _) | FdOfPair(i, _) => {
+                        Some(*i)
+                    }
                     _ => None,
                 })
                 .collect();
             memory.dedup();
-            assert!(memory.len() <= crate::record::NBLOBS, "{} needs {} slots", c.syscall, memory.len());
+            assert!(
+                memory.len() <= crate::record::NBLOBS,
+                "{} needs {} slots",
+                c.syscall,
+                memory.len()
+            );
         }
     }
 }

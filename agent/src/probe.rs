@@ -5,8 +5,8 @@
 
 use crate::coverage;
 use crate::record::{HEAD_LEN, Record};
-use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::Btf;
+use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader, Pod};
 
@@ -82,11 +82,18 @@ impl Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ring_bytes: 8 << 20, syscalls: Vec::new(), procexit: true, pidns: None }
+        Options {
+            ring_bytes: 8 << 20,
+            syscalls: Vec::new(),
+            procexit: true,
+            pidns: None,
+        }
     }
 }
 
-const RING_NAMES: [&str; NRINGS] = ["ring0", "ring1", "ring2", "ring3", "ring4", "ring5", "ring6", "ring7"];
+const RING_NAMES: [&str; NRINGS] = [
+    "ring0", "ring1", "ring2", "ring3", "ring4", "ring5", "ring6", "ring7",
+];
 
 fn online_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -96,7 +103,13 @@ impl Probe {
     /// Load, configure and attach.
     pub fn attach(o: &Options) -> Result<Probe, ProbeError> {
         if !o.ring_bytes.is_power_of_two() || o.ring_bytes < PAGE {
-            return Err(ProbeError::Option("ring size", format!("{} bytes is not a power of two of at least one page", o.ring_bytes)));
+            return Err(ProbeError::Option(
+                "ring size",
+                format!(
+                    "{} bytes is not a power of two of at least one page",
+                    o.ring_bytes
+                ),
+            ));
         }
         check_names(&o.syscalls)?;
         let own = std::process::id();
@@ -122,7 +135,8 @@ impl Probe {
             .ok_or(ProbeError::Map("program", "on_sys_exit".into()))?
             .try_into()
             .map_err(|e| ProbeError::Program("program type", e))?;
-        p.load("sys_exit", &btf).map_err(|e| ProbeError::Program("load", e))?;
+        p.load("sys_exit", &btf)
+            .map_err(|e| ProbeError::Program("load", e))?;
         p.attach().map_err(|e| ProbeError::Program("attach", e))?;
         let p: &mut RawTracePoint = ebpf
             .program_mut("on_process_exit")
@@ -130,16 +144,27 @@ impl Probe {
             .try_into()
             .map_err(|e| ProbeError::Program("program type", e))?;
         p.load().map_err(|e| ProbeError::Program("load", e))?;
-        p.attach("sched_process_exit").map_err(|e| ProbeError::Program("attach", e))?;
+        p.attach("sched_process_exit")
+            .map_err(|e| ProbeError::Program("attach", e))?;
         let mut rings = Vec::with_capacity(used);
         for name in &RING_NAMES[..used] {
-            let map = ebpf.take_map(name).ok_or(ProbeError::Map("ring", (*name).into()))?;
+            let map = ebpf
+                .take_map(name)
+                .ok_or(ProbeError::Map("ring", (*name).into()))?;
             rings.push(RingBuf::try_from(map).map_err(|e| ProbeError::Map("ring", e.to_string()))?);
         }
-        let drops = PerCpuArray::try_from(ebpf.take_map("drops").ok_or(ProbeError::Map("drops", "missing".into()))?)
-            .map_err(|e| ProbeError::Map("drops", e.to_string()))?;
+        let drops = PerCpuArray::try_from(
+            ebpf.take_map("drops")
+                .ok_or(ProbeError::Map("drops", "missing".into()))?,
+        )
+        .map_err(|e| ProbeError::Map("drops", e.to_string()))?;
         let batches = rings.iter().map(|_| Batch::default()).collect();
-        Ok(Probe { _ebpf: ebpf, rings, batches, drops })
+        Ok(Probe {
+            _ebpf: ebpf,
+            rings,
+            batches,
+            drops,
+        })
     }
 
     /// Hand every record now in the ring buffers to `f`, oldest first across CPUs; the number
@@ -181,7 +206,10 @@ impl Probe {
 
     /// Records dropped by the kernel side because a ring buffer was full, per CPU.
     pub fn drops(&self) -> Vec<u64> {
-        self.drops.get(&0, 0).map(|v| v.iter().copied().collect()).unwrap_or_default()
+        self.drops
+            .get(&0, 0)
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -195,8 +223,15 @@ fn ts_of(b: &[u8]) -> u64 {
 }
 
 fn check_names(syscalls: &[String]) -> Result<(), ProbeError> {
-    match syscalls.iter().find(|s| !coverage::native_table().iter().any(|e| e.name == s.as_str())) {
-        Some(s) => Err(ProbeError::Option("syscalls", format!("`{s}` is not a syscall of this architecture"))),
+    match syscalls.iter().find(|s| {
+        !coverage::native_table()
+            .iter()
+            .any(|e| e.name == s.as_str())
+    }) {
+        Some(s) => Err(ProbeError::Option(
+            "syscalls",
+            format!("`{s}` is not a syscall of this architecture"),
+        )),
         None => Ok(()),
     }
 }
@@ -204,8 +239,11 @@ fn check_names(syscalls: &[String]) -> Result<(), ProbeError> {
 /// Write the syscall table: every syscall of the native table, enabled when `syscalls` is
 /// empty or names it.
 fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError> {
-    let map = ebpf.map_mut("syscalls").ok_or(ProbeError::Map("syscalls", "missing".into()))?;
-    let mut table: Array<_, ScDesc> = Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
+    let map = ebpf
+        .map_mut("syscalls")
+        .ok_or(ProbeError::Map("syscalls", "missing".into()))?;
+    let mut table: Array<_, ScDesc> =
+        Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
     for e in coverage::native_table() {
         let enabled = syscalls.is_empty() || syscalls.iter().any(|s| s == e.name);
         let p = coverage::arg_plan(e.name);
@@ -218,7 +256,9 @@ fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError>
             fd_src: p.fd_src,
             want: p.want,
         };
-        table.set(e.nr, d, 0).map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
+        table
+            .set(e.nr, d, 0)
+            .map_err(|err| ProbeError::Map("syscalls", err.to_string()))?;
     }
     Ok(())
 }

@@ -18,8 +18,12 @@ use edera_scap::tables::flags;
 pub fn is_process_event(id: &str) -> bool {
     matches!(
         id,
-        "PPME_SYSCALL_CLONE_20_X" | "PPME_SYSCALL_FORK_20_X" | "PPME_SYSCALL_VFORK_20_X" | "PPME_SYSCALL_CLONE3_X"
-            | "PPME_SYSCALL_EXECVE_19_X" | "PPME_SYSCALL_EXECVEAT_X"
+        "PPME_SYSCALL_CLONE_20_X"
+            | "PPME_SYSCALL_FORK_20_X"
+            | "PPME_SYSCALL_VFORK_20_X"
+            | "PPME_SYSCALL_CLONE3_X"
+            | "PPME_SYSCALL_EXECVE_19_X"
+            | "PPME_SYSCALL_EXECVEAT_X"
     )
 }
 
@@ -47,7 +51,10 @@ const NATIVE_CLONE_FLAGS: &[(u64, &str)] = &[
 fn native_clone_flags(r: &Record<'_>) -> u64 {
     match crate::coverage::entry(r.nr).map(|e| e.name) {
         Some("clone") => r.args[0],
-        Some("clone3") => r.blob(0).get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
+        Some("clone3") => r
+            .blob(0)
+            .get(..8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
         _ => 0,
     }
 }
@@ -87,9 +94,14 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         }
         "gid" => return Some(r.gid.to_le_bytes().to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
-        "exe" if !area.is_empty() => return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default())),
+        "exe" if !area.is_empty() => {
+            return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default()));
+        }
         "args" if !area.is_empty() => {
-            let rest = area.iter().position(|&b| b == 0).map_or(&[][..], |n| &area[n + 1..]);
+            let rest = area
+                .iter()
+                .position(|&b| b == 0)
+                .map_or(&[][..], |n| &area[n + 1..]);
             let mut v = rest.to_vec();
             if !v.is_empty() {
                 v.push(0);
@@ -103,7 +115,12 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         "exe" => charbuf(&t.exe),
         "args" => t.args.clone(),
         "ptid" => pid(t.ptid as i64),
-        "cwd" => charbuf(t.cwd.strip_suffix(b"/").filter(|c| !c.is_empty()).unwrap_or(&t.cwd)),
+        "cwd" => charbuf(
+            t.cwd
+                .strip_suffix(b"/")
+                .filter(|c| !c.is_empty())
+                .unwrap_or(&t.cwd),
+        ),
         "fdlimit" => t.fdlimit.to_le_bytes().to_vec(),
         "pgft_maj" => t.pfmajor.unwrap_or(0).to_le_bytes().to_vec(),
         "pgft_min" => t.pfminor.unwrap_or(0).to_le_bytes().to_vec(),
@@ -126,11 +143,17 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
 }
 
 fn is_exec(r: &Record<'_>) -> bool {
-    matches!(crate::coverage::entry(r.nr).map(|e| e.name), Some("execve" | "execveat"))
+    matches!(
+        crate::coverage::entry(r.nr).map(|e| e.name),
+        Some("execve" | "execveat")
+    )
 }
 
 fn is_clone(r: &Record<'_>) -> bool {
-    matches!(crate::coverage::entry(r.nr).map(|e| e.name), Some("clone" | "clone3" | "fork" | "vfork"))
+    matches!(
+        crate::coverage::entry(r.nr).map(|e| e.name),
+        Some("clone" | "clone3" | "fork" | "vfork")
+    )
 }
 
 /// The /proc entry of the record's thread, if it still exists.

@@ -8,7 +8,25 @@ pub const BLOB_LEN: usize = 256;
 /// Arguments with user memory per syscall, at most (blob slots).
 pub const NBLOBS: usize = 2;
 /// Size of `struct record_head`: the whole record of syscalls without user memory.
-pub const HEAD_LEN: usize = 8 * 3 + 8 * NARGS + 4 + 4 + 2 * NBLOBS + 4 + 8 + 4 + 2 * 4 + 4 + 8 + 8 + 16 + 16 + 8 + 16 + 8 + 4 + 4;
+pub const HEAD_LEN: usize = 8 * 3
+    + 8 * NARGS
+    + 4
+    + 4
+    + 2 * NBLOBS
+    + 4
+    + 8
+    + 4
+    + 2 * 4
+    + 4
+    + 8
+    + 8
+    + 16
+    + 16
+    + 8
+    + 16
+    + 8
+    + 4
+    + 4;
 /// Size of `struct record`: the head and the blob slots.
 pub const RECORD_LEN: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
 /// `nr` of a process-exit record (`PROCEXIT_NR`).
@@ -118,7 +136,11 @@ impl<'a> Record<'a> {
         for (i, l) in blob_lens.iter_mut().enumerate() {
             let len = usize::from(u16_at(b, BLOB_LENS + 2 * i)).min(BLOB_LEN);
             // A slot that does not fit in what was sent is empty.
-            *l = if i * BLOB_LEN + len <= blobs.len() { len as u16 } else { 0 };
+            *l = if i * BLOB_LEN + len <= blobs.len() {
+                len as u16
+            } else {
+                0
+            };
         }
         let flags = u32_at(b, FLAGS);
         let sock = (flags & RF_SOCK != 0).then(|| Sock {
@@ -167,7 +189,9 @@ impl<'a> Record<'a> {
         if k >= NBLOBS {
             return &[];
         }
-        self.blobs.get(k * BLOB_LEN..k * BLOB_LEN + self.blob_lens[k] as usize).unwrap_or_default()
+        self.blobs
+            .get(k * BLOB_LEN..k * BLOB_LEN + self.blob_lens[k] as usize)
+            .unwrap_or_default()
     }
 
     /// A string copied into slot `k`, without its terminating NUL.
@@ -199,7 +223,10 @@ mod tests {
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
         let s = r.sock.unwrap();
-        assert_eq!((s.family, s.dport, &s.daddr[..4]), (2, 443, &[127, 0, 0, 1][..]));
+        assert_eq!(
+            (s.family, s.dport, &s.daddr[..4]),
+            (2, 443, &[127, 0, 0, 1][..])
+        );
         // A head-only record has no blobs, whatever its lengths say.
         let head = Record::parse(&b[..HEAD_LEN]).unwrap();
         assert_eq!((head.nr, head.blob(1)), (257, &b""[..]));

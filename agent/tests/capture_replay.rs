@@ -13,9 +13,20 @@ fn captured_file_replays_through_the_plugin() {
     let file = dir.join("written.txt");
     let missing = dir.join("missing.txt");
     let out = dir.join("capture.scap");
-    let script = format!("printf hello > {f}; cat {f} > /dev/null; cat {m} 2>/dev/null", f = file.display(), m = missing.display());
-    let syscalls = ["openat", "write", "read", "close", "dup2", "execve", "clone", "clone3", "fork", "vfork"];
-    let options = Options { ring_bytes: 8 << 20, syscalls: syscalls.map(String::from).to_vec(), procexit: true, pidns: None };
+    let script = format!(
+        "printf hello > {f}; cat {f} > /dev/null; cat {m} 2>/dev/null",
+        f = file.display(),
+        m = missing.display()
+    );
+    let syscalls = [
+        "openat", "write", "read", "close", "dup2", "execve", "clone", "clone3", "fork", "vfork",
+    ];
+    let options = Options {
+        ring_bytes: 8 << 20,
+        syscalls: syscalls.map(String::from).to_vec(),
+        procexit: true,
+        pidns: None,
+    };
     let stats = match capture(&out, &options, false, &["sh".into(), "-c".into(), script]) {
         Ok(s) => s,
         Err(e) if e.contains("eBPF") || e.contains("loading") || e.contains("attach") => {
@@ -27,7 +38,10 @@ fn captured_file_replays_through_the_plugin() {
     assert!(stats.threads > 1 && stats.events > 0, "{stats:?}");
     assert_eq!(stats.drops.iter().sum::<u64>(), 0);
 
-    let own_comm = std::fs::read_to_string("/proc/self/comm").unwrap().trim().to_string();
+    let own_comm = std::fs::read_to_string("/proc/self/comm")
+        .unwrap()
+        .trim()
+        .to_string();
     let (mut created, mut failed, mut read, mut wrote) = (false, false, false, false);
     replay(&out, |f| {
         let ty = f("syscall.type");
@@ -53,9 +67,15 @@ fn captured_file_replays_through_the_plugin() {
             read |= f("evt.arg.data") == "hello" && f("evt.arg.res") == "5";
         }
     });
-    assert!(created, "the shell's openat of the new file with fd name, process, parent and user");
+    assert!(
+        created,
+        "the shell's openat of the new file with fd name, process, parent and user"
+    );
     assert!(failed, "openat of the missing file failing with ENOENT");
     assert!(read, "cat's read of the file with its data and size");
-    assert!(wrote, "the shell's write to the file through fd 1 after dup2");
+    assert!(
+        wrote,
+        "the shell's write to the file through fd 1 after dup2"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

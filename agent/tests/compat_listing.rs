@@ -10,9 +10,16 @@ fn the_compat_listing_is_sysdigs() {
             return;
         }
     };
-    let version = std::process::Command::new("sysdig").arg("--version").output().map(|o| o.stdout).unwrap_or_default();
+    let version = std::process::Command::new("sysdig")
+        .arg("--version")
+        .output()
+        .map(|o| o.stdout)
+        .unwrap_or_default();
     if !String::from_utf8_lossy(&version).contains("0.29.3") {
-        eprintln!("skipping: the listing is of sysdig 0.29.3, not {}", String::from_utf8_lossy(&version).trim());
+        eprintln!(
+            "skipping: the listing is of sysdig 0.29.3, not {}",
+            String::from_utf8_lossy(&version).trim()
+        );
         return;
     }
     let listed = include_str!("../compat/sysdig-0.29.3-events.txt");

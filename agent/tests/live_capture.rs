@@ -15,7 +15,12 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Events of `pid` as (type, params) with parameters as raw bytes.
 fn capture(syscalls: &[&str], workload: impl FnOnce()) -> Option<Vec<Vec<u8>>> {
-    let options = Options { ring_bytes: 4 << 20, syscalls: syscalls.iter().map(|s| s.to_string()).collect(), procexit: false, pidns: None };
+    let options = Options {
+        ring_bytes: 4 << 20,
+        syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
+        procexit: false,
+        pidns: None,
+    };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {
@@ -43,15 +48,28 @@ fn open_write_and_failed_open_appear_with_their_arguments() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("hello.txt");
     let missing = dir.join("missing.txt");
-    let script = format!("printf edera-live > {}; cat {} 2>/dev/null; true", file.display(), missing.display());
+    let script = format!(
+        "printf edera-live > {}; cat {} 2>/dev/null; true",
+        file.display(),
+        missing.display()
+    );
     let Some(events) = capture(&["openat", "write"], || {
-        let status = std::process::Command::new("sh").args(["-c", &script]).status().unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .status()
+            .unwrap();
         assert!(status.success());
     }) else {
         return;
     };
-    let parsed: Vec<RawEvent<'_>> = events.iter().filter_map(|e| RawEvent::parse(e).ok()).collect();
-    let opens: Vec<_> = parsed.iter().filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_OPENAT_2_X")).collect();
+    let parsed: Vec<RawEvent<'_>> = events
+        .iter()
+        .filter_map(|e| RawEvent::parse(e).ok())
+        .collect();
+    let opens: Vec<_> = parsed
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_OPENAT_2_X"))
+        .collect();
     let created = opens
         .iter()
         .find(|e| text(e.param(2).unwrap()) == file.display().to_string())
@@ -64,7 +82,11 @@ fn open_write_and_failed_open_appear_with_their_arguments() {
         .iter()
         .find(|e| text(e.param(2).unwrap()) == missing.display().to_string())
         .expect("openat of the missing file");
-    assert_eq!(i64::from_le_bytes(failed.param(0).unwrap().try_into().unwrap()), -2, "ENOENT");
+    assert_eq!(
+        i64::from_le_bytes(failed.param(0).unwrap().try_into().unwrap()),
+        -2,
+        "ENOENT"
+    );
     let wrote = parsed
         .iter()
         .filter(|e| e.info().map(|i| i.name) == Some("write"))
@@ -79,7 +101,12 @@ fn a_full_ring_buffer_drops_and_counts_instead_of_blocking() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // One page of ring buffer holds a handful of records; a burst of 20,000 reads and writes
     // overflows it.
-    let options = Options { ring_bytes: 4096, syscalls: vec!["read".into(), "write".into()], procexit: false, pidns: None };
+    let options = Options {
+        ring_bytes: 4096,
+        syscalls: vec!["read".into(), "write".into()],
+        procexit: false,
+        pidns: None,
+    };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {
@@ -97,15 +124,27 @@ fn a_full_ring_buffer_drops_and_counts_instead_of_blocking() {
     let dropped: u64 = probe.drops().iter().sum();
     eprintln!("received {received}, dropped {dropped}");
     // One 4 KiB ring per CPU; a record is at least its head plus the ring's 8-byte header.
-    let room = 4096 / (edera_falco_agent::record::HEAD_LEN + 8) * std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert!(received <= room, "4 KiB ring buffers cannot hold {received} records");
-    assert!(dropped >= 10_000, "dd's 20,000 calls must show up as drops, got {dropped}");
+    let room = 4096 / (edera_falco_agent::record::HEAD_LEN + 8)
+        * std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(
+        received <= room,
+        "4 KiB ring buffers cannot hold {received} records"
+    );
+    assert!(
+        dropped >= 10_000,
+        "dd's 20,000 calls must show up as drops, got {dropped}"
+    );
 }
 
 #[test]
 fn the_enabled_syscalls_change_while_attached() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let options = Options { ring_bytes: 1 << 20, syscalls: vec!["chdir".into()], procexit: false, pidns: None };
+    let options = Options {
+        ring_bytes: 1 << 20,
+        syscalls: vec!["chdir".into()],
+        procexit: false,
+        pidns: None,
+    };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
         Err(e) => {
@@ -113,7 +152,18 @@ fn the_enabled_syscalls_change_while_attached() {
             return;
         }
     };
-    let run = || assert!(std::process::Command::new("sh").args(["-c", "cd /tmp; mkdir -p /tmp/edera-live-mkdir; rmdir /tmp/edera-live-mkdir"]).status().unwrap().success());
+    let run = || {
+        assert!(
+            std::process::Command::new("sh")
+                .args([
+                    "-c",
+                    "cd /tmp; mkdir -p /tmp/edera-live-mkdir; rmdir /tmp/edera-live-mkdir"
+                ])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
     let names = |probe: &mut Probe| {
         let mut seen = std::collections::BTreeSet::new();
         probe.drain(|r| {
@@ -126,11 +176,23 @@ fn the_enabled_syscalls_change_while_attached() {
     run();
     std::thread::sleep(Duration::from_millis(20));
     let before = names(&mut probe);
-    assert!(before.contains("chdir") && !before.contains("mkdir"), "{before:?}");
+    assert!(
+        before.contains("chdir") && !before.contains("mkdir"),
+        "{before:?}"
+    );
     probe.set_syscalls(&["mkdir".into()]).unwrap();
     run();
     std::thread::sleep(Duration::from_millis(20));
     let after = names(&mut probe);
-    assert!(after.contains("mkdir") && !after.contains("chdir"), "{after:?}");
-    assert!(probe.set_syscalls(&["no_such_call".into()]).unwrap_err().to_string().contains("no_such_call"));
+    assert!(
+        after.contains("mkdir") && !after.contains("chdir"),
+        "{after:?}"
+    );
+    assert!(
+        probe
+            .set_syscalls(&["no_such_call".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("no_such_call")
+    );
 }

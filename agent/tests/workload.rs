@@ -51,7 +51,11 @@ os.close(os.open('/etc/passwd', os.O_RDONLY))
 "#;
 
 fn python() -> String {
-    if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3".into() } else { "python3".into() }
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3".into()
+    } else {
+        "python3".into()
+    }
 }
 
 /// Run the workload in a fresh directory while capturing; the directory and the listener's
@@ -63,7 +67,11 @@ fn run_workload(tag: &str, compat: bool) -> Option<(PathBuf, PathBuf, u16, Stats
     let script = dir.join("workload.py");
     std::fs::write(&script, SCRIPT).unwrap();
     let out = dir.join("capture.scap");
-    let command = [python(), script.display().to_string(), dir.display().to_string()];
+    let command = [
+        python(),
+        script.display().to_string(),
+        dir.display().to_string(),
+    ];
     let stats = match capture(&out, &Options::default(), compat, &command) {
         Ok(s) => s,
         Err(e) if e.contains("eBPF") || e.contains("loading") || e.contains("attach") => {
@@ -73,7 +81,11 @@ fn run_workload(tag: &str, compat: bool) -> Option<(PathBuf, PathBuf, u16, Stats
         Err(e) => panic!("{e}"),
     };
     assert_eq!(stats.exit_code, Some(0), "the workload succeeds: {stats:?}");
-    let port = std::fs::read_to_string(dir.join("port.txt")).unwrap().trim().parse().unwrap();
+    let port = std::fs::read_to_string(dir.join("port.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     Some((dir, out, port, stats))
 }
 
@@ -97,10 +109,18 @@ struct Seen {
 }
 
 /// Check one event, given a field getter (empty text for no value).
-fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dyn FnMut(&str) -> String) {
+fn visit(
+    seen: &mut Seen,
+    dir: &Path,
+    port: u16,
+    own_comm: &[String],
+    f: &mut dyn FnMut(&str) -> String,
+) {
     let d = dir.display().to_string();
     let written = format!("{d}/written.txt");
-    let tuple_ok = |name: String| name.starts_with("127.0.0.1:") && name.ends_with(&format!("->127.0.0.1:{port}"));
+    let tuple_ok = |name: String| {
+        name.starts_with("127.0.0.1:") && name.ends_with(&format!("->127.0.0.1:{port}"))
+    };
     let mut f = |name: &str| f(name);
     let ok = f("evt.res") == "SUCCESS";
     let python = f("proc.name") == "python3";
@@ -113,7 +133,8 @@ fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dy
                 && f("proc.cmdline") == "echo child-arg-1 child-arg-2"
                 && f("proc.pname") == "python3"
                 && !args.contains("fdlimit=0 ")
-                && args.contains("env=") && !args.contains("env= ");
+                && args.contains("env=")
+                && !args.contains("env= ");
         }
         "openat" if python && f("fd.name") == written && f("evt.args").contains("O_CREAT") => {
             let cmdline = format!("python3 {d}/workload.py {d}");
@@ -126,17 +147,36 @@ fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dy
         "openat" if python && f("fd.name") == written => {
             seen.thread_open |= ok && f("thread.tid") != f("proc.pid");
         }
-        "openat" if python && f("evt.res") == "ENOENT" => seen.enoent |= f("evt.args").contains("missing.txt"),
-        "openat" if python && f("fd.name") == "/etc/passwd" => seen.nobody_open |= ok && f("user.name") == "nobody",
-        "write" if python && f("fd.name") == written => seen.write |= ok && f("evt.args").contains("data=hello"),
-        "connect" if python => seen.connect |= ok && tuple_ok(f("fd.name")) && f("fd.typechar") == "4",
-        "accept" | "accept4" if python => seen.accept |= tuple_ok(f("fd.name")) && f("fd.typechar") == "4",
+        "openat" if python && f("evt.res") == "ENOENT" => {
+            seen.enoent |= f("evt.args").contains("missing.txt")
+        }
+        "openat" if python && f("fd.name") == "/etc/passwd" => {
+            seen.nobody_open |= ok && f("user.name") == "nobody"
+        }
+        "write" if python && f("fd.name") == written => {
+            seen.write |= ok && f("evt.args").contains("data=hello")
+        }
+        "connect" if python => {
+            seen.connect |= ok && tuple_ok(f("fd.name")) && f("fd.typechar") == "4"
+        }
+        "accept" | "accept4" if python => {
+            seen.accept |= tuple_ok(f("fd.name")) && f("fd.typechar") == "4"
+        }
         "socketpair" if python => seen.socketpair |= ok,
-        "sendto" if python && f("fd.typechar") == "u" => seen.unix_send |= f("evt.args").contains("data=x"),
+        "sendto" if python && f("fd.typechar") == "u" => {
+            seen.unix_send |= f("evt.args").contains("data=x")
+        }
         "chdir" if python => seen.chdir |= ok && f("evt.args").contains(&format!("path={d}")),
         "setuid" if python => seen.setuid |= ok,
-        "symlink" | "symlinkat" if python => seen.symlink |= ok && f("evt.args").contains("target=written.txt") && f("evt.args").contains("link.txt"),
-        "chmod" | "fchmodat" if python => seen.setuid_bit |= ok && f("evt.args").contains("written.txt") && f("evt.args").contains("S_ISUID"),
+        "symlink" | "symlinkat" if python => {
+            seen.symlink |= ok
+                && f("evt.args").contains("target=written.txt")
+                && f("evt.args").contains("link.txt")
+        }
+        "chmod" | "fchmodat" if python => {
+            seen.setuid_bit |=
+                ok && f("evt.args").contains("written.txt") && f("evt.args").contains("S_ISUID")
+        }
         _ => {}
     }
 }
@@ -144,12 +184,16 @@ fn visit(seen: &mut Seen, dir: &Path, port: u16, own_comm: &[String], f: &mut dy
 /// The names the workload's parent may show: this process's, and this test thread's (the
 /// thread that spawns the workload; libsinsp of 2022 names the parent by it).
 fn own_comm() -> Vec<String> {
-    ["/proc/self/comm", "/proc/thread-self/comm"].map(|p| std::fs::read_to_string(p).unwrap().trim().to_string()).to_vec()
+    ["/proc/self/comm", "/proc/thread-self/comm"]
+        .map(|p| std::fs::read_to_string(p).unwrap().trim().to_string())
+        .to_vec()
 }
 
 #[test]
 fn the_workload_replays_through_the_plugin() {
-    let Some((dir, out, port, stats)) = run_workload("plugin", false) else { return };
+    let Some((dir, out, port, stats)) = run_workload("plugin", false) else {
+        return;
+    };
     assert!(stats.fds > 0 && stats.threads > 1, "{stats:?}");
     let comm = own_comm();
     let mut seen = Seen::default();
@@ -160,7 +204,10 @@ fn the_workload_replays_through_the_plugin() {
             setuid_args = f("evt.args");
         }
     });
-    assert!(format!("{seen:?}").matches("false").count() == 0, "every action seen through the plugin: {seen:#?}");
+    assert!(
+        format!("{seen:?}").matches("false").count() == 0,
+        "every action seen through the plugin: {seen:#?}"
+    );
     assert_eq!(setuid_args, "res=0 uid=65534(nobody)");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -171,8 +218,13 @@ fn the_compat_capture_reads_in_sysdig() {
         eprintln!("skipping: sysdig is not installed (./run test installs it)");
         return;
     };
-    let Some((dir, out, port, stats)) = run_workload("sysdig", true) else { return };
-    eprintln!("compat left out {} events and {} fds", stats.left_out_events, stats.left_out_fds);
+    let Some((dir, out, port, stats)) = run_workload("sysdig", true) else {
+        return;
+    };
+    eprintln!(
+        "compat left out {} events and {} fds",
+        stats.left_out_events, stats.left_out_fds
+    );
     let events = sysdig_oracle::run(&sysdig, &out).expect("sysdig reads the --compat capture");
     let comm = own_comm();
     let mut seen = Seen::default();
@@ -180,7 +232,11 @@ fn the_compat_capture_reads_in_sysdig() {
     // Every syscall is an enter and an exit event in compat mode (process exits are one enter
     // event): sysdig must have read the whole file, not stopped early (as it did on today's
     // layouts), so it shows close to half the events as exits.
-    assert!(total as u64 * 5 >= stats.events * 2, "sysdig shows the exit events: {total} of {} events", stats.events);
+    assert!(
+        total as u64 * 5 >= stats.events * 2,
+        "sysdig shows the exit events: {total} of {} events",
+        stats.events
+    );
     for ((_, tid), list) in &events {
         for values in list {
             let mut f = |name: &str| match name {
@@ -190,6 +246,9 @@ fn the_compat_capture_reads_in_sysdig() {
             visit(&mut seen, &dir, port, &comm, &mut f);
         }
     }
-    assert!(format!("{seen:?}").matches("false").count() == 0, "every action seen by sysdig: {seen:#?}");
+    assert!(
+        format!("{seen:?}").matches("false").count() == 0,
+        "every action seen by sysdig: {seen:#?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,7 +38,13 @@ fn zone_command(name: &str, mark: &str) -> String {
 fn start_daemon(socket: &Path, zones: &[String], extra: &[&str]) -> Option<Daemon> {
     let _ = std::fs::remove_file(socket);
     let mut cmd = Command::new(DAEMON);
-    cmd.arg("--socket").arg(socket).arg("--agent").arg(AGENT).args(extra).stderr(Stdio::piped()).stdout(Stdio::null());
+    cmd.arg("--socket")
+        .arg(socket)
+        .arg("--agent")
+        .arg(AGENT)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
     for z in zones {
         cmd.arg("--zone").arg(z);
     }
@@ -50,13 +56,18 @@ fn start_daemon(socket: &Path, zones: &[String], extra: &[&str]) -> Option<Daemo
         line.clear();
         if err.read_line(&mut line).unwrap_or(0) == 0 {
             let status = child.wait();
-            eprintln!("skipping: the daemon ended before serving ({status:?}; zones need root, eBPF and unshare)");
+            eprintln!(
+                "skipping: the daemon ended before serving ({status:?}; zones need root, eBPF and unshare)"
+            );
             return None;
         }
         if let Some(rest) = line.strip_prefix("zone ")
             && let Some((name, id)) = rest.split_once(": ")
         {
-            ids.insert(name.to_string(), id.split_whitespace().next().unwrap_or_default().to_string());
+            ids.insert(
+                name.to_string(),
+                id.split_whitespace().next().unwrap_or_default().to_string(),
+            );
         }
         if line.starts_with("serving") {
             break;
@@ -77,7 +88,13 @@ struct Seen {
 }
 
 /// Pull events for up to `limit`, until `done(seen)`.
-fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl Fn(&Seen) -> bool) {
+fn pump(
+    h: &mut Handle,
+    mark: &str,
+    limit: Duration,
+    seen: &mut Seen,
+    done: impl Fn(&Seen) -> bool,
+) {
     let start = Instant::now();
     while start.elapsed() < limit && !done(seen) {
         let ev = match h.next_event().expect("next_event") {
@@ -85,7 +102,12 @@ fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl
             Next::Timeout => continue,
             Next::Eof => panic!("the zone source must never end"),
         };
-        let mut f = |name: &str| h.extract_string(&ev, name).ok().flatten().unwrap_or_default();
+        let mut f = |name: &str| {
+            h.extract_string(&ev, name)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
         let ty = f("evt.type");
         if ty == "brk" {
             // Not in the syscalls the plugin asks for by default: some time after the
@@ -93,7 +115,8 @@ fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl
             // their way), its agent no longer captures it.
             let id = f("edera.zone.id");
             if seen.opens.get(&id).is_some_and(|v| v.len() >= 8) {
-                seen.unasked.push(format!("brk in zone {}", f("edera.zone.name")));
+                seen.unasked
+                    .push(format!("brk in zone {}", f("edera.zone.name")));
             }
             continue;
         }
@@ -101,22 +124,42 @@ fn pump(h: &mut Handle, mark: &str, limit: Duration, seen: &mut Seen, done: impl
             continue;
         }
         let path = f("evt.arg.name");
-        let Some(zone_name) = path.strip_prefix(&format!("/nonexistent-{mark}-")) else { continue };
-        let (id, name, proc_name, pname, res, user) = (f("edera.zone.id"), f("edera.zone.name"), f("proc.name"), f("proc.pname"), f("evt.res"), f("user.name"));
+        let Some(zone_name) = path.strip_prefix(&format!("/nonexistent-{mark}-")) else {
+            continue;
+        };
+        let (id, name, proc_name, pname, res, user) = (
+            f("edera.zone.id"),
+            f("edera.zone.name"),
+            f("proc.name"),
+            f("proc.pname"),
+            f("evt.res"),
+            f("user.name"),
+        );
         // A `cat` already running when the plugin subscribed is not in the zone's snapshot
         // (taken when the zone started): its process fields may be missing. Later ones must
         // be complete.
         let settled = seen.opens.get(&id).is_some_and(|v| v.len() >= 2);
-        if name != zone_name || (settled && (proc_name != "cat" || pname != "sh" || user != "root")) || res != "ENOENT" {
-            seen.wrong.push(format!("{path}: zone {name} ({id}) proc {proc_name} parent {pname} user {user} res {res}"));
+        if name != zone_name
+            || (settled && (proc_name != "cat" || pname != "sh" || user != "root"))
+            || res != "ENOENT"
+        {
+            seen.wrong.push(format!(
+                "{path}: zone {name} ({id}) proc {proc_name} parent {pname} user {user} res {res}"
+            ));
         }
-        seen.opens.entry(id).or_default().push(zone_name.to_string());
+        seen.opens
+            .entry(id)
+            .or_default()
+            .push(zone_name.to_string());
     }
 }
 
 fn metric(h: &mut Handle, name: &str) -> u64 {
     let m = h.metrics().expect("metrics");
-    *m.iter().find(|(k, _)| *k == name || **k == format!("edera.{name}")).unwrap_or_else(|| panic!("no metric {name} in {m:?}")).1
+    *m.iter()
+        .find(|(k, _)| *k == name || **k == format!("edera.{name}"))
+        .unwrap_or_else(|| panic!("no metric {name} in {m:?}"))
+        .1
 }
 
 #[test]
@@ -125,26 +168,53 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     std::fs::create_dir_all(&dir).unwrap();
     let socket: PathBuf = dir.join("daemon.socket");
     let mark = format!("m{}", std::process::id());
-    let zones = [zone_command("alpha", &mark), zone_command("beta", &mark), format!("gamma=sleep 2; cat /nonexistent-{mark}-gamma; sleep 1")];
+    let zones = [
+        zone_command("alpha", &mark),
+        zone_command("beta", &mark),
+        format!("gamma=sleep 2; cat /nonexistent-{mark}-gamma; sleep 1"),
+    ];
     // The plugin opens before the daemon exists: it keeps trying, the source does not end.
     let config = serde_json::json!({ "socket": socket }).to_string();
     let mut h = runner::load_plugin(&config).expect("plugin loads");
     h.open().expect("zone mode opens without a daemon");
     for _ in 0..3 {
-        assert!(matches!(h.next_event().expect("next_event"), Next::Timeout), "no daemon, no events, no end");
+        assert!(
+            matches!(h.next_event().expect("next_event"), Next::Timeout),
+            "no daemon, no events, no end"
+        );
     }
-    let Some(daemon) = start_daemon(&socket, &zones, &["--garbage-zone", "junk"]) else { return };
+    let Some(daemon) = start_daemon(&socket, &zones, &["--garbage-zone", "junk"]) else {
+        return;
+    };
     let mut seen = Seen::default();
     let (a, b) = (daemon.ids["alpha"].clone(), daemon.ids["beta"].clone());
     pump(&mut h, &mark, Duration::from_secs(30), &mut seen, |s| {
-        s.opens.get(&a).is_some_and(|v| v.len() >= 12) && s.opens.get(&b).is_some_and(|v| v.len() >= 12)
+        s.opens.get(&a).is_some_and(|v| v.len() >= 12)
+            && s.opens.get(&b).is_some_and(|v| v.len() >= 12)
     });
-    assert!(seen.wrong.is_empty(), "events with wrong zone or process fields: {:?}", seen.wrong);
-    assert!(seen.unasked.is_empty(), "the zones capture what the plugin asked for: {:?}", seen.unasked);
-    assert!(seen.opens[&a].iter().all(|z| z == "alpha"), "zone A shows only A's commands");
-    assert!(seen.opens[&b].iter().all(|z| z == "beta"), "zone B shows only B's commands");
+    assert!(
+        seen.wrong.is_empty(),
+        "events with wrong zone or process fields: {:?}",
+        seen.wrong
+    );
+    assert!(
+        seen.unasked.is_empty(),
+        "the zones capture what the plugin asked for: {:?}",
+        seen.unasked
+    );
+    assert!(
+        seen.opens[&a].iter().all(|z| z == "alpha"),
+        "zone A shows only A's commands"
+    );
+    assert!(
+        seen.opens[&b].iter().all(|z| z == "beta"),
+        "zone B shows only B's commands"
+    );
     // The garbage zone's events are counted as malformed; A and B kept flowing meanwhile.
-    assert!(metric(&mut h, "malformed") > 0, "the garbage zone's events are counted");
+    assert!(
+        metric(&mut h, "malformed") > 0,
+        "the garbage zone's events are counted"
+    );
     // Per zone: the garbage is junk's alone; alpha's events are counted as alpha's.
     assert!(metric(&mut h, "zone.junk.malformed") > 0);
     assert_eq!(metric(&mut h, "zone.alpha.malformed"), 0);
@@ -153,20 +223,39 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     // gamma opens its file after two seconds and ends a second later: the daemon destroys it
     // and the plugin forgets it (alpha, beta and junk stay).
     let g = daemon.ids["gamma"].clone();
-    pump(&mut h, &mark, Duration::from_secs(15), &mut seen, |s| s.opens.contains_key(&g));
-    assert!(seen.opens.contains_key(&g), "gamma's command seen under gamma's id");
+    pump(&mut h, &mark, Duration::from_secs(15), &mut seen, |s| {
+        s.opens.contains_key(&g)
+    });
+    assert!(
+        seen.opens.contains_key(&g),
+        "gamma's command seen under gamma's id"
+    );
     let start = Instant::now();
     while metric(&mut h, "zones") > 3 && start.elapsed() < Duration::from_secs(15) {
-        pump(&mut h, &mark, Duration::from_millis(200), &mut seen, |_| false);
+        pump(&mut h, &mark, Duration::from_millis(200), &mut seen, |_| {
+            false
+        });
     }
-    assert_eq!(metric(&mut h, "zones"), 3, "the ended zone's state is freed");
+    assert_eq!(
+        metric(&mut h, "zones"),
+        3,
+        "the ended zone's state is freed"
+    );
 
     // Kill the daemon mid-stream and start a new one: events resume, same plugin instance.
     drop(daemon);
-    let Some(daemon) = start_daemon(&socket, &zones[..2], &[]) else { return };
+    let Some(daemon) = start_daemon(&socket, &zones[..2], &[]) else {
+        return;
+    };
     let a2 = daemon.ids["alpha"].clone();
-    pump(&mut h, &mark, Duration::from_secs(30), &mut seen, |s| s.opens.get(&a2).is_some_and(|v| v.len() >= 3));
-    assert!(seen.opens.get(&a2).is_some_and(|v| v.len() >= 3), "events resume after the daemon restarts: {:?}", seen.opens.keys());
+    pump(&mut h, &mark, Duration::from_secs(30), &mut seen, |s| {
+        s.opens.get(&a2).is_some_and(|v| v.len() >= 3)
+    });
+    assert!(
+        seen.opens.get(&a2).is_some_and(|v| v.len() >= 3),
+        "events resume after the daemon restarts: {:?}",
+        seen.opens.keys()
+    );
     assert!(seen.wrong.is_empty(), "{:?}", seen.wrong);
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
@@ -181,17 +270,31 @@ fn a_late_subscriber_starts_from_a_fresh_snapshot() {
     // The loop runs in an inner shell started after the zone's first snapshot; the plugin
     // subscribes later still. With only the zone's first snapshot, the inner shell (the
     // `cat`s' parent) would be unknown to the plugin for good.
-    let zone = format!("delta=sleep 0.3; sh -c 'while :; do cat /nonexistent-{mark}-delta 2>/dev/null; sleep 0.05; done'");
-    let Some(daemon) = start_daemon(&socket, &[zone], &[]) else { return };
+    let zone = format!(
+        "delta=sleep 0.3; sh -c 'while :; do cat /nonexistent-{mark}-delta 2>/dev/null; sleep 0.05; done'"
+    );
+    let Some(daemon) = start_daemon(&socket, &[zone], &[]) else {
+        return;
+    };
     std::thread::sleep(Duration::from_millis(1500));
     let config = serde_json::json!({ "socket": socket }).to_string();
     let mut h = runner::load_plugin(&config).expect("plugin loads");
     h.open().expect("zone mode opens");
     let d = daemon.ids["delta"].clone();
     let mut seen = Seen::default();
-    pump(&mut h, &mark, Duration::from_secs(20), &mut seen, |s| s.opens.get(&d).is_some_and(|v| v.len() >= 5));
-    assert!(seen.opens.get(&d).is_some_and(|v| v.len() >= 5), "delta's events arrive: {:?}", seen.opens.keys());
-    assert!(seen.wrong.is_empty(), "the cats' parent (started before the subscription) is known: {:?}", seen.wrong);
+    pump(&mut h, &mark, Duration::from_secs(20), &mut seen, |s| {
+        s.opens.get(&d).is_some_and(|v| v.len() >= 5)
+    });
+    assert!(
+        seen.opens.get(&d).is_some_and(|v| v.len() >= 5),
+        "delta's events arrive: {:?}",
+        seen.opens.keys()
+    );
+    assert!(
+        seen.wrong.is_empty(),
+        "the cats' parent (started before the subscription) is known: {:?}",
+        seen.wrong
+    );
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
 }

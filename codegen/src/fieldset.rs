@@ -29,13 +29,33 @@ pub fn rawarg_type<'a>(ptypes: impl IntoIterator<Item = &'a str>) -> FieldType {
     let all_unsigned = ptypes.into_iter().all(|t| {
         matches!(
             t,
-            "PT_UINT8" | "PT_UINT16" | "PT_UINT32" | "PT_UINT64" | "PT_FLAGS8" | "PT_FLAGS16"
-                | "PT_FLAGS32" | "PT_ENUMFLAGS8" | "PT_ENUMFLAGS16" | "PT_ENUMFLAGS32"
-                | "PT_MODE" | "PT_UID" | "PT_GID" | "PT_SYSCALLID" | "PT_PORT" | "PT_SIGTYPE"
-                | "PT_L4PROTO" | "PT_SOCKFAMILY" | "PT_BOOL" | "PT_SIGSET"
+            "PT_UINT8"
+                | "PT_UINT16"
+                | "PT_UINT32"
+                | "PT_UINT64"
+                | "PT_FLAGS8"
+                | "PT_FLAGS16"
+                | "PT_FLAGS32"
+                | "PT_ENUMFLAGS8"
+                | "PT_ENUMFLAGS16"
+                | "PT_ENUMFLAGS32"
+                | "PT_MODE"
+                | "PT_UID"
+                | "PT_GID"
+                | "PT_SYSCALLID"
+                | "PT_PORT"
+                | "PT_SIGTYPE"
+                | "PT_L4PROTO"
+                | "PT_SOCKFAMILY"
+                | "PT_BOOL"
+                | "PT_SIGSET"
         )
     });
-    if all_unsigned { FieldType::U64 } else { FieldType::String }
+    if all_unsigned {
+        FieldType::U64
+    } else {
+        FieldType::String
+    }
 }
 
 /// Distinct parameter names with every type they have across events, sorted by name.
@@ -43,7 +63,9 @@ pub fn param_types(schema: &Schema) -> BTreeMap<&str, BTreeSet<&str>> {
     let mut m: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for e in &schema.events {
         for p in &e.params {
-            m.entry(p.name.as_str()).or_default().insert(p.ptype.as_str());
+            m.entry(p.name.as_str())
+                .or_default()
+                .insert(p.ptype.as_str());
         }
     }
     m
@@ -97,10 +119,13 @@ pub fn build(schema: &Schema, catalog: &Catalog) -> Vec<SetField> {
         .files
         .iter()
         .flat_map(|f| {
-            f.fields.iter().filter(|x| x.unsupported.is_none()).map(move |x| SetField {
-                field: x.clone(),
-                origin: Origin::Catalog(f.class.clone()),
-            })
+            f.fields
+                .iter()
+                .filter(|x| x.unsupported.is_none())
+                .map(move |x| SetField {
+                    field: x.clone(),
+                    origin: Origin::Catalog(f.class.clone()),
+                })
         })
         .collect();
     out.extend(arg_fields(schema));

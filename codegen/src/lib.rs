@@ -7,7 +7,7 @@ pub mod catalog;
 pub mod conversions;
 pub mod emit;
 pub mod fieldset;
+pub mod import;
 pub mod listing;
 pub mod model;
-pub mod import;
 pub mod schema_io;

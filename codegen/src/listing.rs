@@ -27,7 +27,11 @@ pub fn arg_text(arg: ArgForm, required: bool) -> String {
         ArgForm::Key => "key",
         ArgForm::Both => "both",
     };
-    if required { format!("{a}!") } else { a.to_string() }
+    if required {
+        format!("{a}!")
+    } else {
+        a.to_string()
+    }
 }
 
 fn flag_text(f: FieldFlag) -> &'static str {
@@ -50,9 +54,23 @@ pub fn events(schema: &Schema) -> String {
         let params: Vec<String> = e
             .params
             .iter()
-            .map(|p| format!("{}:{}", p.name, p.ptype.trim_start_matches("PT_").to_ascii_lowercase()))
+            .map(|p| {
+                format!(
+                    "{}:{}",
+                    p.name,
+                    p.ptype.trim_start_matches("PT_").to_ascii_lowercase()
+                )
+            })
             .collect();
-        let _ = writeln!(s, "{:>3} {} {} {} ({})", e.code, dir, e.id, e.name, params.join(" "));
+        let _ = writeln!(
+            s,
+            "{:>3} {} {} {} ({})",
+            e.code,
+            dir,
+            e.id,
+            e.name,
+            params.join(" ")
+        );
     }
     s
 }
@@ -72,7 +90,11 @@ pub fn fields(set: &[SetField]) -> String {
             f.name,
             type_name(f.ftype),
             arg_text(f.arg, f.arg_required),
-            if extra.is_empty() { String::new() } else { format!(" [{}]", extra.join(",")) }
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", extra.join(","))
+            }
         );
     }
     s

@@ -94,7 +94,11 @@ fn check(dir: PathBuf) -> CmdResult {
     codegen::emit::generate_tables(&schema)?;
     codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")?;
     let n = codegen::fieldset::build(&schema, &catalog).len();
-    println!("schema {} and catalog are consistent: {} events, {n} fields", schema.version.schema_version, schema.events.len());
+    println!(
+        "schema {} and catalog are consistent: {} events, {n} fields",
+        schema.version.schema_version,
+        schema.events.len()
+    );
     Ok(())
 }
 

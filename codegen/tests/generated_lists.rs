@@ -9,7 +9,8 @@ use codegen::listing;
 use codegen::schema_io::load_schema;
 
 fn schema() -> codegen::model::Schema {
-    load_schema(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema")).expect("checked-in schema loads")
+    load_schema(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema"))
+        .expect("checked-in schema loads")
 }
 
 macro_rules! snap {
@@ -33,8 +34,11 @@ fn arg_field_list() {
     let s = schema();
     let set = arg_fields(&s);
     // Two literals per distinct parameter name.
-    let names: std::collections::BTreeSet<_> =
-        s.events.iter().flat_map(|e| e.params.iter().map(|p| p.name.as_str())).collect();
+    let names: std::collections::BTreeSet<_> = s
+        .events
+        .iter()
+        .flat_map(|e| e.params.iter().map(|p| p.name.as_str()))
+        .collect();
     assert_eq!(set.len(), 2 * names.len());
     assert!(set.iter().any(|f| f.field.name == "evt.arg.fd"));
     assert!(set.iter().any(|f| f.field.name == "evt.rawarg.res"));
@@ -53,7 +57,11 @@ fn tables_generate_and_are_deterministic() {
 #[test]
 fn a_broken_schema_is_refused_with_file_and_entry() {
     let mut s = schema();
-    let open_x = s.events.iter_mut().find(|e| e.id == "PPME_SYSCALL_OPEN_X").unwrap();
+    let open_x = s
+        .events
+        .iter_mut()
+        .find(|e| e.id == "PPME_SYSCALL_OPEN_X")
+        .unwrap();
     open_x.params[2].flags = Some("no_such_table".into());
     open_x.params[0].ptype = "PT_NOPE".into();
     let err = codegen::emit::generate_tables(&s).unwrap_err().to_string();
@@ -64,8 +72,10 @@ fn a_broken_schema_is_refused_with_file_and_entry() {
 #[test]
 fn full_field_list() {
     let s = schema();
-    let catalog = codegen::catalog::load_catalog(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fields"))
-        .expect("checked-in catalog loads");
+    let catalog = codegen::catalog::load_catalog(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/fields"),
+    )
+    .expect("checked-in catalog loads");
     let set = codegen::fieldset::build(&s, &catalog);
     let served = catalog.fields().filter(|f| f.unsupported.is_none()).count();
     assert_eq!(set.len(), served + arg_fields(&s).len());

@@ -103,13 +103,60 @@ fn default_true() -> bool {
 /// whose events create, close or use fds or change process state (what libsinsp needs to keep
 /// its state; see `source::zone::state_syscalls`).
 pub const RULE_SYSCALLS: &[&str] = &[
-    "execve", "execveat", "open", "openat", "openat2", "creat", "connect", "accept", "accept4",
-    "bind", "listen", "sendto", "recvfrom", "sendmsg", "recvmsg", "read", "write", "chdir",
-    "chroot", "setuid", "setgid", "setresuid", "setresgid", "capset", "unlink", "unlinkat",
-    "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
-    "symlinkat", "chmod", "fchmod", "fchmodat", "mount", "umount2", "ptrace", "prctl", "setns",
-    "unshare", "bpf", "init_module", "finit_module", "memfd_create", "userfaultfd", "kill",
-    "mprotect", "mmap", "io_uring_setup",
+    "execve",
+    "execveat",
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "read",
+    "write",
+    "chdir",
+    "chroot",
+    "setuid",
+    "setgid",
+    "setresuid",
+    "setresgid",
+    "capset",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "mount",
+    "umount2",
+    "ptrace",
+    "prctl",
+    "setns",
+    "unshare",
+    "bpf",
+    "init_module",
+    "finit_module",
+    "memfd_create",
+    "userfaultfd",
+    "kill",
+    "mprotect",
+    "mmap",
+    "io_uring_setup",
 ];
 
 fn default_batch_size() -> u32 {
@@ -220,7 +267,10 @@ impl Config {
         }
         for (i, name) in self.enabled_syscalls.iter().flatten().enumerate() {
             if crate::source::zone::ppm_sc_of(name).is_none() {
-                return Err(bad(&format!("enabled_syscalls[{i}]"), format!("`{}` is not a syscall name", c_safe(name.as_str()))));
+                return Err(bad(
+                    &format!("enabled_syscalls[{i}]"),
+                    format!("`{}` is not a syscall name", c_safe(name.as_str())),
+                ));
             }
         }
         Ok(())

@@ -12,15 +12,15 @@
 //! - [`ffi`]: panic containment and the exported `plugin_*` symbols.
 
 pub mod config;
+pub mod event_string;
 pub mod extract;
-pub mod fields;
 pub mod ffi;
+pub mod fields;
 pub mod metrics;
 pub mod parse;
 pub mod payload;
 pub mod plugin;
 pub mod render;
-pub mod event_string;
 pub mod source;
 pub mod state;
 pub mod visibility;

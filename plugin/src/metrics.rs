@@ -13,9 +13,9 @@
 //!
 //! Counters are atomics so that zone tasks on other threads can count without locks.
 
-use falco_plugin::base::{Metric, MetricLabel, MetricType, MetricValue};
 use crate::state::StateCounters;
 use crate::zones::ZoneRegistry;
+use falco_plugin::base::{Metric, MetricLabel, MetricType, MetricValue};
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,14 +27,21 @@ pub const MAX_ZONE_NAMES: usize = 1024;
 /// The interned `&'static CStr` for a metric name (leaked once; bounded by [`MAX_ZONE_NAMES`]).
 fn interned(name: String) -> Option<&'static CStr> {
     static NAMES: OnceLock<Mutex<HashMap<String, &'static CStr>>> = OnceLock::new();
-    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(n) = names.get(&name) {
         return Some(n);
     }
     if names.len() >= MAX_ZONE_NAMES * 4 {
         return None;
     }
-    let c: &'static CStr = Box::leak(CString::new(name.replace('\0', "")).ok()?.into_boxed_c_str());
+    let c: &'static CStr = Box::leak(
+        CString::new(name.replace('\0', ""))
+            .ok()?
+            .into_boxed_c_str(),
+    );
     names.insert(name, c);
     Some(c)
 }
@@ -70,13 +77,22 @@ impl Metrics {
             state.evicted_fds += c.evicted_fds;
             state.refused_users += c.refused_users;
         }
-        let total = |name, v: u64| MetricLabel::new(name, MetricType::Monotonic).with_value(MetricValue::U64(v));
-        let gauge = |name, v: u64| MetricLabel::new(name, MetricType::NonMonotonic).with_value(MetricValue::U64(v));
+        let total = |name, v: u64| {
+            MetricLabel::new(name, MetricType::Monotonic).with_value(MetricValue::U64(v))
+        };
+        let gauge = |name, v: u64| {
+            MetricLabel::new(name, MetricType::NonMonotonic).with_value(MetricValue::U64(v))
+        };
         let mut per_zone = Vec::new();
         for z in zones.iter() {
             let c = z.counters;
             let name = z.name_c().to_string_lossy();
-            for (what, v) in [("events", c.events), ("drops", c.drops), ("malformed", c.malformed), ("reconnects", c.reconnects)] {
+            for (what, v) in [
+                ("events", c.events),
+                ("drops", c.drops),
+                ("malformed", c.malformed),
+                ("reconnects", c.reconnects),
+            ] {
                 if let Some(n) = interned(format!("zone.{name}.{what}")) {
                     per_zone.push(total(n, v));
                 }

@@ -348,7 +348,10 @@ mod tests {
         let mut bad = buf.clone();
         bad[44..46].copy_from_slice(&3u16.to_le_bytes());
         let ev = RawEvent::from(&bad).unwrap();
-        assert!(matches!(ZoneEvent::try_from(&ev), Err(PayloadError::RawEvent { .. })));
+        assert!(matches!(
+            ZoneEvent::try_from(&ev),
+            Err(PayloadError::RawEvent { .. })
+        ));
     }
 
     #[test]

@@ -61,6 +61,10 @@ captures) as the edera_zone source, with per-zone process and fd state and Falco
     }
 
     fn get_metrics(&mut self) -> impl IntoIterator<Item = Metric> {
-        contain("get_metrics", || self.metrics.snapshot(&self.zones), Vec::new)
+        contain(
+            "get_metrics",
+            || self.metrics.snapshot(&self.zones),
+            Vec::new,
+        )
     }
 }

@@ -89,7 +89,13 @@ impl ZoneRegistry {
         let id_c = CString::new(id.clone())?;
         let name_c = CString::new(c_safe(name))?;
         let state = ZoneState::new(self.limits);
-        self.slots.push(Some(Zone { id, id_c, name_c, state, counters: ZoneCounters::default() }));
+        self.slots.push(Some(Zone {
+            id,
+            id_c,
+            name_c,
+            state,
+            counters: ZoneCounters::default(),
+        }));
         Ok(ZoneSlot(slot))
     }
 

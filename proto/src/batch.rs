@@ -40,13 +40,20 @@ impl Entry<'_> {
 /// The event at offset `at`; `None` at the end of the batch.
 pub fn entry_at(batch: &[u8], at: usize) -> Option<Result<Entry<'_>, Damaged>> {
     let rest = batch.get(at..).filter(|r| !r.is_empty())?;
-    let Some(len) = rest.get(2 + 16..2 + 20).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
+    let Some(len) = rest
+        .get(2 + 16..2 + 20)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    else {
         return Some(Err(Damaged(at)));
     };
     if len < EVENT_HEADER_LEN || rest.len() - 2 < len {
         return Some(Err(Damaged(at)));
     }
-    Some(Ok(Entry { cpu: u16::from_le_bytes([rest[0], rest[1]]), event: &rest[2..2 + len], next: at + 2 + len }))
+    Some(Ok(Entry {
+        cpu: u16::from_le_bytes([rest[0], rest[1]]),
+        event: &rest[2..2 + len],
+        next: at + 2 + len,
+    }))
 }
 
 /// Every event of a batch, then the damage if there is any.
@@ -79,7 +86,15 @@ mod tests {
         push(&mut b, 1, &event(5, 3));
         push(&mut b, 0, &event(244, 0));
         let all: Vec<_> = entries(&b).collect::<Result<_, _>>().unwrap();
-        assert_eq!((all[0].cpu, all[0].event.len(), all[1].event_type(), all[1].ts()), (1, 29, 244, 1));
+        assert_eq!(
+            (
+                all[0].cpu,
+                all[0].event.len(),
+                all[1].event_type(),
+                all[1].ts()
+            ),
+            (1, 29, 244, 1)
+        );
         // A length past the end, a length below a header, a truncated header.
         let mut bad = b.clone();
         bad[2 + 16..2 + 20].copy_from_slice(&u32::MAX.to_le_bytes());

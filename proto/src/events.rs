@@ -23,8 +23,12 @@ pub fn to_proto(zone_id: &str, cpu: u16, raw: &[u8]) -> Option<ZoneKernelSyscall
     let info = ev.info();
     let params = (0..ev.nparams())
         .map(|i| ZoneKernelEventParam {
-            name: info.and_then(|inf| inf.params.get(i)).map_or(String::new(), |p| p.name.to_string()),
-            param_type: info.and_then(|inf| inf.params.get(i)).map_or(0, |p| p.ptype as u32),
+            name: info
+                .and_then(|inf| inf.params.get(i))
+                .map_or(String::new(), |p| p.name.to_string()),
+            param_type: info
+                .and_then(|inf| inf.params.get(i))
+                .map_or(0, |p| p.ptype as u32),
             param_data: ev.param(i).unwrap_or_default().to_vec(),
             ..ZoneKernelEventParam::default()
         })
@@ -116,7 +120,14 @@ mod tests {
     fn events_round_trip() {
         let raw = close_x();
         let m = to_proto("zone-a", 1, &raw).unwrap();
-        assert_eq!((m.event_name.as_str(), m.event_params.len(), m.event_params[1].name.as_str()), ("close", 2, "fd"));
+        assert_eq!(
+            (
+                m.event_name.as_str(),
+                m.event_params.len(),
+                m.event_params[1].name.as_str()
+            ),
+            ("close", 2, "fd")
+        );
         let mut back = Vec::new();
         assert_eq!(from_proto(&m, &mut back), Ok(1));
         assert_eq!(back, raw);

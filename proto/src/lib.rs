@@ -24,6 +24,6 @@ pub mod edera {
 pub use edera::falco::v1 as ext;
 pub use protect::control::v1 as control;
 
-pub mod snapshot;
-pub mod events;
 pub mod batch;
+pub mod events;
+pub mod snapshot;

@@ -9,9 +9,10 @@
 
 use crate::control::zone_kernel_fd_info_data::InfoType;
 use crate::control::{
-    ZoneKernelFdInfo, ZoneKernelFdInfoData, ZoneKernelIpv4ServerSocketInfo, ZoneKernelIpv4SocketInfo,
-    ZoneKernelIpv6ServerSocketInfo, ZoneKernelIpv6SocketInfo, ZoneKernelPidFd, ZoneKernelRegularFileInfo,
-    ZoneKernelThreadInfo, ZoneKernelThreadSnapshotEvent, ZoneKernelUnixSocketInfo,
+    ZoneKernelFdInfo, ZoneKernelFdInfoData, ZoneKernelIpv4ServerSocketInfo,
+    ZoneKernelIpv4SocketInfo, ZoneKernelIpv6ServerSocketInfo, ZoneKernelIpv6SocketInfo,
+    ZoneKernelPidFd, ZoneKernelRegularFileInfo, ZoneKernelThreadInfo,
+    ZoneKernelThreadSnapshotEvent, ZoneKernelUnixSocketInfo,
 };
 use edera_scap::file::{CaptureState, FdDetail, FdInfo, FdType, ThreadInfo};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -40,37 +41,61 @@ pub fn fd_to_proto(f: &FdInfo) -> ZoneKernelFdInfo {
     let info = match &f.detail {
         FdDetail::None => None,
         FdDetail::Name(n) => Some(InfoType::FileName(text(n))),
-        FdDetail::File { open_flags, name, dev } => Some(InfoType::RegularFile(ZoneKernelRegularFileInfo {
+        FdDetail::File {
+            open_flags,
+            name,
+            dev,
+        } => Some(InfoType::RegularFile(ZoneKernelRegularFileInfo {
             open_flags: *open_flags,
             name: text(name),
             mount_id: 0,
             device: dev.unwrap_or(0),
         })),
-        FdDetail::Ipv4 { sip, dip, sport, dport, l4proto } => Some(InfoType::Ipv4Socket(ZoneKernelIpv4SocketInfo {
+        FdDetail::Ipv4 {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        } => Some(InfoType::Ipv4Socket(ZoneKernelIpv4SocketInfo {
             source_ip: sip.to_string(),
             dest_ip: dip.to_string(),
             source_port: u32::from(*sport),
             dest_port: u32::from(*dport),
             protocol: i32::from(*l4proto),
         })),
-        FdDetail::Ipv6 { sip, dip, sport, dport, l4proto } => Some(InfoType::Ipv6Socket(ZoneKernelIpv6SocketInfo {
+        FdDetail::Ipv6 {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        } => Some(InfoType::Ipv6Socket(ZoneKernelIpv6SocketInfo {
             source_ip: sip.to_string(),
             dest_ip: dip.to_string(),
             source_port: u32::from(*sport),
             dest_port: u32::from(*dport),
             protocol: i32::from(*l4proto),
         })),
-        FdDetail::Ipv4Server { ip, port, l4proto } => Some(InfoType::Ipv4ServerSocket(ZoneKernelIpv4ServerSocketInfo {
-            local_ip: ip.to_string(),
-            local_port: u32::from(*port),
-            protocol: i32::from(*l4proto),
-        })),
-        FdDetail::Ipv6Server { ip, port, l4proto } => Some(InfoType::Ipv6ServerSocket(ZoneKernelIpv6ServerSocketInfo {
-            local_ip: ip.to_string(),
-            local_port: u32::from(*port),
-            protocol: i32::from(*l4proto),
-        })),
-        FdDetail::Unix { source, destination, name } => Some(InfoType::UnixSocket(ZoneKernelUnixSocketInfo {
+        FdDetail::Ipv4Server { ip, port, l4proto } => {
+            Some(InfoType::Ipv4ServerSocket(ZoneKernelIpv4ServerSocketInfo {
+                local_ip: ip.to_string(),
+                local_port: u32::from(*port),
+                protocol: i32::from(*l4proto),
+            }))
+        }
+        FdDetail::Ipv6Server { ip, port, l4proto } => {
+            Some(InfoType::Ipv6ServerSocket(ZoneKernelIpv6ServerSocketInfo {
+                local_ip: ip.to_string(),
+                local_port: u32::from(*port),
+                protocol: i32::from(*l4proto),
+            }))
+        }
+        FdDetail::Unix {
+            source,
+            destination,
+            name,
+        } => Some(InfoType::UnixSocket(ZoneKernelUnixSocketInfo {
             source: *source,
             destination: *destination,
             name: text(name),
@@ -102,7 +127,11 @@ pub fn fd_from_proto(p: &ZoneKernelFdInfo) -> Option<FdInfo> {
     let detail = match p.info.as_ref().and_then(|i| i.info_type.as_ref()) {
         None => FdDetail::None,
         Some(InfoType::FileName(n)) => FdDetail::Name(bytes(n)),
-        Some(InfoType::RegularFile(r)) => FdDetail::File { open_flags: r.open_flags, name: bytes(&r.name), dev: Some(r.device) },
+        Some(InfoType::RegularFile(r)) => FdDetail::File {
+            open_flags: r.open_flags,
+            name: bytes(&r.name),
+            dev: Some(r.device),
+        },
         Some(InfoType::Ipv4Socket(s)) => FdDetail::Ipv4 {
             sip: v4(&s.source_ip),
             dip: v4(&s.dest_ip),
@@ -117,12 +146,32 @@ pub fn fd_from_proto(p: &ZoneKernelFdInfo) -> Option<FdInfo> {
             dport: port(s.dest_port),
             l4proto: proto(s.protocol),
         },
-        Some(InfoType::Ipv4ServerSocket(s)) => FdDetail::Ipv4Server { ip: v4(&s.local_ip), port: port(s.local_port), l4proto: proto(s.protocol) },
-        Some(InfoType::Ipv6ServerSocket(s)) => FdDetail::Ipv6Server { ip: v6(&s.local_ip), port: port(s.local_port), l4proto: proto(s.protocol) },
-        Some(InfoType::UnixSocket(u)) => FdDetail::Unix { source: u.source, destination: u.destination, name: bytes(&u.name) },
-        Some(InfoType::Pidfd(ZoneKernelPidFd { pid })) => FdDetail::Name(format!("pidfd:[{pid}]").into_bytes()),
+        Some(InfoType::Ipv4ServerSocket(s)) => FdDetail::Ipv4Server {
+            ip: v4(&s.local_ip),
+            port: port(s.local_port),
+            l4proto: proto(s.protocol),
+        },
+        Some(InfoType::Ipv6ServerSocket(s)) => FdDetail::Ipv6Server {
+            ip: v6(&s.local_ip),
+            port: port(s.local_port),
+            l4proto: proto(s.protocol),
+        },
+        Some(InfoType::UnixSocket(u)) => FdDetail::Unix {
+            source: u.source,
+            destination: u.destination,
+            name: bytes(&u.name),
+        },
+        Some(InfoType::Pidfd(ZoneKernelPidFd { pid })) => {
+            FdDetail::Name(format!("pidfd:[{pid}]").into_bytes())
+        }
     };
-    Some(FdInfo { fd, ino: p.inode, fd_type, raw_type, detail })
+    Some(FdInfo {
+        fd,
+        ino: p.inode,
+        fd_type,
+        raw_type,
+        detail,
+    })
 }
 
 /// One thread (and, for a process leader, its fds) as the API carries it.
@@ -164,7 +213,10 @@ pub fn thread_to_proto(t: &ThreadInfo, fds: &[FdInfo]) -> ZoneKernelThreadInfo {
         pidns_init_start_ts: t.pidns_init_start_ts.unwrap_or(0),
         cgroups: text(t.cgroups.as_deref().unwrap_or_default()),
         root: text(t.root.as_deref().unwrap_or_default()),
-        fdlist: fds.iter().filter_map(|f| Some((u64::try_from(f.fd).ok()?, fd_to_proto(f)))).collect(),
+        fdlist: fds
+            .iter()
+            .filter_map(|f| Some((u64::try_from(f.fd).ok()?, fd_to_proto(f))))
+            .collect(),
         tty: t.tty.unwrap_or(0),
         loginuid: t.loginuid.unwrap_or(u32::MAX),
         ..ZoneKernelThreadInfo::default()
@@ -173,7 +225,10 @@ pub fn thread_to_proto(t: &ThreadInfo, fds: &[FdInfo]) -> ZoneKernelThreadInfo {
 
 /// One thread from the API, and its fds (at most `max_fds`, by fd number); `None` without a
 /// thread id.
-pub fn thread_from_proto(p: &ZoneKernelThreadInfo, max_fds: usize) -> Option<(ThreadInfo, Vec<FdInfo>)> {
+pub fn thread_from_proto(
+    p: &ZoneKernelThreadInfo,
+    max_fds: usize,
+) -> Option<(ThreadInfo, Vec<FdInfo>)> {
     let tid = p.tid?;
     let t = ThreadInfo {
         tid,
@@ -217,7 +272,11 @@ pub fn thread_from_proto(p: &ZoneKernelThreadInfo, max_fds: usize) -> Option<(Th
     };
     let mut numbers: Vec<&u64> = p.fdlist.keys().collect();
     numbers.sort_unstable();
-    let fds = numbers.into_iter().filter_map(|n| fd_from_proto(&p.fdlist[n])).take(max_fds).collect();
+    let fds = numbers
+        .into_iter()
+        .filter_map(|n| fd_from_proto(&p.fdlist[n]))
+        .take(max_fds)
+        .collect();
     Some((t, fds))
 }
 
@@ -228,9 +287,22 @@ pub fn users_to_proto(zone_id: &str, state: &CaptureState) -> crate::ext::ZoneUs
         users: state
             .users
             .iter()
-            .map(|u| crate::ext::User { uid: u.uid, gid: u.gid, name: text(&u.name), homedir: text(&u.homedir), shell: text(&u.shell) })
+            .map(|u| crate::ext::User {
+                uid: u.uid,
+                gid: u.gid,
+                name: text(&u.name),
+                homedir: text(&u.homedir),
+                shell: text(&u.shell),
+            })
             .collect(),
-        groups: state.groups.iter().map(|g| crate::ext::Group { gid: g.gid, name: text(&g.name) }).collect(),
+        groups: state
+            .groups
+            .iter()
+            .map(|g| crate::ext::Group {
+                gid: g.gid,
+                name: text(&g.name),
+            })
+            .collect(),
     }
 }
 
@@ -242,30 +314,61 @@ pub fn users_from_proto(u: &crate::ext::ZoneUsers, max: usize) -> CaptureState {
             .users
             .iter()
             .take(max)
-            .map(|x| UserInfo { uid: x.uid, gid: x.gid, name: bytes(&x.name), homedir: bytes(&x.homedir), shell: bytes(&x.shell) })
+            .map(|x| UserInfo {
+                uid: x.uid,
+                gid: x.gid,
+                name: bytes(&x.name),
+                homedir: bytes(&x.homedir),
+                shell: bytes(&x.shell),
+            })
             .collect(),
-        groups: u.groups.iter().take(max).map(|g| GroupInfo { gid: g.gid, name: bytes(&g.name) }).collect(),
+        groups: u
+            .groups
+            .iter()
+            .take(max)
+            .map(|g| GroupInfo {
+                gid: g.gid,
+                name: bytes(&g.name),
+            })
+            .collect(),
         ..CaptureState::default()
     }
 }
 
 /// A capture state (threads, and fds by process) as a `threadsnap` of zone `zone_id`.
-pub fn snapshot_to_proto(zone_id: &str, state: &CaptureState, boot_epoch: u64) -> ZoneKernelThreadSnapshotEvent {
+pub fn snapshot_to_proto(
+    zone_id: &str,
+    state: &CaptureState,
+    boot_epoch: u64,
+) -> ZoneKernelThreadSnapshotEvent {
     let no_fds = Vec::new();
     ZoneKernelThreadSnapshotEvent {
         zone_id: zone_id.to_string(),
-        thread_info: state.threads.iter().map(|t| (t.tid, thread_to_proto(t, state.fds.get(&t.tid).unwrap_or(&no_fds)))).collect(),
+        thread_info: state
+            .threads
+            .iter()
+            .map(|t| {
+                (
+                    t.tid,
+                    thread_to_proto(t, state.fds.get(&t.tid).unwrap_or(&no_fds)),
+                )
+            })
+            .collect(),
         zone_boot_epoch: boot_epoch,
     }
 }
 
 /// A `threadsnap` as a capture state (threads by id, fds under their thread), within `limits`.
-pub fn snapshot_from_proto(snap: &ZoneKernelThreadSnapshotEvent, limits: SnapshotLimits) -> CaptureState {
+pub fn snapshot_from_proto(
+    snap: &ZoneKernelThreadSnapshotEvent,
+    limits: SnapshotLimits,
+) -> CaptureState {
     let mut tids: Vec<&u64> = snap.thread_info.keys().collect();
     tids.sort_unstable();
     let mut state = CaptureState::default();
     for tid in tids.into_iter().take(limits.max_threads) {
-        if let Some((t, fds)) = thread_from_proto(&snap.thread_info[tid], limits.max_fds_per_thread) {
+        if let Some((t, fds)) = thread_from_proto(&snap.thread_info[tid], limits.max_fds_per_thread)
+        {
             if !fds.is_empty() {
                 state.fds.insert(t.tid, fds);
             }
@@ -297,23 +400,62 @@ mod tests {
             ..ThreadInfo::default()
         };
         let fds = vec![
-            FdInfo { fd: 3, ino: 9, fd_type: FdType::FileV2, raw_type: 16, detail: FdDetail::File { open_flags: 1, name: b"/etc/passwd".to_vec(), dev: Some(0x800001) } },
+            FdInfo {
+                fd: 3,
+                ino: 9,
+                fd_type: FdType::FileV2,
+                raw_type: 16,
+                detail: FdDetail::File {
+                    open_flags: 1,
+                    name: b"/etc/passwd".to_vec(),
+                    dev: Some(0x800001),
+                },
+            },
             FdInfo {
                 fd: 4,
                 ino: 10,
                 fd_type: FdType::Ipv4Sock,
                 raw_type: 3,
-                detail: FdDetail::Ipv4 { sip: Ipv4Addr::LOCALHOST, dip: Ipv4Addr::new(10, 0, 0, 2), sport: 40000, dport: 443, l4proto: 2 },
+                detail: FdDetail::Ipv4 {
+                    sip: Ipv4Addr::LOCALHOST,
+                    dip: Ipv4Addr::new(10, 0, 0, 2),
+                    sport: 40000,
+                    dport: 443,
+                    l4proto: 2,
+                },
             },
-            FdInfo { fd: 5, ino: 11, fd_type: FdType::Fifo, raw_type: 7, detail: FdDetail::Name(b"pipe:[11]".to_vec()) },
+            FdInfo {
+                fd: 5,
+                ino: 11,
+                fd_type: FdType::Fifo,
+                raw_type: 7,
+                detail: FdDetail::Name(b"pipe:[11]".to_vec()),
+            },
         ];
         let mut state = CaptureState::default();
         state.threads.push(t.clone());
         state.fds.insert(7, fds.clone());
         let snap = snapshot_to_proto("zone-a", &state, 0);
-        let back = snapshot_from_proto(&snap, SnapshotLimits { max_threads: 10, max_fds_per_thread: 10 });
+        let back = snapshot_from_proto(
+            &snap,
+            SnapshotLimits {
+                max_threads: 10,
+                max_fds_per_thread: 10,
+            },
+        );
         let got = &back.threads[0];
-        assert_eq!((got.tid, got.ptid, &got.comm, &got.exe, &got.args, got.uid, got.loginuid), (7, 1, &t.comm, &t.exe, &t.args, 65534, Some(1000)));
+        assert_eq!(
+            (
+                got.tid,
+                got.ptid,
+                &got.comm,
+                &got.exe,
+                &got.args,
+                got.uid,
+                got.loginuid
+            ),
+            (7, 1, &t.comm, &t.exe, &t.args, 65534, Some(1000))
+        );
         assert_eq!(back.fds[&7], fds);
     }
 
@@ -321,15 +463,45 @@ mod tests {
     fn hostile_snapshots_are_bounded() {
         let mut snap = ZoneKernelThreadSnapshotEvent::default();
         for tid in 0..100u64 {
-            let mut t = ZoneKernelThreadInfo { tid: Some(tid), comm: "x".repeat(MAX_STRING * 2), ..Default::default() };
+            let mut t = ZoneKernelThreadInfo {
+                tid: Some(tid),
+                comm: "x".repeat(MAX_STRING * 2),
+                ..Default::default()
+            };
             for fd in 0..50u64 {
-                t.fdlist.insert(fd, ZoneKernelFdInfo { fd: Some(fd), fd_type: 99, ..Default::default() });
+                t.fdlist.insert(
+                    fd,
+                    ZoneKernelFdInfo {
+                        fd: Some(fd),
+                        fd_type: 99,
+                        ..Default::default()
+                    },
+                );
             }
-            t.fdlist.insert(1000, ZoneKernelFdInfo { fd: Some(1000), fd_type: 7, ..Default::default() });
+            t.fdlist.insert(
+                1000,
+                ZoneKernelFdInfo {
+                    fd: Some(1000),
+                    fd_type: 7,
+                    ..Default::default()
+                },
+            );
             snap.thread_info.insert(tid, t);
         }
-        snap.thread_info.insert(1 << 40, ZoneKernelThreadInfo { tid: None, ..Default::default() });
-        let s = snapshot_from_proto(&snap, SnapshotLimits { max_threads: 10, max_fds_per_thread: 5 });
+        snap.thread_info.insert(
+            1 << 40,
+            ZoneKernelThreadInfo {
+                tid: None,
+                ..Default::default()
+            },
+        );
+        let s = snapshot_from_proto(
+            &snap,
+            SnapshotLimits {
+                max_threads: 10,
+                max_fds_per_thread: 5,
+            },
+        );
         assert_eq!(s.threads.len(), 10);
         assert!(s.threads.iter().all(|t| t.comm.len() == MAX_STRING));
         // Unknown fd types are skipped; the known one is kept.

@@ -18,13 +18,22 @@ fn load_events() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/scap");
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("decode bench: {} is absent; nothing to measure", dir.display());
+        eprintln!(
+            "decode bench: {} is absent; nothing to measure",
+            dir.display()
+        );
         return out;
     };
-    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "scap")).collect();
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
+        .collect();
     paths.sort();
     for p in paths {
-        let Ok(mut r) = CaptureReader::open(&p, GeneratedTable, Limits::default()) else { continue };
+        let Ok(mut r) = CaptureReader::open(&p, GeneratedTable, Limits::default()) else {
+            continue;
+        };
         loop {
             match r.next_event() {
                 Ok(Some(ev)) => out.push(ev.bytes().to_vec()),
@@ -39,7 +48,9 @@ fn load_events() -> Vec<Vec<u8>> {
 
 /// Parses one event and reads every parameter as its declared type; returns a checksum.
 fn decode(bytes: &[u8]) -> u64 {
-    let Ok(ev) = RawEvent::parse(bytes) else { return 0 };
+    let Ok(ev) = RawEvent::parse(bytes) else {
+        return 0;
+    };
     let Some(info) = ev.info() else { return 0 };
     let mut sum = ev.header.ts ^ ev.header.tid;
     for (i, p) in info.params.iter().enumerate().take(ev.nparams()) {
@@ -48,9 +59,14 @@ fn decode(bytes: &[u8]) -> u64 {
             Some(2) => ev.param_as::<u16>(i).map_or(0, u64::from),
             Some(4) => ev.param_as::<u32>(i).map_or(0, u64::from),
             Some(8) => ev.param_as::<u64>(i).unwrap_or(0),
-            _ if matches!(p.ptype, ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath) => ev
-                .param_as::<edera_scap::event::CStrParam>(i)
-                .map_or(0, |s| s.0.len() as u64),
+            _ if matches!(
+                p.ptype,
+                ParamType::Charbuf | ParamType::Fspath | ParamType::Fsrelpath
+            ) =>
+            {
+                ev.param_as::<edera_scap::event::CStrParam>(i)
+                    .map_or(0, |s| s.0.len() as u64)
+            }
             _ => ev.param(i).map_or(0, |b| b.len() as u64),
         });
     }
@@ -63,11 +79,20 @@ fn bench(c: &mut Criterion) {
         return;
     }
     let bytes: usize = events.iter().map(Vec::len).sum();
-    eprintln!("decode bench: {} events, {} bytes from the fixture captures", events.len(), bytes);
+    eprintln!(
+        "decode bench: {} events, {} bytes from the fixture captures",
+        events.len(),
+        bytes
+    );
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("fixture_events_all_params", |b| {
-        b.iter(|| events.iter().map(|e| decode(black_box(e))).fold(0u64, u64::wrapping_add))
+        b.iter(|| {
+            events
+                .iter()
+                .map(|e| decode(black_box(e)))
+                .fold(0u64, u64::wrapping_add)
+        })
     });
     g.finish();
 }

@@ -21,7 +21,11 @@ pub enum EventError {
     #[error("event header claims {0} bytes, fewer than its own header")]
     LengthTooSmall(u32),
     #[error("event type {etype} claims {nparams} parameters, more than the {max} any event has")]
-    TooManyParams { etype: u16, nparams: u32, max: usize },
+    TooManyParams {
+        etype: u16,
+        nparams: u32,
+        max: usize,
+    },
     #[error("parameter lengths of event type {0} run past the event's end")]
     ParamsPastEnd(u16),
 }
@@ -243,7 +247,10 @@ mod tests {
     fn hostile_lengths_are_rejected() {
         let mut bytes = build(3, &[b"abc"]);
         bytes[HEADER_LEN] = 200; // param length past the end
-        assert_eq!(RawEvent::parse(&bytes).unwrap_err(), EventError::ParamsPastEnd(3));
+        assert_eq!(
+            RawEvent::parse(&bytes).unwrap_err(),
+            EventError::ParamsPastEnd(3)
+        );
         let mut bytes = build(3, &[b"abc"]);
         bytes[22..26].copy_from_slice(&1000u32.to_le_bytes());
         assert!(matches!(

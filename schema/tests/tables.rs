@@ -37,7 +37,11 @@ fn table_shape() {
 #[test]
 fn flag_tables_and_dirfd() {
     // file_flags: O_CLOEXEC is PPM_O_CLOEXEC = (1 << 12) in ppm_events_public.h.
-    let cloexec = flags::FILE_FLAGS.entries.iter().find(|(n, _)| *n == "O_CLOEXEC").unwrap();
+    let cloexec = flags::FILE_FLAGS
+        .entries
+        .iter()
+        .find(|(n, _)| *n == "O_CLOEXEC")
+        .unwrap();
     assert_eq!(cloexec.1, 1 << 12);
     // renameat2's newpath is relative to its newdirfd (DIRFD_PARAM(3)).
     let e = EventCode::SyscallRenameat2X.info();
@@ -47,7 +51,10 @@ fn flag_tables_and_dirfd() {
 
 #[test]
 fn syscall_map_x86_64() {
-    let openat = tables::syscalls::X86_64.iter().find(|s| s.nr == 257).unwrap();
+    let openat = tables::syscalls::X86_64
+        .iter()
+        .find(|s| s.nr == 257)
+        .unwrap();
     assert_eq!(openat.name, "openat");
     assert_eq!(openat.enter, EventCode::SyscallOpenatV2E as u16);
     assert_eq!(openat.exit, EventCode::SyscallOpenatV2X as u16);
@@ -57,7 +64,12 @@ fn syscall_map_x86_64() {
 #[test]
 fn typed_accessor_reads_an_encoded_event() {
     let fd = 3i64.to_le_bytes();
-    let params: [&[u8]; 4] = [&fd, b"/etc/passwd\0", &0x1001u32.to_le_bytes(), &0u32.to_le_bytes()];
+    let params: [&[u8]; 4] = [
+        &fd,
+        b"/etc/passwd\0",
+        &0x1001u32.to_le_bytes(),
+        &0u32.to_le_bytes(),
+    ];
     let mut bytes = vec![0u8; HEADER_LEN];
     for p in params {
         bytes.extend_from_slice(&(p.len() as u16).to_le_bytes());
@@ -66,7 +78,14 @@ fn typed_accessor_reads_an_encoded_event() {
         bytes.extend_from_slice(p);
     }
     let mut h = [0u8; HEADER_LEN];
-    EventHeader { ts: 1, tid: 2, len: bytes.len() as u32, etype: 3, nparams: 4 }.write(&mut h);
+    EventHeader {
+        ts: 1,
+        tid: 2,
+        len: bytes.len() as u32,
+        etype: 3,
+        nparams: 4,
+    }
+    .write(&mut h);
     bytes[..HEADER_LEN].copy_from_slice(&h);
     let raw = RawEvent::parse(&bytes).unwrap();
     let open = events::SyscallOpenX::new(&raw).unwrap();

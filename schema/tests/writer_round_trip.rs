@@ -1,6 +1,9 @@
 //! What the capture writer writes, the capture reader reads back unchanged.
 
-use edera_scap::file::{CaptureReader, CaptureWriter, FdDetail, FdInfo, FdType, GeneratedTable, GroupInfo, Limits, MachineInfo, ThreadInfo, UserInfo};
+use edera_scap::file::{
+    CaptureReader, CaptureWriter, FdDetail, FdInfo, FdType, GeneratedTable, GroupInfo, Limits,
+    MachineInfo, ThreadInfo, UserInfo,
+};
 use std::net::Ipv4Addr;
 
 fn event(ts: u64, tid: u64, etype: u16, params: &[&[u8]]) -> Vec<u8> {
@@ -22,7 +25,14 @@ fn event(ts: u64, tid: u64, etype: u16, params: &[&[u8]]) -> Vec<u8> {
 
 #[test]
 fn state_and_events_round_trip() {
-    let machine = MachineInfo { num_cpus: 2, memory_size_bytes: 1 << 30, max_pid: 4_194_304, hostname: b"zone-a".to_vec(), boot_ts_epoch: 1_700_000_000_000_000_000, ..MachineInfo::default() };
+    let machine = MachineInfo {
+        num_cpus: 2,
+        memory_size_bytes: 1 << 30,
+        max_pid: 4_194_304,
+        hostname: b"zone-a".to_vec(),
+        boot_ts_epoch: 1_700_000_000_000_000_000,
+        ..MachineInfo::default()
+    };
     let thread = ThreadInfo {
         tid: 42,
         pid: 42,
@@ -45,38 +55,115 @@ fn state_and_events_round_trip() {
         tty: Some(34816),
         ..ThreadInfo::default()
     };
-    let user = UserInfo { uid: 0, gid: 0, name: b"root".to_vec(), homedir: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
-    let group = GroupInfo { gid: 0, name: b"root".to_vec() };
-    let close = event(1_700_000_000_000_000_123, 42, 55, &[&0i64.to_le_bytes(), &3i64.to_le_bytes()]);
+    let user = UserInfo {
+        uid: 0,
+        gid: 0,
+        name: b"root".to_vec(),
+        homedir: b"/root".to_vec(),
+        shell: b"/bin/sh".to_vec(),
+    };
+    let group = GroupInfo {
+        gid: 0,
+        name: b"root".to_vec(),
+    };
+    let close = event(
+        1_700_000_000_000_000_123,
+        42,
+        55,
+        &[&0i64.to_le_bytes(), &3i64.to_le_bytes()],
+    );
     let mut w = CaptureWriter::new(Vec::new()).unwrap();
     w.machine(&machine).unwrap();
     w.process_list(std::slice::from_ref(&thread)).unwrap();
     let fds = vec![
-        FdInfo { fd: 3, ino: 77, fd_type: FdType::FileV2, raw_type: 16, detail: FdDetail::File { open_flags: 1, name: b"/etc/passwd".to_vec(), dev: Some(0x800001) } },
+        FdInfo {
+            fd: 3,
+            ino: 77,
+            fd_type: FdType::FileV2,
+            raw_type: 16,
+            detail: FdDetail::File {
+                open_flags: 1,
+                name: b"/etc/passwd".to_vec(),
+                dev: Some(0x800001),
+            },
+        },
         FdInfo {
             fd: 4,
             ino: 78,
             fd_type: FdType::Ipv4Sock,
             raw_type: 3,
-            detail: FdDetail::Ipv4 { sip: Ipv4Addr::new(127, 0, 0, 1), dip: Ipv4Addr::new(10, 0, 0, 2), sport: 40000, dport: 443, l4proto: 2 },
+            detail: FdDetail::Ipv4 {
+                sip: Ipv4Addr::new(127, 0, 0, 1),
+                dip: Ipv4Addr::new(10, 0, 0, 2),
+                sport: 40000,
+                dport: 443,
+                l4proto: 2,
+            },
         },
-        FdInfo { fd: 5, ino: 79, fd_type: FdType::UnixSock, raw_type: 8, detail: FdDetail::Unix { source: 0xffff0001, destination: 0, name: b"/run/x.sock".to_vec() } },
-        FdInfo { fd: 6, ino: 80, fd_type: FdType::Fifo, raw_type: 7, detail: FdDetail::Name(b"pipe:[80]".to_vec()) },
-        FdInfo { fd: 7, ino: 81, fd_type: FdType::Ipv4ServSock, raw_type: 5, detail: FdDetail::Ipv4Server { ip: Ipv4Addr::UNSPECIFIED, port: 8080, l4proto: 2 } },
+        FdInfo {
+            fd: 5,
+            ino: 79,
+            fd_type: FdType::UnixSock,
+            raw_type: 8,
+            detail: FdDetail::Unix {
+                source: 0xffff0001,
+                destination: 0,
+                name: b"/run/x.sock".to_vec(),
+            },
+        },
+        FdInfo {
+            fd: 6,
+            ino: 80,
+            fd_type: FdType::Fifo,
+            raw_type: 7,
+            detail: FdDetail::Name(b"pipe:[80]".to_vec()),
+        },
+        FdInfo {
+            fd: 7,
+            ino: 81,
+            fd_type: FdType::Ipv4ServSock,
+            raw_type: 5,
+            detail: FdDetail::Ipv4Server {
+                ip: Ipv4Addr::UNSPECIFIED,
+                port: 8080,
+                l4proto: 2,
+            },
+        },
     ];
-    w.users(std::slice::from_ref(&user), std::slice::from_ref(&group)).unwrap();
+    w.users(std::slice::from_ref(&user), std::slice::from_ref(&group))
+        .unwrap();
     w.fd_list(42, &fds).unwrap();
     w.event(1, &close).unwrap();
     let bytes = w.finish().unwrap();
 
-    let mut r = CaptureReader::new(std::io::Cursor::new(bytes), GeneratedTable, Limits::default()).unwrap();
+    let mut r = CaptureReader::new(
+        std::io::Cursor::new(bytes),
+        GeneratedTable,
+        Limits::default(),
+    )
+    .unwrap();
     let state = r.read_state().unwrap();
     let m = state.machine.unwrap();
-    assert_eq!((m.num_cpus, m.hostname.as_slice(), m.boot_ts_epoch), (2, &b"zone-a"[..], machine.boot_ts_epoch));
+    assert_eq!(
+        (m.num_cpus, m.hostname.as_slice(), m.boot_ts_epoch),
+        (2, &b"zone-a"[..], machine.boot_ts_epoch)
+    );
     let t = &state.threads[0];
-    assert_eq!((t.tid, t.ptid, t.comm.as_slice(), t.exepath.as_deref()), (42, 1, &b"sh"[..], Some(&b"/usr/bin/dash"[..])));
-    assert_eq!((t.args.as_slice(), t.cwd.as_slice(), t.loginuid, t.tty), (&b"-c\0true\0"[..], &b"/tmp/"[..], Some(1000), Some(34816)));
-    assert_eq!((state.users[0].name.as_slice(), state.groups[0].name.as_slice()), (&b"root"[..], &b"root"[..]));
+    assert_eq!(
+        (t.tid, t.ptid, t.comm.as_slice(), t.exepath.as_deref()),
+        (42, 1, &b"sh"[..], Some(&b"/usr/bin/dash"[..]))
+    );
+    assert_eq!(
+        (t.args.as_slice(), t.cwd.as_slice(), t.loginuid, t.tty),
+        (&b"-c\0true\0"[..], &b"/tmp/"[..], Some(1000), Some(34816))
+    );
+    assert_eq!(
+        (
+            state.users[0].name.as_slice(),
+            state.groups[0].name.as_slice()
+        ),
+        (&b"root"[..], &b"root"[..])
+    );
     assert_eq!(state.fds.get(&42), Some(&fds));
     let ev = r.next_event().unwrap().unwrap();
     assert_eq!((ev.cpu, ev.bytes()), (1, close.as_slice()));

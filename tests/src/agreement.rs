@@ -24,8 +24,19 @@ pub struct Agreement {
 const MAX_EXAMPLES: usize = 3;
 
 impl Agreement {
-    pub fn record(&mut self, field: &str, capture: &str, ok: bool, example: impl FnOnce() -> String) {
-        let cell = self.cells.entry(field.to_string()).or_default().entry(capture.to_string()).or_default();
+    pub fn record(
+        &mut self,
+        field: &str,
+        capture: &str,
+        ok: bool,
+        example: impl FnOnce() -> String,
+    ) {
+        let cell = self
+            .cells
+            .entry(field.to_string())
+            .or_default()
+            .entry(capture.to_string())
+            .or_default();
         if ok {
             cell.agree += 1;
         } else {
@@ -41,7 +52,10 @@ impl Agreement {
     pub fn table(&self) -> String {
         let mut s = String::new();
         let width = self.fields.iter().map(String::len).max().unwrap_or(10);
-        let _ = writeln!(s, "agreement with Falco 0.45 (`.` all equal, N = events that differ):");
+        let _ = writeln!(
+            s,
+            "agreement with Falco 0.45 (`.` all equal, N = events that differ):"
+        );
         for (i, c) in self.captures.iter().enumerate() {
             let _ = writeln!(s, "  c{i:<2} = {c}");
         }
@@ -69,10 +83,18 @@ impl Agreement {
             }
             tot_agree += a;
             tot += t;
-            let pct = if t == 0 { 100.0 } else { 100.0 * a as f64 / t as f64 };
+            let pct = if t == 0 {
+                100.0
+            } else {
+                100.0 * a as f64 / t as f64
+            };
             let _ = writeln!(s, " {pct:>7.2}");
         }
-        let pct = if tot == 0 { 100.0 } else { 100.0 * tot_agree as f64 / tot as f64 };
+        let pct = if tot == 0 {
+            100.0
+        } else {
+            100.0 * tot_agree as f64 / tot as f64
+        };
         let _ = writeln!(s, "total: {tot_agree} of {tot} values equal ({pct:.3}%)");
         s
     }
@@ -111,6 +133,7 @@ pub fn load_known(path: &std::path::Path) -> Result<Vec<KnownDifference>, String
 
 impl KnownDifference {
     pub fn covers(&self, field: &str, capture: &str) -> bool {
-        self.field == field && (self.captures.is_empty() || self.captures.iter().any(|c| c == capture))
+        self.field == field
+            && (self.captures.is_empty() || self.captures.iter().any(|c| c == capture))
     }
 }

@@ -11,8 +11,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 
 /// Fields a typical rule condition and output use.
-pub const RULE_FIELDS: &str =
-    "evt.type,proc.name,proc.cmdline,proc.pname,user.name,fd.name,fd.typechar,evt.res,thread.tid,proc.exepath";
+pub const RULE_FIELDS: &str = "evt.type,proc.name,proc.cmdline,proc.pname,user.name,fd.name,fd.typechar,evt.res,thread.tid,proc.exepath";
 
 /// Options of `bench-replay`.
 #[derive(Debug, Clone, Args)]
@@ -38,8 +37,9 @@ pub struct Options {
 }
 
 fn default_fixture() -> Result<PathBuf, String> {
-    runner::fixture("curl_google.scap")
-        .ok_or_else(|| "../shared/fixtures/scap/curl_google.scap not found: pass --fixture".to_owned())
+    runner::fixture("curl_google.scap").ok_or_else(|| {
+        "../shared/fixtures/scap/curl_google.scap not found: pass --fixture".to_owned()
+    })
 }
 
 /// Run the benchmark and print its figures.
@@ -48,13 +48,17 @@ pub fn run(o: &Options) -> Result<(), String> {
         Some(f) => f.clone(),
         None => default_fixture()?,
     };
-    let fields: Vec<&str> = o.fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let fields: Vec<&str> = o
+        .fields
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
     let template = bench_capture::Template::from_file(&fixture)?;
     let temp = o.capture.is_none();
-    let capture = o
-        .capture
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("edera-bench-{}.scap", std::process::id())));
+    let capture = o.capture.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("edera-bench-{}.scap", std::process::id()))
+    });
     let written = template.write_file(&capture, o.events)?;
     println!(
         "capture: {} events ({} copies of {}, {} of its events left out as unknown to sysdig 0.29.3), {:.1} MB",
@@ -65,7 +69,13 @@ pub fn run(o: &Options) -> Result<(), String> {
         written.bytes as f64 / 1e6
     );
     println!("fields ({}): {}", fields.len(), fields.join(" "));
-    let result = measure(&capture, written.events, &fields, o.runs.max(1), !o.no_sysdig);
+    let result = measure(
+        &capture,
+        written.events,
+        &fields,
+        o.runs.max(1),
+        !o.no_sysdig,
+    );
     if temp {
         let _ = std::fs::remove_file(&capture);
     }
@@ -75,11 +85,20 @@ pub fn run(o: &Options) -> Result<(), String> {
 /// Rates are events of the file per second of wall time, for both sides: the same file, so the
 /// ratio is the ratio of the times. (The plugin hands Falco fewer events than the file has: old
 /// enter events are merged into their exits, as today's libsinsp does; sysdig 0.29.3 shows both.)
-fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32, sysdig: bool) -> Result<(), String> {
+fn measure(
+    capture: &Path,
+    file_events: u64,
+    fields: &[&str],
+    runs: u32,
+    sysdig: bool,
+) -> Result<(), String> {
     let library = runner::plugin_library();
     let config = runner::replay_config(capture, "");
     let checked = bench_plugin::cross_check(library, &config, fields, 1000)?;
-    println!("plugin: {} (direct driver and falco_plugin_runner agree on the first {checked} events)", library.path.display());
+    println!(
+        "plugin: {} (direct driver and falco_plugin_runner agree on the first {checked} events)",
+        library.path.display()
+    );
     let mut best_plugin: Option<bench_plugin::PluginRun> = None;
     for _ in 0..runs {
         // Buffered like sysdig's stdout when it is not a terminal.
@@ -121,6 +140,9 @@ fn measure(capture: &Path, file_events: u64, fields: &[&str], runs: u32, sysdig:
         count.displayed,
         s.max_rss_kib / 1024
     );
-    println!("ratio  : plugin / sysdig = {:.2}x events/s", p_rate / s_rate);
+    println!(
+        "ratio  : plugin / sysdig = {:.2}x events/s",
+        p_rate / s_rate
+    );
     Ok(())
 }

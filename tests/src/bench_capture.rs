@@ -108,7 +108,9 @@ impl Template {
                 .filter(|&end| total >= FRAMING_LEN && end <= bytes.len())
                 .ok_or_else(|| format!("block at offset {at} has bad total length {total}"))?;
             if le_u32(bytes, end - 4) != Some(total) {
-                return Err(format!("block at offset {at}: trailer differs from its length"));
+                return Err(format!(
+                    "block at offset {at}: trailer differs from its length"
+                ));
             }
             let block = &bytes[at..end];
             if at == 0 && block_type != block::SHB {
@@ -116,7 +118,9 @@ impl Template {
             }
             match BlockKind::of(block_type) {
                 BlockKind::Section if at != 0 => {
-                    return Err(format!("second section header at offset {at}: not supported"));
+                    return Err(format!(
+                        "second section header at offset {at}: not supported"
+                    ));
                 }
                 BlockKind::Event(kind) => template.push_event(block, kind.has_flags, at)?,
                 _ if !template.events.is_empty() => {
@@ -320,7 +324,11 @@ mod tests {
         let mut bytes = capture();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert!(Template::from_bytes(&bytes).unwrap_err().contains("trailer"));
+        assert!(
+            Template::from_bytes(&bytes)
+                .unwrap_err()
+                .contains("trailer")
+        );
         assert!(Template::from_bytes(&block(block::MI, &[0; 4])).is_err());
     }
 }

@@ -165,13 +165,23 @@ impl Instance {
             capture: std::ptr::null_mut(),
         };
         if plugin.is_null() || rc != api::ss_plugin_rc_SS_PLUGIN_SUCCESS {
-            return Err(format!("plugin_init failed (rc {rc}): {}", instance.last_error()));
+            return Err(format!(
+                "plugin_init failed (rc {rc}): {}",
+                instance.last_error()
+            ));
         }
-        let open = library.api.__bindgen_anon_1.open.ok_or("the plugin has no plugin_open")?;
+        let open = library
+            .api
+            .__bindgen_anon_1
+            .open
+            .ok_or("the plugin has no plugin_open")?;
         // SAFETY: `plugin` is the state `init` returned.
         let capture = unsafe { open(plugin, std::ptr::null(), &mut rc) };
         if rc != api::ss_plugin_rc_SS_PLUGIN_SUCCESS {
-            return Err(format!("plugin_open failed (rc {rc}): {}", instance.last_error()));
+            return Err(format!(
+                "plugin_open failed (rc {rc}): {}",
+                instance.last_error()
+            ));
         }
         instance.capture = capture;
         Ok(instance)
@@ -201,7 +211,12 @@ impl Drop for Instance {
 ///
 /// # Safety
 /// `res` must be what the plugin filled in for a successful extraction of type `ftype`.
-unsafe fn render(line: &mut Vec<u8>, res: &api::ss_plugin_extract_field__bindgen_ty_1, len: usize, ftype: u32) {
+unsafe fn render(
+    line: &mut Vec<u8>,
+    res: &api::ss_plugin_extract_field__bindgen_ty_1,
+    len: usize,
+    ftype: u32,
+) {
     if len == 0 {
         line.extend_from_slice(b"<NA>");
         return;
@@ -227,7 +242,11 @@ unsafe fn render(line: &mut Vec<u8>, res: &api::ss_plugin_extract_field__bindgen
                 8 | 20 | 21 => {
                     let _ = write!(line, "{}", *res.u64_.add(i));
                 }
-                25 => line.extend_from_slice(if *res.boolean.add(i) != 0 { b"true" } else { b"false" }),
+                25 => line.extend_from_slice(if *res.boolean.add(i) != 0 {
+                    b"true"
+                } else {
+                    b"false"
+                }),
                 40 => {
                     let buf = *res.buf.add(i);
                     let bytes = std::slice::from_raw_parts(buf.ptr.cast::<u8>(), buf.len as usize);
@@ -266,11 +285,20 @@ pub fn run(
 ) -> Result<PluginRun, String> {
     let resolved = resolve(library, fields)?;
     let api = library.api;
-    let next_batch = api.__bindgen_anon_1.next_batch.ok_or("no plugin_next_batch")?;
-    let extract = api.__bindgen_anon_2.extract_fields.ok_or("no plugin_extract_fields")?;
+    let next_batch = api
+        .__bindgen_anon_1
+        .next_batch
+        .ok_or("no plugin_next_batch")?;
+    let extract = api
+        .__bindgen_anon_2
+        .extract_fields
+        .ok_or("no plugin_extract_fields")?;
     let parse = api.__bindgen_anon_3.parse_event;
     // SAFETY: plugin API function without arguments; a static string.
-    let source = api.__bindgen_anon_1.get_event_source.map_or(std::ptr::null(), |f| unsafe { f() });
+    let source = api
+        .__bindgen_anon_1
+        .get_event_source
+        .map_or(std::ptr::null(), |f| unsafe { f() });
     // SAFETY: these vtables hold only `Option<fn>` entries, for which all-zero is `None`.
     let mut reader_ext: api::ss_plugin_table_reader_vtable_ext = unsafe { std::mem::zeroed() };
     let mut writer_ext: api::ss_plugin_table_writer_vtable_ext = unsafe { std::mem::zeroed() };
@@ -312,7 +340,12 @@ pub fn run(
                 }
                 continue;
             }
-            rc => return Err(format!("next_batch failed (rc {rc}): {}", instance.last_error())),
+            rc => {
+                return Err(format!(
+                    "next_batch failed (rc {rc}): {}",
+                    instance.last_error()
+                ));
+            }
         }
         idle = 0;
         for i in 0..nevts as usize {
@@ -339,7 +372,10 @@ pub fn run(
                 // SAFETY: live plugin state; inputs outlive the call.
                 let rc = unsafe { parse(instance.plugin, &event_input, &parse_input) };
                 if rc != api::ss_plugin_rc_SS_PLUGIN_SUCCESS {
-                    return Err(format!("parse_event failed (rc {rc}): {}", instance.last_error()));
+                    return Err(format!(
+                        "parse_event failed (rc {rc}): {}",
+                        instance.last_error()
+                    ));
                 }
             }
             line.clear();
@@ -352,7 +388,9 @@ pub fn run(
                     continue;
                 };
                 let mut request = api::ss_plugin_extract_field {
-                    res: api::ss_plugin_extract_field__bindgen_ty_1 { u64_: std::ptr::null_mut() },
+                    res: api::ss_plugin_extract_field__bindgen_ty_1 {
+                        u64_: std::ptr::null_mut(),
+                    },
                     res_len: 0,
                     field_id: field.id,
                     field: field.name.as_ptr(),
@@ -382,10 +420,18 @@ pub fn run(
                     result.present[k] += 1;
                 }
                 // SAFETY: a successful extraction of this field's type.
-                unsafe { render(&mut line, &request.res, request.res_len as usize, field.ftype) };
+                unsafe {
+                    render(
+                        &mut line,
+                        &request.res,
+                        request.res_len as usize,
+                        field.ftype,
+                    )
+                };
             }
             line.push(b'\n');
-            out.write_all(&line).map_err(|e| format!("writing output: {e}"))?;
+            out.write_all(&line)
+                .map_err(|e| format!("writing output: {e}"))?;
         }
     }
     drop(instance);
@@ -443,7 +489,11 @@ pub fn cross_check(
         return Ok(direct.lines().count());
     }
     let (d, h): (Vec<&str>, Vec<&str>) = (direct.lines().collect(), harness.lines().collect());
-    let at = d.iter().zip(&h).position(|(a, b)| a != b).unwrap_or(d.len().min(h.len()));
+    let at = d
+        .iter()
+        .zip(&h)
+        .position(|(a, b)| a != b)
+        .unwrap_or(d.len().min(h.len()));
     Err(format!(
         "line {}: direct driver `{}`, harness `{}` ({} and {} lines)",
         at + 1,

@@ -125,7 +125,10 @@ fn describe(status: i32) -> (bool, String) {
         let code = libc::WEXITSTATUS(status);
         (code == 0, format!("exit status {code}"))
     } else if libc::WIFSIGNALED(status) {
-        (false, format!("killed by signal {}", libc::WTERMSIG(status)))
+        (
+            false,
+            format!("killed by signal {}", libc::WTERMSIG(status)),
+        )
     } else {
         (false, format!("wait status {status:#x}"))
     }
@@ -170,11 +173,12 @@ pub fn count(sysdig: &Path, capture: &Path, fields: &[&str]) -> Result<SysdigCou
         if parse_error.is_some() {
             continue; // drain, so that sysdig can finish
         }
-        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&line)
-        {
+        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&line) {
             Ok(object) => object,
             Err(e) => {
-                parse_error = Some(format!("sysdig printed a line that is not a JSON object: {e}: {line}"));
+                parse_error = Some(format!(
+                    "sysdig printed a line that is not a JSON object: {e}: {line}"
+                ));
                 continue;
             }
         };
@@ -188,7 +192,9 @@ pub fn count(sysdig: &Path, capture: &Path, fields: &[&str]) -> Result<SysdigCou
             }
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for sysdig: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for sysdig: {e}"))?;
     let stderr = stderr.join().unwrap_or_default();
     if !status.success() {
         return Err(failed("sysdig -j", &status.to_string(), &stderr));

@@ -36,7 +36,10 @@ pub struct ZoneOptions {
 fn kib(path: &str, key: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -49,14 +52,25 @@ impl Drop for Daemon {
     }
 }
 
-fn start_daemon(daemon: &Path, socket: &Path, capture: &Path, zones: usize) -> Result<Daemon, String> {
+fn start_daemon(
+    daemon: &Path,
+    socket: &Path,
+    capture: &Path,
+    zones: usize,
+) -> Result<Daemon, String> {
     let _ = std::fs::remove_file(socket);
     let mut cmd = Command::new(daemon);
-    cmd.arg("--socket").arg(socket).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.arg("--socket")
+        .arg(socket)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for i in 0..zones {
-        cmd.arg("--capture-zone").arg(format!("z{i}={}", capture.display()));
+        cmd.arg("--capture-zone")
+            .arg(format!("z{i}={}", capture.display()));
     }
-    let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", daemon.display()))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("{}: {e}", daemon.display()))?;
     let mut err = BufReader::new(child.stderr.take().ok_or("no stderr")?);
     let mut line = String::new();
     loop {
@@ -76,30 +90,64 @@ fn start_daemon(daemon: &Path, socket: &Path, capture: &Path, zones: usize) -> R
 pub fn run(o: &ZoneOptions) -> Result<(), String> {
     let fixture = match &o.fixture {
         Some(f) => f.clone(),
-        None => runner::fixture("curl_google.scap").ok_or("../shared/fixtures/scap/curl_google.scap not found: pass --fixture")?,
+        None => runner::fixture("curl_google.scap")
+            .ok_or("../shared/fixtures/scap/curl_google.scap not found: pass --fixture")?,
     };
     let daemon = match &o.daemon {
         Some(d) => d.clone(),
-        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("edera-falco-daemon"),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("edera-falco-daemon"),
     };
-    let fields: Vec<&str> = o.fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let fields: Vec<&str> = o
+        .fields
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
     let dir = std::env::temp_dir().join(format!("edera-bench-zones-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let capture = dir.join("zone.scap");
     let written = Template::from_file(&fixture)?.write_file(&capture, o.events)?;
     let library = runner::plugin_library();
-    let null = || std::fs::File::create("/dev/null").map(std::io::BufWriter::new).map_err(|e| e.to_string());
-    let replay = bench_plugin::run(library, &runner::replay_config(&capture, ""), &fields, None, false, &mut null()?)?;
+    let null = || {
+        std::fs::File::create("/dev/null")
+            .map(std::io::BufWriter::new)
+            .map_err(|e| e.to_string())
+    };
+    let replay = bench_plugin::run(
+        library,
+        &runner::replay_config(&capture, ""),
+        &fields,
+        None,
+        false,
+        &mut null()?,
+    )?;
     let replay_rate = replay.events as f64 / replay.seconds;
-    println!("capture: {} file events of {}; fields: {}", written.events, fixture.display(), fields.join(" "));
-    println!("replay path        : {:>9} events in {:6.3} s = {replay_rate:>9.0} events/s", replay.events, replay.seconds);
+    println!(
+        "capture: {} file events of {}; fields: {}",
+        written.events,
+        fixture.display(),
+        fields.join(" ")
+    );
+    println!(
+        "replay path        : {:>9} events in {:6.3} s = {replay_rate:>9.0} events/s",
+        replay.events, replay.seconds
+    );
     let socket = dir.join("daemon.socket");
     for &n in &o.zones {
         for batches in [false, true] {
             let d = start_daemon(&daemon, &socket, &capture, n)?;
             let config = serde_json::json!({ "socket": socket, "batches": batches }).to_string();
             let expected = replay.events * n as u64;
-            let r = bench_plugin::run(library, &config, &fields, Some(expected), true, &mut null()?)?;
+            let r = bench_plugin::run(
+                library,
+                &config,
+                &fields,
+                Some(expected),
+                true,
+                &mut null()?,
+            )?;
             let rate = r.events as f64 / r.seconds_to_last;
             let daemon_kib = kib(&format!("/proc/{}/status", d.0.id()), "VmHWM:");
             println!(

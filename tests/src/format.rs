@@ -48,7 +48,9 @@ impl Format {
             let trimmed = name.trim_end_matches('.').len();
             let dots = name.split_off(trimmed);
             if name.is_empty() {
-                return Err(format!("format offset {at}: `%` is not followed by a field name"));
+                return Err(format!(
+                    "format offset {at}: `%` is not followed by a field name"
+                ));
             }
             let mut arg = None;
             if chars.peek().is_some_and(|&(_, c)| c == '[') {
@@ -58,7 +60,11 @@ impl Format {
                     match chars.next() {
                         Some((_, ']')) => break,
                         Some((_, c)) => a.push(c),
-                        None => return Err(format!("format offset {at}: `[` of `%{name}` is not closed")),
+                        None => {
+                            return Err(format!(
+                                "format offset {at}: `[` of `%{name}` is not closed"
+                            ));
+                        }
                     }
                 }
                 arg = Some(a);
@@ -114,8 +120,16 @@ mod tests {
     fn parses_fields_arguments_and_text() {
         let f = Format::parse("*%evt.num %proc.aname[2] (%proc.env[HOME]) %fd.name.").unwrap();
         assert!(f.all);
-        assert_eq!(f.fields(), ["evt.num", "proc.aname[2]", "proc.env[HOME]", "fd.name"]);
-        let values = [Some("1".into()), None, Some("/root".into()), Some("/etc".into())];
+        assert_eq!(
+            f.fields(),
+            ["evt.num", "proc.aname[2]", "proc.env[HOME]", "fd.name"]
+        );
+        let values = [
+            Some("1".into()),
+            None,
+            Some("/root".into()),
+            Some("/etc".into()),
+        ];
         assert_eq!(f.render(&values).unwrap(), "1 <NA> (/root) /etc.");
         let strict = Format::parse("%evt.num %proc.aname[2]").unwrap();
         assert_eq!(strict.render(&values[..2]), None);
@@ -123,7 +137,14 @@ mod tests {
 
     #[test]
     fn errors_name_the_offset() {
-        assert_eq!(Format::parse("a % b").unwrap_err(), "format offset 2: `%` is not followed by a field name");
-        assert!(Format::parse("%proc.aname[2").unwrap_err().contains("not closed"));
+        assert_eq!(
+            Format::parse("a % b").unwrap_err(),
+            "format offset 2: `%` is not followed by a field name"
+        );
+        assert!(
+            Format::parse("%proc.aname[2")
+                .unwrap_err()
+                .contains("not closed")
+        );
     }
 }

@@ -24,7 +24,12 @@ pub fn captures(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("oracle-falco"))
         .map(|rd| {
             rd.flatten()
-                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".jsonl.gz").map(str::to_string))
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_suffix(".jsonl.gz")
+                        .map(str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -51,7 +56,10 @@ pub fn value_text(v: &serde_json::Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(n.to_string()),
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(|i| value_text(i).unwrap_or_default()).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| value_text(i).unwrap_or_default())
+                .collect();
             Some(format!("({})", parts.join(",")))
         }
         Value::Object(_) => Some(v.to_string()),
@@ -66,11 +74,14 @@ pub fn load(dir: &std::path::Path, capture: &str) -> Result<Vec<OracleEvent>, St
     let mut out = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
-        let obj: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&line).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
+        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line)
+            .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
         let get = |k: &str| obj.get(k).and_then(value_text).unwrap_or_default();
         let key = (get("evt.rawtime"), get("thread.tid"), get("evt.type"));
-        let values = obj.iter().map(|(k, v)| (k.clone(), value_text(v))).collect();
+        let values = obj
+            .iter()
+            .map(|(k, v)| (k.clone(), value_text(v)))
+            .collect();
         out.push(OracleEvent { key, values });
     }
     Ok(out)

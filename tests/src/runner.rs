@@ -403,7 +403,9 @@ impl CapturedEvent {
 
     /// The tid in the header of the carried raw scap event (`thread.tid` as libsinsp reads it).
     pub fn scap_tid(&self) -> Option<i64> {
-        Some(i64::from_ne_bytes(self.scap_event()?.get(8..16)?.try_into().ok()?))
+        Some(i64::from_ne_bytes(
+            self.scap_event()?.get(8..16)?.try_into().ok()?,
+        ))
     }
 
     /// The runner's view of this event, pointing at our copy.
@@ -709,7 +711,12 @@ pub fn replay_fields(path: &Path, mut visit: impl FnMut(&mut dyn FnMut(&str) -> 
             Next::Timeout => continue,
             Next::Eof => break,
         };
-        visit(&mut |name| h.extract_string(&ev, name).ok().flatten().unwrap_or_default());
+        visit(&mut |name| {
+            h.extract_string(&ev, name)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        });
     }
 }
 

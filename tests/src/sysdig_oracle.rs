@@ -18,16 +18,43 @@ use std::process::Command;
 
 /// Fields both generations have (sysdig 0.29.3 lacks many newer ones).
 pub const FIELDS: &[&str] = &[
-    "evt.type", "evt.res", "evt.args", "proc.pid", "proc.ppid", "proc.name", "proc.exe",
-    "proc.exepath", "proc.cmdline", "proc.pname", "proc.cwd", "user.uid", "user.name",
-    "group.gid", "group.name", "fd.num", "fd.type", "fd.typechar", "fd.name", "fd.directory",
-    "fd.filename", "fd.sip", "fd.sport", "fd.cip", "fd.cport", "fd.l4proto", "fd.sockfamily",
+    "evt.type",
+    "evt.res",
+    "evt.args",
+    "proc.pid",
+    "proc.ppid",
+    "proc.name",
+    "proc.exe",
+    "proc.exepath",
+    "proc.cmdline",
+    "proc.pname",
+    "proc.cwd",
+    "user.uid",
+    "user.name",
+    "group.gid",
+    "group.name",
+    "fd.num",
+    "fd.type",
+    "fd.typechar",
+    "fd.name",
+    "fd.directory",
+    "fd.filename",
+    "fd.sip",
+    "fd.sport",
+    "fd.cip",
+    "fd.cport",
+    "fd.l4proto",
+    "fd.sockfamily",
 ];
 
 /// Fields on which sysdig 0.29.3 and Falco 0.45 agree on every exit event of every fixture
 /// they share (the `sysdig_oracle` test fails if that stops being true).
 pub const STABLE_FIELDS: &[&str] = &[
-    "proc.name", "proc.exe", "proc.exepath", "proc.cmdline", "user.uid",
+    "proc.name",
+    "proc.exe",
+    "proc.exepath",
+    "proc.cmdline",
+    "user.uid",
 ];
 
 /// sysdig's events of one capture, by (evt.rawtime, thread.tid), in stream order.
@@ -62,14 +89,18 @@ pub fn run(sysdig: &Path, capture: &Path) -> Result<Events, String> {
     }
     let mut events = Events::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(obj) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) else {
+        let Ok(obj) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line)
+        else {
             continue;
         };
         let get = |k: &str| obj.get(k).and_then(value_text);
         if get("evt.dir").as_deref() != Some("<") {
             continue;
         }
-        let key = (get("evt.rawtime").unwrap_or_default(), get("thread.tid").unwrap_or_default());
+        let key = (
+            get("evt.rawtime").unwrap_or_default(),
+            get("thread.tid").unwrap_or_default(),
+        );
         let values = FIELDS.iter().map(|f| (f.to_string(), get(f))).collect();
         events.entry(key).or_default().push_back(values);
     }

@@ -16,11 +16,16 @@ use edera_falco_tests::runner::{self, Next};
 use edera_falco_tests::{falco_text, generic, oracle};
 
 /// The plugin's text for `field` on `ev` (`Err` when the field cannot be extracted at all).
-fn plugin_value(h: &mut runner::Handle, ev: &runner::CapturedEvent, field: &str) -> Result<Option<String>, String> {
+fn plugin_value(
+    h: &mut runner::Handle,
+    ev: &runner::CapturedEvent,
+    field: &str,
+) -> Result<Option<String>, String> {
     if let Some(v) = generic::value(field, ev) {
         return Ok(v);
     }
-    h.extract(ev, plugin_name(field)).map(|v| v.as_ref().and_then(falco_text::text))
+    h.extract(ev, plugin_name(field))
+        .map(|v| v.as_ref().and_then(falco_text::text))
 }
 
 /// The plugin's name for an oracle field: libsinsp spells a few arguments after a dot, plugin
@@ -46,7 +51,10 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
     let oracle_events = oracle::load(dir, capture).expect("oracle loads");
     let mut by_key: HashMap<(String, String), VecDeque<usize>> = HashMap::new();
     for (i, e) in oracle_events.iter().enumerate() {
-        by_key.entry((e.key.0.clone(), e.key.1.clone())).or_default().push_back(i);
+        by_key
+            .entry((e.key.0.clone(), e.key.1.clone()))
+            .or_default()
+            .push_back(i);
     }
     let path = dir.join(format!("{capture}.scap"));
     let mut h = runner::load_plugin(&runner::replay_config(&path, "")).expect("plugin loads");
@@ -63,8 +71,13 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
         let key = (ev.ts().to_string(), tid);
         let Some(idx) = by_key.get_mut(&key).and_then(VecDeque::pop_front) else {
             extra += 1;
-            let ty = ev.scap_event().and_then(|r| r.get(20..22)).map(|b| u16::from_ne_bytes([b[0], b[1]]));
-            table.record("(event stream)", capture, false, || format!("extra event {key:?} of type {ty:?}"));
+            let ty = ev
+                .scap_event()
+                .and_then(|r| r.get(20..22))
+                .map(|b| u16::from_ne_bytes([b[0], b[1]]));
+            table.record("(event stream)", capture, false, || {
+                format!("extra event {key:?} of type {ty:?}")
+            });
             continue;
         };
         seen[idx] = true;
@@ -75,7 +88,9 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
             let want = expected.get(f).cloned().flatten();
             let got = plugin_value(&mut h, &ev, f);
             let ok = matches!(&got, Ok(g) if *g == want);
-            table.record(f, capture, ok, || format!("{key:?}: falco {want:?}, plugin {got:?}"));
+            table.record(f, capture, ok, || {
+                format!("{key:?}: falco {want:?}, plugin {got:?}")
+            });
         }
         // evt.plugininfo (the source's event-to-string) is libsinsp's one-line rendering: the
         // event type, then evt.args.
@@ -86,15 +101,23 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
         });
         let got = h.extract_string(&ev, "evt.plugininfo");
         let ok = matches!(&got, Ok(g) if g.as_deref().map(|g| g.trim_end_matches(' ')) == want.as_deref());
-        table.record(PLUGININFO, capture, ok, || format!("{key:?}: falco {want:?}, plugin {got:?}"));
+        table.record(PLUGININFO, capture, ok, || {
+            format!("{key:?}: falco {want:?}, plugin {got:?}")
+        });
     }
     let missing = seen.iter().filter(|s| !**s).count() as u64;
     for (i, s) in seen.iter().enumerate() {
         if !s {
-            table.record("(event stream)", capture, false, || format!("missing event {:?}", oracle_events[i].key));
+            table.record("(event stream)", capture, false, || {
+                format!("missing event {:?}", oracle_events[i].key)
+            });
         }
     }
-    Replay { matched, missing, extra }
+    Replay {
+        matched,
+        missing,
+        extra,
+    }
 }
 
 #[test]
@@ -104,17 +127,28 @@ fn fields_equal_falco_0_45_on_every_fixture() {
         return;
     };
     let fields = oracle::fields(&dir);
-    assert!(fields.len() >= 224, "FIELDS.txt lists {} fields", fields.len());
+    assert!(
+        fields.len() >= 224,
+        "FIELDS.txt lists {} fields",
+        fields.len()
+    );
     let known_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("known-differences.toml");
     let known = load_known(&known_path).expect("known differences load");
     let mut table = Agreement {
-        fields: ["(event stream)", PLUGININFO].into_iter().map(str::to_owned).chain(fields.iter().cloned()).collect(),
+        fields: ["(event stream)", PLUGININFO]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(fields.iter().cloned())
+            .collect(),
         captures: oracle::captures(&dir),
         ..Default::default()
     };
     for capture in table.captures.clone() {
         let r = replay(&dir, &capture, &fields, &mut table);
-        eprintln!("{capture}: {} events matched, {} missing, {} extra", r.matched, r.missing, r.extra);
+        eprintln!(
+            "{capture}: {} events matched, {} missing, {} extra",
+            r.matched, r.missing, r.extra
+        );
     }
     println!("{}", table.table());
 
@@ -136,7 +170,12 @@ fn fields_equal_falco_0_45_on_every_fixture() {
             }
         }
     }
-    let stale: Vec<_> = known.iter().zip(&used).filter(|(_, u)| !**u).map(|(k, _)| k.field.as_str()).collect();
+    let stale: Vec<_> = known
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(k, _)| k.field.as_str())
+        .collect();
     assert!(
         unexplained.is_empty() && stale.is_empty(),
         "{} unexplained disagreement(s):\n{}\nknown differences that no longer occur: {stale:?}",

@@ -13,7 +13,7 @@
 //! (`schema/tests/reader_corpus.rs`); the `.so` allocates through the same code.
 
 use edera_falco_tests::runner::{self, fixture, load_plugin, replay_config};
-use edera_falco_tests::{bench_plugin, bench_capture};
+use edera_falco_tests::{bench_capture, bench_plugin};
 use edera_scap::file::block::{BlockKind, FRAMING_LEN};
 use std::path::{Path, PathBuf};
 
@@ -47,10 +47,17 @@ fn expectations() -> Vec<(String, Option<(u64, u64)>)> {
         .lines()
         .filter_map(|line| {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?.to_owned();
+            let name = cells
+                .get(1)?
+                .strip_prefix('`')?
+                .strip_suffix('`')?
+                .to_owned();
             let outcome = cells.get(3)?;
             if let Some(rest) = outcome.strip_prefix("Reads ") {
-                let n: Vec<u64> = rest.split('/').filter_map(|x| x.trim().split(['.', ' ']).next()?.parse().ok()).collect();
+                let n: Vec<u64> = rest
+                    .split('/')
+                    .filter_map(|x| x.trim().split(['.', ' ']).next()?.parse().ok())
+                    .collect();
                 Some((name, Some((n[0], n[1]))))
             } else {
                 Some((name, None))
@@ -62,14 +69,21 @@ fn expectations() -> Vec<(String, Option<(u64, u64)>)> {
 #[test]
 fn corpus_is_refused_or_counted() {
     let expected = expectations();
-    assert!(expected.len() >= 30, "README lists {} files", expected.len());
+    assert!(
+        expected.len() >= 30,
+        "README lists {} files",
+        expected.len()
+    );
     for (name, outcome) in expected {
         let path = corpus_dir().join(&name);
         let mut h = load_plugin(&replay_config(&path, "")).expect("init");
         let opened = h.open();
         match (outcome, opened) {
             (None, Err(e)) => {
-                assert!(e.contains("at byte") || e.contains("I/O"), "{name}: refusal does not say where: {e}");
+                assert!(
+                    e.contains("at byte") || e.contains("I/O"),
+                    "{name}: refusal does not say where: {e}"
+                );
                 eprintln!("{name}: refused: {e}");
             }
             (None, Ok(())) => {
@@ -83,8 +97,14 @@ fn corpus_is_refused_or_counted() {
                 // Every damaged event is counted; good ones are delivered unless the converter
                 // drops them as libscap does (old enter events) or refuses them (counted too).
                 let counted = metrics["edera.malformed"];
-                assert!(counted >= malformed, "{name}: malformed metric {counted} < {malformed} ({metrics:?})");
-                assert!(got + counted <= events + malformed, "{name}: more events than the file has ({metrics:?})");
+                assert!(
+                    counted >= malformed,
+                    "{name}: malformed metric {counted} < {malformed} ({metrics:?})"
+                );
+                assert!(
+                    got + counted <= events + malformed,
+                    "{name}: more events than the file has ({metrics:?})"
+                );
                 eprintln!("{name}: {got} events delivered, {counted} counted as malformed");
             }
             (Some(_), Err(e)) => panic!("{name}: refused, but it should replay: {e}"),
@@ -124,7 +144,11 @@ fn damaged_fixtures_through_every_field() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut runs, mut events) = (0u64, 0u64);
     for name in names {
-        let path = if name == names[0] { first.clone() } else { fixture(&format!("{name}.scap")).unwrap() };
+        let path = if name == names[0] {
+            first.clone()
+        } else {
+            fixture(&format!("{name}.scap")).unwrap()
+        };
         let clean = bench_capture::read_capture_bytes(&path).expect("fixture reads");
         for variant in 0..12 {
             let mut bytes = clean.clone();
@@ -146,7 +170,14 @@ fn damaged_fixtures_through_every_field() {
             std::fs::write(&file, &bytes).unwrap();
             let mut sink = std::io::sink();
             // (`run` fails only when the capture is refused at open.)
-            match bench_plugin::run(library, &replay_config(&file, ""), &fields, None, false, &mut sink) {
+            match bench_plugin::run(
+                library,
+                &replay_config(&file, ""),
+                &fields,
+                None,
+                false,
+                &mut sink,
+            ) {
                 Ok(run) => events += run.events,
                 Err(e) => eprintln!("{name} variant {variant}: refused: {e}"),
             }
@@ -154,8 +185,14 @@ fn damaged_fixtures_through_every_field() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    eprintln!("{runs} damaged captures, {events} events, {} fields extracted on each", fields.len());
-    assert!(events > 1000, "the damaged captures still carry events: {events}");
+    eprintln!(
+        "{runs} damaged captures, {events} events, {} fields extracted on each",
+        fields.len()
+    );
+    assert!(
+        events > 1000,
+        "the damaged captures still carry events: {events}"
+    );
 }
 
 /// Peak memory of a whole process replaying each corpus file through the `.so`: the
@@ -183,9 +220,14 @@ fn corpus_replay_memory_is_bounded() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("edera-falco runs");
-        let (status, usage) = edera_falco_tests::bench_sysdig::wait_with_rusage(&child).expect("wait4");
+        let (status, usage) =
+            edera_falco_tests::bench_sysdig::wait_with_rusage(&child).expect("wait4");
         // Exit 0 (replayed) or 1 (refused with a message); a signal (abort, segfault) is a failure.
-        assert!(libc_exited(status), "{}: did not exit normally (wait status {status:#x})", path.display());
+        assert!(
+            libc_exited(status),
+            "{}: did not exit normally (wait status {status:#x})",
+            path.display()
+        );
         if usage.ru_maxrss > worst.1 {
             worst = (path.display().to_string(), usage.ru_maxrss);
         }

@@ -157,7 +157,11 @@ fn fixture_capture_reaches_eof() {
         let mut at = ts.iter();
         for o in &oracle {
             let want: u64 = o.key.0.parse().unwrap();
-            assert!(at.any(|t| *t == want), "oracle event {:?} not replayed in order", o.key);
+            assert!(
+                at.any(|t| *t == want),
+                "oracle event {:?} not replayed in order",
+                o.key
+            );
         }
         assert!(events.len() >= oracle.len());
     }

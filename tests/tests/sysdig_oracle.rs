@@ -47,9 +47,13 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
                 continue;
             }
         };
-        let mut falco: HashMap<(String, String), VecDeque<HashMap<String, Option<String>>>> = HashMap::new();
+        let mut falco: HashMap<(String, String), VecDeque<HashMap<String, Option<String>>>> =
+            HashMap::new();
         for e in oracle::load(&dir, &capture).expect("oracle") {
-            falco.entry((e.key.0, e.key.1)).or_default().push_back(e.values);
+            falco
+                .entry((e.key.0, e.key.1))
+                .or_default()
+                .push_back(e.values);
         }
         let mut h = runner::load_plugin(&runner::replay_config(&path, "")).expect("plugin");
         h.open().expect("open");
@@ -59,7 +63,10 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
                 Next::Timeout => continue,
                 Next::Eof => break,
             };
-            let key = (ev.ts().to_string(), ev.scap_tid().map(|t| t.to_string()).unwrap_or_default());
+            let key = (
+                ev.ts().to_string(),
+                ev.scap_tid().map(|t| t.to_string()).unwrap_or_default(),
+            );
             let f = falco.get_mut(&key).and_then(VecDeque::pop_front);
             let (Some(s), Some(f)) = (sys.get_mut(&key).and_then(VecDeque::pop_front), f) else {
                 continue;
@@ -76,27 +83,56 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
                 if !declared.iter().any(|d| d == field) {
                     continue;
                 }
-                let pv = h.extract(&ev, field).expect("extract").as_ref().and_then(falco_text::text);
+                let pv = h
+                    .extract(&ev, field)
+                    .expect("extract")
+                    .as_ref()
+                    .and_then(falco_text::text);
                 if pv == sv {
                     t.plugin_same += 1;
                 } else if t.examples.len() < 3 {
-                    t.examples.push(format!("{capture} {key:?}: sysdig and falco {sv:?}, plugin {pv:?}"));
+                    t.examples.push(format!(
+                        "{capture} {key:?}: sysdig and falco {sv:?}, plugin {pv:?}"
+                    ));
                 }
             }
         }
     }
-    println!("{:<16} {:>8} {:>8} {:>8}", "field", "events", "agree", "plugin");
+    println!(
+        "{:<16} {:>8} {:>8} {:>8}",
+        "field", "events", "agree", "plugin"
+    );
     let mut failures = Vec::new();
     for (field, t) in &tallies {
         let declared = declared.iter().any(|d| d == field);
-        println!("{field:<16} {:>8} {:>8} {:>8}", t.both, t.same, if declared { t.plugin_same.to_string() } else { "-".into() });
+        println!(
+            "{field:<16} {:>8} {:>8} {:>8}",
+            t.both,
+            t.same,
+            if declared {
+                t.plugin_same.to_string()
+            } else {
+                "-".into()
+            }
+        );
         if declared && t.plugin_same != t.same {
-            failures.push(format!("{field}: {} of {} differ, e.g. {}", t.same - t.plugin_same, t.same, t.examples.join(" | ")));
+            failures.push(format!(
+                "{field}: {} of {} differ, e.g. {}",
+                t.same - t.plugin_same,
+                t.same,
+                t.examples.join(" | ")
+            ));
         }
         if STABLE_FIELDS.contains(field) && t.same != t.both {
-            failures.push(format!("{field} is listed as stable but sysdig and Falco differ on {} events", t.both - t.same));
+            failures.push(format!(
+                "{field} is listed as stable but sysdig and Falco differ on {} events",
+                t.both - t.same
+            ));
         }
     }
-    assert!(tallies.values().any(|t| t.both > 1000), "too few events compared: {tallies:?}");
+    assert!(
+        tallies.values().any(|t| t.both > 1000),
+        "too few events compared: {tallies:?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

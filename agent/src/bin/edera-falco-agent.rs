@@ -3,13 +3,13 @@
 //! to (event type, thread, return value, parameters as the schema decodes them).
 
 use clap::{Parser, Subcommand};
+use edera_falco_agent::clock::boot_to_epoch_offset;
 use edera_falco_agent::encode::Encoder;
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
-use std::process::{Command, ExitCode};
 use std::path::PathBuf;
+use std::process::{Command, ExitCode};
 use std::time::Duration;
-use edera_falco_agent::clock::boot_to_epoch_offset;
 
 #[derive(Parser)]
 #[command(version, about = "The edera-falco in-zone agent")]
@@ -85,11 +85,18 @@ fn print(raw: &[u8]) {
 }
 
 fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
-    let options = Options { ring_bytes: ring_mib << 20, syscalls, ..Options::default() };
+    let options = Options {
+        ring_bytes: ring_mib << 20,
+        syscalls,
+        ..Options::default()
+    };
     let mut probe = Probe::attach(&options).map_err(|e| e.to_string())?;
     let offset = boot_to_epoch_offset();
     let mut encoder = Encoder::new();
-    let mut child = Command::new(&command[0]).args(&command[1..]).spawn().map_err(|e| format!("{}: {e}", command[0]))?;
+    let mut child = Command::new(&command[0])
+        .args(&command[1..])
+        .spawn()
+        .map_err(|e| format!("{}: {e}", command[0]))?;
     let pid = child.id();
     let mut pids = vec![pid];
     let mut handle = |r: &edera_falco_agent::record::Record<'_>| {
@@ -115,8 +122,18 @@ fn trace(syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(
     Ok(())
 }
 
-fn capture(write: PathBuf, compat: bool, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
-    let options = Options { ring_bytes: ring_mib << 20, syscalls, ..Options::default() };
+fn capture(
+    write: PathBuf,
+    compat: bool,
+    syscalls: Vec<String>,
+    ring_mib: u32,
+    command: Vec<String>,
+) -> Result<(), String> {
+    let options = Options {
+        ring_bytes: ring_mib << 20,
+        syscalls,
+        ..Options::default()
+    };
     let stats = edera_falco_agent::capture::capture(&write, &options, compat, &command)?;
     eprintln!(
         "{}: {} threads, {} fds, {} events, drops per CPU {:?}, command exit {:?}",
@@ -136,9 +153,23 @@ fn capture(write: PathBuf, compat: bool, syscalls: Vec<String>, ring_mib: u32, c
     Ok(())
 }
 
-fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command: Vec<String>) -> Result<(), String> {
-    let pidns = if own_pid_namespace { Some(Options::own_pidns().map_err(|e| format!("/proc/self/ns/pid: {e}"))?) } else { None };
-    let options = Options { ring_bytes: ring_mib << 20, syscalls, pidns, ..Options::default() };
+fn stream(
+    own_pid_namespace: bool,
+    syscalls: Vec<String>,
+    ring_mib: u32,
+    command: Vec<String>,
+) -> Result<(), String> {
+    let pidns = if own_pid_namespace {
+        Some(Options::own_pidns().map_err(|e| format!("/proc/self/ns/pid: {e}"))?)
+    } else {
+        None
+    };
+    let options = Options {
+        ring_bytes: ring_mib << 20,
+        syscalls,
+        pidns,
+        ..Options::default()
+    };
     // The link's other direction, on standard input: `syscalls NAME,NAME,...` (none named:
     // every syscall) changes what is captured; `snapshot` asks for a fresh snapshot.
     use edera_falco_agent::capture::Request;
@@ -146,7 +177,14 @@ fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command
     std::thread::spawn(move || {
         for line in std::io::stdin().lines().map_while(Result::ok) {
             let request = if let Some(list) = line.strip_prefix("syscalls") {
-                Request::Syscalls(list.trim().split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+                Request::Syscalls(
+                    list.trim()
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                )
             } else if line.trim() == "snapshot" {
                 Request::Snapshot
             } else {
@@ -165,16 +203,44 @@ fn stream(own_pid_namespace: bool, syscalls: Vec<String>, ring_mib: u32, command
         workload_stdout_to_stderr: true,
         requests: Some(rx),
     };
-    let stats = edera_falco_agent::capture::capture_to(std::io::BufWriter::new(std::io::stdout().lock()), "standard output", &run)?;
-    eprintln!("stream ended: {} events, drops per CPU {:?}, command exit {:?}", stats.events, stats.drops, stats.exit_code);
+    let stats = edera_falco_agent::capture::capture_to(
+        std::io::BufWriter::new(std::io::stdout().lock()),
+        "standard output",
+        &run,
+    )?;
+    eprintln!(
+        "stream ended: {} events, drops per CPU {:?}, command exit {:?}",
+        stats.events, stats.drops, stats.exit_code
+    );
     Ok(())
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Cmd::Trace(Run { syscalls, ring_mib, command }) => trace(syscalls, ring_mib, command),
-        Cmd::Capture { write, compat, run: Run { syscalls, ring_mib, command } } => capture(write, compat, syscalls, ring_mib, command),
-        Cmd::Stream { own_pid_namespace, run: Run { syscalls, ring_mib, command } } => stream(own_pid_namespace, syscalls, ring_mib, command),
+        Cmd::Trace(Run {
+            syscalls,
+            ring_mib,
+            command,
+        }) => trace(syscalls, ring_mib, command),
+        Cmd::Capture {
+            write,
+            compat,
+            run:
+                Run {
+                    syscalls,
+                    ring_mib,
+                    command,
+                },
+        } => capture(write, compat, syscalls, ring_mib, command),
+        Cmd::Stream {
+            own_pid_namespace,
+            run:
+                Run {
+                    syscalls,
+                    ring_mib,
+                    command,
+                },
+        } => stream(own_pid_namespace, syscalls, ring_mib, command),
         Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {

@@ -13,7 +13,10 @@ use tokio::net::UnixListener;
 use tokio_stream::wrappers::UnixListenerStream;
 
 #[derive(Parser)]
-#[command(version, about = "Stand-in for Edera's protect daemon, with local zones")]
+#[command(
+    version,
+    about = "Stand-in for Edera's protect daemon, with local zones"
+)]
 struct Cli {
     /// The unix socket to serve on.
     #[arg(long, default_value = "/var/lib/edera/protect/daemon.socket")]
@@ -43,16 +46,24 @@ fn parse_zone(s: &str) -> Result<(String, String), String> {
 async fn serve(cli: Cli) -> Result<(), String> {
     let agent = match cli.agent {
         Some(a) => a,
-        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("edera-falco-agent"),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("edera-falco-agent"),
     };
     if let Some(dir) = cli.socket.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let _ = std::fs::remove_file(&cli.socket);
-    let listener = UnixListener::bind(&cli.socket).map_err(|e| format!("{}: {e}", cli.socket.display()))?;
+    let listener =
+        UnixListener::bind(&cli.socket).map_err(|e| format!("{}: {e}", cli.socket.display()))?;
     let zones = Zones::default();
     for (name, cmd) in &cli.zones {
-        let z = start_zone(&zones, &agent, name, &["sh".into(), "-c".into(), cmd.clone()])?;
+        let z = start_zone(
+            &zones,
+            &agent,
+            name,
+            &["sh".into(), "-c".into(), cmd.clone()],
+        )?;
         eprintln!("zone {name}: {}", z.id);
     }
     for (name, spec) in &cli.capture_zones {
@@ -60,7 +71,12 @@ async fn serve(cli: Cli) -> Result<(), String> {
             Some((f, n)) if n.parse::<u64>().is_ok() => (f, n.parse().unwrap_or(1)),
             _ => (spec.as_str(), 1),
         };
-        let z = edera_falco_agent::daemon::link::start_capture_zone(&zones, name, std::path::Path::new(file), loops)?;
+        let z = edera_falco_agent::daemon::link::start_capture_zone(
+            &zones,
+            name,
+            std::path::Path::new(file),
+            loops,
+        )?;
         eprintln!("zone {name}: {} (capture {file} x{loops})", z.id);
     }
     for name in &cli.garbage_zones {
@@ -79,7 +95,11 @@ async fn serve(cli: Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("edera-falco-daemon: {e}");

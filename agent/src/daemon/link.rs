@@ -9,8 +9,8 @@
 
 use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, ZoneItem, Zones};
 use edera_falco_proto::control::{
-    AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone, ZoneSpec, ZoneState,
-    ZoneStatus,
+    AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone,
+    ZoneSpec, ZoneState, ZoneStatus,
 };
 use edera_falco_proto::snapshot::{snapshot_to_proto, users_to_proto};
 use edera_scap::file::{CaptureReader, CaptureState, GeneratedTable, Item, Limits};
@@ -33,7 +33,14 @@ pub fn new_id() -> String {
         let _ = std::io::Read::read_exact(&mut f, &mut b);
     }
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// The API records of a new zone running `command`.
@@ -41,25 +48,46 @@ fn records(name: &str, command: &[String]) -> (Zone, Workload) {
     let id = new_id();
     let zone = Zone {
         id: id.clone(),
-        spec: Some(ZoneSpec { name: name.to_string(), annotations: vec![AnnotationSpec { key: "dev.edera.falco/stand-in".into(), value: "true".into() }] }),
-        status: Some(ZoneStatus { state: ZoneState::Creating as i32, host: hostname(), ..ZoneStatus::default() }),
+        spec: Some(ZoneSpec {
+            name: name.to_string(),
+            annotations: vec![AnnotationSpec {
+                key: "dev.edera.falco/stand-in".into(),
+                value: "true".into(),
+            }],
+        }),
+        status: Some(ZoneStatus {
+            state: ZoneState::Creating as i32,
+            host: hostname(),
+            ..ZoneStatus::default()
+        }),
     };
     let workload = Workload {
         id: new_id(),
         spec: Some(WorkloadSpec {
             name: format!("{name}-workload"),
             zone_id: id.clone(),
-            process: Some(ProcessSpec { command: command.to_vec(), working_directory: String::new() }),
+            process: Some(ProcessSpec {
+                command: command.to_vec(),
+                working_directory: String::new(),
+            }),
             annotations: Vec::new(),
         }),
-        status: Some(WorkloadStatus { state: WorkloadState::Creating as i32, ..WorkloadStatus::default() }),
+        status: Some(WorkloadStatus {
+            state: WorkloadState::Creating as i32,
+            ..WorkloadStatus::default()
+        }),
     };
     (zone, workload)
 }
 
 /// Start zone `name` running `command` with the agent at `agent`; it is in the table at once
 /// (creating), ready when the agent's snapshot arrived.
-pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -> Result<Arc<LocalZone>, String> {
+pub fn start_zone(
+    zones: &Zones,
+    agent: &Path,
+    name: &str,
+    command: &[String],
+) -> Result<Arc<LocalZone>, String> {
     let (zone, workload) = records(name, command);
     let mut child = Command::new("unshare")
         .args(["--pid", "--mount", "--uts", "--fork", "--mount-proc", "--"])
@@ -79,7 +107,15 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
     std::thread::Builder::new()
         .name(format!("zone-{name}-link"))
         .spawn(move || {
-            let result = read_capture(&reader_zones, &reader_zone, &zone_name, stdout, &tx, 1, false);
+            let result = read_capture(
+                &reader_zones,
+                &reader_zone,
+                &zone_name,
+                stdout,
+                &tx,
+                1,
+                false,
+            );
             drop(tx);
             let status = child.wait().ok().and_then(|s| s.code());
             end_zone(&reader_zones, &reader_zone, &zone_name, result, status);
@@ -90,17 +126,33 @@ pub fn start_zone(zones: &Zones, agent: &Path, name: &str, command: &[String]) -
 
 /// Start zone `name` whose events are those of capture file `file`, `loops` times over, as
 /// fast as its subscribers take them (for benchmarks and tests: no kernel involved).
-pub fn start_capture_zone(zones: &Zones, name: &str, file: &Path, loops: u64) -> Result<Arc<LocalZone>, String> {
+pub fn start_capture_zone(
+    zones: &Zones,
+    name: &str,
+    file: &Path,
+    loops: u64,
+) -> Result<Arc<LocalZone>, String> {
     let (zone, workload) = records(name, &["replay".into(), file.display().to_string()]);
     let z = zones.insert(LocalZone::new(zone, workload));
     let tx = start_batcher(&z, name)?;
-    let (reader_zones, reader_zone, zone_name, file) = (zones.clone(), z.clone(), name.to_string(), file.to_owned());
+    let (reader_zones, reader_zone, zone_name, file) =
+        (zones.clone(), z.clone(), name.to_string(), file.to_owned());
     std::thread::Builder::new()
         .name(format!("zone-{name}-file"))
         .spawn(move || {
             let result = std::fs::File::open(&file)
                 .map_err(|e| format!("{}: {e}", file.display()))
-                .and_then(|f| read_capture(&reader_zones, &reader_zone, &zone_name, std::io::BufReader::new(f), &tx, loops, true));
+                .and_then(|f| {
+                    read_capture(
+                        &reader_zones,
+                        &reader_zone,
+                        &zone_name,
+                        std::io::BufReader::new(f),
+                        &tx,
+                        loops,
+                        true,
+                    )
+                });
             drop(tx);
             end_zone(&reader_zones, &reader_zone, &zone_name, result, None);
         })
@@ -116,7 +168,11 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
     let mut local = LocalZone::new(zone, workload);
     local.garbage = true;
     let z = zones.insert(local);
-    z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &Default::default(), 0))));
+    z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(
+        &z.id,
+        &Default::default(),
+        0,
+    ))));
     zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
     let gz = z.clone();
     std::thread::Builder::new()
@@ -137,7 +193,9 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
                     seed ^= seed << 17;
                     b.extend_from_slice(&seed.to_le_bytes());
                 }
-                if gz.events.send(ZoneItem::Events(Batch::new(b))).is_err() && gz.events.receiver_count() == 0 {
+                if gz.events.send(ZoneItem::Events(Batch::new(b))).is_err()
+                    && gz.events.receiver_count() == 0
+                {
                     // Nobody listening: keep going, subscribers may come.
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
@@ -147,7 +205,10 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
     Ok(z)
 }
 
-fn start_batcher(z: &Arc<LocalZone>, name: &str) -> Result<std::sync::mpsc::SyncSender<Link>, String> {
+fn start_batcher(
+    z: &Arc<LocalZone>,
+    name: &str,
+) -> Result<std::sync::mpsc::SyncSender<Link>, String> {
     let (tx, rx) = sync_channel::<Link>(LINK_QUEUE);
     let batcher_zone = z.clone();
     std::thread::Builder::new()
@@ -157,7 +218,13 @@ fn start_batcher(z: &Arc<LocalZone>, name: &str) -> Result<std::sync::mpsc::Sync
     Ok(tx)
 }
 
-fn end_zone(zones: &Zones, z: &LocalZone, name: &str, result: Result<(), String>, status: Option<i32>) {
+fn end_zone(
+    zones: &Zones,
+    z: &LocalZone,
+    name: &str,
+    result: Result<(), String>,
+    status: Option<i32>,
+) {
     if let Err(e) = result {
         log::warn!("zone {name}: link ended: {e}");
     }
@@ -167,19 +234,35 @@ fn end_zone(zones: &Zones, z: &LocalZone, name: &str, result: Result<(), String>
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Read a capture stream (the agent's link, or a file): the snapshot, then events into `tx`;
 /// a file is read `loops` times (events only after the first), timestamps shifted to follow on.
-fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::io::Read, tx: &std::sync::mpsc::SyncSender<Link>, loops: u64, link_is_file: bool) -> Result<(), String> {
-    let mut reader = CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
+fn read_capture(
+    zones: &Zones,
+    z: &Arc<LocalZone>,
+    name: &str,
+    link: impl std::io::Read,
+    tx: &std::sync::mpsc::SyncSender<Link>,
+    loops: u64,
+    link_is_file: bool,
+) -> Result<(), String> {
+    let mut reader =
+        CaptureReader::new(link, GeneratedTable, Limits::default()).map_err(|e| e.to_string())?;
     let state = reader.read_state().map_err(|e| e.to_string())?;
     let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
     *z.users.lock().unwrap_or_else(|e| e.into_inner()) = Some(users_to_proto(&z.id, &state));
-    z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
+    z.snapshot
+        .send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
     zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
-    log::info!("zone {name} ({}) ready: {} threads", z.id, state.threads.len());
+    log::info!(
+        "zone {name} ({}) ready: {} threads",
+        z.id,
+        state.threads.len()
+    );
     if loops > 0 && link_is_file {
         // A file zone waits for its first subscriber, so that none of its events is lost.
         while z.events.receiver_count() == 0 {
@@ -199,7 +282,10 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
             Err(e) => return Err(e.to_string()),
         }
     }
-    let (first, last) = (events.first().map_or(0, |e| ev_ts(&e.1)), events.last().map_or(0, |e| ev_ts(&e.1)));
+    let (first, last) = (
+        events.first().map_or(0, |e| ev_ts(&e.1)),
+        events.last().map_or(0, |e| ev_ts(&e.1)),
+    );
     let span = last.saturating_sub(first) + 1;
     for n in 0..loops {
         for (cpu, ev) in &events {
@@ -216,7 +302,8 @@ fn read_capture(zones: &Zones, z: &Arc<LocalZone>, name: &str, link: impl std::i
 
 /// A raw event's timestamp (its first 8 bytes; events here are at least a header long).
 fn ev_ts(ev: &[u8]) -> u64 {
-    ev.get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    ev.get(..8)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 /// What the link reader hands to the batcher, in stream order.
@@ -228,7 +315,12 @@ pub enum Link {
 
 /// Forward a reader's events (and the fresh snapshots between them) into `tx` until its end;
 /// the number of events forwarded.
-fn forward(reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>, z: &LocalZone, tx: &std::sync::mpsc::SyncSender<Link>, mut n: u64) -> Result<u64, String> {
+fn forward(
+    reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>,
+    z: &LocalZone,
+    tx: &std::sync::mpsc::SyncSender<Link>,
+    mut n: u64,
+) -> Result<u64, String> {
     let mut pending: Option<CaptureState> = None;
     loop {
         let link = match reader.next_item() {

@@ -37,29 +37,46 @@ fn once<T: Send + 'static>(v: T) -> Replies<T> {
 
 #[tonic::async_trait]
 impl ControlService for Service {
-    async fn get_zone(&self, req: Request<GetZoneRequest>) -> Result<Response<GetZoneReply>, Status> {
+    async fn get_zone(
+        &self,
+        req: Request<GetZoneRequest>,
+    ) -> Result<Response<GetZoneReply>, Status> {
         let id = req.into_inner().zone_id;
-        let z = self.zones.get(&id).ok_or_else(|| Status::not_found(format!("zone {id} not found")))?;
-        Ok(Response::new(GetZoneReply { zone: Some(z.zone()) }))
+        let z = self
+            .zones
+            .get(&id)
+            .ok_or_else(|| Status::not_found(format!("zone {id} not found")))?;
+        Ok(Response::new(GetZoneReply {
+            zone: Some(z.zone()),
+        }))
     }
 
     type ListZonesStream = Replies<ListZonesReply>;
 
-    async fn list_zones(&self, _: Request<ListZonesRequest>) -> Result<Response<Self::ListZonesStream>, Status> {
+    async fn list_zones(
+        &self,
+        _: Request<ListZonesRequest>,
+    ) -> Result<Response<Self::ListZonesStream>, Status> {
         let zones = self.zones.all().iter().map(|z| z.zone()).collect();
         Ok(Response::new(once(ListZonesReply { zones })))
     }
 
     type ListWorkloadsStream = Replies<ListWorkloadsReply>;
 
-    async fn list_workloads(&self, _: Request<ListWorkloadsRequest>) -> Result<Response<Self::ListWorkloadsStream>, Status> {
+    async fn list_workloads(
+        &self,
+        _: Request<ListWorkloadsRequest>,
+    ) -> Result<Response<Self::ListWorkloadsStream>, Status> {
         let workloads = self.zones.all().iter().map(|z| z.workload()).collect();
         Ok(Response::new(once(ListWorkloadsReply { workloads })))
     }
 
     type WatchEventsStream = Replies<WatchEventsReply>;
 
-    async fn watch_events(&self, _: Request<WatchEventsRequest>) -> Result<Response<Self::WatchEventsStream>, Status> {
+    async fn watch_events(
+        &self,
+        _: Request<WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
         let mut changes = self.zones.watch();
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
@@ -85,8 +102,14 @@ impl ControlService for Service {
         req: Request<Streaming<MonitorZoneKernelEventRequest>>,
     ) -> Result<Response<Self::MonitorZoneKernelEventsStream>, Status> {
         let mut input = req.into_inner();
-        let first = input.message().await?.ok_or_else(|| Status::invalid_argument("no request"))?;
-        let z = self.zones.get(&first.zone_id).ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
+        let first = input
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("no request"))?;
+        let z = self
+            .zones
+            .get(&first.zone_id)
+            .ok_or_else(|| Status::not_found(format!("zone {} not found", first.zone_id)))?;
         let options = match &first.request {
             Some(MonitorRequest::Update(u)) => u.edera_falco.unwrap_or_default(),
             _ => Default::default(),
@@ -116,7 +139,13 @@ const FRESH_SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// One subscriber: a snapshot, then the zone's batches until the zone ends, the client stops
 /// or goes away. A zone with an agent is asked for a fresh snapshot, and the stream starts at
 /// it (events before it are in it); other zones start from their first snapshot.
-async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventRequest>, batches: bool, users: bool, tx: Out) -> Option<()> {
+async fn monitor(
+    z: Arc<LocalZone>,
+    mut input: Streaming<MonitorZoneKernelEventRequest>,
+    batches: bool,
+    users: bool,
+    tx: Out,
+) -> Option<()> {
     let mut events = z.events.subscribe();
     let fresh = if z.request_snapshot() {
         tokio::time::timeout(FRESH_SNAPSHOT_WAIT, async {
@@ -144,12 +173,23 @@ async fn monitor(z: Arc<LocalZone>, mut input: Streaming<MonitorZoneKernelEventR
                 }
                 snapshot.changed().await.ok()?;
             };
-            (s, z.users.lock().unwrap_or_else(|e| e.into_inner()).clone().map(Arc::new))
+            (
+                s,
+                z.users
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+                    .map(Arc::new),
+            )
         }
     };
-    tx.send(reply(Reply::Threadsnap((*snap).clone()))).await.ok()?;
+    tx.send(reply(Reply::Threadsnap((*snap).clone())))
+        .await
+        .ok()?;
     if let Some(u) = zone_users.filter(|_| users) {
-        tx.send(reply(Reply::EderaFalcoUsers((*u).clone()))).await.ok()?;
+        tx.send(reply(Reply::EderaFalcoUsers((*u).clone())))
+            .await
+            .ok()?;
     }
     let mut missed = 0u64;
     loop {
@@ -177,14 +217,21 @@ async fn send_batch(z: &LocalZone, b: &Batch, batches: bool, dropped: u64, tx: &
         let bad = |event_type: u32, len: usize| ZoneKernelSyscallEvent {
             zone_id: z.id.clone(),
             event_type,
-            event_params: vec![ZoneKernelEventParam { param_data: vec![0xaa; len], ..ZoneKernelEventParam::default() }],
+            event_params: vec![ZoneKernelEventParam {
+                param_data: vec![0xaa; len],
+                ..ZoneKernelEventParam::default()
+            }],
             ..ZoneKernelSyscallEvent::default()
         };
         tx.send(reply(Reply::Syscall(bad(65_000, 8)))).await.ok()?;
         return tx.send(reply(Reply::Syscall(bad(5, 70_000)))).await.ok();
     }
     if batches {
-        let m = ScapBatch { zone_id: z.id.clone(), events: b.to_vec(), dropped };
+        let m = ScapBatch {
+            zone_id: z.id.clone(),
+            events: b.to_vec(),
+            dropped,
+        };
         return tx.send(reply(Reply::EderaFalcoBatch(m))).await.ok();
     }
     for e in edera_falco_proto::batch::entries(b).map_while(Result::ok) {

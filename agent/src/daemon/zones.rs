@@ -3,7 +3,8 @@
 //! a broadcast that `WatchEvents` subscribers read.
 
 use edera_falco_proto::control::{
-    WatchEventsReply, Workload, Zone, ZoneChangedEvent, ZoneKernelThreadSnapshotEvent, ZoneState, watch_events_reply,
+    WatchEventsReply, Workload, Zone, ZoneChangedEvent, ZoneKernelThreadSnapshotEvent, ZoneState,
+    watch_events_reply,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -19,7 +20,10 @@ pub type Batch = Arc<Vec<u8>>;
 pub enum ZoneItem {
     Events(Batch),
     /// A fresh snapshot the agent took on request; events after it follow it.
-    Snapshot(Arc<ZoneKernelThreadSnapshotEvent>, Arc<edera_falco_proto::ext::ZoneUsers>),
+    Snapshot(
+        Arc<ZoneKernelThreadSnapshotEvent>,
+        Arc<edera_falco_proto::ext::ZoneUsers>,
+    ),
     /// The zone is gone.
     End,
 }
@@ -92,7 +96,11 @@ impl LocalZone {
                     return;
                 }
                 let table = crate::coverage::native_table();
-                let mut names: Vec<&str> = table.iter().filter(|e| set.contains(&u32::from(e.ppm_sc))).map(|e| e.name).collect();
+                let mut names: Vec<&str> = table
+                    .iter()
+                    .filter(|e| set.contains(&u32::from(e.ppm_sc)))
+                    .map(|e| e.name)
+                    .collect();
                 names.sort_unstable();
                 names.dedup();
                 Some(names)
@@ -124,7 +132,10 @@ pub struct Zones {
 
 impl Default for Zones {
     fn default() -> Self {
-        Zones { inner: Arc::default(), changes: broadcast::channel(256).0 }
+        Zones {
+            inner: Arc::default(),
+            changes: broadcast::channel(256).0,
+        }
     }
 }
 
@@ -159,7 +170,9 @@ impl Zones {
 
     fn publish(&self, zone: &Zone) {
         let _ = self.changes.send(WatchEventsReply {
-            event: Some(watch_events_reply::Event::ZoneChanged(ZoneChangedEvent { zone: Some(zone.clone()) })),
+            event: Some(watch_events_reply::Event::ZoneChanged(ZoneChangedEvent {
+                zone: Some(zone.clone()),
+            })),
         });
     }
 

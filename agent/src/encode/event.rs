@@ -49,7 +49,10 @@ impl Event {
 
     /// The value of parameter `i`.
     pub fn param(&self, i: usize) -> &[u8] {
-        let start: usize = self.lens[..i.min(self.lens.len())].iter().map(|&l| l as usize).sum();
+        let start: usize = self.lens[..i.min(self.lens.len())]
+            .iter()
+            .map(|&l| l as usize)
+            .sum();
         let len = self.lens.get(i).map_or(0, |&l| l as usize);
         &self.data[start..start + len]
     }
@@ -61,7 +64,13 @@ impl Event {
         let fits = large || self.lens.iter().all(|&l| l <= u32::from(u16::MAX));
         if !fits {
             // A value too long for a 16-bit length is cut, as `write_event` does.
-            return write_event(self.code, ts, tid, (0..self.nparams()).map(|i| self.param(i)), out);
+            return write_event(
+                self.code,
+                ts,
+                tid,
+                (0..self.nparams()).map(|i| self.param(i)),
+                out,
+            );
         }
         let width = if large { 4 } else { 2 };
         let len = HEADER_LEN + width * self.lens.len() + self.data.len();
@@ -83,10 +92,25 @@ impl Event {
 }
 
 /// Append one event with code `code` and the parameter values `params` to `out`.
-pub fn write_event<'a>(code: u16, ts: u64, tid: u64, params: impl Iterator<Item = &'a [u8]> + Clone, out: &mut Vec<u8>) {
+pub fn write_event<'a>(
+    code: u16,
+    ts: u64,
+    tid: u64,
+    params: impl Iterator<Item = &'a [u8]> + Clone,
+    out: &mut Vec<u8>,
+) {
     let large = event_info(code).is_some_and(|i| i.large_payload());
     let width = if large { 4 } else { 2 };
-    let (count, bytes) = params.clone().fold((0usize, 0usize), |(n, b), p| (n + 1, b + p.len().min(if large { u32::MAX as usize } else { u16::MAX as usize })));
+    let (count, bytes) = params.clone().fold((0usize, 0usize), |(n, b), p| {
+        (
+            n + 1,
+            b + p.len().min(if large {
+                u32::MAX as usize
+            } else {
+                u16::MAX as usize
+            }),
+        )
+    });
     let len = HEADER_LEN + width * count + bytes;
     out.reserve(len);
     out.extend_from_slice(&ts.to_le_bytes());
@@ -102,7 +126,13 @@ pub fn write_event<'a>(code: u16, ts: u64, tid: u64, params: impl Iterator<Item 
         }
     }
     for p in params {
-        out.extend_from_slice(&p[..p.len().min(if large { u32::MAX as usize } else { u16::MAX as usize })]);
+        out.extend_from_slice(
+            &p[..p.len().min(if large {
+                u32::MAX as usize
+            } else {
+                u16::MAX as usize
+            })],
+        );
     }
 }
 

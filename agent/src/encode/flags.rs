@@ -50,7 +50,11 @@ const NATIVE_FCNTL: &[(u64, &str)] = &[
 ];
 
 fn ppm(table: &FlagTable, name: &str) -> u64 {
-    table.entries.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v)
+    table
+        .entries
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, v)| *v)
 }
 
 /// The conversions with the PPM values looked up by name once (records are encoded without
@@ -69,12 +73,18 @@ fn resolved() -> &'static Resolved {
     R.get_or_init(|| {
         let file = |n| ppm(&flags::FILE_FLAGS, n);
         Resolved {
-            open: NATIVE_OPEN_FLAGS.iter().map(|(bits, n)| (*bits, file(n))).collect(),
+            open: NATIVE_OPEN_FLAGS
+                .iter()
+                .map(|(bits, n)| (*bits, file(n)))
+                .collect(),
             rdonly: file("O_RDONLY"),
             created: file("O_F_CREATED"),
             cloexec: file("O_CLOEXEC"),
             nonblock: file("O_NONBLOCK"),
-            fcntl: NATIVE_FCNTL.iter().map(|(v, n)| (*v, ppm(&flags::FCNTL_COMMANDS, n) as u8)).collect(),
+            fcntl: NATIVE_FCNTL
+                .iter()
+                .map(|(v, n)| (*v, ppm(&flags::FCNTL_COMMANDS, n) as u8))
+                .collect(),
         }
     })
 }
@@ -83,7 +93,11 @@ fn resolved() -> &'static Resolved {
 /// with `O_F_CREATED` when the call created the file.
 pub fn open_flags(native: u64, created: bool) -> u32 {
     let r = resolved();
-    let mut out = r.open.iter().filter(|(bits, _)| native & bits == *bits).fold(0, |acc, (_, v)| acc | v);
+    let mut out = r
+        .open
+        .iter()
+        .filter(|(bits, _)| native & bits == *bits)
+        .fold(0, |acc, (_, v)| acc | v);
     if native & 0o3 == 0 {
         out |= r.rdonly;
     }
@@ -109,7 +123,11 @@ pub fn cloexec_flags(native: u64) -> u32 {
 
 /// A native `fcntl` command as its PPM code (`UNKNOWN` for others).
 pub fn fcntl_cmd(native: u64) -> u8 {
-    resolved().fcntl.iter().find(|(n, _)| *n == native).map_or(0, |(_, v)| *v)
+    resolved()
+        .fcntl
+        .iter()
+        .find(|(n, _)| *n == native)
+        .map_or(0, |(_, v)| *v)
 }
 
 #[cfg(test)]
@@ -121,16 +139,28 @@ mod tests {
         let f = |n| ppm(&flags::FILE_FLAGS, n);
         // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC
         let w = open_flags(0o1 | 0o100 | 0o1000 | 0o2000000, true);
-        assert_eq!(u64::from(w), f("O_WRONLY") | f("O_CREAT") | f("O_TRUNC") | f("O_CLOEXEC") | f("O_F_CREATED"));
+        assert_eq!(
+            u64::from(w),
+            f("O_WRONLY") | f("O_CREAT") | f("O_TRUNC") | f("O_CLOEXEC") | f("O_F_CREATED")
+        );
         assert_eq!(u64::from(open_flags(0, false)), f("O_RDONLY"));
         assert_eq!(u64::from(open_flags(0o2, false)), f("O_RDWR"));
-        assert_eq!(u64::from(cloexec_flags(0o2004000)), f("O_CLOEXEC") | f("O_NONBLOCK"));
+        assert_eq!(
+            u64::from(cloexec_flags(0o2004000)),
+            f("O_CLOEXEC") | f("O_NONBLOCK")
+        );
     }
 
     #[test]
     fn fcntl_commands_convert_to_ppm() {
-        assert_eq!(u64::from(fcntl_cmd(1030)), ppm(&flags::FCNTL_COMMANDS, "F_DUPFD_CLOEXEC"));
-        assert_eq!(u64::from(fcntl_cmd(4)), ppm(&flags::FCNTL_COMMANDS, "F_SETFL"));
+        assert_eq!(
+            u64::from(fcntl_cmd(1030)),
+            ppm(&flags::FCNTL_COMMANDS, "F_DUPFD_CLOEXEC")
+        );
+        assert_eq!(
+            u64::from(fcntl_cmd(4)),
+            ppm(&flags::FCNTL_COMMANDS, "F_SETFL")
+        );
         assert_eq!(fcntl_cmd(9999), 0);
     }
 }

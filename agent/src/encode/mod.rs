@@ -40,7 +40,10 @@ impl Encoder {
 
     /// An encoder of events libscap of 2022 (Debian's sysdig 0.29.3) reads.
     pub fn compat() -> Encoder {
-        Encoder { compat: Some(Compat::get()), ..Encoder::default() }
+        Encoder {
+            compat: Some(Compat::get()),
+            ..Encoder::default()
+        }
     }
 
     /// Encode `r` with timestamp `ts` (ns since the epoch), handing each event to `emit`.
@@ -50,7 +53,9 @@ impl Encoder {
             procexit(&mut self.ev, r);
             return self.emit(ts, tid, &mut emit);
         }
-        let Some(sc) = coverage::syscall(r.nr) else { return };
+        let Some(sc) = coverage::syscall(r.nr) else {
+            return;
+        };
         let entry = sc.entry;
         if let Some(sources) = sc.enter.as_ref().filter(|_| self.compat.is_none())
             && let Some(info) = event_info(entry.enter)
@@ -105,7 +110,9 @@ fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
                 }
             }
         }
-        (Fill::Sources(sources), Some(info)) => fill(ev, entry.exit, info, sources, r, &sc.plan.slot),
+        (Fill::Sources(sources), Some(info)) => {
+            fill(ev, entry.exit, info, sources, r, &sc.plan.slot)
+        }
         _ => {
             ev.start(EventCode::GenericX as u16);
             ev.push(&entry.ppm_sc.to_le_bytes());
@@ -115,9 +122,20 @@ fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
 }
 
 /// Event `code` (layout `info`) with its parameters from `sources` (in layout order).
-fn fill(ev: &mut Event, code: u16, info: &EventInfo, sources: &[Option<Source>], r: &Record<'_>, slots: &[u8; 6]) {
+fn fill(
+    ev: &mut Event,
+    code: u16,
+    info: &EventInfo,
+    sources: &[Option<Source>],
+    r: &Record<'_>,
+    slots: &[u8; 6],
+) {
     ev.start(code);
-    for (p, src) in info.params.iter().zip(sources.iter().copied().chain(std::iter::repeat(None))) {
+    for (p, src) in info
+        .params
+        .iter()
+        .zip(sources.iter().copied().chain(std::iter::repeat(None)))
+    {
         value(ev, p, src, r, slots);
     }
 }
@@ -143,13 +161,20 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
     match src {
         Some(Source::Ret) => int(ev, r.ret as u64),
         // C `int` arguments (fds, pids) arrive in 64-bit registers without sign extension.
-        Some(Source::Arg(i)) if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) => {
+        Some(Source::Arg(i))
+            if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) =>
+        {
             int(ev, arg(i) as i32 as i64 as u64)
         }
         Some(Source::Arg(i)) if p.name == "cmd" => int(ev, u64::from(flags::fcntl_cmd(arg(i)))),
         Some(Source::Arg(i)) => int(ev, arg(i)),
-        Some(Source::OpenFlags(i)) => int(ev, u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0))),
-        Some(Source::SockFlags(i) | Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
+        Some(Source::OpenFlags(i)) => int(
+            ev,
+            u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
+        ),
+        Some(Source::SockFlags(i) | Source::CloexecFlags(i)) => {
+            int(ev, u64::from(flags::cloexec_flags(arg(i))))
+        }
         Some(Source::Str(i)) => {
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
@@ -159,11 +184,15 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
             let at = 4 * usize::from(k);
-            let fd = b.get(at..at + 4).map_or(-1, |v| i32::from_ne_bytes(v.try_into().expect("4 bytes")));
+            let fd = b
+                .get(at..at + 4)
+                .map_or(-1, |v| i32::from_ne_bytes(v.try_into().expect("4 bytes")));
             int(ev, fd as i64 as u64);
         }
         Some(Source::TupleOut(user)) => match r.sock {
-            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => ev.push(&net::tuple(&s, true, user.map(blob))),
+            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => {
+                ev.push(&net::tuple(&s, true, user.map(blob)))
+            }
             _ => ev.push(&[]),
         },
         Some(Source::TupleIn) => match r.sock {
@@ -174,7 +203,13 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
         Some(Source::Dev) => int(ev, u64::from(r.dev)),
         Some(Source::Ino) => int(ev, r.ino),
-        None if matches!(p.ptype, ParamType::Fspath | ParamType::Fsrelpath | ParamType::Charbuf) => ev.push(&[0]),
+        None if matches!(
+            p.ptype,
+            ParamType::Fspath | ParamType::Fsrelpath | ParamType::Charbuf
+        ) =>
+        {
+            ev.push(&[0])
+        }
         None if p.ptype.fixed_size().is_none() => ev.push(&[]),
         None => int(ev, 0),
     }

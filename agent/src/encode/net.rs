@@ -29,7 +29,9 @@ fn unix_path(sa: &[u8]) -> &[u8] {
 
 /// A native `struct sockaddr` as PT_SOCKADDR; empty when it cannot be read.
 pub fn sockaddr(sa: &[u8]) -> Vec<u8> {
-    let Some(&lo) = sa.first() else { return Vec::new() };
+    let Some(&lo) = sa.first() else {
+        return Vec::new();
+    };
     let family = u16::from_ne_bytes([lo, sa.get(1).copied().unwrap_or(0)]);
     let mut out = Vec::with_capacity(24);
     match family {
@@ -39,7 +41,9 @@ pub fn sockaddr(sa: &[u8]) -> Vec<u8> {
             out.push(0);
         }
         AF_INET | AF_INET6 => {
-            let Some((f, addr, port)) = inet_endpoint(sa) else { return Vec::new() };
+            let Some((f, addr, port)) = inet_endpoint(sa) else {
+                return Vec::new();
+            };
             out.push(f as u8);
             out.extend_from_slice(&addr[..if f == AF_INET { 4 } else { 16 }]);
             out.extend_from_slice(&port.to_le_bytes());
@@ -65,7 +69,11 @@ pub fn tuple(s: &Sock, outbound: bool, user: Option<&[u8]>) -> Vec<u8> {
                 remote = (a, p);
             }
             let local = (s.saddr, s.sport);
-            let (first, second) = if outbound { (local, remote) } else { (remote, local) };
+            let (first, second) = if outbound {
+                (local, remote)
+            } else {
+                (remote, local)
+            };
             out.push(s.family as u8);
             for (addr, port) in [first, second] {
                 out.extend_from_slice(&addr[..n]);
@@ -74,7 +82,11 @@ pub fn tuple(s: &Sock, outbound: bool, user: Option<&[u8]>) -> Vec<u8> {
         }
         AF_UNIX => {
             out.push(AF_UNIX as u8);
-            let (first, second) = if outbound { (s.sk, s.peer) } else { (s.peer, s.sk) };
+            let (first, second) = if outbound {
+                (s.sk, s.peer)
+            } else {
+                (s.peer, s.sk)
+            };
             out.extend_from_slice(&first.to_le_bytes());
             out.extend_from_slice(&second.to_le_bytes());
             out.extend_from_slice(user.map(unix_path).unwrap_or_default());
@@ -99,12 +111,29 @@ mod tests {
 
     #[test]
     fn inet_sockaddr_and_tuples() {
-        assert_eq!(sockaddr(&sin([127, 0, 0, 1], 8080)), [2, 127, 0, 0, 1, 0x90, 0x1f]);
-        let s = Sock { family: AF_INET, sport: 40000, dport: 0, saddr: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], ..Sock::default() };
+        assert_eq!(
+            sockaddr(&sin([127, 0, 0, 1], 8080)),
+            [2, 127, 0, 0, 1, 0x90, 0x1f]
+        );
+        let s = Sock {
+            family: AF_INET,
+            sport: 40000,
+            dport: 0,
+            saddr: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ..Sock::default()
+        };
         // No remote end on the socket: it comes from the call's sockaddr.
         let t = tuple(&s, true, Some(&sin([10, 0, 0, 2], 53)));
         assert_eq!(t, [2, 127, 0, 0, 1, 0x40, 0x9c, 10, 0, 0, 2, 53, 0]);
-        let inbound = tuple(&Sock { dport: 53, daddr: [10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], ..s }, false, None);
+        let inbound = tuple(
+            &Sock {
+                dport: 53,
+                daddr: [10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                ..s
+            },
+            false,
+            None,
+        );
         assert_eq!(inbound, [2, 10, 0, 0, 2, 53, 0, 127, 0, 0, 1, 0x40, 0x9c]);
     }
 
@@ -113,7 +142,12 @@ mod tests {
         let mut sun = AF_UNIX.to_ne_bytes().to_vec();
         sun.extend_from_slice(b"/run/x.sock\0\0\0");
         assert_eq!(sockaddr(&sun), b"\x01/run/x.sock\0");
-        let s = Sock { family: AF_UNIX, sk: 0x10, peer: 0x20, ..Sock::default() };
+        let s = Sock {
+            family: AF_UNIX,
+            sk: 0x10,
+            peer: 0x20,
+            ..Sock::default()
+        };
         let t = tuple(&s, true, Some(&sun));
         assert_eq!(t[0], 1);
         assert_eq!(&t[1..9], &0x10u64.to_le_bytes());

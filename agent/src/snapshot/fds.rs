@@ -42,18 +42,31 @@ fn anon_type(kind: &str) -> FdType {
 fn fdinfo_flags(pid: u64, fd: i64) -> u64 {
     fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}"))
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("flags:")).and_then(|v| u64::from_str_radix(v.trim(), 8).ok()))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 8).ok())
+        })
         .unwrap_or(0)
 }
 
 fn entry(fd: i64, ino: u64, fd_type: FdType, detail: FdDetail) -> FdInfo {
-    FdInfo { fd, ino, fd_type, raw_type: fd_type as u8, detail }
+    FdInfo {
+        fd,
+        ino,
+        fd_type,
+        raw_type: fd_type as u8,
+        detail,
+    }
 }
 
 /// One fd of process `pid`, classified by its link.
 fn fd_info(pid: u64, fd: i64, socks: &Sockets) -> Option<FdInfo> {
     let path = format!("/proc/{pid}/fd/{fd}");
-    let link = fs::read_link(&path).ok()?.into_os_string().into_encoded_bytes();
+    let link = fs::read_link(&path)
+        .ok()?
+        .into_os_string()
+        .into_encoded_bytes();
     let meta = fs::metadata(&path).ok();
     let ino = meta.as_ref().map_or(0, |m| m.ino());
     let text = String::from_utf8_lossy(&link);
@@ -79,17 +92,32 @@ fn fd_info(pid: u64, fd: i64, socks: &Sockets) -> Option<FdInfo> {
     }
     let open_flags = open_flags(fdinfo_flags(pid, fd), false);
     let dev = meta.as_ref().map(|m| kernel_dev(m.dev()));
-    Some(entry(fd, ino, FdType::FileV2, FdDetail::File { open_flags, name: link, dev }))
+    Some(entry(
+        fd,
+        ino,
+        FdType::FileV2,
+        FdDetail::File {
+            open_flags,
+            name: link,
+            dev,
+        },
+    ))
 }
 
 /// The open fds of process `pid`, by fd number.
 pub fn process_fds(pid: u64, socks: &Sockets) -> Vec<FdInfo> {
     let mut fds: Vec<i64> = fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     fds.sort_unstable();
     fds.truncate(MAX_FDS_PER_PROCESS);
-    fds.into_iter().filter_map(|fd| fd_info(pid, fd, socks)).collect()
+    fds.into_iter()
+        .filter_map(|fd| fd_info(pid, fd, socks))
+        .collect()
 }
 
 /// The fds of every process in `pids` (thread-group leaders; threads share them), at most
@@ -128,13 +156,21 @@ mod tests {
         use std::os::fd::AsRawFd;
         let me = std::process::id() as u64;
         let fds = process_fds(me, &sockets());
-        let find = |fd: i32| fds.iter().find(|f| f.fd == i64::from(fd)).unwrap_or_else(|| panic!("fd {fd} in {fds:?}"));
+        let find = |fd: i32| {
+            fds.iter()
+                .find(|f| f.fd == i64::from(fd))
+                .unwrap_or_else(|| panic!("fd {fd} in {fds:?}"))
+        };
         let f = find(file.as_raw_fd());
         assert_eq!(f.fd_type, FdType::FileV2);
         assert!(f.name().unwrap().ends_with(b"/f.txt"));
         assert_eq!(find(d.as_raw_fd()).fd_type, FdType::Directory);
-        assert!(matches!(find(listener.as_raw_fd()).detail, FdDetail::Ipv4Server { port: p, l4proto: 2, .. } if p == port));
-        assert!(matches!(find(client.as_raw_fd()).detail, FdDetail::Ipv4 { dport: p, .. } if p == port));
+        assert!(
+            matches!(find(listener.as_raw_fd()).detail, FdDetail::Ipv4Server { port: p, l4proto: 2, .. } if p == port)
+        );
+        assert!(
+            matches!(find(client.as_raw_fd()).detail, FdDetail::Ipv4 { dport: p, .. } if p == port)
+        );
         assert_eq!(find(a.as_raw_fd()).fd_type, FdType::UnixSock);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -22,16 +22,22 @@ fn text(p: impl AsRef<Path>) -> Option<String> {
 }
 
 fn link(p: impl AsRef<Path>) -> Vec<u8> {
-    fs::read_link(p).map(|l| l.into_os_string().into_encoded_bytes()).unwrap_or_default()
+    fs::read_link(p)
+        .map(|l| l.into_os_string().into_encoded_bytes())
+        .unwrap_or_default()
 }
 
 /// `/proc/<pid>/task/<tid>/stat` after the `(comm)`: state, ppid, pgrp, session, tty_nr, ...
 fn stat_fields(stat: &str) -> Vec<&str> {
-    stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect())
+    stat.rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect())
 }
 
 fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
-    status.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':')).map(str::trim)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
 }
 
 fn hex(v: Option<&str>) -> Option<u64> {
@@ -45,8 +51,12 @@ pub fn thread_info(pid: u64, tid: u64) -> Option<ThreadInfo> {
     let f = stat_fields(&stat);
     let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let status = text(format!("{base}/status")).unwrap_or_default();
-    let ids = |key| status_field(&status, key).and_then(|v| v.split_whitespace().next()?.parse::<u32>().ok());
-    let last_ns = |key| status_field(&status, key).and_then(|v| v.split_whitespace().last()?.parse::<i64>().ok());
+    let ids = |key| {
+        status_field(&status, key).and_then(|v| v.split_whitespace().next()?.parse::<u32>().ok())
+    };
+    let last_ns = |key| {
+        status_field(&status, key).and_then(|v| v.split_whitespace().last()?.parse::<i64>().ok())
+    };
     let mut comm = read(format!("{base}/comm")).unwrap_or_default();
     if comm.last() == Some(&b'\n') {
         comm.pop();
@@ -60,9 +70,18 @@ pub fn thread_info(pid: u64, tid: u64) -> Option<ThreadInfo> {
         cwd.push(b'/');
     }
     let fdlimit = text(format!("/proc/{pid}/limits"))
-        .and_then(|l| l.lines().find(|l| l.starts_with("Max open files"))?.split_whitespace().nth(3)?.parse().ok())
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))?
+                .split_whitespace()
+                .nth(3)?
+                .parse()
+                .ok()
+        })
         .unwrap_or(0);
-    let kb = |key| status_field(&status, key).and_then(|v| v.split_whitespace().next()?.parse::<u32>().ok());
+    let kb = |key| {
+        status_field(&status, key).and_then(|v| v.split_whitespace().next()?.parse::<u32>().ok())
+    };
     Some(ThreadInfo {
         tid,
         pid,
@@ -98,7 +117,11 @@ pub fn thread_info(pid: u64, tid: u64) -> Option<ThreadInfo> {
 
 fn numeric_dirs(p: &str) -> Vec<u64> {
     let mut v: Vec<u64> = fs::read_dir(p)
-        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort_unstable();
     v
@@ -141,7 +164,10 @@ pub fn users() -> (Vec<UserInfo>, Vec<GroupInfo>) {
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
-            Some(GroupInfo { name: f.first()?.as_bytes().to_vec(), gid: f.get(2)?.parse().ok()? })
+            Some(GroupInfo {
+                name: f.first()?.as_bytes().to_vec(),
+                gid: f.get(2)?.parse().ok()?,
+            })
         })
         .collect();
     (users, groups)
@@ -151,10 +177,21 @@ pub fn users() -> (Vec<UserInfo>, Vec<GroupInfo>) {
 pub fn machine() -> MachineInfo {
     let num_cpus = numeric_dirs("/sys/devices/system/cpu").len();
     let cpus = fs::read_dir("/sys/devices/system/cpu")
-        .map(|d| d.flatten().filter(|e| e.file_name().to_str().is_some_and(|n| n.strip_prefix("cpu").is_some_and(|r| r.parse::<u32>().is_ok()))).count())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    e.file_name().to_str().is_some_and(|n| {
+                        n.strip_prefix("cpu")
+                            .is_some_and(|r| r.parse::<u32>().is_ok())
+                    })
+                })
+                .count()
+        })
         .unwrap_or(num_cpus);
     let meminfo = text("/proc/meminfo").unwrap_or_default();
-    let mem_kb: u64 = status_field(&meminfo, "MemTotal").and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0);
+    let mem_kb: u64 = status_field(&meminfo, "MemTotal")
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
     let btime: u64 = text("/proc/stat")
         .unwrap_or_default()
         .lines()
@@ -167,7 +204,9 @@ pub fn machine() -> MachineInfo {
     MachineInfo {
         num_cpus: cpus as u32,
         memory_size_bytes: mem_kb * 1024,
-        max_pid: text("/proc/sys/kernel/pid_max").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+        max_pid: text("/proc/sys/kernel/pid_max")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
         hostname,
         boot_ts_epoch: btime * 1_000_000_000,
         ..MachineInfo::default()

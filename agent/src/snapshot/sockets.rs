@@ -19,7 +19,9 @@ pub type Sockets = HashMap<u64, Socket>;
 
 /// An IPv4 address as /proc/net prints it: the 32-bit value in host order, hex.
 fn ipv4(hex: &str) -> Option<Ipv4Addr> {
-    Some(Ipv4Addr::from(u32::from_str_radix(hex, 16).ok()?.to_le_bytes()))
+    Some(Ipv4Addr::from(
+        u32::from_str_radix(hex, 16).ok()?.to_le_bytes(),
+    ))
 }
 
 /// An IPv6 address as /proc/net prints it: four 32-bit words in host order, hex.
@@ -50,10 +52,42 @@ fn inet_line(line: &str, v6: bool, l4proto: u8) -> Option<(u64, Socket)> {
     let inode: u64 = f.get(9)?.parse().ok()?;
     let server = (l4proto == L4_TCP && state == TCP_LISTEN) || (l4proto != L4_TCP && rport == 0);
     let entry = match (v6, server) {
-        (false, false) => (FdType::Ipv4Sock, FdDetail::Ipv4 { sip: ipv4(local)?, dip: ipv4(remote)?, sport: lport, dport: rport, l4proto }),
-        (false, true) => (FdType::Ipv4ServSock, FdDetail::Ipv4Server { ip: ipv4(local)?, port: lport, l4proto }),
-        (true, false) => (FdType::Ipv6Sock, FdDetail::Ipv6 { sip: ipv6(local)?, dip: ipv6(remote)?, sport: lport, dport: rport, l4proto }),
-        (true, true) => (FdType::Ipv6ServSock, FdDetail::Ipv6Server { ip: ipv6(local)?, port: lport, l4proto }),
+        (false, false) => (
+            FdType::Ipv4Sock,
+            FdDetail::Ipv4 {
+                sip: ipv4(local)?,
+                dip: ipv4(remote)?,
+                sport: lport,
+                dport: rport,
+                l4proto,
+            },
+        ),
+        (false, true) => (
+            FdType::Ipv4ServSock,
+            FdDetail::Ipv4Server {
+                ip: ipv4(local)?,
+                port: lport,
+                l4proto,
+            },
+        ),
+        (true, false) => (
+            FdType::Ipv6Sock,
+            FdDetail::Ipv6 {
+                sip: ipv6(local)?,
+                dip: ipv6(remote)?,
+                sport: lport,
+                dport: rport,
+                l4proto,
+            },
+        ),
+        (true, true) => (
+            FdType::Ipv6ServSock,
+            FdDetail::Ipv6Server {
+                ip: ipv6(local)?,
+                port: lport,
+                l4proto,
+            },
+        ),
     };
     Some((inode, entry))
 }
@@ -65,7 +99,17 @@ fn unix_line(line: &str) -> Option<(u64, Socket)> {
     let source = u64::from_str_radix(f.first()?.trim_end_matches(':'), 16).ok()?;
     let inode: u64 = f.get(6)?.parse().ok()?;
     let name = f.get(7).map_or(Vec::new(), |p| p.as_bytes().to_vec());
-    Some((inode, (FdType::UnixSock, FdDetail::Unix { source, destination: 0, name })))
+    Some((
+        inode,
+        (
+            FdType::UnixSock,
+            FdDetail::Unix {
+                source,
+                destination: 0,
+                name,
+            },
+        ),
+    ))
 }
 
 /// Parse one /proc/net table's text into `out`.
@@ -106,23 +150,69 @@ mod tests {
             "tcp",
             &mut s,
         );
-        assert_eq!(s[&1234], (FdType::Ipv4ServSock, FdDetail::Ipv4Server { ip: Ipv4Addr::LOCALHOST, port: 8080, l4proto: L4_TCP }));
+        assert_eq!(
+            s[&1234],
+            (
+                FdType::Ipv4ServSock,
+                FdDetail::Ipv4Server {
+                    ip: Ipv4Addr::LOCALHOST,
+                    port: 8080,
+                    l4proto: L4_TCP
+                }
+            )
+        );
         assert_eq!(
             s[&1235],
-            (FdType::Ipv4Sock, FdDetail::Ipv4 { sip: Ipv4Addr::LOCALHOST, dip: Ipv4Addr::LOCALHOST, sport: 40000, dport: 8080, l4proto: L4_TCP })
+            (
+                FdType::Ipv4Sock,
+                FdDetail::Ipv4 {
+                    sip: Ipv4Addr::LOCALHOST,
+                    dip: Ipv4Addr::LOCALHOST,
+                    sport: 40000,
+                    dport: 8080,
+                    l4proto: L4_TCP
+                }
+            )
         );
         parse_table(
             "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000001000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 99 2\n",
             "udp6",
             &mut s,
         );
-        assert_eq!(s[&99], (FdType::Ipv6ServSock, FdDetail::Ipv6Server { ip: Ipv6Addr::LOCALHOST, port: 53, l4proto: L4_UDP }));
+        assert_eq!(
+            s[&99],
+            (
+                FdType::Ipv6ServSock,
+                FdDetail::Ipv6Server {
+                    ip: Ipv6Addr::LOCALHOST,
+                    port: 53,
+                    l4proto: L4_UDP
+                }
+            )
+        );
         parse_table(
             "Num       RefCount Protocol Flags    Type St Inode Path\nffff8a0b3c5e0000: 00000002 00000000 00010000 0001 01 5555 /run/x.sock\n0000000000000000: 00000003 00000000 00000000 0001 03 5556\n",
             "unix",
             &mut s,
         );
-        assert_eq!(s[&5555], (FdType::UnixSock, FdDetail::Unix { source: 0xffff8a0b3c5e0000, destination: 0, name: b"/run/x.sock".to_vec() }));
-        assert_eq!(s[&5556].1, FdDetail::Unix { source: 0, destination: 0, name: Vec::new() });
+        assert_eq!(
+            s[&5555],
+            (
+                FdType::UnixSock,
+                FdDetail::Unix {
+                    source: 0xffff8a0b3c5e0000,
+                    destination: 0,
+                    name: b"/run/x.sock".to_vec()
+                }
+            )
+        );
+        assert_eq!(
+            s[&5556].1,
+            FdDetail::Unix {
+                source: 0,
+                destination: 0,
+                name: Vec::new()
+            }
+        );
     }
 }

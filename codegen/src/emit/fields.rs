@@ -33,7 +33,11 @@ pub fn return_type(ftype: FieldType, list: bool) -> TokenStream {
         FieldType::Ipaddr => quote!(::std::net::IpAddr),
         FieldType::Ipnet => quote!(crate::fields::types::IpNet),
     };
-    if list { quote!(Option<Vec<#t>>) } else { quote!(Option<#t>) }
+    if list {
+        quote!(Option<Vec<#t>>)
+    } else {
+        quote!(Option<#t>)
+    }
 }
 
 /// Emits the table as `pub const FIELDS: &[ExtractFieldInfo<#plugin>]` plus its wrappers.
@@ -122,8 +126,14 @@ fn wrapper_body(c: &Compute, ftype: FieldType, ix: &SchemaIndex) -> TokenStream 
 pub fn check_arg_forms(set: &[SetField]) -> Vec<String> {
     set.iter()
         .filter(|sf| {
-            !matches!(sf.field.compute, Some(Compute::Fn(_)) | None) && sf.field.arg != ArgForm::None
+            !matches!(sf.field.compute, Some(Compute::Fn(_)) | None)
+                && sf.field.arg != ArgForm::None
         })
-        .map(|sf| format!("{}: a declarative source cannot take an argument; use fn", sf.field.name))
+        .map(|sf| {
+            format!(
+                "{}: a declarative source cannot take an argument; use fn",
+                sf.field.name
+            )
+        })
         .collect()
 }

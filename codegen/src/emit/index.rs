@@ -13,7 +13,11 @@ pub struct SchemaIndex {
 
 impl SchemaIndex {
     pub fn new(schema: &Schema) -> Self {
-        let codes = schema.events.iter().map(|e| (e.id.clone(), e.code)).collect();
+        let codes = schema
+            .events
+            .iter()
+            .map(|e| (e.id.clone(), e.code))
+            .collect();
         let names: BTreeSet<&str> = schema
             .events
             .iter()

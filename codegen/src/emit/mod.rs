@@ -22,7 +22,10 @@ pub enum GenError {
 }
 
 fn join(p: &[Problem]) -> String {
-    p.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    p.iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Formats generated tokens, with a header saying where they came from.
@@ -55,7 +58,11 @@ pub fn generate_fields(
     let set = crate::fieldset::build(schema, catalog);
     let ix = index::SchemaIndex::new(schema);
     for msg in fields::check_arg_forms(&set) {
-        problems.push(Problem { file: "schema/fields".into(), entry: String::new(), message: msg });
+        problems.push(Problem {
+            file: "schema/fields".into(),
+            entry: String::new(),
+            message: msg,
+        });
     }
     for sf in &set {
         let name = match &sf.field.compute {

@@ -36,7 +36,8 @@ pub fn snake(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             if prev_lower && !out.ends_with('_') {
                 out.push('_');
             }
@@ -51,24 +52,79 @@ pub fn snake(name: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         return format!("p_{out}");
     }
-    if is_keyword(&out) { format!("{out}_") } else { out }
+    if is_keyword(&out) {
+        format!("{out}_")
+    } else {
+        out
+    }
 }
 
 /// `file_flags` → `FILE_FLAGS`; `PPM_AF_INET` with prefix `PPM_AF_` → `INET`.
 pub fn upper(name: &str, prefix: &str) -> String {
-    let s = name.strip_prefix(prefix).unwrap_or(name).to_ascii_uppercase();
-    if s.starts_with(|c: char| c.is_ascii_digit()) { format!("N{s}") } else { s }
+    let s = name
+        .strip_prefix(prefix)
+        .unwrap_or(name)
+        .to_ascii_uppercase();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("N{s}")
+    } else {
+        s
+    }
 }
 
 fn is_keyword(s: &str) -> bool {
     matches!(
         s,
-        "as" | "break" | "const" | "continue" | "crate" | "else" | "enum" | "extern" | "false"
-            | "fn" | "for" | "if" | "impl" | "in" | "let" | "loop" | "match" | "mod" | "move"
-            | "mut" | "pub" | "ref" | "return" | "self" | "static" | "struct" | "super"
-            | "trait" | "true" | "type" | "unsafe" | "use" | "where" | "while" | "async"
-            | "await" | "dyn" | "abstract" | "become" | "box" | "do" | "final" | "macro"
-            | "override" | "priv" | "typeof" | "unsized" | "virtual" | "yield" | "try" | "gen"
+        "as" | "break"
+            | "const"
+            | "continue"
+            | "crate"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "self"
+            | "static"
+            | "struct"
+            | "super"
+            | "trait"
+            | "true"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "async"
+            | "await"
+            | "dyn"
+            | "abstract"
+            | "become"
+            | "box"
+            | "do"
+            | "final"
+            | "macro"
+            | "override"
+            | "priv"
+            | "typeof"
+            | "unsized"
+            | "virtual"
+            | "yield"
+            | "try"
+            | "gen"
     )
 }
 
@@ -82,8 +138,14 @@ mod tests {
 
     #[test]
     fn conventions() {
-        assert_eq!(camel("PPME_SYSCALL_EXECVE_19_X", "PPME_"), "SyscallExecveV19X");
-        assert_eq!(camel("PPME_SYSCALL_OPENAT_2_E", "PPME_"), "SyscallOpenatV2E");
+        assert_eq!(
+            camel("PPME_SYSCALL_EXECVE_19_X", "PPME_"),
+            "SyscallExecveV19X"
+        );
+        assert_eq!(
+            camel("PPME_SYSCALL_OPENAT_2_E", "PPME_"),
+            "SyscallOpenatV2E"
+        );
         assert_eq!(camel("PPME_SYSCALL_OPENAT2_E", "PPME_"), "SyscallOpenat2E");
         assert_eq!(camel("PF_10_PADDED_DEC", "PF_"), "N10PaddedDec");
         assert_eq!(camel("PT_FLAGS32", "PT_"), "Flags32");

@@ -48,7 +48,12 @@ fn emit_header(schema: &Schema) -> TokenStream {
     let sv = &schema.version.schema_version;
     let av = &schema.version.api_version;
     let src = &schema.version.source;
-    let max = schema.events.iter().map(|e| e.params.len()).max().unwrap_or(0);
+    let max = schema
+        .events
+        .iter()
+        .map(|e| e.params.len())
+        .max()
+        .unwrap_or(0);
     let count = schema.events.len();
     quote! {
         /// SCHEMA_VERSION of the imported driver tables.
@@ -67,8 +72,14 @@ fn emit_header(schema: &Schema) -> TokenStream {
 /// A `#[repr(u8)]` enum over a constant group (parameter types, print formats).
 fn emit_value_enum(name: &str, prefix: &str, values: &[NameValue], sized: bool) -> TokenStream {
     let ty = ident(name);
-    let variants: Vec<_> = values.iter().map(|v| ident(&camel(&v.name, prefix))).collect();
-    let nums: Vec<_> = values.iter().map(|v| Literal::u8_unsuffixed(v.value as u8)).collect();
+    let variants: Vec<_> = values
+        .iter()
+        .map(|v| ident(&camel(&v.name, prefix)))
+        .collect();
+    let nums: Vec<_> = values
+        .iter()
+        .map(|v| Literal::u8_unsuffixed(v.value as u8))
+        .collect();
     let names: Vec<_> = values.iter().map(|v| v.name.as_str()).collect();
     let size_fn = sized.then(|| {
         let sizes: Vec<_> = values
@@ -114,7 +125,12 @@ fn emit_const_groups(schema: &Schema) -> TokenStream {
         ("ef", "EF_", "u32", &c.event_flags),
         ("uf", "UF_", "u32", &c.syscall_flags),
         ("af", "PPM_AF_", "u64", &c.socket_families),
-        ("anon_inode", "ANON_INODE_FD_TYPE_", "u64", &c.anon_inode_fd_types),
+        (
+            "anon_inode",
+            "ANON_INODE_FD_TYPE_",
+            "u64",
+            &c.anon_inode_fd_types,
+        ),
         ("ppm_sc", "", "u16", &c.ppm_sc),
     ];
     for (module, prefix, ty, values) in fixed {
@@ -206,8 +222,16 @@ fn emit_param_names(ix: &SchemaIndex) -> TokenStream {
 }
 
 fn emit_event_codes(schema: &Schema) -> TokenStream {
-    let variants: Vec<_> = schema.events.iter().map(|e| ident(&camel(&e.id, "PPME_"))).collect();
-    let codes: Vec<_> = schema.events.iter().map(|e| Literal::u16_unsuffixed(e.code)).collect();
+    let variants: Vec<_> = schema
+        .events
+        .iter()
+        .map(|e| ident(&camel(&e.id, "PPME_")))
+        .collect();
+    let codes: Vec<_> = schema
+        .events
+        .iter()
+        .map(|e| Literal::u16_unsuffixed(e.code))
+        .collect();
     quote! {
         /// Every event code of the table.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -308,7 +332,10 @@ fn emit_accessors(schema: &Schema) -> TokenStream {
             let methods = e.params.iter().enumerate().map(|(i, p)| {
                 let m = ident(&snake(&p.name));
                 let rt = accessor_type(&p.ptype).unwrap_or_else(|| quote!(&'a [u8]));
-                let doc = format!("Parameter {i} `{}` ({}); `None` when absent or malformed.", p.name, p.ptype);
+                let doc = format!(
+                    "Parameter {i} `{}` ({}); `None` when absent or malformed.",
+                    p.name, p.ptype
+                );
                 quote! {
                     #[doc = #doc]
                     #[inline]
@@ -345,7 +372,11 @@ fn emit_accessors(schema: &Schema) -> TokenStream {
 
 fn emit_syscalls(schema: &Schema, ix: &SchemaIndex) -> TokenStream {
     let c = &schema.constants;
-    let sc_by_name: BTreeMap<&str, u64> = c.ppm_sc.iter().map(|v| (v.name.as_str(), v.value)).collect();
+    let sc_by_name: BTreeMap<&str, u64> = c
+        .ppm_sc
+        .iter()
+        .map(|v| (v.name.as_str(), v.value))
+        .collect();
     let maps = schema.syscalls.iter().map(|m| {
         let id = ident(&upper(&m.arch, ""));
         let entries = m.entries.iter().map(|s| {

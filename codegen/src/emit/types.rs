@@ -21,9 +21,19 @@ pub fn accessor_type(ptype: &str) -> Option<TokenStream> {
         "PT_UINT64" | "PT_RELTIME" | "PT_ABSTIME" => quote!(u64),
         "PT_DOUBLE" => quote!(f64),
         "PT_CHARBUF" | "PT_FSPATH" | "PT_FSRELPATH" => quote!(crate::event::CStrParam<'a>),
-        "PT_NONE" | "PT_BYTEBUF" | "PT_SOCKADDR" | "PT_SOCKTUPLE" | "PT_FDLIST" | "PT_DYN"
-        | "PT_CHARBUFARRAY" | "PT_CHARBUF_PAIR_ARRAY" | "PT_IPV4NET" | "PT_IPV6ADDR"
-        | "PT_IPV6NET" | "PT_IPADDR" | "PT_IPNET" => quote!(&'a [u8]),
+        "PT_NONE"
+        | "PT_BYTEBUF"
+        | "PT_SOCKADDR"
+        | "PT_SOCKTUPLE"
+        | "PT_FDLIST"
+        | "PT_DYN"
+        | "PT_CHARBUFARRAY"
+        | "PT_CHARBUF_PAIR_ARRAY"
+        | "PT_IPV4NET"
+        | "PT_IPV6ADDR"
+        | "PT_IPV6NET"
+        | "PT_IPADDR"
+        | "PT_IPNET" => quote!(&'a [u8]),
         _ => return None,
     })
 }
@@ -33,8 +43,9 @@ pub fn fixed_size(ptype: &str) -> Option<u8> {
     match ptype {
         "PT_INT8" | "PT_UINT8" | "PT_FLAGS8" | "PT_SIGTYPE" | "PT_L4PROTO" | "PT_SOCKFAMILY"
         | "PT_ENUMFLAGS8" => Some(1),
-        "PT_INT16" | "PT_UINT16" | "PT_SYSCALLID" | "PT_PORT" | "PT_FLAGS16"
-        | "PT_ENUMFLAGS16" => Some(2),
+        "PT_INT16" | "PT_UINT16" | "PT_SYSCALLID" | "PT_PORT" | "PT_FLAGS16" | "PT_ENUMFLAGS16" => {
+            Some(2)
+        }
         "PT_INT32" | "PT_UINT32" | "PT_BOOL" | "PT_IPV4ADDR" | "PT_UID" | "PT_GID"
         | "PT_FLAGS32" | "PT_SIGSET" | "PT_MODE" | "PT_ENUMFLAGS32" | "PT_FD32" | "PT_PID32" => {
             Some(4)

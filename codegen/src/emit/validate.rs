@@ -26,7 +26,11 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
     let c = &schema.constants;
     let ix = SchemaIndex::new(schema);
     let mut push = |file: &str, entry: String, message: String| {
-        out.push(Problem { file: format!("schema/{file}"), entry, message })
+        out.push(Problem {
+            file: format!("schema/{file}"),
+            entry,
+            message,
+        })
     };
     let flag_tables: BTreeSet<&str> = schema.flag_tables.iter().map(|t| t.name.as_str()).collect();
     let dyn_tables: BTreeSet<&str> = schema.dyn_tables.iter().map(|t| t.name.as_str()).collect();
@@ -35,18 +39,33 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
     for (i, e) in schema.events.iter().enumerate() {
         let entry = format!("event {} ({})", e.code, e.id);
         if usize::from(e.code) != i {
-            push("events.toml", entry.clone(), format!("code {} at position {i}: codes must be 0..N in order", e.code));
+            push(
+                "events.toml",
+                entry.clone(),
+                format!(
+                    "code {} at position {i}: codes must be 0..N in order",
+                    e.code
+                ),
+            );
         }
         if !ids.insert(e.id.as_str()) {
             push("events.toml", entry.clone(), "duplicate event id".into());
         }
         let rust_name = super::names::camel(&e.id, "PPME_");
         if let Some(other) = rust_names.insert(rust_name.clone(), e.id.as_str()) {
-            push("events.toml", entry.clone(), format!("its Rust name {rust_name} collides with {other}'s"));
+            push(
+                "events.toml",
+                entry.clone(),
+                format!("its Rust name {rust_name} collides with {other}'s"),
+            );
         }
         for cat in &e.category {
             if !has(&c.event_categories, cat) {
-                push("events.toml", entry.clone(), format!("unknown category {cat}"));
+                push(
+                    "events.toml",
+                    entry.clone(),
+                    format!("unknown category {cat}"),
+                );
             }
         }
         for f in &e.flags {
@@ -58,34 +77,76 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
         for (pi, p) in e.params.iter().enumerate() {
             let pentry = format!("{entry} param {pi} '{}'", p.name);
             if !seen.insert(p.name.as_str()) {
-                push("events.toml", pentry.clone(), "duplicate parameter name".into());
+                push(
+                    "events.toml",
+                    pentry.clone(),
+                    "duplicate parameter name".into(),
+                );
             }
             if !has(&c.param_types, &p.ptype) {
-                push("events.toml", pentry.clone(), format!("unknown type {}", p.ptype));
+                push(
+                    "events.toml",
+                    pentry.clone(),
+                    format!("unknown type {}", p.ptype),
+                );
             } else if accessor_type(&p.ptype).is_none() {
-                push("events.toml", pentry.clone(), format!("type {} has no accessor mapping in codegen/src/emit/types.rs", p.ptype));
+                push(
+                    "events.toml",
+                    pentry.clone(),
+                    format!(
+                        "type {} has no accessor mapping in codegen/src/emit/types.rs",
+                        p.ptype
+                    ),
+                );
             }
             if !has(&c.print_formats, &p.fmt) {
-                push("events.toml", pentry.clone(), format!("unknown print format {}", p.fmt));
+                push(
+                    "events.toml",
+                    pentry.clone(),
+                    format!("unknown print format {}", p.fmt),
+                );
             }
             if let Some(t) = &p.flags
                 && !flag_tables.contains(t.as_str())
             {
-                push("events.toml", pentry.clone(), format!("unknown flags table {t}"));
+                push(
+                    "events.toml",
+                    pentry.clone(),
+                    format!("unknown flags table {t}"),
+                );
             }
             if let Some(t) = &p.dyn_table {
                 if !dyn_tables.contains(t.as_str()) {
-                    push("events.toml", pentry.clone(), format!("unknown dynamic table {t}"));
+                    push(
+                        "events.toml",
+                        pentry.clone(),
+                        format!("unknown dynamic table {t}"),
+                    );
                 }
                 if p.ptype != "PT_DYN" {
-                    push("events.toml", pentry.clone(), format!("dynamic table on a {} parameter", p.ptype));
+                    push(
+                        "events.toml",
+                        pentry.clone(),
+                        format!("dynamic table on a {} parameter", p.ptype),
+                    );
                 }
             }
             if let Some(d) = p.dirfd {
                 match e.params.get(d as usize) {
                     Some(dp) if dp.ptype == "PT_FD" || dp.ptype == "PT_FD32" => {}
-                    Some(dp) => push("events.toml", pentry.clone(), format!("dirfd {d} names '{}' of type {}, not an fd", dp.name, dp.ptype)),
-                    None => push("events.toml", pentry.clone(), format!("dirfd {d} is past the last parameter")),
+                    Some(dp) => push(
+                        "events.toml",
+                        pentry.clone(),
+                        format!(
+                            "dirfd {d} names '{}' of type {}, not an fd",
+                            dp.name, dp.ptype
+                        ),
+                    ),
+                    None => push(
+                        "events.toml",
+                        pentry.clone(),
+                        format!("dirfd {d} is past the last parameter"),
+                    ),
                 }
             }
         }
@@ -93,10 +154,21 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
     for t in &schema.dyn_tables {
         for (i, d) in t.entries.iter().enumerate() {
             if d.index as usize != i {
-                push("dyn_params.toml", format!("table {} entry {}", t.name, d.id), format!("index {} at position {i}: indexes must be 0..N in order", d.index));
+                push(
+                    "dyn_params.toml",
+                    format!("table {} entry {}", t.name, d.id),
+                    format!(
+                        "index {} at position {i}: indexes must be 0..N in order",
+                        d.index
+                    ),
+                );
             }
             if !has(&c.param_types, &d.ptype) || !has(&c.print_formats, &d.fmt) {
-                push("dyn_params.toml", format!("table {} entry {}", t.name, d.id), format!("unknown type or format {} {}", d.ptype, d.fmt));
+                push(
+                    "dyn_params.toml",
+                    format!("table {} entry {}", t.name, d.id),
+                    format!("unknown type or format {} {}", d.ptype, d.fmt),
+                );
             }
         }
     }
@@ -105,11 +177,19 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
             let entry = format!("{} syscall {} ({})", m.arch, s.nr, s.name);
             for id in [&s.enter, &s.exit] {
                 if !ix.has_event(id) {
-                    push("syscalls.toml", entry.clone(), format!("unknown event {id}"));
+                    push(
+                        "syscalls.toml",
+                        entry.clone(),
+                        format!("unknown event {id}"),
+                    );
                 }
             }
             if !has(&c.ppm_sc, &s.ppm_sc) {
-                push("syscalls.toml", entry.clone(), format!("unknown ppm_sc {}", s.ppm_sc));
+                push(
+                    "syscalls.toml",
+                    entry.clone(),
+                    format!("unknown ppm_sc {}", s.ppm_sc),
+                );
             }
             for f in &s.flags {
                 if !has(&c.syscall_flags, f) {

@@ -72,9 +72,10 @@ pub fn run(
         && let Some(kept) = recorded_revision(out, &imported.schema.version)
     {
         imported.schema.version.source = format!("{}@{kept}", imported.schema.version.source);
-        imported
-            .notes
-            .push(format!("kept the revision recorded in {}: {kept}", out.display()));
+        imported.notes.push(format!(
+            "kept the revision recorded in {}: {kept}",
+            out.display()
+        ));
     }
     schema_io::write_schema(&imported.schema, out)?;
     Ok(imported)

@@ -18,14 +18,24 @@ fn cstring(mut bytes: Vec<u8>) -> Option<CString> {
 pub fn arg_by_name(p: &mut EderaPlugin, req: Req, name_id: u16) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
         let mut out = Vec::new();
-        render::write_arg_named(&mut out, &c.raw, name_id, &c.lookup(), &render::Options::default())
-            .then(|| cstring(out))
-            .flatten()
+        render::write_arg_named(
+            &mut out,
+            &c.raw,
+            name_id,
+            &c.lookup(),
+            &render::Options::default(),
+        )
+        .then(|| cstring(out))
+        .flatten()
     })
 }
 
 /// `evt.rawarg.NAME` of a parameter that is text (or signed) in some event: its raw text.
-pub fn rawarg_str_by_name(p: &mut EderaPlugin, req: Req, name_id: u16) -> anyhow::Result<Option<CString>> {
+pub fn rawarg_str_by_name(
+    p: &mut EderaPlugin,
+    req: Req,
+    name_id: u16,
+) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
         let mut out = Vec::new();
         match render::write_rawarg_named(&mut out, &c.raw, name_id, &render::Options::default()) {
@@ -36,7 +46,11 @@ pub fn rawarg_str_by_name(p: &mut EderaPlugin, req: Req, name_id: u16) -> anyhow
 }
 
 /// `evt.rawarg.NAME` of a parameter that is an unsigned integer in every event: the number.
-pub fn rawarg_u64_by_name(p: &mut EderaPlugin, req: Req, name_id: u16) -> anyhow::Result<Option<u64>> {
+pub fn rawarg_u64_by_name(
+    p: &mut EderaPlugin,
+    req: Req,
+    name_id: u16,
+) -> anyhow::Result<Option<u64>> {
     with_event(p, &req, |c| {
         let mut out = Vec::new();
         match render::write_rawarg_named(&mut out, &c.raw, name_id, &render::Options::default()) {

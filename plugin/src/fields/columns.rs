@@ -1,11 +1,11 @@
 //! Conversion of state columns into field values, for the generated wrappers of the catalog's
 //! `{ thread = "..." }`, `{ process = "..." }` and `{ fd = "..." }` sources.
 
-use std::ffi::CString;
 use super::ctx::{Req, with_event};
 use crate::plugin::EderaPlugin;
 use crate::state::{FdInfo, Thread};
 use falco_plugin::anyhow;
+use std::ffi::CString;
 
 /// A column value as a field value of type `T`; `None` is "no value".
 pub trait IntoField<T> {

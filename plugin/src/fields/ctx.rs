@@ -9,10 +9,10 @@ use falco_plugin::anyhow;
 use falco_plugin::extract::ExtractRequest;
 
 use crate::payload::ZoneEvent;
-use crate::render::Lookup;
-use crate::state::{StateLookup, ZoneState};
-use crate::state::{FdInfo, Thread};
 use crate::plugin::EderaPlugin;
+use crate::render::Lookup;
+use crate::state::{FdInfo, Thread};
+use crate::state::{StateLookup, ZoneState};
 use crate::zones::Zone;
 
 /// The SDK's request type for this plugin.

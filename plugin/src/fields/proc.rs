@@ -35,7 +35,10 @@ pub(crate) fn with_proc<R>(
 
 /// A pid as libsinsp shows it: signed decimal, only within `-1..=u32::MAX`.
 pub(crate) fn pid_text(v: i64) -> Option<CString> {
-    (-1..=i64::from(u32::MAX)).contains(&v).then(|| dec(v)).flatten()
+    (-1..=i64::from(u32::MAX))
+        .contains(&v)
+        .then(|| dec(v))
+        .flatten()
 }
 
 /// The value of `name` in an environment (`NAME=value` entries), spaces trimmed, as libsinsp's
@@ -44,7 +47,10 @@ pub(crate) fn env_value<'a>(env: &'a [Vec<u8>], name: &[u8]) -> Option<&'a [u8]>
     env.iter().find_map(|e| {
         let rest = e.strip_prefix(name)?.strip_prefix(b"=")?;
         let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
-        let end = rest.iter().rposition(|&b| b != b' ').map_or(start, |e| e + 1);
+        let end = rest
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map_or(start, |e| e + 1);
         Some(&rest[start..end.max(start)])
     })
 }
@@ -72,12 +78,16 @@ pub fn cmdnargs(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>> {
 
 /// `proc.cmdlenargs`.
 pub fn cmdlenargs(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>> {
-    with_proc(p, &req, |_, _, t| Some(t.args.iter().map(|a| a.len() as u64).sum()))
+    with_proc(p, &req, |_, _, t| {
+        Some(t.args.iter().map(|a| a.len() as u64).sum())
+    })
 }
 
 /// `proc.exeline`: exe, a space, the arguments.
 pub fn exeline(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, _, t| text([t.exe.as_slice(), b" ", &t.args_joined()].concat()))
+    with_proc(p, &req, |_, _, t| {
+        text([t.exe.as_slice(), b" ", &t.args_joined()].concat())
+    })
 }
 
 /// `proc.env` or `proc.env[NAME]` (empty when not set).

@@ -12,14 +12,47 @@ use crate::state::Thread;
 
 /// Linux capability names by bit number (`include/uapi/linux/capability.h`).
 const CAPS: [&str; 41] = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// A capability set as names in bit order, separated by spaces.
@@ -60,7 +93,10 @@ pub fn cap_effective(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CSt
 pub fn tid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
         let tid = c.raw.header.tid as i64;
-        (-1..=i64::from(u32::MAX)).contains(&tid).then(|| dec(tid)).flatten()
+        (-1..=i64::from(u32::MAX))
+            .contains(&tid)
+            .then(|| dec(tid))
+            .flatten()
     })
 }
 
@@ -78,7 +114,13 @@ pub fn vtid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>> {
 pub fn nametid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
         let t = c.thread()?;
-        text([t.comm.as_slice(), (c.raw.header.tid as i64).to_string().as_bytes()].concat())
+        text(
+            [
+                t.comm.as_slice(),
+                (c.raw.header.tid as i64).to_string().as_bytes(),
+            ]
+            .concat(),
+        )
     })
 }
 
@@ -100,7 +142,11 @@ pub fn cgroups(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>>
         if t.cgroups.is_empty() {
             return None;
         }
-        let entries: Vec<Vec<u8>> = t.cgroups.iter().map(|(a, b)| [a.as_slice(), b"=", b].concat()).collect();
+        let entries: Vec<Vec<u8>> = t
+            .cgroups
+            .iter()
+            .map(|(a, b)| [a.as_slice(), b"=", b].concat())
+            .collect();
         text(joined(entries.iter().map(Vec::as_slice)))
     })
 }

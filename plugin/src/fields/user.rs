@@ -46,7 +46,11 @@ pub fn shell(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
 pub fn loginuid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| {
         let t = c.thread()?;
-        dec(if t.loginuid < u32::MAX { i64::from(t.loginuid) } else { -1 })
+        dec(if t.loginuid < u32::MAX {
+            i64::from(t.loginuid)
+        } else {
+            -1
+        })
     })
 }
 

@@ -23,7 +23,9 @@ impl Carry {
             self.dropped += 1;
             return;
         }
-        if usize::from(self.count) >= MAX_STATE_ONLY || self.bytes.len() + raw.len() > MAX_CARRY_BYTES {
+        if usize::from(self.count) >= MAX_STATE_ONLY
+            || self.bytes.len() + raw.len() > MAX_CARRY_BYTES
+        {
             self.dropped += u64::from(self.count);
             self.clear();
         }

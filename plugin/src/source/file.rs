@@ -34,9 +34,12 @@ impl FileSource {
     /// Open `path`, read its state tables, and register its zone (id = the file name).
     pub fn open(path: &Path, zones: &mut ZoneRegistry) -> anyhow::Result<FileSource> {
         let shown = path.display();
-        let meta = std::fs::metadata(path).map_err(|e| anyhow!("cannot open capture file `{shown}`: {e}"))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow!("cannot open capture file `{shown}`: {e}"))?;
         if !meta.is_file() {
-            return Err(anyhow!("cannot open capture file `{shown}`: not a regular file"));
+            return Err(anyhow!(
+                "cannot open capture file `{shown}`: not a regular file"
+            ));
         }
         // The capture's state blocks become the zone's state: read no more than it may hold.
         let caps = zones.limits();
@@ -73,7 +76,12 @@ impl FileSource {
 }
 
 impl Source for FileSource {
-    fn fill(&mut self, _zones: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<Poll> {
+    fn fill(
+        &mut self,
+        _zones: &mut ZoneRegistry,
+        sink: &mut dyn EventSink,
+        max: usize,
+    ) -> anyhow::Result<Poll> {
         if self.done {
             return Ok(Poll::Eof);
         }
@@ -99,7 +107,9 @@ impl Source for FileSource {
             let (ts, cpu, flags) = (ev.ts(), ev.cpu, ev.flags);
             match self.converter.convert(ev.bytes()) {
                 Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
-                    let ty = bytes.get(20..22).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+                    let ty = bytes
+                        .get(20..22)
+                        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
                     self.leading = self.leading && is_initial_state(ty);
                     if falco_shows(ty, flags) && !self.leading {
                         sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;
@@ -114,7 +124,11 @@ impl Source for FileSource {
                 }
             }
         }
-        Ok(if self.done && sink.is_empty() { Poll::Eof } else { Poll::Ready })
+        Ok(if self.done && sink.is_empty() {
+            Poll::Eof
+        } else {
+            Poll::Ready
+        })
     }
 
     fn take_counts(&mut self) -> (u64, u64) {

@@ -102,7 +102,14 @@ pub enum Poll {
 pub trait EventSink {
     /// Append one event (its timestamp, zone, cpu, the raw scap event bytes) with the zone's
     /// held state-only events in front of it; `carry` is cleared when they were written.
-    fn push(&mut self, ts: u64, zone: ZoneSlot, cpu: u16, carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()>;
+    fn push(
+        &mut self,
+        ts: u64,
+        zone: ZoneSlot,
+        cpu: u16,
+        carry: &mut Carry,
+        raw: &[u8],
+    ) -> anyhow::Result<()>;
     /// Number of events pushed so far in this batch.
     fn len(&self) -> usize;
     /// Whether nothing was pushed yet.
@@ -152,13 +159,26 @@ struct BatchSink<'b, 'a> {
 }
 
 impl EventSink for BatchSink<'_, '_> {
-    fn push(&mut self, ts: u64, zone: ZoneSlot, cpu: u16, carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()> {
+    fn push(
+        &mut self,
+        ts: u64,
+        zone: ZoneSlot,
+        cpu: u16,
+        carry: &mut Carry,
+        raw: &[u8],
+    ) -> anyhow::Result<()> {
         if raw.len() > payload::MAX_RAW_EVENT_LEN {
             Metrics::add(&self.metrics.drops, 1);
             return Ok(());
         }
         let state_only = carry.take(raw.len());
-        self.batch.add(OutgoingEvent { ts, zone, cpu, state_only, raw })?;
+        self.batch.add(OutgoingEvent {
+            ts,
+            zone,
+            cpu,
+            state_only,
+            raw,
+        })?;
         carry.clear();
         self.count += 1;
         Ok(())

@@ -53,5 +53,5 @@ pub use model::{
     SectionHeader, ThreadInfo, UserInfo, lossy, split_nul,
 };
 pub use reader::CaptureReader;
-pub use writer::CaptureWriter;
 pub use table::GeneratedTable;
+pub use writer::CaptureWriter;

@@ -127,7 +127,11 @@ impl<W: Write> CaptureWriter<W> {
         let mut b = Vec::with_capacity(2 + event.len());
         b.extend_from_slice(&cpu.to_le_bytes());
         b.extend_from_slice(event);
-        let kind = if b.len() > SMALL_BLOCK_BODY { block::EV_V2_LARGE } else { block::EV_V2 };
+        let kind = if b.len() > SMALL_BLOCK_BODY {
+            block::EV_V2_LARGE
+        } else {
+            block::EV_V2
+        };
         self.block(kind, &b)
     }
 
@@ -152,19 +156,35 @@ fn fd_entry(f: &FdInfo) -> Vec<u8> {
     match &f.detail {
         FdDetail::None => {}
         FdDetail::Name(n) => put_str(&mut e, n, MAX_PATH),
-        FdDetail::File { open_flags, name, dev } => {
+        FdDetail::File {
+            open_flags,
+            name,
+            dev,
+        } => {
             e.extend_from_slice(&open_flags.to_le_bytes());
             put_str(&mut e, name, MAX_PATH);
             e.extend_from_slice(&dev.unwrap_or(0).to_le_bytes());
         }
-        FdDetail::Ipv4 { sip, dip, sport, dport, l4proto } => {
+        FdDetail::Ipv4 {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        } => {
             e.extend_from_slice(&sip.octets());
             e.extend_from_slice(&dip.octets());
             e.extend_from_slice(&sport.to_le_bytes());
             e.extend_from_slice(&dport.to_le_bytes());
             e.push(*l4proto);
         }
-        FdDetail::Ipv6 { sip, dip, sport, dport, l4proto } => {
+        FdDetail::Ipv6 {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto,
+        } => {
             e.extend_from_slice(&sip.octets());
             e.extend_from_slice(&dip.octets());
             e.extend_from_slice(&sport.to_le_bytes());
@@ -181,7 +201,11 @@ fn fd_entry(f: &FdInfo) -> Vec<u8> {
             e.extend_from_slice(&port.to_le_bytes());
             e.push(*l4proto);
         }
-        FdDetail::Unix { source, destination, name } => {
+        FdDetail::Unix {
+            source,
+            destination,
+            name,
+        } => {
             e.extend_from_slice(&source.to_le_bytes());
             e.extend_from_slice(&destination.to_le_bytes());
             put_str(&mut e, name, MAX_PATH);
@@ -193,15 +217,32 @@ fn fd_entry(f: &FdInfo) -> Vec<u8> {
 /// The fields of one PL_V9 entry (without its length).
 fn proc_entry(t: &ThreadInfo) -> Vec<u8> {
     let mut e = Vec::with_capacity(256);
-    let u64s = |e: &mut Vec<u8>, v: &[u64]| v.iter().for_each(|x| e.extend_from_slice(&x.to_le_bytes()));
-    u64s(&mut e, &[t.tid, t.pid, t.ptid, t.sid.unwrap_or(0), t.vpgid.unwrap_or(0)]);
+    let u64s =
+        |e: &mut Vec<u8>, v: &[u64]| v.iter().for_each(|x| e.extend_from_slice(&x.to_le_bytes()));
+    u64s(
+        &mut e,
+        &[
+            t.tid,
+            t.pid,
+            t.ptid,
+            t.sid.unwrap_or(0),
+            t.vpgid.unwrap_or(0),
+        ],
+    );
     put_str(&mut e, &t.comm, MAX_PATH);
     put_str(&mut e, &t.exe, MAX_PATH);
     put_str(&mut e, t.exepath.as_deref().unwrap_or_default(), MAX_PATH);
     put_str(&mut e, &t.args, MAX_BLOB);
     put_str(&mut e, &t.cwd, MAX_PATH);
     e.extend_from_slice(&t.fdlimit.to_le_bytes());
-    for v in [t.flags, t.uid, t.gid, t.vmsize_kb.unwrap_or(0), t.vmrss_kb.unwrap_or(0), t.vmswap_kb.unwrap_or(0)] {
+    for v in [
+        t.flags,
+        t.uid,
+        t.gid,
+        t.vmsize_kb.unwrap_or(0),
+        t.vmrss_kb.unwrap_or(0),
+        t.vmswap_kb.unwrap_or(0),
+    ] {
         e.extend_from_slice(&v.to_le_bytes());
     }
     u64s(&mut e, &[t.pfmajor.unwrap_or(0), t.pfminor.unwrap_or(0)]);
@@ -214,9 +255,23 @@ fn proc_entry(t: &ThreadInfo) -> Vec<u8> {
     e.extend_from_slice(&t.tty.unwrap_or(0).to_le_bytes());
     e.extend_from_slice(&t.loginuid.unwrap_or(u32::MAX).to_le_bytes());
     e.push(u8::from(t.exe_writable.unwrap_or(false)));
-    u64s(&mut e, &[t.cap_inheritable.unwrap_or(0), t.cap_permitted.unwrap_or(0), t.cap_effective.unwrap_or(0)]);
+    u64s(
+        &mut e,
+        &[
+            t.cap_inheritable.unwrap_or(0),
+            t.cap_permitted.unwrap_or(0),
+            t.cap_effective.unwrap_or(0),
+        ],
+    );
     e.push(u8::from(t.exe_upper_layer.unwrap_or(false)));
-    u64s(&mut e, &[t.exe_ino.unwrap_or(0), t.exe_ino_ctime.unwrap_or(0), t.exe_ino_mtime.unwrap_or(0)]);
+    u64s(
+        &mut e,
+        &[
+            t.exe_ino.unwrap_or(0),
+            t.exe_ino_ctime.unwrap_or(0),
+            t.exe_ino_mtime.unwrap_or(0),
+        ],
+    );
     e.push(u8::from(t.exe_from_memfd.unwrap_or(false)));
     e.push(u8::from(t.exe_lower_layer.unwrap_or(false)));
     e.extend_from_slice(&t.pgid.unwrap_or(0).to_le_bytes());

@@ -19,7 +19,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(version, about = "Drive the edera Falco plugin (.so) from the command line")]
+#[command(
+    version,
+    about = "Drive the edera Falco plugin (.so) from the command line"
+)]
 struct Cli {
     /// The plugin library (default: $EDERA_PLUGIN_SO, else libedera_falco_plugin.so beside this program).
     #[arg(long, global = true)]
@@ -35,7 +38,11 @@ enum Command {
         /// The capture file (.scap, plain or gzip).
         file: PathBuf,
         /// Output format: `%field` / `%field[arg]` tokens; a leading `*` prints events with missing values as <NA>.
-        #[arg(short = 'p', long, default_value = "*%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info")]
+        #[arg(
+            short = 'p',
+            long,
+            default_value = "*%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
+        )]
         format: String,
         /// Stop after N events.
         #[arg(short = 'n', long)]
@@ -50,7 +57,11 @@ enum Command {
         #[arg(long, default_value = "/var/lib/edera/protect/daemon.socket")]
         socket: PathBuf,
         /// Output format, as for replay.
-        #[arg(short = 'p', long, default_value = "*%evt.time %edera.zone.name %proc.name (%thread.tid) %evt.type %fd.name %evt.args")]
+        #[arg(
+            short = 'p',
+            long,
+            default_value = "*%evt.time %edera.zone.name %proc.name (%thread.tid) %evt.type %fd.name %evt.args"
+        )]
         format: String,
         /// Stop after N events.
         #[arg(short = 'n', long)]
@@ -84,17 +95,34 @@ fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
 
 fn replay(file: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
     let file = std::fs::canonicalize(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    print_events(&runner::replay_config(&file, ""), format, count, types, false)
+    print_events(
+        &runner::replay_config(&file, ""),
+        format,
+        count,
+        types,
+        false,
+    )
 }
 
-fn zones(socket: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
+fn zones(
+    socket: PathBuf,
+    format: &str,
+    count: Option<u64>,
+    types: &[String],
+) -> Result<(), String> {
     let config = serde_json::json!({ "socket": socket }).to_string();
     print_events(&config, format, count, types, true)
 }
 
 /// Open the plugin with init config `config` and print its events in `format`; `live` flushes
 /// every line (and never ends by itself unless the source does).
-fn print_events(config: &str, format: &str, count: Option<u64>, types: &[String], live: bool) -> Result<(), String> {
+fn print_events(
+    config: &str,
+    format: &str,
+    count: Option<u64>,
+    types: &[String],
+    live: bool,
+) -> Result<(), String> {
     let format = Format::parse(format)?;
     let fields = format.fields();
     let mut h = runner::load_plugin(config)?;
@@ -137,8 +165,18 @@ fn main() -> ExitCode {
     let result = library_path(cli.plugin).and_then(|path| {
         runner::use_library(path);
         match cli.command {
-            Command::Replay { file, format, count, types } => replay(file, &format, count, &types),
-            Command::Zones { socket, format, count, types } => zones(socket, &format, count, &types),
+            Command::Replay {
+                file,
+                format,
+                count,
+                types,
+            } => replay(file, &format, count, &types),
+            Command::Zones {
+                socket,
+                format,
+                count,
+                types,
+            } => zones(socket, &format, count, &types),
             Command::BenchReplay(options) => bench::run(&options),
             Command::BenchZones(options) => edera_falco_tests::bench_zones::run(&options),
         }

@@ -53,17 +53,27 @@ pub fn pexe(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
 
 /// `proc.aexe`.
 pub fn aexe(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| ancestor_column(s, t, index, |a| a.exe.clone()))
+    with_proc(p, &req, |_, s, t| {
+        ancestor_column(s, t, index, |a| a.exe.clone())
+    })
 }
 
 /// `proc.pexepath`.
 pub fn pexepath(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| parent_column(s, t, |a| a.exepath.clone()))
+    with_proc(p, &req, |_, s, t| {
+        parent_column(s, t, |a| a.exepath.clone())
+    })
 }
 
 /// `proc.aexepath`.
-pub fn aexepath(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| ancestor_column(s, t, index, |a| a.exepath.clone()))
+pub fn aexepath(
+    p: &mut EderaPlugin,
+    req: Req,
+    index: Option<u64>,
+) -> anyhow::Result<Option<CString>> {
+    with_proc(p, &req, |_, s, t| {
+        ancestor_column(s, t, index, |a| a.exepath.clone())
+    })
 }
 
 /// `proc.pname`.
@@ -73,12 +83,16 @@ pub fn pname(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
 
 /// `proc.aname`.
 pub fn aname(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| ancestor_column(s, t, index, |a| a.comm.clone()))
+    with_proc(p, &req, |_, s, t| {
+        ancestor_column(s, t, index, |a| a.comm.clone())
+    })
 }
 
 /// `proc.aargs`.
 pub fn aargs(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| ancestor_column(s, t, index, Thread::args_joined))
+    with_proc(p, &req, |_, s, t| {
+        ancestor_column(s, t, index, Thread::args_joined)
+    })
 }
 
 /// `proc.pcmdline`.
@@ -87,8 +101,14 @@ pub fn pcmdline(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>
 }
 
 /// `proc.acmdline`.
-pub fn acmdline(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| ancestor_column(s, t, index, Thread::cmdline))
+pub fn acmdline(
+    p: &mut EderaPlugin,
+    req: Req,
+    index: Option<u64>,
+) -> anyhow::Result<Option<CString>> {
+    with_proc(p, &req, |_, s, t| {
+        ancestor_column(s, t, index, Thread::cmdline)
+    })
 }
 
 /// `proc.aenv`: see the catalog (`[N]` an ancestor's environment, `[NAME]` the nearest
@@ -130,7 +150,9 @@ pub fn apid(p: &mut EderaPlugin, req: Req, index: Option<u64>) -> anyhow::Result
 
 /// `proc.pvpid`: the parent thread's vpid, -1 passed through.
 pub fn pvpid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_proc(p, &req, |_, s, t| super::super::value::dec(s.thread(t.ptid)?.vpid))
+    with_proc(p, &req, |_, s, t| {
+        super::super::value::dec(s.thread(t.ptid)?.vpid)
+    })
 }
 
 /// `proc.loginshellid`: the eldest shell (name ending in `sh`) among the process and its

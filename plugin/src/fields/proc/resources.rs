@@ -18,7 +18,9 @@ pub fn fdopencount(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>>
 
 /// `proc.fdlimit`.
 pub fn fdlimit(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<u64>> {
-    with_proc(p, &req, |_, s, t| Some(u64::try_from(s.fd_limit_of(t.tid)).unwrap_or(0)))
+    with_proc(p, &req, |_, s, t| {
+        Some(u64::try_from(s.fd_limit_of(t.tid)).unwrap_or(0))
+    })
 }
 
 /// `proc.fdusage`: percent of the limit in use, capped at 100 (0 without a limit), as the
@@ -32,7 +34,11 @@ pub fn fdusage(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>>
             0.0
         };
         // A computed double prints with a fraction, as in Falco's output ('0.0', '100.0').
-        let shown = if usage.fract() == 0.0 { format!("{usage:.1}") } else { usage.to_string() };
+        let shown = if usage.fract() == 0.0 {
+            format!("{usage:.1}")
+        } else {
+            usage.to_string()
+        };
         text(shown)
     })
 }

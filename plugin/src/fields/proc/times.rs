@@ -37,12 +37,16 @@ pub fn ppid_duration(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<Dur
 
 /// `proc.pid.ts`.
 pub fn pid_ts(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<Duration>> {
-    with_proc(p, &req, |_, _, t| nonzero(t.clone_ts).map(Duration::from_nanos))
+    with_proc(p, &req, |_, _, t| {
+        nonzero(t.clone_ts).map(Duration::from_nanos)
+    })
 }
 
 /// `proc.ppid.ts`: the parent thread's start, 0 when unknown.
 pub fn ppid_ts(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<Duration>> {
-    with_proc(p, &req, |_, s, t| Some(Duration::from_nanos(s.thread(t.ptid)?.clone_ts)))
+    with_proc(p, &req, |_, s, t| {
+        Some(Duration::from_nanos(s.thread(t.ptid)?.clone_ts))
+    })
 }
 
 /// `proc.exe_ino`.
@@ -61,13 +65,23 @@ pub fn exe_ino_mtime(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<Abs
 }
 
 /// `proc.exe_ino.ctime_duration_proc_start`.
-pub fn exe_ino_ctime_duration_proc_start(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<AbsTime>> {
-    with_proc(p, &req, |_, _, t| nonzero(t.exe_ino_ctime_duration_clone_ts).map(abstime_ns))
+pub fn exe_ino_ctime_duration_proc_start(
+    p: &mut EderaPlugin,
+    req: Req,
+) -> anyhow::Result<Option<AbsTime>> {
+    with_proc(p, &req, |_, _, t| {
+        nonzero(t.exe_ino_ctime_duration_clone_ts).map(abstime_ns)
+    })
 }
 
 /// `proc.exe_ino.ctime_duration_pidns_start`.
-pub fn exe_ino_ctime_duration_pidns_start(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<AbsTime>> {
-    with_proc(p, &req, |_, _, t| nonzero(t.exe_ino_ctime_duration_pidns_start).map(abstime_ns))
+pub fn exe_ino_ctime_duration_pidns_start(
+    p: &mut EderaPlugin,
+    req: Req,
+) -> anyhow::Result<Option<AbsTime>> {
+    with_proc(p, &req, |_, _, t| {
+        nonzero(t.exe_ino_ctime_duration_pidns_start).map(abstime_ns)
+    })
 }
 
 /// `proc.pidns_init_start_ts`.

@@ -8,15 +8,15 @@
 //! it is not.
 
 use super::queue::{Budget, Control, MAX_MESSAGE, ZONE_QUEUE, ZoneMsg};
+use edera_falco_proto::batch;
 use edera_falco_proto::control::control_service_client::ControlServiceClient;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
 use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
 use edera_falco_proto::control::watch_events_reply::Event;
 use edera_falco_proto::control::{
-    GetZoneRequest, ListZonesRequest, MonitorZoneKernelEventRequest, WatchEventsRequest, Zone, ZoneKernelEventStreamUpdate,
-    ZoneState,
+    GetZoneRequest, ListZonesRequest, MonitorZoneKernelEventRequest, WatchEventsRequest, Zone,
+    ZoneKernelEventStreamUpdate, ZoneState,
 };
-use edera_falco_proto::batch;
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
 use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto, users_from_proto};
@@ -57,7 +57,9 @@ async fn connect(socket: &str) -> Result<Client, tonic::transport::Error> {
 }
 
 fn ready(z: &Zone) -> bool {
-    z.status.as_ref().is_some_and(|s| s.state == ZoneState::Ready as i32)
+    z.status
+        .as_ref()
+        .is_some_and(|s| s.state == ZoneState::Ready as i32)
 }
 
 /// Zones monitored at once, at most (each holds a task, a queue and a state).
@@ -74,7 +76,13 @@ fn bounded(s: &str) -> String {
 }
 
 fn name_of(z: &Zone) -> String {
-    bounded(z.spec.as_ref().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).unwrap_or(&z.id))
+    bounded(
+        z.spec
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&z.id),
+    )
 }
 
 /// Zones with a running monitor.
@@ -89,7 +97,10 @@ pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, 
             Ok(c) => c,
             Err(e) => {
                 if !warned {
-                    log::warn!("protect daemon at {} not reachable ({e}); retrying", settings.socket);
+                    log::warn!(
+                        "protect daemon at {} not reachable ({e}); retrying",
+                        settings.socket
+                    );
                     warned = true;
                 }
                 tokio::time::sleep(RETRY).await;
@@ -125,40 +136,82 @@ pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, 
 }
 
 /// Start monitoring zone `z` unless it already is.
-fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, control: &std::sync::mpsc::Sender<Control>, wake: &Arc<Notify>) {
+fn start(
+    settings: &Settings,
+    client: &Client,
+    z: &Zone,
+    monitored: &Monitored,
+    control: &std::sync::mpsc::Sender<Control>,
+    wake: &Arc<Notify>,
+) {
     {
         let mut m = monitored.lock().unwrap_or_else(|e| e.into_inner());
         if z.id.len() > MAX_NAME || m.contains(&z.id) {
             return;
         }
         if m.len() >= MAX_ZONES {
-            log::warn!("zone {}: not monitored, {MAX_ZONES} zones are already", z.id);
+            log::warn!(
+                "zone {}: not monitored, {MAX_ZONES} zones are already",
+                z.id
+            );
             return;
         }
         m.insert(z.id.clone());
     }
     let (tx, rx) = mpsc::channel(ZONE_QUEUE);
-    if control.send(Control::Added { id: z.id.clone(), name: name_of(z), rx }).is_err() {
+    if control
+        .send(Control::Added {
+            id: z.id.clone(),
+            name: name_of(z),
+            rx,
+        })
+        .is_err()
+    {
         return;
     }
-    let (settings, client, id, monitored, wake) = (settings.clone(), client.clone(), z.id.clone(), monitored.clone(), wake.clone());
+    let (settings, client, id, monitored, wake) = (
+        settings.clone(),
+        client.clone(),
+        z.id.clone(),
+        monitored.clone(),
+        wake.clone(),
+    );
     tokio::spawn(async move {
         let budget = Budget::default();
         loop {
             let result = monitor(&settings, client.clone(), &id, &tx, &wake, &budget).await;
             // The stream ended: resubscribe while the daemon still has the zone.
             let mut c = client.clone();
-            let still_there = c.get_zone(GetZoneRequest { zone_id: id.clone() }).await.is_ok_and(|r| r.into_inner().zone.is_some_and(|z| ready(&z)));
+            let still_there = c
+                .get_zone(GetZoneRequest {
+                    zone_id: id.clone(),
+                })
+                .await
+                .is_ok_and(|r| r.into_inner().zone.is_some_and(|z| ready(&z)));
             if !still_there || tx.is_closed() {
                 break;
             }
             log::info!("zone {id}: stream ended ({result:?}); resubscribing");
-            if send(&tx, ZoneMsg::Counts { malformed: 0, dropped: 0, reconnects: 1 }, &wake).await.is_err() {
+            if send(
+                &tx,
+                ZoneMsg::Counts {
+                    malformed: 0,
+                    dropped: 0,
+                    reconnects: 1,
+                },
+                &wake,
+            )
+            .await
+            .is_err()
+            {
                 break;
             }
             tokio::time::sleep(RETRY).await;
         }
-        monitored.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        monitored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
         // Dropping the queue's sender tells the source the zone is gone, after its last
         // queued events.
         drop(tx);
@@ -167,13 +220,23 @@ fn start(settings: &Settings, client: &Client, z: &Zone, monitored: &Monitored, 
 }
 
 /// One subscription to a zone's events, until its stream ends.
-async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify, budget: &Budget) -> Result<(), String> {
+async fn monitor(
+    settings: &Settings,
+    mut client: Client,
+    id: &str,
+    tx: &mpsc::Sender<ZoneMsg>,
+    wake: &Notify,
+    budget: &Budget,
+) -> Result<(), String> {
     let first = MonitorZoneKernelEventRequest {
         zone_id: id.to_string(),
         request: Some(MonitorRequest::Update(ZoneKernelEventStreamUpdate {
             enabled_syscalls: settings.enabled_syscalls.clone(),
             // Extensions a real daemon ignores: batches (if configured) and the zone's users.
-            edera_falco: Some(StreamOptions { batches: settings.batches, users: true }),
+            edera_falco: Some(StreamOptions {
+                batches: settings.batches,
+                users: true,
+            }),
         })),
     };
     // The request stream stays open (a real daemon may take further updates); it ends with
@@ -185,7 +248,10 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
         .await
         .map_err(|e| e.to_string())?
         .into_inner();
-    let limits = SnapshotLimits { max_threads: 1 << 16, max_fds_per_thread: 1 << 16 };
+    let limits = SnapshotLimits {
+        max_threads: 1 << 16,
+        max_fds_per_thread: 1 << 16,
+    };
     let mut gathered = Vec::new();
     let mut raw = Vec::new();
     let mut malformed = 0u64;
@@ -220,11 +286,23 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                 Some(Reply::EderaFalcoBatch(b)) => {
                     flush(&mut gathered, tx, wake, budget).await?;
                     if b.dropped > reported_drops {
-                        send(tx, ZoneMsg::Counts { malformed: 0, dropped: b.dropped - reported_drops, reconnects: 0 }, wake).await?;
+                        send(
+                            tx,
+                            ZoneMsg::Counts {
+                                malformed: 0,
+                                dropped: b.dropped - reported_drops,
+                                reconnects: 0,
+                            },
+                            wake,
+                        )
+                        .await?;
                         reported_drops = b.dropped;
                     }
                     let hotplug = has_hotplug(&b.events);
-                    let room = budget.reserve(b.events.len()).await.ok_or("budget closed")?;
+                    let room = budget
+                        .reserve(b.events.len())
+                        .await
+                        .ok_or("budget closed")?;
                     send(tx, ZoneMsg::Events(b.events, room), wake).await?;
                     if hotplug {
                         return Err("cpu hotplug".into());
@@ -232,7 +310,12 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
                 }
                 Some(Reply::EderaFalcoUsers(u)) => {
                     flush(&mut gathered, tx, wake, budget).await?;
-                    send(tx, ZoneMsg::Users(Box::new(users_from_proto(&u, 1 << 16))), wake).await?;
+                    send(
+                        tx,
+                        ZoneMsg::Users(Box::new(users_from_proto(&u, 1 << 16))),
+                        wake,
+                    )
+                    .await?;
                 }
                 None => malformed += 1,
             }
@@ -245,7 +328,16 @@ async fn monitor(settings: &Settings, mut client: Client, id: &str, tx: &mpsc::S
         }
         flush(&mut gathered, tx, wake, budget).await?;
         if malformed > 0 {
-            send(tx, ZoneMsg::Counts { malformed: std::mem::take(&mut malformed), dropped: 0, reconnects: 0 }, wake).await?;
+            send(
+                tx,
+                ZoneMsg::Counts {
+                    malformed: std::mem::take(&mut malformed),
+                    dropped: 0,
+                    reconnects: 0,
+                },
+                wake,
+            )
+            .await?;
         }
     }
 }
@@ -255,20 +347,32 @@ const CPU_HOTPLUG: u32 = EventCode::CpuHotplugE as u32;
 
 /// Whether a batch holds a CPU hotplug event.
 fn has_hotplug(events: &[u8]) -> bool {
-    batch::entries(events).map_while(Result::ok).any(|e| u32::from(e.event_type()) == CPU_HOTPLUG)
+    batch::entries(events)
+        .map_while(Result::ok)
+        .any(|e| u32::from(e.event_type()) == CPU_HOTPLUG)
 }
 
 async fn send(tx: &mpsc::Sender<ZoneMsg>, m: ZoneMsg, wake: &Notify) -> Result<(), String> {
-    tx.send(m).await.map_err(|_| "the plugin closed the zone".to_string())?;
+    tx.send(m)
+        .await
+        .map_err(|_| "the plugin closed the zone".to_string())?;
     wake.notify_one();
     Ok(())
 }
 
-async fn flush(gathered: &mut Vec<u8>, tx: &mpsc::Sender<ZoneMsg>, wake: &Notify, budget: &Budget) -> Result<(), String> {
+async fn flush(
+    gathered: &mut Vec<u8>,
+    tx: &mpsc::Sender<ZoneMsg>,
+    wake: &Notify,
+    budget: &Budget,
+) -> Result<(), String> {
     if gathered.is_empty() {
         return Ok(());
     }
-    let room = budget.reserve(gathered.len()).await.ok_or("budget closed")?;
+    let room = budget
+        .reserve(gathered.len())
+        .await
+        .ok_or("budget closed")?;
     send(tx, ZoneMsg::Events(std::mem::take(gathered), room), wake).await
 }
 
@@ -291,7 +395,10 @@ mod tests {
         let long = "é".repeat(1000);
         let b = bounded(&long);
         assert!(b.len() <= MAX_NAME && long.starts_with(&b));
-        let z = Zone { id: "id".into(), ..Zone::default() };
+        let z = Zone {
+            id: "id".into(),
+            ..Zone::default()
+        };
         assert_eq!(name_of(&z), "id");
     }
 

@@ -32,7 +32,11 @@ pub const IDLE_WAIT: Duration = Duration::from_millis(50);
 
 /// The ppm_sc code of syscall `name`.
 pub fn ppm_sc_of(name: &str) -> Option<u16> {
-    syscalls::X86_64.iter().chain(syscalls::AARCH64.iter()).find(|e| e.name == name).map(|e| e.ppm_sc)
+    syscalls::X86_64
+        .iter()
+        .chain(syscalls::AARCH64.iter())
+        .find(|e| e.name == name)
+        .map(|e| e.ppm_sc)
 }
 
 /// The ppm_sc codes of the syscalls whose exit events the event table marks as creating,
@@ -84,16 +88,37 @@ impl ZoneSource {
             .build()
             .map_err(|e| anyhow!("cannot start the zone client's runtime: {e}"))?;
         let mut enabled: Vec<u32> = match &config.enabled_syscalls {
-            Some(list) => list.iter().filter_map(|n| ppm_sc_of(n)).map(u32::from).collect(),
-            None => RULE_SYSCALLS.iter().filter_map(|n| ppm_sc_of(n)).chain(state_syscalls()).map(u32::from).collect(),
+            Some(list) => list
+                .iter()
+                .filter_map(|n| ppm_sc_of(n))
+                .map(u32::from)
+                .collect(),
+            None => RULE_SYSCALLS
+                .iter()
+                .filter_map(|n| ppm_sc_of(n))
+                .chain(state_syscalls())
+                .map(u32::from)
+                .collect(),
         };
         enabled.sort_unstable();
         enabled.dedup();
         let (control_tx, control) = std::sync::mpsc::channel();
         let wake = Arc::new(tokio::sync::Notify::new());
-        let settings = client::Settings { socket: config.socket.clone(), enabled_syscalls: enabled, batches: config.batches };
+        let settings = client::Settings {
+            socket: config.socket.clone(),
+            enabled_syscalls: enabled,
+            batches: config.batches,
+        };
         runtime.spawn(client::run(settings, control_tx, wake.clone()));
-        Ok(ZoneSource { _runtime: runtime, control, wake, zones: HashMap::new(), turn: 0, malformed: 0, dropped: 0 })
+        Ok(ZoneSource {
+            _runtime: runtime,
+            control,
+            wake,
+            zones: HashMap::new(),
+            turn: 0,
+            malformed: 0,
+            dropped: 0,
+        })
     }
 
     /// Zones appearing and going.
@@ -102,7 +127,16 @@ impl ZoneSource {
             match c {
                 Control::Added { id, name, rx } => match registry.register_named(&id, &name) {
                     Ok(slot) => {
-                        let live = Live { slot, rx, current: Vec::new(), at: 0, room: None, converter: Converter::new(ConverterLimits::default()), carry: Carry::default(), gone: false };
+                        let live = Live {
+                            slot,
+                            rx,
+                            current: Vec::new(),
+                            at: 0,
+                            room: None,
+                            converter: Converter::new(ConverterLimits::default()),
+                            carry: Carry::default(),
+                            gone: false,
+                        };
                         self.zones.insert(id, live);
                     }
                     Err(e) => log::warn!("zone {id}: not registered: {e}"),
@@ -113,7 +147,12 @@ impl ZoneSource {
 }
 
 impl Source for ZoneSource {
-    fn fill(&mut self, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<Poll> {
+    fn fill(
+        &mut self,
+        registry: &mut ZoneRegistry,
+        sink: &mut dyn EventSink,
+        max: usize,
+    ) -> anyhow::Result<Poll> {
         // Zones found gone in an earlier call are freed now, after Falco has processed the
         // batch that held their last events.
         self.zones.retain(|id, live| {
@@ -130,12 +169,18 @@ impl Source for ZoneSource {
         while sink.len() < max && n > 0 && idle_rounds < n {
             let id = &ids[self.turn % n];
             self.turn = self.turn.wrapping_add(1);
-            let Some(live) = self.zones.get_mut(id) else { continue };
+            let Some(live) = self.zones.get_mut(id) else {
+                continue;
+            };
             let before = sink.len();
             let (bad, dropped) = drain_zone(live, registry, sink, max)?;
             self.malformed += bad;
             self.dropped += dropped;
-            idle_rounds = if sink.len() == before { idle_rounds + 1 } else { 0 };
+            idle_rounds = if sink.len() == before {
+                idle_rounds + 1
+            } else {
+                0
+            };
         }
         if sink.is_empty() {
             // Nothing queued: wait for a zone to send something, briefly.
@@ -157,7 +202,12 @@ impl Source for ZoneSource {
 }
 
 /// Hand out one zone's queued events until `max` or its queue is empty; (malformed, dropped).
-fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn EventSink, max: usize) -> anyhow::Result<(u64, u64)> {
+fn drain_zone(
+    live: &mut Live,
+    registry: &mut ZoneRegistry,
+    sink: &mut dyn EventSink,
+    max: usize,
+) -> anyhow::Result<(u64, u64)> {
     let (mut bad, mut dropped, mut damaged, mut handed) = (0, 0, 0, 0u64);
     while sink.len() < max {
         if live.at >= live.current.len() {
@@ -182,7 +232,11 @@ fn drain_zone(live: &mut Live, registry: &mut ZoneRegistry, sink: &mut dyn Event
                     // The previous batch's room is given back.
                     live.room = Some(room);
                 }
-                Ok(ZoneMsg::Counts { malformed, dropped: d, reconnects }) => {
+                Ok(ZoneMsg::Counts {
+                    malformed,
+                    dropped: d,
+                    reconnects,
+                }) => {
                     bad += malformed;
                     dropped += d;
                     if let Some(z) = registry.get_mut(live.slot) {
@@ -243,7 +297,10 @@ mod tests {
     fn the_default_set_has_the_rules_and_the_state_syscalls() {
         let state: Vec<u16> = state_syscalls().collect();
         // From the event table: fd and process state.
-        for name in ["clone", "clone3", "fork", "vfork", "close", "dup2", "pipe", "socket", "fcntl", "execve"] {
+        for name in [
+            "clone", "clone3", "fork", "vfork", "close", "dup2", "pipe", "socket", "fcntl",
+            "execve",
+        ] {
             assert!(state.contains(&ppm_sc_of(name).unwrap()), "{name}");
         }
         assert!(!state.contains(&ppm_sc_of("brk").unwrap()));

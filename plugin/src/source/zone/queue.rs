@@ -34,7 +34,11 @@ impl Budget {
 /// A zone appears, with its queue. It goes when its queue's sender is dropped (the client
 /// found it gone) and everything it queued was handed out.
 pub enum Control {
-    Added { id: String, name: String, rx: mpsc::Receiver<ZoneMsg> },
+    Added {
+        id: String,
+        name: String,
+        rx: mpsc::Receiver<ZoneMsg>,
+    },
 }
 
 /// One item of a zone's queue.
@@ -48,7 +52,11 @@ pub enum ZoneMsg {
     Events(Vec<u8>, OwnedSemaphorePermit),
     /// Messages that could not be used, events the daemon or the zone reported lost, and
     /// resubscriptions after the zone's stream broke.
-    Counts { malformed: u64, dropped: u64, reconnects: u64 },
+    Counts {
+        malformed: u64,
+        dropped: u64,
+        reconnects: u64,
+    },
 }
 
 #[cfg(test)]
@@ -58,7 +66,10 @@ mod tests {
 
     #[test]
     fn a_zone_cannot_queue_more_than_its_budget() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let b = Budget::default();
             let first = b.reserve(ZONE_BYTES - 10).await.unwrap();
@@ -66,9 +77,17 @@ mod tests {
             let blocked = tokio::time::timeout(Duration::from_millis(50), b.reserve(11)).await;
             assert!(blocked.is_err());
             drop(first);
-            assert!(tokio::time::timeout(Duration::from_millis(50), b.reserve(11)).await.is_ok());
+            assert!(
+                tokio::time::timeout(Duration::from_millis(50), b.reserve(11))
+                    .await
+                    .is_ok()
+            );
             // A message larger than the whole budget takes all of it, and does not hang.
-            assert!(tokio::time::timeout(Duration::from_millis(50), b.reserve(ZONE_BYTES * 4)).await.is_ok());
+            assert!(
+                tokio::time::timeout(Duration::from_millis(50), b.reserve(ZONE_BYTES * 4))
+                    .await
+                    .is_ok()
+            );
         });
     }
 }

@@ -224,7 +224,11 @@ fn inherit(t: &mut Thread, p: &Thread) {
 /// A copy of the fd table `tid` uses (refilled in its walk order, as libsinsp does), every
 /// entry marked as cloned.
 fn cloned_fds(z: &ZoneState, tid: i64) -> FdTable {
-    let mut t = z.threads.fd_table(tid).map(FdTable::refilled).unwrap_or_default();
+    let mut t = z
+        .threads
+        .fd_table(tid)
+        .map(FdTable::refilled)
+        .unwrap_or_default();
     t.for_each_mut(|_, f| f.flags |= fdflags::IS_CLONED);
     t
 }
