@@ -5,6 +5,7 @@
 
 use crate::clock::boot_to_epoch_offset;
 use crate::compat::MAX_FD_TYPE;
+use crate::control::Request;
 use crate::encode::Encoder;
 use crate::probe::{Options, Probe};
 use crate::snapshot;
@@ -48,16 +49,6 @@ pub fn capture(
         requests: None,
     };
     capture_to(BufWriter::new(file), &path.display().to_string(), &run)
-}
-
-/// A request to a running capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Capture these syscalls from now on (empty: every syscall).
-    Syscalls(Vec<String>),
-    /// Write a fresh snapshot into the stream: a new section (section header, process list,
-    /// fd lists, users) ended by a machine block, then events go on.
-    Snapshot,
 }
 
 /// What to capture and how.

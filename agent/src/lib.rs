@@ -7,14 +7,15 @@
 //!   memory to copy, derived from the event table of `schema/`;
 //! - [`encode`]: a record as the libscap events of the current table version;
 //! - [`compat`]: the same events as libscap of 2022 reads them (`capture --compat`);
+//! - [`control`]: the requests a streaming agent reads on standard input;
 //! - [`snapshot`]: threads, fds, users, groups and the machine from /proc and /etc.
 
 pub mod bench;
 pub mod capture;
 pub mod clock;
 pub mod compat;
+pub mod control;
 pub mod coverage;
-pub mod daemon;
 pub mod encode;
 pub mod probe;
 pub mod procinfo;

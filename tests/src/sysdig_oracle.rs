@@ -62,7 +62,7 @@ pub type Events = HashMap<(String, String), VecDeque<HashMap<String, Option<Stri
 
 /// The `sysdig` executable on `PATH`.
 pub fn find() -> Option<PathBuf> {
-    crate::bench_sysdig::find()
+    edera_falco_cli::bench_sysdig::find()
 }
 
 /// Run sysdig on `capture` and collect its exit events.

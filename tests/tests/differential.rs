@@ -11,16 +11,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
+use edera_falco_harness::event::CapturedEvent;
+use edera_falco_harness::fixtures::replay_config;
+use edera_falco_harness::handle::{Handle, Next, load_plugin};
+use edera_falco_harness::{falco_text, generic};
 use edera_falco_tests::agreement::{Agreement, load_known};
-use edera_falco_tests::runner::{self, Next};
-use edera_falco_tests::{falco_text, generic, oracle};
+use edera_falco_tests::oracle;
 
 /// The plugin's text for `field` on `ev` (`Err` when the field cannot be extracted at all).
-fn plugin_value(
-    h: &mut runner::Handle,
-    ev: &runner::CapturedEvent,
-    field: &str,
-) -> Result<Option<String>, String> {
+fn plugin_value(h: &mut Handle, ev: &CapturedEvent, field: &str) -> Result<Option<String>, String> {
     if let Some(v) = generic::value(field, ev) {
         return Ok(v);
     }
@@ -57,7 +56,7 @@ fn replay(dir: &Path, capture: &str, fields: &[String], table: &mut Agreement) -
             .push_back(i);
     }
     let path = dir.join(format!("{capture}.scap"));
-    let mut h = runner::load_plugin(&runner::replay_config(&path, "")).expect("plugin loads");
+    let mut h = load_plugin(&replay_config(&path, "")).expect("plugin loads");
     h.open().expect("capture opens");
     let mut seen = vec![false; oracle_events.len()];
     let (mut matched, mut extra) = (0, 0);

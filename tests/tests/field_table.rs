@@ -1,12 +1,14 @@
 //! The generated field table as Falco sees it through the built `.so`: what is declared, and
 //! that the generated `evt.arg.NAME` literals extract what Falco 0.45 extracts.
 
-use edera_falco_tests::runner::{self, Next};
-use edera_falco_tests::{falco_text, oracle};
+use edera_falco_harness::falco_text;
+use edera_falco_harness::fixtures::{fixture, replay_config};
+use edera_falco_harness::handle::{Next, load_plugin};
+use edera_falco_tests::oracle;
 
 #[test]
 fn declares_generated_literals_and_zone_fields() {
-    let h = runner::load_plugin("").expect("init");
+    let h = load_plugin("").expect("init");
     let fields = h.library().fields().expect("field list");
     let names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
     for want in [
@@ -51,12 +53,11 @@ fn declares_generated_literals_and_zone_fields() {
 /// Falco shows with a value has the same value through the plugin.
 #[test]
 fn arg_literal_matches_falco_on_a_capture() {
-    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), runner::fixture("cat_write.scap"))
-    else {
+    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), fixture("cat_write.scap")) else {
         return;
     };
     let expected = oracle::load(&dir, "cat_write").unwrap();
-    let mut h = runner::load_plugin(&runner::replay_config(&path, "")).unwrap();
+    let mut h = load_plugin(&replay_config(&path, "")).unwrap();
     h.open().unwrap();
     let mut got = Vec::new();
     loop {
@@ -106,7 +107,7 @@ fn syscall_type_matches_falco_on_every_fixture() {
                 .push(o.values.get("syscall.type").cloned().flatten());
         }
         let path = dir.join(format!("{capture}.scap"));
-        let mut h = runner::load_plugin(&runner::replay_config(&path, "")).unwrap();
+        let mut h = load_plugin(&replay_config(&path, "")).unwrap();
         h.open().unwrap();
         loop {
             let ev = match h.next_event().unwrap() {

@@ -12,8 +12,11 @@
 //! Memory bounds of the reader on this corpus are asserted where allocations can be counted
 //! (`schema/tests/reader_corpus.rs`); the `.so` allocates through the same code.
 
-use edera_falco_tests::runner::{self, fixture, load_plugin, replay_config};
-use edera_falco_tests::{bench_capture, bench_plugin};
+use edera_falco_cli::{bench_capture, bench_plugin, bench_sysdig};
+use edera_falco_harness::artifact;
+use edera_falco_harness::fixtures::{fixture, replay_config};
+use edera_falco_harness::handle::load_plugin;
+use edera_falco_harness::library::plugin_library;
 use edera_scap::file::block::{BlockKind, FRAMING_LEN};
 use std::path::{Path, PathBuf};
 
@@ -131,7 +134,7 @@ fn damaged_fixtures_through_every_field() {
         eprintln!("skipping: ../shared/fixtures/scap is absent");
         return;
     };
-    let library = runner::plugin_library();
+    let library = plugin_library();
     let fields: Vec<String> = library
         .fields()
         .expect("field list")
@@ -203,15 +206,15 @@ fn corpus_replay_memory_is_bounded() {
     // stops at the default cap of 65,536 threads per zone, about 58 MiB here; without the cap
     // the reader took 262,144 entries and 150 MiB.
     const BOUND_KIB: i64 = 96 * 1024;
-    let library = runner::plugin_library(); // builds the .so beside the command
-    let cli = env!("CARGO_BIN_EXE_edera-falco");
+    let library = plugin_library(); // builds the .so beside the command
+    let cli = artifact::build("edera-falco-cli", "edera-falco").expect("edera-falco builds");
     let mut worst = (String::new(), 0i64);
     for entry in std::fs::read_dir(corpus_dir()).unwrap().flatten() {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("scap") {
             continue;
         }
-        let child = std::process::Command::new(cli)
+        let child = std::process::Command::new(&cli)
             .arg("--plugin")
             .arg(&library.path)
             .args(["replay", "-p", "*%evt.num %evt.type %evt.args"])
@@ -220,8 +223,7 @@ fn corpus_replay_memory_is_bounded() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("edera-falco runs");
-        let (status, usage) =
-            edera_falco_tests::bench_sysdig::wait_with_rusage(&child).expect("wait4");
+        let (status, usage) = bench_sysdig::wait_with_rusage(&child).expect("wait4");
         // Exit 0 (replayed) or 1 (refused with a message); a signal (abort, segfault) is a failure.
         assert!(
             libc_exited(status),

@@ -1,9 +1,9 @@
 //! The built `.so`, loaded as Falco loads it: identity, config errors, open errors, replay EOF.
 
-use edera_falco_tests::runner::{
-    Next, Stop, bare_scap_event, fixture, load_plugin, plugin_event_bytes, plugin_library,
-    replay_config,
-};
+use edera_falco_harness::event::{bare_scap_event, plugin_event_bytes};
+use edera_falco_harness::fixtures::{fixture, replay_config};
+use edera_falco_harness::handle::{Next, Stop, load_plugin};
+use edera_falco_harness::library::plugin_library;
 
 #[test]
 fn library_identity() {

@@ -5,9 +5,12 @@
 //! checks that `sysdig_oracle::STABLE_FIELDS` (the fields held against sysdig alone on captures
 //! that have no Falco oracle, such as the agent's) really agree on every fixture event.
 
-use edera_falco_tests::runner::{self, Next};
+use edera_falco_harness::falco_text;
+use edera_falco_harness::fixtures::replay_config;
+use edera_falco_harness::handle::{Next, load_plugin};
+use edera_falco_harness::library::plugin_library;
+use edera_falco_tests::oracle;
 use edera_falco_tests::sysdig_oracle::{self, FIELDS, STABLE_FIELDS};
-use edera_falco_tests::{falco_text, oracle};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 #[derive(Default, Debug)]
@@ -31,7 +34,7 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
         eprintln!("skipping: sysdig is not installed (./run test installs it with apt-get)");
         return;
     };
-    let declared: Vec<String> = runner::plugin_library()
+    let declared: Vec<String> = plugin_library()
         .fields()
         .expect("fields")
         .iter()
@@ -55,7 +58,7 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
                 .or_default()
                 .push_back(e.values);
         }
-        let mut h = runner::load_plugin(&runner::replay_config(&path, "")).expect("plugin");
+        let mut h = load_plugin(&replay_config(&path, "")).expect("plugin");
         h.open().expect("open");
         loop {
             let ev = match h.next_event().expect("next_event") {

@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use edera_falco_agent::clock::boot_to_epoch_offset;
+use edera_falco_agent::control::Request;
 use edera_falco_agent::encode::Encoder;
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
@@ -170,24 +171,12 @@ fn stream(
         pidns,
         ..Options::default()
     };
-    // The link's other direction, on standard input: `syscalls NAME,NAME,...` (none named:
-    // every syscall) changes what is captured; `snapshot` asks for a fresh snapshot.
-    use edera_falco_agent::capture::Request;
+    // The link's other direction, on standard input: one control request per line (other
+    // lines are ignored).
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lines().map_while(Result::ok) {
-            let request = if let Some(list) = line.strip_prefix("syscalls") {
-                Request::Syscalls(
-                    list.trim()
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect(),
-                )
-            } else if line.trim() == "snapshot" {
-                Request::Snapshot
-            } else {
+            let Ok(request) = line.parse::<Request>() else {
                 continue;
             };
             if tx.send(request).is_err() {

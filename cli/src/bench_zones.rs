@@ -7,8 +7,10 @@
 //! replay, events lost, and the memory held by the plugin's process and the daemon.
 
 use crate::bench_capture::Template;
-use crate::{bench_plugin, runner};
+use crate::bench_plugin;
 use clap::Args;
+use edera_falco_harness::fixtures::{fixture, replay_config};
+use edera_falco_harness::library::plugin_library;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -90,7 +92,7 @@ fn start_daemon(
 pub fn run(o: &ZoneOptions) -> Result<(), String> {
     let fixture = match &o.fixture {
         Some(f) => f.clone(),
-        None => runner::fixture("curl_google.scap")
+        None => fixture("curl_google.scap")
             .ok_or("../shared/fixtures/scap/curl_google.scap not found: pass --fixture")?,
     };
     let daemon = match &o.daemon {
@@ -109,7 +111,7 @@ pub fn run(o: &ZoneOptions) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let capture = dir.join("zone.scap");
     let written = Template::from_file(&fixture)?.write_file(&capture, o.events)?;
-    let library = runner::plugin_library();
+    let library = plugin_library();
     let null = || {
         std::fs::File::create("/dev/null")
             .map(std::io::BufWriter::new)
@@ -117,7 +119,7 @@ pub fn run(o: &ZoneOptions) -> Result<(), String> {
     };
     let replay = bench_plugin::run(
         library,
-        &runner::replay_config(&capture, ""),
+        &replay_config(&capture, ""),
         &fields,
         None,
         false,

@@ -11,7 +11,7 @@
 
 use edera_falco_agent::capture::{Stats, capture};
 use edera_falco_agent::probe::Options;
-use edera_falco_tests::runner;
+use edera_falco_harness::fixtures::replay_fields;
 use edera_falco_tests::sysdig_oracle;
 use std::path::{Path, PathBuf};
 
@@ -198,7 +198,7 @@ fn the_workload_replays_through_the_plugin() {
     let comm = own_comm();
     let mut seen = Seen::default();
     let mut setuid_args = String::new();
-    runner::replay_fields(&out, |f| {
+    replay_fields(&out, |f| {
         visit(&mut seen, &dir, port, &comm, f);
         if f("evt.type") == "setuid" && f("proc.name") == "python3" {
             setuid_args = f("evt.args");

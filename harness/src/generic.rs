@@ -2,7 +2,7 @@
 //! computed from the event the way libsinsp does, for the harness and the `edera-falco` command:
 //! `evt.num`, `evt.rawtime`, `evt.time`, `evt.datetime` (UTC), `evt.source`, `evt.pluginname`.
 
-use crate::runner::CapturedEvent;
+use crate::event::CapturedEvent;
 
 /// The value of a generic field on `ev`: `None` when `field` is not one of them, `Some(None)`
 /// when it has no value.

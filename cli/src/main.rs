@@ -11,9 +11,12 @@
 //! `libedera_falco_plugin.so` next to this executable (cargo puts both in `target/<profile>/`).
 
 use clap::{Parser, Subcommand};
-use edera_falco_tests::format::Format;
-use edera_falco_tests::runner::{self, Next};
-use edera_falco_tests::{bench, falco_text, generic};
+use edera_falco_cli::format::Format;
+use edera_falco_cli::{bench, bench_zones};
+use edera_falco_harness::fixtures::replay_config;
+use edera_falco_harness::handle::{Next, load_plugin};
+use edera_falco_harness::library::{LIBRARY_NAME, use_library};
+use edera_falco_harness::{falco_text, generic};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,7 +77,7 @@ enum Command {
     BenchReplay(bench::Options),
     /// Benchmark: events/s through the gRPC zone path (1 and 8 zones, per-event and batched)
     /// against the replay path, with the memory held.
-    BenchZones(edera_falco_tests::bench_zones::ZoneOptions),
+    BenchZones(bench_zones::ZoneOptions),
 }
 
 fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -82,7 +85,7 @@ fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
         return Ok(p);
     }
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let path = exe.with_file_name(runner::LIBRARY_NAME);
+    let path = exe.with_file_name(LIBRARY_NAME);
     if path.is_file() {
         Ok(path)
     } else {
@@ -95,13 +98,7 @@ fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
 
 fn replay(file: PathBuf, format: &str, count: Option<u64>, types: &[String]) -> Result<(), String> {
     let file = std::fs::canonicalize(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    print_events(
-        &runner::replay_config(&file, ""),
-        format,
-        count,
-        types,
-        false,
-    )
+    print_events(&replay_config(&file, ""), format, count, types, false)
 }
 
 fn zones(
@@ -125,7 +122,7 @@ fn print_events(
 ) -> Result<(), String> {
     let format = Format::parse(format)?;
     let fields = format.fields();
-    let mut h = runner::load_plugin(config)?;
+    let mut h = load_plugin(config)?;
     h.open()?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut shown = 0u64;
@@ -163,7 +160,7 @@ fn print_events(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = library_path(cli.plugin).and_then(|path| {
-        runner::use_library(path);
+        use_library(path);
         match cli.command {
             Command::Replay {
                 file,
@@ -178,7 +175,7 @@ fn main() -> ExitCode {
                 types,
             } => zones(socket, &format, count, &types),
             Command::BenchReplay(options) => bench::run(&options),
-            Command::BenchZones(options) => edera_falco_tests::bench_zones::run(&options),
+            Command::BenchZones(options) => bench_zones::run(&options),
         }
     });
     match result {

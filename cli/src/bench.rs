@@ -6,8 +6,10 @@
 //! printing one line per event to `/dev/null`. Both run in the same invocation, one after the
 //! other; the figures are events per second of wall time and their ratio.
 
-use crate::{bench_capture, bench_plugin, bench_sysdig, runner};
+use crate::{bench_capture, bench_plugin, bench_sysdig};
 use clap::Args;
+use edera_falco_harness::fixtures::{fixture, replay_config};
+use edera_falco_harness::library::plugin_library;
 use std::path::{Path, PathBuf};
 
 /// Fields a typical rule condition and output use.
@@ -37,7 +39,7 @@ pub struct Options {
 }
 
 fn default_fixture() -> Result<PathBuf, String> {
-    runner::fixture("curl_google.scap").ok_or_else(|| {
+    fixture("curl_google.scap").ok_or_else(|| {
         "../shared/fixtures/scap/curl_google.scap not found: pass --fixture".to_owned()
     })
 }
@@ -92,8 +94,8 @@ fn measure(
     runs: u32,
     sysdig: bool,
 ) -> Result<(), String> {
-    let library = runner::plugin_library();
-    let config = runner::replay_config(capture, "");
+    let library = plugin_library();
+    let config = replay_config(capture, "");
     let checked = bench_plugin::cross_check(library, &config, fields, 1000)?;
     println!(
         "plugin: {} (direct driver and falco_plugin_runner agree on the first {checked} events)",

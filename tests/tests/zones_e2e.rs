@@ -1,4 +1,4 @@
-//! The zone path end to end: the stand-in daemon (this crate's `edera-falco-daemon`) with two
+//! The zone path end to end: the stand-in daemon (`edera-falco-daemon`) with two
 //! real zones (process trees in their own namespaces, each running the agent) and a hostile
 //! zone, and the plugin `.so` in zone mode driven as Falco drives it. A command run in zone A
 //! shows up with zone A's id and the right process, user and fd fields, never under zone B; the
@@ -7,15 +7,14 @@
 //!
 //! Skips with the reason when zones cannot be made here (not root, no eBPF, no unshare).
 
-use edera_falco_tests::runner::{self, Handle, Next};
+use edera_falco_harness::artifact;
+use edera_falco_harness::handle::{Handle, Next, load_plugin};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-const DAEMON: &str = env!("CARGO_BIN_EXE_edera-falco-daemon");
-const AGENT: &str = env!("CARGO_BIN_EXE_edera-falco-agent");
 
 /// A running daemon and the ids of its zones by name.
 struct Daemon {
@@ -35,13 +34,27 @@ fn zone_command(name: &str, mark: &str) -> String {
     format!("{name}=while :; do cat /nonexistent-{mark}-{name} 2>/dev/null; sleep 0.05; done")
 }
 
+/// The daemon and agent binaries (daemon, agent), built once.
+fn binaries() -> &'static (PathBuf, PathBuf) {
+    static BINARIES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BINARIES.get_or_init(|| {
+        let build =
+            |package, file| artifact::build(package, file).unwrap_or_else(|e| panic!("{e}"));
+        (
+            build("edera-falco-daemon", "edera-falco-daemon"),
+            build("edera-falco-agent", "edera-falco-agent"),
+        )
+    })
+}
+
 fn start_daemon(socket: &Path, zones: &[String], extra: &[&str]) -> Option<Daemon> {
     let _ = std::fs::remove_file(socket);
-    let mut cmd = Command::new(DAEMON);
+    let (daemon, agent) = binaries();
+    let mut cmd = Command::new(daemon);
     cmd.arg("--socket")
         .arg(socket)
         .arg("--agent")
-        .arg(AGENT)
+        .arg(agent)
         .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
@@ -175,7 +188,7 @@ fn zones_are_kept_apart_survive_garbage_and_a_daemon_restart_and_are_freed() {
     ];
     // The plugin opens before the daemon exists: it keeps trying, the source does not end.
     let config = serde_json::json!({ "socket": socket }).to_string();
-    let mut h = runner::load_plugin(&config).expect("plugin loads");
+    let mut h = load_plugin(&config).expect("plugin loads");
     h.open().expect("zone mode opens without a daemon");
     for _ in 0..3 {
         assert!(
@@ -278,7 +291,7 @@ fn a_late_subscriber_starts_from_a_fresh_snapshot() {
     };
     std::thread::sleep(Duration::from_millis(1500));
     let config = serde_json::json!({ "socket": socket }).to_string();
-    let mut h = runner::load_plugin(&config).expect("plugin loads");
+    let mut h = load_plugin(&config).expect("plugin loads");
     h.open().expect("zone mode opens");
     let d = daemon.ids["delta"].clone();
     let mut seen = Seen::default();

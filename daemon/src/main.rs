@@ -3,9 +3,9 @@
 //! tree in its own namespaces running the agent and `sh -c COMMAND`.
 
 use clap::Parser;
-use edera_falco_agent::daemon::link::start_zone;
-use edera_falco_agent::daemon::service::Service;
-use edera_falco_agent::daemon::zones::Zones;
+use edera_falco_daemon::link::start_zone;
+use edera_falco_daemon::service::Service;
+use edera_falco_daemon::zones::Zones;
 use edera_falco_proto::control::control_service_server::ControlServiceServer;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,7 +71,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
             Some((f, n)) if n.parse::<u64>().is_ok() => (f, n.parse().unwrap_or(1)),
             _ => (spec.as_str(), 1),
         };
-        let z = edera_falco_agent::daemon::link::start_capture_zone(
+        let z = edera_falco_daemon::link::start_capture_zone(
             &zones,
             name,
             std::path::Path::new(file),
@@ -80,7 +80,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
         eprintln!("zone {name}: {} (capture {file} x{loops})", z.id);
     }
     for name in &cli.garbage_zones {
-        let z = edera_falco_agent::daemon::link::start_garbage_zone(&zones, name)?;
+        let z = edera_falco_daemon::link::start_garbage_zone(&zones, name)?;
         eprintln!("zone {name}: {} (garbage)", z.id);
     }
     eprintln!("serving the protect API on {}", cli.socket.display());

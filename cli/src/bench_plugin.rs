@@ -1,8 +1,9 @@
 //! The plugin side of the benchmark: the built `.so`, driven the way libsinsp drives it.
 //!
-//! # Why not [`runner::Handle`](crate::runner::Handle) for the timed loop
+//! # Why not [`Handle`](edera_falco_harness::handle::Handle) for the timed loop
 //!
-//! The library is found, built and dlopened by [`runner::plugin_library`](crate::runner), and
+//! The library is found, built and dlopened by
+//! [`plugin_library`](edera_falco_harness::library::plugin_library), and
 //! [`cross_check`] replays the first events through the runner harness too, to show that both
 //! drivers see the same values. But the runner (falco_plugin_runner 0.5.1) looks every field up
 //! by name in a linear scan of the plugin's whole field list on *every* call, copies every
@@ -22,7 +23,9 @@
 //! table vtables with every entry NULL (the SDK only checks that the pointers exist), an owner
 //! without a last error, and a logger that prints to stderr.
 
-use crate::runner::PluginLibrary;
+use edera_falco_harness::falco_text;
+use edera_falco_harness::handle::{Next, load_plugin};
+use edera_falco_harness::library::PluginLibrary;
 use falco_plugin_api as api;
 use std::ffi::{CStr, CString, c_char};
 use std::io::Write;
@@ -441,24 +444,24 @@ pub fn run(
 }
 
 /// The first `n` events of the capture in `config`, with `fields`, through the runner harness
-/// ([`runner::load_plugin`](crate::runner::load_plugin)), rendered as [`run`] renders them;
+/// ([`load_plugin`]), rendered as [`run`] renders them;
 /// undeclared fields as `<NA>`.
 pub fn harness_lines(config: &str, fields: &[&str], n: usize) -> Result<Vec<String>, String> {
-    let mut handle = crate::runner::load_plugin(config)?;
+    let mut handle = load_plugin(config)?;
     handle.open()?;
     let mut lines = Vec::with_capacity(n);
     // Fields are extracted right after each event, as libsinsp does: the plugin's state answers
     // for the last parsed event only.
     while lines.len() < n {
         let event = match handle.next_event()? {
-            crate::runner::Next::Event(event) => event,
-            crate::runner::Next::Timeout => continue,
-            crate::runner::Next::Eof => break,
+            Next::Event(event) => event,
+            Next::Timeout => continue,
+            Next::Eof => break,
         };
         let mut values = Vec::with_capacity(fields.len());
         for field in fields {
             let value = match handle.extract(&event, field) {
-                Ok(Some(v)) => crate::falco_text::text(&v).unwrap_or_default(),
+                Ok(Some(v)) => falco_text::text(&v).unwrap_or_default(),
                 Ok(None) => "<NA>".to_owned(),
                 Err(e) if e.starts_with("no plugin declares") => "<NA>".to_owned(),
                 Err(e) => return Err(e),

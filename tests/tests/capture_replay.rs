@@ -4,7 +4,7 @@
 
 use edera_falco_agent::capture::capture;
 use edera_falco_agent::probe::Options;
-use edera_falco_tests::runner::replay_fields as replay;
+use edera_falco_harness::fixtures::replay_fields as replay;
 
 #[test]
 fn captured_file_replays_through_the_plugin() {

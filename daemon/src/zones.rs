@@ -2,6 +2,7 @@
 //! event batches to every `MonitorZoneKernelEvents` subscriber. Zone changes are published on
 //! a broadcast that `WatchEvents` subscribers read.
 
+use edera_falco_agent::control::Request;
 use edera_falco_proto::control::{
     WatchEventsReply, Workload, Zone, ZoneChangedEvent, ZoneKernelThreadSnapshotEvent, ZoneState,
     watch_events_reply,
@@ -74,7 +75,7 @@ impl LocalZone {
     pub fn request_snapshot(&self) -> bool {
         use std::io::Write;
         match lock(&self.control).as_mut() {
-            Some(stdin) => writeln!(stdin, "snapshot").is_ok(),
+            Some(stdin) => writeln!(stdin, "{}", Request::Snapshot).is_ok(),
             None => false,
         }
     }
@@ -83,7 +84,7 @@ impl LocalZone {
     /// captures the union of what its subscribers asked for.
     pub fn ask_syscalls(&self, codes: &[u32]) {
         let mut enabled = lock(&self.enabled);
-        let names: Option<Vec<&'static str>> = match enabled.as_mut() {
+        let names: Option<Vec<String>> = match enabled.as_mut() {
             None => return,
             Some(_) if codes.is_empty() => {
                 *enabled = None;
@@ -95,7 +96,8 @@ impl LocalZone {
                 if set.len() == before && before > 0 {
                     return;
                 }
-                let table = crate::coverage::native_table();
+                // The agent runs on this machine: its native syscall table names the codes.
+                let table = edera_scap::tables::syscalls::X86_64;
                 let mut names: Vec<&str> = table
                     .iter()
                     .filter(|e| set.contains(&u32::from(e.ppm_sc)))
@@ -103,12 +105,12 @@ impl LocalZone {
                     .collect();
                 names.sort_unstable();
                 names.dedup();
-                Some(names)
+                Some(names.into_iter().map(String::from).collect())
             }
         };
         if let (Some(names), Some(stdin)) = (names, lock(&self.control).as_mut()) {
             use std::io::Write;
-            let _ = writeln!(stdin, "syscalls {}", names.join(","));
+            let _ = writeln!(stdin, "{}", Request::Syscalls(names));
         }
     }
 
