@@ -1,8 +1,8 @@
 //! `edera-falco bench-replay`: the replay benchmark. One large capture (a fixture's events
-//! repeated with shifted timestamps, [`bench_capture`](crate::bench_capture)) is replayed through
-//! the plugin `.so` ([`bench_plugin`](crate::bench_plugin): next_batch, parse, one extraction
+//! repeated with shifted timestamps, [`bench_capture`]) is replayed through
+//! the plugin `.so` ([`bench_plugin`]: next_batch, parse, one extraction
 //! call per field per event, as libsinsp calls a plugin) and through Debian's sysdig 0.29.3
-//! ([`bench_sysdig`](crate::bench_sysdig)), each extracting the same rule-like fields and
+//! ([`bench_sysdig`]), each extracting the same rule-like fields and
 //! printing one line per event to `/dev/null`. Both run in the same invocation, one after the
 //! other; the figures are events per second of wall time and their ratio.
 
