@@ -1,9 +1,9 @@
 //! Generates the plugin's extract-field table (`OUT_DIR/fields.rs`) from the event table in
-//! `schema/` and the field catalog in `schema/fields/`, with the project's generator.
+//! `schema/` and the field catalog in `schema/fields/`, with the project's generator
+//! (`cargo run -p codegen -- emit DIR` shows it).
 //!
-//! A catalog class is declared once its implementation module `src/fields/<class>.rs` exists:
-//! classes still being implemented are left out of the table (Falco then refuses rules that use
-//! them) rather than declared with fields that never have a value.
+//! Every catalog class is declared. Its `fn` sources are paths into `crate::fields::<class>`, so
+//! a class without its implementation module fails to compile, naming the module.
 
 use std::path::PathBuf;
 
@@ -11,35 +11,11 @@ fn main() {
     let manifest =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let schema_dir = manifest.join("../schema");
-    let fields_dir = schema_dir.join("fields");
-    for f in codegen::schema_io::SCHEMA_FILES {
-        println!("cargo::rerun-if-changed={}", schema_dir.join(f).display());
+    for input in codegen::generated::plugin_inputs(&schema_dir) {
+        println!("cargo::rerun-if-changed={}", input.display());
     }
-    println!("cargo::rerun-if-changed={}", fields_dir.display());
-    println!(
-        "cargo::rerun-if-changed={}",
-        manifest.join("src/fields").display()
-    );
-
-    let schema = codegen::schema_io::load_schema(&schema_dir)
-        .unwrap_or_else(|e| panic!("cannot load the schema in {}: {e}", schema_dir.display()));
-    let mut catalog = codegen::catalog::load_catalog(&fields_dir).unwrap_or_else(|e| {
-        panic!(
-            "cannot load the field catalog in {}: {e}",
-            fields_dir.display()
-        )
-    });
-    catalog.files.retain(|f| {
-        let module = codegen::catalog::validate::class_module(&f.class);
-        let present = manifest.join("src/fields").join(format!("{module}.rs")).is_file();
-        if !present {
-            println!("cargo::warning=field class `{}` not declared yet: src/fields/{module}.rs is missing", f.class);
-        }
-        present
-    });
-    let code = codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fields.rs");
-    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    let files = codegen::generated::plugin_files(&schema_dir).unwrap_or_else(|e| panic!("{e}"));
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    codegen::generated::write_all(&files, &out)
+        .unwrap_or_else(|e| panic!("cannot write into {}: {e}", out.display()));
 }

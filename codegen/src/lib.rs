@@ -1,12 +1,14 @@
 //! Schema import and code generation for edera-falco.
 //!
 //! - [`model`]: the schema model (libscap tables as the project renders them under `schema/`);
-//! - [`catalog`]: the field catalog model (`schema/fields/*.toml`).
+//! - [`catalog`]: the field catalog model (`schema/fields/*.toml`);
+//! - [`generated`]: each crate's generated files, for its build script and `codegen emit`.
 
 pub mod catalog;
 pub mod conversions;
 pub mod emit;
 pub mod fieldset;
+pub mod generated;
 pub mod import;
 pub mod listing;
 pub mod model;

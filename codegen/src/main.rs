@@ -36,6 +36,13 @@ enum Command {
         #[arg(long, default_value_os_t = default_schema_dir())]
         schema: PathBuf,
     },
+    /// Write every generated Rust file, as the build scripts generate it, into DIR for reading:
+    /// DIR/edera-scap/{tables,conversions}.rs and DIR/edera-falco-plugin/fields.rs.
+    Emit {
+        dir: PathBuf,
+        #[arg(long, default_value_os_t = default_schema_dir())]
+        schema: PathBuf,
+    },
     /// Load and validate the schema and the catalog, and generate all code (written nowhere).
     Check {
         #[arg(long, default_value_os_t = default_schema_dir())]
@@ -88,11 +95,31 @@ fn list(what: ListWhat, dir: PathBuf) -> CmdResult {
     }
 }
 
+fn emit(out: PathBuf, schema: PathBuf) -> CmdResult {
+    let crates = [
+        ("edera-scap", codegen::generated::scap_files(&schema)?),
+        (
+            "edera-falco-plugin",
+            codegen::generated::plugin_files(&schema)?,
+        ),
+    ];
+    for (name, files) in crates {
+        let dir = out.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        codegen::generated::write_all(&files, &dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        for f in &files {
+            println!("{}", dir.join(f.name).display());
+        }
+    }
+    Ok(())
+}
+
 fn check(dir: PathBuf) -> CmdResult {
+    codegen::generated::scap_files(&dir)?;
+    codegen::generated::plugin_files(&dir)?;
     let schema = codegen::schema_io::load_schema(&dir)?;
     let catalog = codegen::catalog::load_catalog(&dir.join("fields"))?;
-    codegen::emit::generate_tables(&schema)?;
-    codegen::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")?;
     let n = codegen::fieldset::build(&schema, &catalog).len();
     println!(
         "schema {} and catalog are consistent: {} events, {n} fields",
@@ -107,6 +134,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Import { dir, out, revision } => import(dir, out, revision),
         Command::List { what, schema } => list(what, schema),
+        Command::Emit { dir, schema } => emit(dir, schema),
         Command::Check { schema } => check(schema),
     };
     match result {

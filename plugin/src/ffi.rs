@@ -1,30 +1,16 @@
 //! The FFI boundary: panic containment and the exported `plugin_*` symbols.
 //!
-//! # What falco_plugin 0.5.1 does and does not do (checked in its source)
-//!
-//! The SDK's `plugin!`, `source_plugin!`, `parse_plugin!` and `extract_plugin!` macros export
-//! `extern "C-unwind"` functions that call generic wrappers in
-//! `falco_plugin::internals::*::wrappers`.
-//! **None of them catches panics**: a panic in plugin code (or in the SDK itself) unwinds straight
-//! into the caller, i.e. into libsinsp's C++ frames, which ends the Falco process. The SDK also has
-//! a few panics of its own on the FFI path:
-//! - `plugin_init` builds its error string with `CString` and panics if the message contains a NUL
-//!   byte (possible when an error quotes a config value such as `"\u0000"`);
-//! - the config schema, field list and event source list are serialised with `expect(...)`;
-//! - a few `Mutex::lock().unwrap()` calls.
-//!
-//! # What this crate does instead
-//!
-//! Two layers:
-//! 1. [`guarded`] wraps the body of every trait method we implement (`new`, `open`,
-//!    `next_batch`, `parse_event`, `event_to_string`, each extractor, ...): a panic becomes an
-//!    ordinary error, which the SDK reports through `plugin_get_last_error` like any other.
-//! 2. [`export_plugin!`](crate::export_plugin) replaces the SDK's export macros: it exports the
-//!    same `plugin_*` symbols, each calling the same SDK wrapper inside
-//!    [`std::panic::catch_unwind`], so even a panic in SDK code is contained (the call then
-//!    returns `SS_PLUGIN_FAILURE`, NULL or 0, and logs the panic). The functions are `extern "C"`:
-//!    if anything ever escaped `catch_unwind` (a panic while dropping a panic payload, or in the
-//!    logger), Rust aborts instead of unwinding into C++.
+//! Decisions:
+//! - No panic crosses into libsinsp's C++ frames. [`guarded`] wraps the body of every trait
+//!   method we implement, so a panic in plugin code becomes an ordinary error reported through
+//!   `plugin_get_last_error`. The exported symbols add a second layer: each one calls the SDK
+//!   inside [`std::panic::catch_unwind`] (through [`contain`]), so a panic in SDK code is
+//!   contained too: the call returns `SS_PLUGIN_FAILURE`, NULL or 0 and logs the panic. They are
+//!   `extern "C"`: anything escaping `catch_unwind` aborts instead of unwinding into C++.
+//! - Only the SDK's public API is used: its documented `static_plugin!` builds the plugin API
+//!   table for [`EderaPlugin`](crate::EderaPlugin) (base, source, parse and extract
+//!   capabilities, the SDK's default required API version), and each `plugin_*` symbol libsinsp
+//!   looks up calls that table's entry.
 //!
 //! After a contained panic the plugin keeps running with whatever state the panicking call left
 //! (the closures are `AssertUnwindSafe`); state code must therefore keep its invariants at every
@@ -33,8 +19,16 @@
 //! Every message we hand to the SDK goes through [`c_safe`], so it never contains a NUL byte.
 
 use falco_plugin::anyhow;
+use falco_plugin::api::{
+    ss_instance_t, ss_plugin_event, ss_plugin_event_input, ss_plugin_event_parse_input,
+    ss_plugin_field_extract_input, ss_plugin_init_input, ss_plugin_metric, ss_plugin_rc,
+    ss_plugin_rc_SS_PLUGIN_FAILURE, ss_plugin_set_config_input, ss_plugin_t,
+};
+use falco_plugin::static_plugin;
 use std::any::Any;
+use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::{null, null_mut};
 
 /// Make a message safe for a C string: NUL bytes become the two characters `\0`.
 pub fn c_safe(msg: impl Into<String>) -> String {
@@ -90,349 +84,157 @@ pub fn contain<T>(what: &str, f: impl FnOnce() -> T, on_panic: impl FnOnce() -> 
     }
 }
 
-/// Export the plugin API symbols for `$ty` (which must implement `Plugin`, `SourcePlugin`,
-/// `ParsePlugin` and `ExtractPlugin`), each one panic-safe. Call once per crate, from `lib.rs`.
-///
-/// The symbol list, names and signatures are those of the SDK's own export macros for these four
-/// capabilities, so libsinsp (and `falco_plugin_runner`) see exactly what `plugin!` +
-/// `source_plugin!` + `parse_plugin!` + `extract_plugin!` would export. The required API version
-/// is the SDK's default (`falco_plugin::api::PLUGIN_API_VERSION_MAJOR.MINOR.0`, 3.11.0 for 0.5.1),
-/// the same as Edera's plugin.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! export_plugin {
-    ($ty:ty) => {
-        // The SDK's marker traits: "this plugin's capabilities are exported". Sound because every
-        // capability's symbols are exported below.
-        unsafe impl ::falco_plugin::internals::base::wrappers::BasePluginExported for $ty {}
-        unsafe impl ::falco_plugin::internals::source::wrappers::SourcePluginExported for $ty {}
-        unsafe impl ::falco_plugin::internals::parse::wrappers::ParsePluginExported for $ty {}
-        unsafe impl ::falco_plugin::internals::extract::wrappers::ExtractPluginExported for $ty {}
+// The plugin API table, built by the SDK. `static_plugin!` exports it unmangled under this name;
+// libsinsp looks up only the `plugin_*` functions below. (The macro calls itself by its bare
+// name, hence the import.)
+static_plugin!(EDERA_PLUGIN_API = crate::EderaPlugin);
 
-        /// The exported `plugin_*` functions.
-        ///
+const FAILURE: ss_plugin_rc = ss_plugin_rc_SS_PLUGIN_FAILURE;
+
+/// After a panic: store `SS_PLUGIN_FAILURE` through the (possibly NULL) `rc` out pointer and
+/// return `value`.
+///
+/// # Safety
+/// `rc` is NULL or valid for writes.
+unsafe fn failed<T>(rc: *mut ss_plugin_rc, value: T) -> T {
+    if let Some(rc) = unsafe { rc.as_mut() } {
+        *rc = FAILURE;
+    }
+    value
+}
+
+/// After a panic: store 0 through the (possibly NULL) count out pointer and return `value`.
+///
+/// # Safety
+/// `count` is NULL or valid for writes.
+unsafe fn none<T>(count: *mut u32, value: T) -> T {
+    if let Some(count) = unsafe { count.as_mut() } {
+        *count = 0;
+    }
+    value
+}
+
+/// Exports `symbol`, calling the table entry `entry` inside [`contain`], with `on_panic` as the
+/// result after a panic. A missing entry is a compile-time error.
+macro_rules! export {
+    ($(
+        $symbol:ident = $($entry:ident).+ ($($arg:ident: $ty:ty),*) -> $ret:ty,
+            on panic $on_panic:expr;
+    )*) => {$(
         /// # Safety
         ///
-        /// Each is called by the plugin framework with pointers that obey the Falco plugin API
-        /// contract (as the SDK wrappers they call require).
-        #[allow(missing_docs, clippy::missing_safety_doc)]
-        pub mod __plugin_exports {
-            use super::*;
-            use ::falco_plugin::api as ffi;
-            use ::falco_plugin::internals::base::wrappers as base;
-            use ::falco_plugin::internals::extract::wrappers as extract;
-            use ::falco_plugin::internals::parse::wrappers as parse;
-            use ::falco_plugin::internals::source::wrappers as source;
-            use ::std::ffi::c_char;
-            use $crate::ffi::contain;
-
-            use ::std::ptr::null_mut;
-
-            const FAILURE: ffi::ss_plugin_rc = ffi::ss_plugin_rc_SS_PLUGIN_FAILURE;
-
-            fn null() -> *const c_char {
-                ::std::ptr::null()
-            }
-
-            /// After a panic: store `SS_PLUGIN_FAILURE` through the (possibly NULL) `rc` out
-            /// pointer and return `value`.
-            unsafe fn failed<T>(rc: *mut ffi::ss_plugin_rc, value: T) -> T {
-                if let Some(rc) = unsafe { rc.as_mut() } {
-                    *rc = FAILURE;
-                }
-                value
-            }
-
-            /// After a panic: store 0 through the (possibly NULL) count out pointer and return
-            /// `value`.
-            unsafe fn none<T>(count: *mut u32, value: T) -> T {
-                if let Some(count) = unsafe { count.as_mut() } {
-                    *count = 0;
-                }
-                value
-            }
-
-            // ---- base capability ----
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_required_api_version() -> *const c_char {
-                contain(
-                    "get_required_api_version",
-                    || {
-                        base::plugin_get_required_api_version::<
-                            { ffi::PLUGIN_API_VERSION_MAJOR as usize },
-                            { ffi::PLUGIN_API_VERSION_MINOR as usize },
-                            0,
-                        >()
-                    },
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_version() -> *const c_char {
-                contain("get_version", || base::plugin_get_version::<$ty>(), null)
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_name() -> *const c_char {
-                contain("get_name", || base::plugin_get_name::<$ty>(), null)
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_description() -> *const c_char {
-                contain(
-                    "get_description",
-                    || base::plugin_get_description::<$ty>(),
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_contact() -> *const c_char {
-                contain("get_contact", || base::plugin_get_contact::<$ty>(), null)
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_init_schema(
-                schema_type: *mut u32,
-            ) -> *const c_char {
-                contain(
-                    "get_init_schema",
-                    || unsafe { base::plugin_get_init_schema::<$ty>(schema_type) },
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_init(
-                input: *const ffi::ss_plugin_init_input,
-                rc: *mut ffi::ss_plugin_rc,
-            ) -> *mut ffi::ss_plugin_t {
-                contain(
-                    "init",
-                    || unsafe { base::plugin_init::<$ty>(input, rc) },
-                    // No plugin state to hand back after a panic: NULL plus a failure code.
-                    || unsafe { failed(rc, null_mut()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_destroy(plugin: *mut ffi::ss_plugin_t) {
-                contain(
-                    "destroy",
-                    || unsafe { base::plugin_destroy::<$ty>(plugin) },
-                    || (),
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_last_error(
-                plugin: *mut ffi::ss_plugin_t,
-            ) -> *const c_char {
-                contain(
-                    "get_last_error",
-                    || unsafe { base::plugin_get_last_error::<$ty>(plugin) },
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_set_config(
-                plugin: *mut ffi::ss_plugin_t,
-                input: *const ffi::ss_plugin_set_config_input,
-            ) -> ffi::ss_plugin_rc {
-                contain(
-                    "set_config",
-                    || unsafe { base::plugin_set_config::<$ty>(plugin, input) },
-                    || FAILURE,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_metrics(
-                plugin: *mut ffi::ss_plugin_t,
-                num_metrics: *mut u32,
-            ) -> *mut ffi::ss_plugin_metric {
-                contain(
-                    "get_metrics",
-                    || unsafe { base::plugin_get_metrics::<$ty>(plugin, num_metrics) },
-                    || unsafe { none(num_metrics, null_mut()) },
-                )
-            }
-
-            // ---- source capability ----
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_id() -> u32 {
-                contain("get_id", || source::plugin_get_id::<$ty>(), || 0)
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_event_source() -> *const c_char {
-                contain(
-                    "get_event_source",
-                    || source::plugin_get_event_source::<$ty>(),
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_list_open_params(
-                plugin: *mut ffi::ss_plugin_t,
-                rc: *mut ffi::ss_plugin_rc,
-            ) -> *const c_char {
-                contain(
-                    "list_open_params",
-                    || unsafe { source::plugin_list_open_params::<$ty>(plugin, rc) },
-                    || unsafe { failed(rc, ::std::ptr::null()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_open(
-                plugin: *mut ffi::ss_plugin_t,
-                params: *const c_char,
-                rc: *mut ffi::ss_plugin_rc,
-            ) -> *mut ffi::ss_instance_t {
-                contain(
-                    "open",
-                    || unsafe { source::plugin_open::<$ty>(plugin, params, rc) },
-                    || unsafe { failed(rc, null_mut()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_close(
-                plugin: *mut ffi::ss_plugin_t,
-                instance: *mut ffi::ss_instance_t,
-            ) {
-                contain(
-                    "close",
-                    || unsafe { source::plugin_close::<$ty>(plugin, instance) },
-                    || (),
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_next_batch(
-                plugin: *mut ffi::ss_plugin_t,
-                instance: *mut ffi::ss_instance_t,
-                nevts: *mut u32,
-                evts: *mut *mut *mut ffi::ss_plugin_event,
-            ) -> ffi::ss_plugin_rc {
-                contain(
-                    "next_batch",
-                    || unsafe { source::plugin_next_batch::<$ty>(plugin, instance, nevts, evts) },
-                    || unsafe { none(nevts, FAILURE) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_progress(
-                plugin: *mut ffi::ss_plugin_t,
-                instance: *mut ffi::ss_instance_t,
-                progress_pct: *mut u32,
-            ) -> *const c_char {
-                contain(
-                    "get_progress",
-                    || unsafe {
-                        source::plugin_get_progress::<$ty>(plugin, instance, progress_pct)
-                    },
-                    || unsafe { none(progress_pct, ::std::ptr::null()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_event_to_string(
-                plugin: *mut ffi::ss_plugin_t,
-                event: *const ffi::ss_plugin_event_input,
-            ) -> *const c_char {
-                contain(
-                    "event_to_string",
-                    || unsafe { source::plugin_event_to_string::<$ty>(plugin, event) },
-                    null,
-                )
-            }
-
-            // ---- parse capability ----
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_parse_event_types(
-                numtypes: *mut u32,
-                plugin: *mut ffi::ss_plugin_t,
-            ) -> *mut u16 {
-                contain(
-                    "get_parse_event_types",
-                    || unsafe { parse::plugin_get_parse_event_types::<$ty>(numtypes, plugin) },
-                    || unsafe { none(numtypes, null_mut()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_parse_event_sources() -> *const c_char {
-                contain(
-                    "get_parse_event_sources",
-                    || parse::plugin_get_parse_event_sources::<$ty>(),
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_parse_event(
-                plugin: *mut ffi::ss_plugin_t,
-                event: *const ffi::ss_plugin_event_input,
-                input: *const ffi::ss_plugin_event_parse_input,
-            ) -> ffi::ss_plugin_rc {
-                contain(
-                    "parse_event",
-                    || unsafe { parse::plugin_parse_event::<$ty>(plugin, event, input) },
-                    || FAILURE,
-                )
-            }
-
-            // ---- extract capability ----
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_fields() -> *const c_char {
-                contain("get_fields", || extract::plugin_get_fields::<$ty>(), null)
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_get_extract_event_types(
-                numtypes: *mut u32,
-                plugin: *mut ffi::ss_plugin_t,
-            ) -> *mut u16 {
-                contain(
-                    "get_extract_event_types",
-                    || unsafe { extract::plugin_get_extract_event_types::<$ty>(numtypes, plugin) },
-                    || unsafe { none(numtypes, null_mut()) },
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub extern "C" fn plugin_get_extract_event_sources() -> *const c_char {
-                contain(
-                    "get_extract_event_sources",
-                    || extract::plugin_get_extract_event_sources::<$ty>(),
-                    null,
-                )
-            }
-
-            #[unsafe(no_mangle)]
-            pub unsafe extern "C" fn plugin_extract_fields(
-                plugin: *mut ffi::ss_plugin_t,
-                event: *const ffi::ss_plugin_event_input,
-                input: *const ffi::ss_plugin_field_extract_input,
-            ) -> ffi::ss_plugin_rc {
-                contain(
-                    "extract_fields",
-                    || unsafe { extract::plugin_extract_fields::<$ty>(plugin, event, input) },
-                    || FAILURE,
-                )
-            }
+        /// Called by the plugin framework with pointers that obey the Falco plugin API contract.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $symbol($($arg: $ty),*) -> $ret {
+            const SDK: unsafe extern "C-unwind" fn($($ty),*) -> $ret =
+                match EDERA_PLUGIN_API.$($entry).+ {
+                    Some(f) => f,
+                    None => panic!(concat!("the SDK's API table has no ", stringify!($symbol))),
+                };
+            contain(
+                stringify!($symbol),
+                // SAFETY: the caller's arguments, as the SDK's entry expects them.
+                || unsafe { SDK($($arg),*) },
+                || $on_panic,
+            )
         }
-    };
+    )*};
+}
+
+export! {
+    // ---- base capability ----
+    plugin_get_required_api_version = get_required_api_version() -> *const c_char,
+        on panic null();
+    plugin_get_version = get_version() -> *const c_char, on panic null();
+    plugin_get_name = get_name() -> *const c_char, on panic null();
+    plugin_get_description = get_description() -> *const c_char, on panic null();
+    plugin_get_contact = get_contact() -> *const c_char, on panic null();
+    plugin_get_init_schema = get_init_schema(schema_type: *mut u32) -> *const c_char,
+        on panic null();
+    // No plugin state to hand back after a panic: NULL plus a failure code.
+    plugin_init = init(input: *const ss_plugin_init_input, rc: *mut ss_plugin_rc)
+        -> *mut ss_plugin_t,
+        on panic unsafe { failed(rc, null_mut()) };
+    plugin_destroy = destroy(plugin: *mut ss_plugin_t) -> (), on panic ();
+    plugin_get_last_error = get_last_error(plugin: *mut ss_plugin_t) -> *const c_char,
+        on panic null();
+    plugin_set_config = set_config(
+        plugin: *mut ss_plugin_t,
+        input: *const ss_plugin_set_config_input
+    ) -> ss_plugin_rc,
+        on panic FAILURE;
+    plugin_get_metrics = get_metrics(plugin: *mut ss_plugin_t, num_metrics: *mut u32)
+        -> *mut ss_plugin_metric,
+        on panic unsafe { none(num_metrics, null_mut()) };
+
+    // ---- source capability ----
+    plugin_get_id = __bindgen_anon_1.get_id() -> u32, on panic 0;
+    plugin_get_event_source = __bindgen_anon_1.get_event_source() -> *const c_char,
+        on panic null();
+    plugin_list_open_params = __bindgen_anon_1.list_open_params(
+        plugin: *mut ss_plugin_t,
+        rc: *mut ss_plugin_rc
+    ) -> *const c_char,
+        on panic unsafe { failed(rc, null()) };
+    plugin_open = __bindgen_anon_1.open(
+        plugin: *mut ss_plugin_t,
+        params: *const c_char,
+        rc: *mut ss_plugin_rc
+    ) -> *mut ss_instance_t,
+        on panic unsafe { failed(rc, null_mut()) };
+    plugin_close = __bindgen_anon_1.close(plugin: *mut ss_plugin_t, instance: *mut ss_instance_t)
+        -> (),
+        on panic ();
+    plugin_next_batch = __bindgen_anon_1.next_batch(
+        plugin: *mut ss_plugin_t,
+        instance: *mut ss_instance_t,
+        nevts: *mut u32,
+        evts: *mut *mut *mut ss_plugin_event
+    ) -> ss_plugin_rc,
+        on panic unsafe { none(nevts, FAILURE) };
+    plugin_get_progress = __bindgen_anon_1.get_progress(
+        plugin: *mut ss_plugin_t,
+        instance: *mut ss_instance_t,
+        progress_pct: *mut u32
+    ) -> *const c_char,
+        on panic unsafe { none(progress_pct, null()) };
+    plugin_event_to_string = __bindgen_anon_1.event_to_string(
+        plugin: *mut ss_plugin_t,
+        event: *const ss_plugin_event_input
+    ) -> *const c_char,
+        on panic null();
+
+    // ---- parse capability ----
+    plugin_get_parse_event_types = __bindgen_anon_3.get_parse_event_types(
+        numtypes: *mut u32,
+        plugin: *mut ss_plugin_t
+    ) -> *mut u16,
+        on panic unsafe { none(numtypes, null_mut()) };
+    plugin_get_parse_event_sources = __bindgen_anon_3.get_parse_event_sources() -> *const c_char,
+        on panic null();
+    plugin_parse_event = __bindgen_anon_3.parse_event(
+        plugin: *mut ss_plugin_t,
+        event: *const ss_plugin_event_input,
+        input: *const ss_plugin_event_parse_input
+    ) -> ss_plugin_rc,
+        on panic FAILURE;
+
+    // ---- extract capability ----
+    plugin_get_fields = __bindgen_anon_2.get_fields() -> *const c_char, on panic null();
+    plugin_get_extract_event_types = __bindgen_anon_2.get_extract_event_types(
+        numtypes: *mut u32,
+        plugin: *mut ss_plugin_t
+    ) -> *mut u16,
+        on panic unsafe { none(numtypes, null_mut()) };
+    plugin_get_extract_event_sources = __bindgen_anon_2.get_extract_event_sources()
+        -> *const c_char,
+        on panic null();
+    plugin_extract_fields = __bindgen_anon_2.extract_fields(
+        plugin: *mut ss_plugin_t,
+        event: *const ss_plugin_event_input,
+        input: *const ss_plugin_field_extract_input
+    ) -> ss_plugin_rc,
+        on panic FAILURE;
 }
 
 #[cfg(test)]

@@ -27,7 +27,3 @@ pub mod visibility;
 pub mod zones;
 
 pub use plugin::EderaPlugin;
-
-// The `plugin_*` symbols Falco looks up: what the SDK's `plugin!`, `source_plugin!`,
-// `parse_plugin!` and `extract_plugin!` would export, each wrapped in `catch_unwind`.
-export_plugin!(EderaPlugin);

@@ -1,26 +1,92 @@
 //! The generated field table as Falco sees it through the built `.so`: what is declared, and
 //! that the generated `evt.arg.NAME` literals extract what Falco 0.45 extracts.
 
+use codegen::catalog::{ArgForm, FieldType};
 use edera_falco_harness::falco_text;
 use edera_falco_harness::fixtures::{fixture, replay_config};
 use edera_falco_harness::handle::{Next, load_plugin};
+use edera_falco_harness::library::plugin_library;
 use edera_falco_tests::oracle;
+use serde_json::{Value, json};
 
-#[test]
-fn declares_generated_literals_and_zone_fields() {
-    let h = load_plugin("").expect("init");
-    let fields = h.library().fields().expect("field list");
-    let names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
-    for want in [
-        "edera.zone.id",
-        "edera.zone.name",
-        "evt.arg.name",
-        "evt.arg.fd",
-        "evt.rawarg.res",
-        "evt.rawarg.flags",
-    ] {
-        assert!(names.contains(&want), "{want} not declared");
+/// The plugin API's name of a field type (`plugin_get_fields` JSON).
+fn api_type(t: FieldType) -> &'static str {
+    match t {
+        FieldType::String => "string",
+        FieldType::U64 => "uint64",
+        FieldType::Bool => "bool",
+        FieldType::Reltime => "reltime",
+        FieldType::Abstime => "abstime",
+        FieldType::Ipaddr => "ipaddr",
+        FieldType::Ipnet => "ipnet",
     }
+}
+
+/// The plugin API's `arg` object for a catalog argument form. A field taking an index or a
+/// key is declared with a key (the plugin API takes one kind per field).
+fn api_arg(form: ArgForm, required: bool) -> Value {
+    let mut arg = match form {
+        ArgForm::None => return Value::Null,
+        ArgForm::Index => json!({"isIndex": true}),
+        ArgForm::Key | ArgForm::Both => json!({"isKey": true}),
+    };
+    if required {
+        arg["isRequired"] = json!(true);
+    }
+    arg
+}
+
+/// The `.so` declares exactly the field set of the catalog and the event table, read through
+/// the generator's library: every field, in order, with its type, list and argument form.
+#[test]
+fn declares_the_whole_catalog() {
+    let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema");
+    let schema = codegen::schema_io::load_schema(&schema_dir).expect("schema");
+    let catalog = codegen::catalog::load_catalog(&schema_dir.join("fields")).expect("catalog");
+    let expected: Vec<Value> = codegen::fieldset::build(&schema, &catalog)
+        .iter()
+        .map(|sf| {
+            let f = &sf.field;
+            json!({
+                "name": f.name,
+                "type": api_type(f.ftype),
+                "isList": f.list,
+                "arg": api_arg(f.arg, f.arg_required),
+            })
+        })
+        .collect();
+    let declared: Vec<Value> = plugin_library()
+        .fields()
+        .expect("field list")
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f["name"],
+                "type": f["type"],
+                "isList": f["isList"],
+                "arg": f["arg"],
+            })
+        })
+        .collect();
+    for (i, (got, want)) in declared.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "field #{i}");
+    }
+    assert_eq!(
+        declared.len(),
+        expected.len(),
+        "declared {} fields, the catalog and event table have {}",
+        declared.len(),
+        expected.len()
+    );
+    assert!(expected.len() > 600, "only {} fields", expected.len());
+}
+
+/// `evt.rawarg.NAME` is numeric only when every parameter of that name is, and no field
+/// redeclares one of Falco's generic fields.
+#[test]
+fn literal_types_and_no_generic_fields() {
+    let fields = plugin_library().fields().expect("field list");
+    let names: Vec<&str> = fields.iter().filter_map(|f| f["name"].as_str()).collect();
     let rawarg_prot = fields
         .iter()
         .find(|f| f["name"] == "evt.rawarg.prot")
@@ -53,7 +119,8 @@ fn declares_generated_literals_and_zone_fields() {
 /// Falco shows with a value has the same value through the plugin.
 #[test]
 fn arg_literal_matches_falco_on_a_capture() {
-    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), fixture("cat_write.scap")) else {
+    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), fixture("cat_write.scap"))
+    else {
         return;
     };
     let expected = oracle::load(&dir, "cat_write").unwrap();

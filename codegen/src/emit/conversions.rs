@@ -22,7 +22,7 @@ pub fn generate_conversions(schema: &Schema, conv: &Conversions) -> Result<Strin
     if !problems.is_empty() {
         return Err(GenError::Invalid(problems));
     }
-    format(emit(schema, conv), "event conversions")
+    format(emit(schema, conv), "event conversions from schema/*.toml")
 }
 
 fn code_of(schema: &Schema, id: &str) -> u16 {

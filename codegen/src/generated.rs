@@ -1,0 +1,84 @@
+//! The generated Rust files of each crate, from `schema/`: what its build script writes to
+//! `OUT_DIR` and what `codegen emit DIR` writes for reading. Both call these functions, so the
+//! two cannot differ.
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::CatalogError;
+use crate::emit::GenError;
+use crate::schema_io::SchemaIoError;
+
+/// One generated file: its name in `OUT_DIR` and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub name: &'static str,
+    pub code: String,
+}
+
+/// Why a crate's files could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("cannot load the schema: {0}")]
+    Schema(#[from] SchemaIoError),
+    #[error("cannot load the field catalog: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Generate(#[from] GenError),
+}
+
+/// The files `edera-scap` includes: `tables.rs` (event model) and `conversions.rs` (converter
+/// table). `schema_dir` is `schema/`.
+pub fn scap_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let schema = crate::schema_io::load_schema(schema_dir)?;
+    let conversions = crate::conversions::load_conversions(schema_dir)?;
+    Ok(vec![
+        GeneratedFile {
+            name: "tables.rs",
+            code: crate::emit::generate_tables(&schema)?,
+        },
+        GeneratedFile {
+            name: "conversions.rs",
+            code: crate::emit::generate_conversions(&schema, &conversions)?,
+        },
+    ])
+}
+
+/// The files `edera-falco-plugin` includes: `fields.rs` (the extract-field table).
+pub fn plugin_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let schema = crate::schema_io::load_schema(schema_dir)?;
+    let catalog = crate::catalog::load_catalog(&schema_dir.join(FIELDS_DIR))?;
+    Ok(vec![GeneratedFile {
+        name: "fields.rs",
+        code: crate::emit::generate_fields(&schema, &catalog, "crate::EderaPlugin")?,
+    }])
+}
+
+/// The inputs of [`scap_files`], for `cargo::rerun-if-changed`.
+pub fn scap_inputs(schema_dir: &Path) -> Vec<PathBuf> {
+    inputs(schema_dir, crate::conversions::CONVERSIONS_FILE)
+}
+
+/// The inputs of [`plugin_files`], for `cargo::rerun-if-changed` (a folder counts with every
+/// file in it).
+pub fn plugin_inputs(schema_dir: &Path) -> Vec<PathBuf> {
+    inputs(schema_dir, FIELDS_DIR)
+}
+
+/// Writes `files` into `dir` (which must exist).
+pub fn write_all(files: &[GeneratedFile], dir: &Path) -> std::io::Result<()> {
+    for f in files {
+        std::fs::write(dir.join(f.name), &f.code)?;
+    }
+    Ok(())
+}
+
+/// The field catalog folder inside `schema/`.
+const FIELDS_DIR: &str = "fields";
+
+fn inputs(schema_dir: &Path, extra: &str) -> Vec<PathBuf> {
+    crate::schema_io::SCHEMA_FILES
+        .iter()
+        .chain([&extra])
+        .map(|f| schema_dir.join(f))
+        .collect()
+}
