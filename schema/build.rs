@@ -25,4 +25,14 @@ fn main() {
         codegen::emit::generate_conversions(&schema, &conv).unwrap_or_else(|e| panic!("{e}"));
     let out = out.with_file_name("conversions.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+
+    println!(
+        "cargo::rerun-if-changed={}",
+        dir.join(codegen::libsinsp::LIBSINSP_FILE).display()
+    );
+    let overlay = codegen::libsinsp::load_libsinsp(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let code =
+        codegen::emit::generate_libsinsp(&schema, &overlay).unwrap_or_else(|e| panic!("{e}"));
+    let out = out.with_file_name("libsinsp.rs");
+    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

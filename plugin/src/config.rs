@@ -266,7 +266,7 @@ impl Config {
             InputKind::parse(source).map_err(|problem| bad("source", problem))?;
         }
         for (i, name) in self.enabled_syscalls.iter().flatten().enumerate() {
-            if crate::source::zone::ppm_sc_of(name).is_none() {
+            if edera_scap::tables::syscalls::ppm_sc_of(name).is_none() {
                 return Err(bad(
                     &format!("enabled_syscalls[{i}]"),
                     format!("`{}` is not a syscall name", c_safe(name.as_str())),

@@ -95,8 +95,7 @@ impl LocalZone {
                 if set.len() == before && before > 0 {
                     return;
                 }
-                let table = crate::coverage::native_table();
-                let mut names: Vec<&str> = table
+                let mut names: Vec<&str> = edera_scap::tables::syscalls::NATIVE
                     .iter()
                     .filter(|e| set.contains(&u32::from(e.ppm_sc)))
                     .map(|e| e.name)

@@ -20,7 +20,7 @@ use crate::visibility::falco_shows;
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_falco_proto::batch;
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
-use edera_scap::tables::syscalls;
+use edera_scap::tables::syscalls::{self, ppm_sc_of};
 use falco_plugin::anyhow::{self, anyhow};
 use queue::{Control, ZoneMsg};
 use std::collections::HashMap;
@@ -29,15 +29,6 @@ use std::time::Duration;
 
 /// Longest wait of an idle `next_batch` before it reports a timeout.
 pub const IDLE_WAIT: Duration = Duration::from_millis(50);
-
-/// The ppm_sc code of syscall `name`.
-pub fn ppm_sc_of(name: &str) -> Option<u16> {
-    syscalls::X86_64
-        .iter()
-        .chain(syscalls::AARCH64.iter())
-        .find(|e| e.name == name)
-        .map(|e| e.ppm_sc)
-}
 
 /// The ppm_sc codes of the syscalls whose exit events the event table marks as creating,
 /// closing or using fds, or changing process state: what libsinsp keeps its state from.
