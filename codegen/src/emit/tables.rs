@@ -408,7 +408,7 @@ fn emit_syscalls(schema: &Schema, ix: &SchemaIndex) -> TokenStream {
     });
     quote! {
         /// Native syscall maps: number → enter/exit event codes, ppm_sc code, UF_* flags; and
-        /// the lookups by syscall name, native number and ppm_sc code.
+        /// the lookups by syscall name and native number.
         pub mod syscalls {
             use crate::info::SyscallEntry;
             #( #maps )*
@@ -433,13 +433,6 @@ fn emit_syscalls(schema: &Schema, ix: &SchemaIndex) -> TokenStream {
             /// Native syscall `nr` of this architecture's map (sorted by number).
             pub fn native_by_nr(nr: u32) -> Option<&'static SyscallEntry> {
                 NATIVE.binary_search_by_key(&nr, |e| e.nr).ok().map(|i| &NATIVE[i])
-            }
-            /// The syscall name of ppm_sc code `sc`, if the code is assigned.
-            pub fn ppm_sc_name(sc: u16) -> Option<&'static str> {
-                super::PPM_SC_NAMES
-                    .get(usize::from(sc))
-                    .copied()
-                    .filter(|n| !n.is_empty())
             }
         }
         /// ppm_sc code → syscall name (empty for unassigned codes).
