@@ -7,7 +7,9 @@
 //! empty value (zero for fixed-size types, an empty buffer otherwise). Syscalls not listed
 //! here are captured as generic events.
 
+use crate::procinfo::Process;
 use edera_scap::info::SyscallEntry;
+use edera_scap::libsinsp;
 use edera_scap::tables::syscalls;
 
 /// Where one exit-event parameter comes from.
@@ -497,19 +499,11 @@ pub fn covered(name: &str) -> Option<&'static Covered> {
     COVERED.iter().find(|c| c.syscall == name)
 }
 
-/// The native syscall table of this machine's architecture.
-pub fn native_table() -> &'static [SyscallEntry] {
-    syscalls::X86_64
-}
-
-/// Syscalls whose enter event libscap still emits (libsinsp parses them for state).
-pub const WITH_ENTER: &[&str] = &["open", "creat", "openat", "openat2", "connect"];
-
 /// How a syscall's exit event is filled.
 #[derive(Debug)]
 pub enum Fill {
     /// A process event (clone, fork, vfork, clone3, execve, execveat): see `procinfo`.
-    Process,
+    Process(Process),
     /// The event's parameters in layout order, each with its source (`None`: libscap's
     /// empty value).
     Sources(Vec<Option<Source>>),
@@ -541,15 +535,14 @@ fn sources(code: u16, c: &Covered) -> Option<Vec<Option<Source>>> {
 
 fn resolve(e: &'static SyscallEntry) -> Syscall {
     let covered = covered(e.name);
-    let process = edera_scap::info::event_info(e.exit)
-        .is_some_and(|i| crate::procinfo::is_process_event(i.id));
-    let exit = match covered {
-        _ if process => Fill::Process,
-        Some(c) => sources(e.exit, c).map_or(Fill::Generic, Fill::Sources),
-        None => Fill::Generic,
+    let exit = match (Process::of(e.exit), covered) {
+        (Some(p), _) => Fill::Process(p),
+        (None, Some(c)) => sources(e.exit, c).map_or(Fill::Generic, Fill::Sources),
+        (None, None) => Fill::Generic,
     };
+    // The enter events libscap still emits (libsinsp parses them for state).
     let enter = covered
-        .filter(|_| WITH_ENTER.contains(&e.name))
+        .filter(|_| libsinsp::toctou_enter(e.enter))
         .and_then(|c| sources(e.enter, c));
     Syscall {
         entry: e,
@@ -563,13 +556,13 @@ fn resolve(e: &'static SyscallEntry) -> Syscall {
 pub fn syscall(nr: u32) -> Option<&'static Syscall> {
     static TABLE: std::sync::OnceLock<Vec<Option<Syscall>>> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let max = native_table()
+        let max = syscalls::NATIVE
             .iter()
             .map(|e| e.nr as usize + 1)
             .max()
             .unwrap_or(0);
         let mut t: Vec<Option<Syscall>> = (0..max).map(|_| None).collect();
-        for e in native_table() {
+        for e in syscalls::NATIVE {
             t[e.nr as usize] = Some(resolve(e));
         }
         t
@@ -615,15 +608,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
         ..ArgPlan::default()
     };
     // Process events also carry the thread's comm and argument area (the last blob slot).
-    let process = native_table()
-        .iter()
-        .find(|e| e.name == name)
-        .and_then(|e| edera_scap::info::event_info(e.exit))
-        .is_some_and(|i| crate::procinfo::is_process_event(i.id));
-    if process {
+    let process = syscalls::native_by_name(name).and_then(|e| Process::of(e.exit));
+    if let Some(kind) = process {
         p.want |= WANT_PROC;
         p.nblobs = crate::record::NBLOBS as u8;
-        if name.starts_with("execve") {
+        if kind == Process::Exec {
             p.want |= WANT_ENV;
         }
     }
@@ -658,7 +647,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     if p.fd_src == 0 {
         p.want &= WANT_PROC | WANT_ENV;
     }
-    if process {
+    if process.is_some() {
         p.nblobs = crate::record::NBLOBS as u8;
     }
     p
@@ -677,10 +666,7 @@ mod tests {
     #[test]
     fn every_covered_syscall_and_parameter_exists_in_the_schema() {
         for c in COVERED {
-            let e = native_table()
-                .iter()
-                .find(|e| e.name == c.syscall)
-                .unwrap_or_else(|| panic!("{}", c.syscall));
+            let e = syscalls::native_by_name(c.syscall).unwrap_or_else(|| panic!("{}", c.syscall));
             let info = event_info(e.exit).unwrap();
             for (p, _) in c.params {
                 assert!(

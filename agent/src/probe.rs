@@ -9,6 +9,7 @@ use aya::Btf;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader, Pod};
+use edera_scap::tables::syscalls;
 
 /// Ring buffers of the kernel side (`NRINGS`); CPU n writes to ring n % NRINGS.
 pub const NRINGS: usize = 8;
@@ -223,11 +224,10 @@ fn ts_of(b: &[u8]) -> u64 {
 }
 
 fn check_names(syscalls: &[String]) -> Result<(), ProbeError> {
-    match syscalls.iter().find(|s| {
-        !coverage::native_table()
-            .iter()
-            .any(|e| e.name == s.as_str())
-    }) {
+    match syscalls
+        .iter()
+        .find(|s| syscalls::native_by_name(s).is_none())
+    {
         Some(s) => Err(ProbeError::Option(
             "syscalls",
             format!("`{s}` is not a syscall of this architecture"),
@@ -244,7 +244,7 @@ fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError>
         .ok_or(ProbeError::Map("syscalls", "missing".into()))?;
     let mut table: Array<_, ScDesc> =
         Array::try_from(map).map_err(|e| ProbeError::Map("syscalls", e.to_string()))?;
-    for e in coverage::native_table() {
+    for e in syscalls::NATIVE {
         let enabled = syscalls.is_empty() || syscalls.iter().any(|s| s == e.name);
         let p = coverage::arg_plan(e.name);
         let d = ScDesc {

@@ -12,19 +12,45 @@
 use crate::record::Record;
 use crate::snapshot;
 use edera_scap::file::ThreadInfo;
-use edera_scap::tables::flags;
+use edera_scap::libsinsp;
+use edera_scap::tables::{EventCode, flags};
 
-/// Whether an exit event's code is one of the process events this module fills.
-pub fn is_process_event(id: &str) -> bool {
-    matches!(
-        id,
-        "PPME_SYSCALL_CLONE_20_X"
-            | "PPME_SYSCALL_FORK_20_X"
-            | "PPME_SYSCALL_VFORK_20_X"
-            | "PPME_SYSCALL_CLONE3_X"
-            | "PPME_SYSCALL_EXECVE_19_X"
-            | "PPME_SYSCALL_EXECVEAT_X"
-    )
+/// The kind of process event a syscall's exit event is, resolved once per syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// execve, execveat: the environment area is read too.
+    Exec,
+    /// clone, clone3, fork, vfork, with where the native clone flags are.
+    Clone(CloneFlagsAt),
+}
+
+/// Where a clone's native flags are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloneFlagsAt {
+    /// `clone`: its first argument.
+    Arg0,
+    /// `clone3`: the first field of its `struct clone_args` (copied into the first blob slot).
+    CloneArgs,
+    /// fork, vfork: none.
+    None,
+}
+
+impl Process {
+    /// The process event kind of exit event `code` (libsinsp's clone and exec exits, from
+    /// the schema's overlay), `None` for other events.
+    pub fn of(code: u16) -> Option<Process> {
+        if libsinsp::exec_exit(code) {
+            return Some(Process::Exec);
+        }
+        if !libsinsp::clone_exit(code) {
+            return None;
+        }
+        Some(Process::Clone(match EventCode::from_u16(code) {
+            Some(EventCode::SyscallCloneV20X) => CloneFlagsAt::Arg0,
+            Some(EventCode::SyscallClone3X) => CloneFlagsAt::CloneArgs,
+            _ => CloneFlagsAt::None,
+        }))
+    }
 }
 
 fn pid(v: i64) -> Vec<u8> {
@@ -48,20 +74,20 @@ const NATIVE_CLONE_FLAGS: &[(u64, &str)] = &[
 
 /// The native flags of a clone in `r`: `clone`'s first argument, the first field of
 /// `clone3`'s `struct clone_args` (copied by the kernel side), 0 for fork and vfork.
-fn native_clone_flags(r: &Record<'_>) -> u64 {
-    match crate::coverage::entry(r.nr).map(|e| e.name) {
-        Some("clone") => r.args[0],
-        Some("clone3") => r
+fn native_clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u64 {
+    match at {
+        CloneFlagsAt::Arg0 => r.args[0],
+        CloneFlagsAt::CloneArgs => r
             .blob(0)
             .get(..8)
             .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
-        _ => 0,
+        CloneFlagsAt::None => 0,
     }
 }
 
 /// The clone's flags as PPM clone flags (the bits libsinsp's thread handling reads).
-fn clone_flags(r: &Record<'_>) -> u32 {
-    let native = native_clone_flags(r);
+fn clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u32 {
+    let native = native_clone_flags(r, at);
     NATIVE_CLONE_FLAGS
         .iter()
         .filter(|(bit, _)| native & bit != 0)
@@ -69,22 +95,32 @@ fn clone_flags(r: &Record<'_>) -> u32 {
         .fold(0, |acc, (_, v)| acc | *v as u32)
 }
 
-/// The value of parameter `name` for record `r`, from the calling thread's /proc entry;
-/// `None` when this module does not provide it (the encoder then uses the empty value).
-pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u8>> {
+/// The value of parameter `name` of process event `process` for record `r`, from the calling
+/// thread's /proc entry; `None` when this module does not provide it (the encoder then uses the
+/// empty value).
+pub fn param(
+    name: &str,
+    process: Process,
+    r: &Record<'_>,
+    t: Option<&ThreadInfo>,
+) -> Option<Vec<u8>> {
     // What the record itself tells, even when the thread is already gone.
     let area = r.blob(crate::record::NBLOBS - 1);
     let area = area.strip_suffix(&[0]).unwrap_or(area);
     match name {
         "tid" => return Some(pid(i64::from(r.tid))),
         "pid" => return Some(pid(i64::from(r.pid))),
-        "flags" if is_clone(r) => return Some(clone_flags(r).to_le_bytes().to_vec()),
+        "flags" => {
+            if let Process::Clone(at) = process {
+                return Some(clone_flags(r, at).to_le_bytes().to_vec());
+            }
+        }
         "uid" => return Some(r.uid.to_le_bytes().to_vec()),
         "ptid" if r.ptid != 0 => return Some(pid(i64::from(r.ptid))),
         "fdlimit" if r.fdlimit != 0 => return Some(r.fdlimit.to_le_bytes().to_vec()),
         "loginuid" if !r.comm.is_empty() => return Some(r.loginuid.to_le_bytes().to_vec()),
         "vm_size" if r.vm_size_kb != 0 => return Some(r.vm_size_kb.to_le_bytes().to_vec()),
-        "env" if is_exec(r) && !r.blob(0).is_empty() => {
+        "env" if process == Process::Exec && !r.blob(0).is_empty() => {
             let env = r.blob(0);
             let mut v = env.to_vec();
             if v.last() != Some(&0) {
@@ -140,20 +176,6 @@ pub fn param(name: &str, r: &Record<'_>, t: Option<&ThreadInfo>) -> Option<Vec<u
         "trusted_exepath" => charbuf(t.exepath.as_deref().unwrap_or_default()),
         _ => return None,
     })
-}
-
-fn is_exec(r: &Record<'_>) -> bool {
-    matches!(
-        crate::coverage::entry(r.nr).map(|e| e.name),
-        Some("execve" | "execveat")
-    )
-}
-
-fn is_clone(r: &Record<'_>) -> bool {
-    matches!(
-        crate::coverage::entry(r.nr).map(|e| e.name),
-        Some("clone" | "clone3" | "fork" | "vfork")
-    )
 }
 
 /// The /proc entry of the record's thread, if it still exists.

@@ -26,11 +26,12 @@ pub enum GenerateError {
     Generate(#[from] GenError),
 }
 
-/// The files `edera-scap` includes: `tables.rs` (event model) and `conversions.rs` (converter
-/// table). `schema_dir` is `schema/`.
+/// The files `edera-scap` includes: `tables.rs` (event model), `conversions.rs` (converter
+/// table) and `libsinsp.rs` (libsinsp's behaviours, from the overlay). `schema_dir` is `schema/`.
 pub fn scap_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateError> {
     let schema = crate::schema_io::load_schema(schema_dir)?;
     let conversions = crate::conversions::load_conversions(schema_dir)?;
+    let overlay = crate::libsinsp::load_libsinsp(schema_dir)?;
     Ok(vec![
         GeneratedFile {
             name: "tables.rs",
@@ -39,6 +40,10 @@ pub fn scap_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateError
         GeneratedFile {
             name: "conversions.rs",
             code: crate::emit::generate_conversions(&schema, &conversions)?,
+        },
+        GeneratedFile {
+            name: "libsinsp.rs",
+            code: crate::emit::generate_libsinsp(&schema, &overlay)?,
         },
     ])
 }
@@ -55,7 +60,9 @@ pub fn plugin_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateErr
 
 /// The inputs of [`scap_files`], for `cargo::rerun-if-changed`.
 pub fn scap_inputs(schema_dir: &Path) -> Vec<PathBuf> {
-    inputs(schema_dir, crate::conversions::CONVERSIONS_FILE)
+    let mut files = inputs(schema_dir, crate::conversions::CONVERSIONS_FILE);
+    files.push(schema_dir.join(crate::libsinsp::LIBSINSP_FILE));
+    files
 }
 
 /// The inputs of [`plugin_files`], for `cargo::rerun-if-changed` (a folder counts with every

@@ -1,5 +1,6 @@
 //! Plain-text listings of the schema and the field set: what `codegen list` prints and what the
-//! insta snapshots under `snapshots/` hold, so a schema or catalog change shows up as a diff.
+//! insta snapshots under `snapshots/` hold, so a schema, overlay or catalog change shows up as a
+//! diff.
 
 use std::fmt::Write;
 
@@ -112,6 +113,24 @@ pub fn fields_long(set: &[SetField]) -> String {
         let list = if f.list { " (list)" } else { "" };
         let _ = writeln!(s, "{:<32} {}{}{}", f.name, type_name(f.ftype), list, arg);
         let _ = writeln!(s, "{:<32} {}", "", f.desc);
+    }
+    s
+}
+
+/// One line per event of the libsinsp overlay: behaviour, code, id and `evt.type`, in code
+/// order within each behaviour.
+pub fn libsinsp(schema: &Schema, overlay: &crate::libsinsp::Libsinsp) -> String {
+    let mut s = String::new();
+    for (section, _, b) in overlay.behaviours() {
+        let mut events: Vec<_> = b
+            .events
+            .iter()
+            .filter_map(|e| schema.events.iter().find(|ev| ev.id == e.id))
+            .collect();
+        events.sort_by_key(|e| e.code);
+        for e in events {
+            let _ = writeln!(s, "{section:<15} {:>3} {} {}", e.code, e.id, e.name);
+        }
     }
     s
 }

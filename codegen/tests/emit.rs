@@ -58,6 +58,7 @@ fn emits_what_the_build_scripts_write() {
         [
             "edera-falco-plugin/fields.rs",
             "edera-scap/conversions.rs",
+            "edera-scap/libsinsp.rs",
             "edera-scap/tables.rs"
         ]
         .map(PathBuf::from)

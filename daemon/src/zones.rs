@@ -96,9 +96,7 @@ impl LocalZone {
                 if set.len() == before && before > 0 {
                     return;
                 }
-                // The agent runs on this machine: its native syscall table names the codes.
-                let table = edera_scap::tables::syscalls::X86_64;
-                let mut names: Vec<&str> = table
+                let mut names: Vec<&str> = edera_scap::tables::syscalls::NATIVE
                     .iter()
                     .filter(|e| set.contains(&u32::from(e.ppm_sc)))
                     .map(|e| e.name)

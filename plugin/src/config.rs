@@ -19,9 +19,10 @@
 //! range-checked here too, so every config error comes out the same way, naming its key.
 
 use crate::ffi::c_safe;
-use crate::source::InputKind;
+use crate::state::StateLimits;
 use falco_plugin::schemars::JsonSchema;
 use falco_plugin::serde::{Deserialize, Deserializer};
+use std::path::PathBuf;
 
 /// Default path of the Edera protect daemon's socket.
 pub const DEFAULT_SOCKET: &str = "/var/lib/edera/protect/daemon.socket";
@@ -29,10 +30,6 @@ pub const DEFAULT_SOCKET: &str = "/var/lib/edera/protect/daemon.socket";
 pub const DEFAULT_BATCH_SIZE: u32 = 512;
 /// Upper bound for `batch_size` (the SDK allocates the whole batch in one arena).
 pub const MAX_BATCH_SIZE: u32 = 65_536;
-/// Default cap on threads tracked per zone.
-pub const DEFAULT_MAX_THREADS_PER_ZONE: u32 = 65_536;
-/// Default cap on file descriptors tracked per zone (all of the zone's processes together).
-pub const DEFAULT_MAX_FDS_PER_ZONE: u32 = 262_144;
 
 /// The `edera` plugin's init config.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -59,7 +56,8 @@ pub struct Config {
 
     /// Syscalls the zones capture (names, e.g. `execve`), sent to each zone's stream as
     /// `Update{enabled_syscalls}` (ppm_sc codes). Absent: the syscalls Falco's stock rules use
-    /// ([`RULE_SYSCALLS`] and the syscalls libsinsp keeps state from); empty: every syscall.
+    /// (the zone source's `RULE_SYSCALLS` and the syscalls libsinsp keeps state from); empty:
+    /// every syscall.
     #[serde(default)]
     pub enabled_syscalls: Option<Vec<String>>,
 
@@ -98,86 +96,59 @@ fn default_true() -> bool {
     true
 }
 
-/// The syscalls Falco's stock rules (falco_rules.yaml and the incubating and sandbox sets)
-/// name in their conditions. The zones capture these and, from the event table, every syscall
-/// whose events create, close or use fds or change process state (what libsinsp needs to keep
-/// its state; see `source::zone::state_syscalls`).
-pub const RULE_SYSCALLS: &[&str] = &[
-    "execve",
-    "execveat",
-    "open",
-    "openat",
-    "openat2",
-    "creat",
-    "connect",
-    "accept",
-    "accept4",
-    "bind",
-    "listen",
-    "sendto",
-    "recvfrom",
-    "sendmsg",
-    "recvmsg",
-    "read",
-    "write",
-    "chdir",
-    "chroot",
-    "setuid",
-    "setgid",
-    "setresuid",
-    "setresgid",
-    "capset",
-    "unlink",
-    "unlinkat",
-    "rename",
-    "renameat",
-    "renameat2",
-    "mkdir",
-    "mkdirat",
-    "rmdir",
-    "link",
-    "linkat",
-    "symlink",
-    "symlinkat",
-    "chmod",
-    "fchmod",
-    "fchmodat",
-    "mount",
-    "umount2",
-    "ptrace",
-    "prctl",
-    "setns",
-    "unshare",
-    "bpf",
-    "init_module",
-    "finit_module",
-    "memfd_create",
-    "userfaultfd",
-    "kill",
-    "mprotect",
-    "mmap",
-    "io_uring_setup",
-];
-
 fn default_batch_size() -> u32 {
     DEFAULT_BATCH_SIZE
 }
 
+/// The state engine's default cap on threads per zone.
 fn default_max_threads() -> u32 {
-    DEFAULT_MAX_THREADS_PER_ZONE
+    StateLimits::DEFAULT.max_threads as u32
 }
 
+/// The state engine's default cap on fds per zone (all of its processes together).
 fn default_max_fds() -> u32 {
-    DEFAULT_MAX_FDS_PER_ZONE
+    StateLimits::DEFAULT.max_fds as u32
+}
+
+/// Where events come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// Replay a libscap capture file (`file:///path/x.scap`).
+    File(PathBuf),
+    /// Live Edera zones, through the daemon socket from the config.
+    Zones,
+}
+
+impl InputKind {
+    /// Parse a source spec: `file:///absolute/path` or empty (zones). The path is taken
+    /// literally (no percent-decoding).
+    pub fn parse(spec: &str) -> Result<InputKind, String> {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            return Ok(InputKind::Zones);
+        }
+        match spec.strip_prefix("file://") {
+            Some(path) if path.starts_with('/') => Ok(InputKind::File(PathBuf::from(path))),
+            Some(_) => Err(format!(
+                "`{}` is not a file URL with an absolute path (file:///path/to/capture.scap)",
+                c_safe(spec)
+            )),
+            None => Err(format!(
+                "unsupported source `{}`: expected `file:///path/to/capture.scap`, or nothing for \
+                 Edera zones",
+                c_safe(spec)
+            )),
+        }
+    }
 }
 
 impl Limits {
     /// The state engine's limits for these settings (other caps keep their defaults).
-    pub fn state_limits(&self) -> crate::state::StateLimits {
-        crate::state::StateLimits {
+    pub fn state_limits(&self) -> StateLimits {
+        StateLimits {
             max_threads: self.max_threads_per_zone as usize,
             max_fds: self.max_fds_per_zone as usize,
-            ..crate::state::StateLimits::default()
+            ..StateLimits::DEFAULT
         }
     }
 }
@@ -185,8 +156,8 @@ impl Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_threads_per_zone: DEFAULT_MAX_THREADS_PER_ZONE,
-            max_fds_per_zone: DEFAULT_MAX_FDS_PER_ZONE,
+            max_threads_per_zone: default_max_threads(),
+            max_fds_per_zone: default_max_fds(),
         }
     }
 }
@@ -266,7 +237,7 @@ impl Config {
             InputKind::parse(source).map_err(|problem| bad("source", problem))?;
         }
         for (i, name) in self.enabled_syscalls.iter().flatten().enumerate() {
-            if crate::source::zone::ppm_sc_of(name).is_none() {
+            if edera_scap::tables::syscalls::ppm_sc_of(name).is_none() {
                 return Err(bad(
                     &format!("enabled_syscalls[{i}]"),
                     format!("`{}` is not a syscall name", c_safe(name.as_str())),

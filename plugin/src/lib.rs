@@ -7,7 +7,8 @@
 //! - [`source`]: open params, inputs (capture file, zones), `next_batch`;
 //! - [`payload`]: the byte layout of the events we emit;
 //! - [`zones`]: the zone registry;
-//! - [`parse`], [`extract`] and [`event_string`] (event-to-string): what Falco calls per event;
+//! - [`parse_capability`], [`extract`] and [`event_string`] (event-to-string): what Falco calls
+//!   per event;
 //! - [`metrics`] holds the counters;
 //! - [`ffi`]: panic containment and the exported `plugin_*` symbols.
 
@@ -17,7 +18,7 @@ pub mod extract;
 pub mod ffi;
 pub mod fields;
 pub mod metrics;
-pub mod parse;
+pub mod parse_capability;
 pub mod payload;
 pub mod plugin;
 pub mod render;

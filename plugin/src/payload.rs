@@ -46,6 +46,7 @@
 //! is decoded by the project's generated decoder (`edera-scap`).
 
 use crate::zones::ZoneSlot;
+use edera_scap::event::{EventHeader, HEADER_LEN};
 use falco_plugin::event::events::{AnyEventPayload, EventMetadata, EventToBytes, RawEvent};
 use std::io::Write;
 
@@ -55,10 +56,8 @@ pub const PLUGIN_ID: u32 = 26;
 pub const EVENT_SOURCE: &str = "edera_zone";
 /// `PPME_PLUGINEVENT_E`.
 pub const PPME_PLUGINEVENT_E: u16 = 322;
-/// Size of a scap event header (`ts` u64, `tid` i64, `len` u32, `type` u16, `nparams` u32).
-pub const SCAP_HEADER_LEN: usize = 26;
 /// Offset of the plugin payload (param 1) in a plugin event: header + 2 lengths + plugin id.
-pub const PAYLOAD_OFFSET: usize = SCAP_HEADER_LEN + 2 * 4 + 4;
+pub const PAYLOAD_OFFSET: usize = HEADER_LEN + 2 * 4 + 4;
 /// Size of the payload header: zone slot (u32), cpu (u16), state-only count (u16).
 pub const PAYLOAD_HEADER_LEN: usize = 8;
 /// Offset of the first raw scap event in a plugin event.
@@ -108,7 +107,7 @@ pub struct ZoneEvent<'a> {
     pub cpu: u16,
     /// State-only raw events to apply before this one (see the module docs), back to back.
     pub state_only: StateOnly<'a>,
-    /// The raw scap event: at least [`SCAP_HEADER_LEN`] bytes, its `len` field equal to its size.
+    /// The raw scap event: at least [`HEADER_LEN`] bytes, its `len` field equal to its size.
     pub raw: &'a [u8],
 }
 
@@ -140,15 +139,20 @@ impl<'a> StateOnly<'a> {
 /// Length of the raw event at the start of `buf`, if its header is there, its `len` is at
 /// least a header and it fits in `buf`.
 fn raw_len(buf: &[u8]) -> Option<usize> {
-    let len = u32_at(buf, 16)? as usize;
-    (len >= SCAP_HEADER_LEN && len <= buf.len()).then_some(len)
+    let len = claimed_len(buf) as usize;
+    (len >= HEADER_LEN && len <= buf.len()).then_some(len)
+}
+
+/// The `len` field of the raw event header at the start of `buf` (0 when the header is cut).
+fn claimed_len(buf: &[u8]) -> u32 {
+    EventHeader::parse(buf).map_or(0, |h| h.len)
 }
 
 impl ZoneEvent<'_> {
     /// The raw scap event's type (`ppm_event_code`).
     pub fn scap_type(&self) -> u16 {
-        // `raw` is at least SCAP_HEADER_LEN bytes long (checked on construction).
-        u16::from_ne_bytes([self.raw[20], self.raw[21]])
+        // `raw` is at least HEADER_LEN bytes long (checked on construction).
+        EventHeader::parse(self.raw).map_or(0, |h| h.etype)
     }
 }
 
@@ -190,13 +194,13 @@ impl<'a> ZoneEvent<'a> {
         for _ in 0..count {
             let len = raw_len(&events[at..]).ok_or(PayloadError::RawEvent {
                 got: events.len() - at,
-                claimed: u32_at(events, at + 16).unwrap_or(0),
+                claimed: claimed_len(&events[at..]),
             })?;
             at += len;
         }
         let (state_only, raw) = events.split_at(at);
-        let claimed = u32_at(raw, 16).unwrap_or(0);
-        if raw.len() < SCAP_HEADER_LEN || claimed as usize != raw.len() {
+        let claimed = claimed_len(raw);
+        if raw.len() < HEADER_LEN || claimed as usize != raw.len() {
             return Err(PayloadError::RawEvent {
                 got: raw.len(),
                 claimed,
@@ -288,13 +292,16 @@ mod tests {
 
     /// A minimal raw scap event (header only) of the given type and timestamp.
     fn raw_event(ts: u64, ty: u16) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&ts.to_ne_bytes());
-        v.extend_from_slice(&7i64.to_ne_bytes());
-        v.extend_from_slice(&(SCAP_HEADER_LEN as u32).to_ne_bytes());
-        v.extend_from_slice(&ty.to_ne_bytes());
-        v.extend_from_slice(&0u32.to_ne_bytes());
-        v
+        let mut v = [0u8; HEADER_LEN];
+        EventHeader {
+            ts,
+            tid: 7,
+            len: HEADER_LEN as u32,
+            etype: ty,
+            nparams: 0,
+        }
+        .write(&mut v);
+        v.to_vec()
     }
 
     fn encode(ev: OutgoingEvent<'_>) -> Vec<u8> {

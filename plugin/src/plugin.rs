@@ -22,7 +22,7 @@ pub struct EderaPlugin {
     pub(crate) zones: ZoneRegistry,
     pub(crate) metrics: Metrics,
     /// The last parsed event (see `parse.rs`).
-    pub(crate) current: crate::parse::Current,
+    pub(crate) current: crate::parse_capability::Current,
 }
 
 impl Plugin for EderaPlugin {
@@ -46,7 +46,7 @@ captures) as the edera_zone source, with per-zone process and fd state and Falco
                 config,
                 zones: ZoneRegistry::default(),
                 metrics: Metrics::default(),
-                current: crate::parse::Current::default(),
+                current: crate::parse_capability::Current::default(),
             })
         })
         .map_err(|e| anyhow!(c_safe(format!("{e:#}"))))

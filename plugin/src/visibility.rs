@@ -3,18 +3,19 @@
 //! libsinsp's `sinsp_evt_filter` (upstream `userspace/libsinsp/sinsp.cpp`) marks a few enter
 //! events as filtered out once its parser has used them: the TOCTOU-mitigation enters of
 //! `open`, `openat`, `openat2`, `creat` and `connect`, and the fallback enters of `execve` and
-//! `execveat`. Events a capture flags `SCAP_DF_STATE_ONLY` are filtered out too. Falco numbers
-//! those events but never runs rules on them.
+//! `execveat` ([`libsinsp::hidden_after_parse`], from the `schema/libsinsp.toml` overlay).
+//! Events a capture flags `SCAP_DF_STATE_ONLY` are filtered out too. Falco numbers those events
+//! but never runs rules on them.
 //!
 //! When a capture is opened, libsinsp also consumes the leading run of "initial state" meta
 //! events (`sinsp::consume_initialstate_events`: container JSON, user and group added/deleted,
-//! async events) before handing out the first event: they fill its tables and rules never see
+//! async events; [`libsinsp::initial_state`]) before handing out the first event: they fill its tables and rules never see
 //! them. The same events later in the stream are shown (privileged.scap has such a container
 //! event; sample.scap's 95 leading user/group events and the leading container events of five
 //! other fixtures are not). The sources carry them as state-only events in
 //! front of the next shown event (see `payload.rs`).
 
-use edera_scap::tables::EventCode;
+use edera_scap::libsinsp;
 
 /// `SCAP_DF_STATE_ONLY`: an event a capture kept only for the state it changes.
 pub const SCAP_DF_STATE_ONLY: u32 = 1;
@@ -24,33 +25,12 @@ pub fn falco_shows(event_type: u16, dump_flags: u32) -> bool {
     if dump_flags & SCAP_DF_STATE_ONLY != 0 {
         return false;
     }
-    !matches!(
-        EventCode::from_u16(event_type),
-        Some(
-            EventCode::SyscallOpenE
-                | EventCode::SyscallOpenatV2E
-                | EventCode::SyscallOpenat2E
-                | EventCode::SyscallCreatE
-                | EventCode::SocketConnectE
-                | EventCode::SyscallExecveV19E
-                | EventCode::SyscallExecveatE
-        )
-    )
+    !libsinsp::hidden_after_parse(event_type)
 }
 
 /// Whether libsinsp consumes an event of this type as initial state when it leads the capture.
 pub fn is_initial_state(event_type: u16) -> bool {
-    matches!(
-        EventCode::from_u16(event_type),
-        Some(
-            EventCode::ContainerJsonV2E
-                | EventCode::UserAddedE
-                | EventCode::UserDeletedE
-                | EventCode::GroupAddedE
-                | EventCode::GroupDeletedE
-                | EventCode::AsynceventE
-        )
-    )
+    libsinsp::initial_state(event_type)
 }
 
 #[cfg(test)]

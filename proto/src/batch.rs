@@ -3,8 +3,7 @@
 //! header holds its own length. Batches come from zones: reading is bounds-checked and stops
 //! at the first damaged event.
 
-/// Bytes of a raw event's header (ts u64, tid u64, len u32, type u16, nparams u32).
-pub const EVENT_HEADER_LEN: usize = 26;
+use edera_scap::event::{EventHeader, HEADER_LEN};
 
 /// Append one event captured on `cpu`.
 pub fn push(batch: &mut Vec<u8>, cpu: u16, event: &[u8]) {
@@ -28,12 +27,17 @@ pub struct Entry<'a> {
 impl Entry<'_> {
     /// The raw event's type.
     pub fn event_type(&self) -> u16 {
-        u16::from_le_bytes([self.event[20], self.event[21]])
+        self.header().etype
     }
 
     /// The raw event's timestamp.
     pub fn ts(&self) -> u64 {
-        u64::from_le_bytes(self.event[..8].try_into().expect("a header is 26 bytes"))
+        self.header().ts
+    }
+
+    /// The raw event's header (`event` holds at least one: checked by [`entry_at`]).
+    fn header(&self) -> EventHeader {
+        EventHeader::parse(self.event).expect("an entry's event holds its header")
     }
 }
 
@@ -41,12 +45,13 @@ impl Entry<'_> {
 pub fn entry_at(batch: &[u8], at: usize) -> Option<Result<Entry<'_>, Damaged>> {
     let rest = batch.get(at..).filter(|r| !r.is_empty())?;
     let Some(len) = rest
-        .get(2 + 16..2 + 20)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .get(2..)
+        .and_then(|ev| EventHeader::parse(ev).ok())
+        .map(|h| h.len as usize)
     else {
         return Some(Err(Damaged(at)));
     };
-    if len < EVENT_HEADER_LEN || rest.len() - 2 < len {
+    if len < HEADER_LEN || rest.len() - 2 < len {
         return Some(Err(Damaged(at)));
     }
     Some(Ok(Entry {
@@ -71,12 +76,17 @@ mod tests {
     use super::*;
 
     fn event(etype: u16, extra: usize) -> Vec<u8> {
-        let mut v = 1u64.to_le_bytes().to_vec();
-        v.extend_from_slice(&2u64.to_le_bytes());
-        v.extend_from_slice(&((EVENT_HEADER_LEN + extra) as u32).to_le_bytes());
-        v.extend_from_slice(&etype.to_le_bytes());
-        v.extend_from_slice(&0u32.to_le_bytes());
-        v.resize(EVENT_HEADER_LEN + extra, 7);
+        let mut header = [0u8; HEADER_LEN];
+        EventHeader {
+            ts: 1,
+            tid: 2,
+            len: (HEADER_LEN + extra) as u32,
+            etype,
+            nparams: 0,
+        }
+        .write(&mut header);
+        let mut v = header.to_vec();
+        v.resize(HEADER_LEN + extra, 7);
         v
     }
 

@@ -6,11 +6,9 @@
 //! project's event table for the event type, not from the message's flags.
 
 use crate::control::{ZoneKernelEventParam, ZoneKernelSyscallEvent};
-use edera_scap::event::RawEvent;
+use edera_scap::event::{HEADER_LEN, RawEvent};
 use edera_scap::info::event_info;
 
-/// Header bytes of a raw event: ts u64, tid u64, len u32, type u16, nparams u32.
-const HEADER_LEN: usize = 26;
 /// Most parameters an event may have (libscap's events have at most 32).
 pub const MAX_PARAMS: usize = 64;
 /// Largest raw event rebuilt (libscap's largest events stay far below).

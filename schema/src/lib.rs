@@ -4,7 +4,8 @@
 //!   and dynamic tables, typed accessors, native syscall maps);
 //! - [`info`]: the runtime types those tables are made of;
 //! - [`event`]: the zero-copy, bounds-checked view of one raw event;
-//! - [`convert`]: the event converter (old layouts to current ones, as libscap converts on read).
+//! - [`convert`]: the event converter (old layouts to current ones, as libscap converts on read);
+//! - [`libsinsp`]: what libsinsp does with some events (from the `schema/libsinsp.toml` overlay).
 
 #[allow(clippy::all, missing_docs)]
 pub mod tables {
@@ -21,3 +22,4 @@ pub mod convert;
 pub mod event;
 pub mod file;
 pub mod info;
+pub mod libsinsp;

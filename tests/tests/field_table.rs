@@ -119,8 +119,7 @@ fn literal_types_and_no_generic_fields() {
 /// Falco shows with a value has the same value through the plugin.
 #[test]
 fn arg_literal_matches_falco_on_a_capture() {
-    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), fixture("cat_write.scap"))
-    else {
+    let (Some(dir), Some(path)) = (oracle::fixtures_dir(), fixture("cat_write.scap")) else {
         return;
     };
     let expected = oracle::load(&dir, "cat_write").unwrap();

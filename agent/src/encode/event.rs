@@ -1,6 +1,7 @@
 //! One libscap event being built: its code and parameters, reused from event to event, and
 //! written as the event bytes of a capture file (header, parameter lengths, values).
 
+use edera_scap::event::{EventHeader, HEADER_LEN};
 use edera_scap::info::{ParamType, event_info};
 
 /// An event's code and parameter values.
@@ -10,9 +11,6 @@ pub struct Event {
     lens: Vec<u32>,
     data: Vec<u8>,
 }
-
-/// Header bytes: ts u64, tid u64, len u32, type u16, nparams u32.
-const HEADER_LEN: usize = 26;
 
 impl Event {
     /// Start event `code` with no parameters.
@@ -75,11 +73,7 @@ impl Event {
         let width = if large { 4 } else { 2 };
         let len = HEADER_LEN + width * self.lens.len() + self.data.len();
         out.reserve(len);
-        out.extend_from_slice(&ts.to_le_bytes());
-        out.extend_from_slice(&tid.to_le_bytes());
-        out.extend_from_slice(&(len as u32).to_le_bytes());
-        out.extend_from_slice(&self.code.to_le_bytes());
-        out.extend_from_slice(&(self.lens.len() as u32).to_le_bytes());
+        write_header(self.code, ts, tid, len, self.lens.len(), out);
         for &l in &self.lens {
             if large {
                 out.extend_from_slice(&l.to_le_bytes());
@@ -113,11 +107,7 @@ pub fn write_event<'a>(
     });
     let len = HEADER_LEN + width * count + bytes;
     out.reserve(len);
-    out.extend_from_slice(&ts.to_le_bytes());
-    out.extend_from_slice(&tid.to_le_bytes());
-    out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&code.to_le_bytes());
-    out.extend_from_slice(&(count as u32).to_le_bytes());
+    write_header(code, ts, tid, len, count, out);
     for p in params.clone() {
         if large {
             out.extend_from_slice(&(p.len() as u32).to_le_bytes());
@@ -134,6 +124,20 @@ pub fn write_event<'a>(
             })],
         );
     }
+}
+
+/// Append the header of an event of `len` bytes with `nparams` parameters.
+fn write_header(code: u16, ts: u64, tid: u64, len: usize, nparams: usize, out: &mut Vec<u8>) {
+    let mut header = [0u8; HEADER_LEN];
+    EventHeader {
+        ts,
+        tid,
+        len: len as u32,
+        etype: code,
+        nparams: nparams as u32,
+    }
+    .write(&mut header);
+    out.extend_from_slice(&header);
 }
 
 #[cfg(test)]

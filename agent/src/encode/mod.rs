@@ -12,6 +12,7 @@ use crate::compat::Compat;
 use crate::coverage::{self, Fill, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
+use edera_scap::event::{EventHeader, HEADER_LEN};
 use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
 use edera_scap::tables::EventCode;
 use event::Event;
@@ -84,9 +85,9 @@ impl Encoder {
         }
         // The buffer may hold an enter event and its exit event.
         let mut rest = &self.out[..];
-        while rest.len() >= 26 {
-            let len = u32::from_le_bytes(rest[16..20].try_into().expect("4 bytes")) as usize;
-            let (ev, tail) = rest.split_at(len.clamp(26, rest.len()));
+        while let Ok(header) = EventHeader::parse(rest) {
+            let len = header.len as usize;
+            let (ev, tail) = rest.split_at(len.clamp(HEADER_LEN, rest.len()));
             emit(ev);
             rest = tail;
         }
@@ -97,13 +98,13 @@ impl Encoder {
 fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
     let entry = sc.entry;
     match (&sc.exit, event_info(entry.exit)) {
-        (Fill::Process, Some(info)) => {
+        (Fill::Process(process), Some(info)) => {
             let t = procinfo::thread_of(r);
             ev.start(entry.exit);
             for p in info.params {
                 match p.name {
                     "res" => ev.push_int(p.ptype, r.ret as u64),
-                    name => match procinfo::param(name, r, t.as_ref()) {
+                    name => match procinfo::param(name, *process, r, t.as_ref()) {
                         Some(v) => ev.push(&v),
                         None => value(ev, p, None, r, &[0xff; 6]),
                     },

@@ -3,6 +3,7 @@
 pub mod conversions;
 pub mod fields;
 pub mod index;
+pub mod libsinsp;
 pub mod names;
 pub mod tables;
 pub mod types;
@@ -10,6 +11,7 @@ pub mod validate;
 
 use crate::model::Schema;
 pub use conversions::generate_conversions;
+pub use libsinsp::generate_libsinsp;
 pub use validate::Problem;
 
 /// Why generation failed.

@@ -397,11 +397,43 @@ fn emit_syscalls(schema: &Schema, ix: &SchemaIndex) -> TokenStream {
             sc_names[v.value as usize] = v.name.as_str();
         }
     }
+    let arches: Vec<&str> = schema.syscalls.iter().map(|m| m.arch.as_str()).collect();
+    let map_ids: Vec<_> = arches.iter().map(|a| ident(&upper(a, ""))).collect();
+    // Another architecture keeps the first map, as the tables' users did before.
+    let fallback = map_ids.first().map(|first| {
+        quote! {
+            #[cfg(not(any( #( target_arch = #arches ),* )))]
+            pub static NATIVE: &[SyscallEntry] = #first;
+        }
+    });
     quote! {
-        /// Native syscall maps: number → enter/exit event codes, ppm_sc code, UF_* flags.
+        /// Native syscall maps: number → enter/exit event codes, ppm_sc code, UF_* flags; and
+        /// the lookups by syscall name and native number.
         pub mod syscalls {
             use crate::info::SyscallEntry;
             #( #maps )*
+            #(
+                /// The map of the architecture this crate is built for.
+                #[cfg(target_arch = #arches)]
+                pub static NATIVE: &[SyscallEntry] = #map_ids;
+            )*
+            #fallback
+            /// The ppm_sc code of syscall `name`, from any architecture's map.
+            pub fn ppm_sc_of(name: &str) -> Option<u16> {
+                [ #( #map_ids ),* ]
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e.name == name)
+                    .map(|e| e.ppm_sc)
+            }
+            /// The syscall called `name` in this architecture's map.
+            pub fn native_by_name(name: &str) -> Option<&'static SyscallEntry> {
+                NATIVE.iter().find(|e| e.name == name)
+            }
+            /// Native syscall `nr` of this architecture's map (sorted by number).
+            pub fn native_by_nr(nr: u32) -> Option<&'static SyscallEntry> {
+                NATIVE.binary_search_by_key(&nr, |e| e.nr).ok().map(|i| &NATIVE[i])
+            }
         }
         /// ppm_sc code → syscall name (empty for unassigned codes).
         pub static PPM_SC_NAMES: [&str; #max_sc] = [ #( #sc_names, )* ];

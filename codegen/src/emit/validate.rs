@@ -173,6 +173,17 @@ pub fn validate_schema(schema: &Schema) -> Vec<Problem> {
         }
     }
     for m in &schema.syscalls {
+        // The generated lookup by number searches the map by bisection.
+        for w in m.entries.windows(2) {
+            if w[0].nr >= w[1].nr {
+                let entry = format!("{} syscall {} ({})", m.arch, w[1].nr, w[1].name);
+                push(
+                    "syscalls.toml",
+                    entry,
+                    format!("not after syscall {}: the map is sorted by number", w[0].nr),
+                );
+            }
+        }
         for s in &m.entries {
             let entry = format!("{} syscall {} ({})", m.arch, s.nr, s.name);
             for id in [&s.enter, &s.exit] {

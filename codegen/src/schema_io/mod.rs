@@ -139,7 +139,8 @@ pub fn load_schema(dir: &Path) -> Result<Schema, SchemaIoError> {
     })
 }
 
-fn load<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T, SchemaIoError> {
+/// Reads and parses `dir/name`; errors name the file.
+pub(crate) fn load<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T, SchemaIoError> {
     let path = dir.join(name);
     let text = fs::read_to_string(&path).map_err(|source| SchemaIoError::Read {
         path: path.clone(),

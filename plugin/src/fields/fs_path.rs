@@ -14,7 +14,7 @@ use falco_plugin::anyhow;
 use super::ctx::{Ctx, Req, with_event};
 use super::fd::{event_fd_name, text};
 use crate::plugin::EderaPlugin;
-use crate::state::parse::open::dirfd_base;
+use crate::state::apply::open::dirfd_base;
 use crate::state::path;
 
 /// Where a path comes from.

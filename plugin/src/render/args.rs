@@ -193,13 +193,7 @@ pub fn event_type_name(ev: &RawEvent<'_>, native_fallback: bool) -> &'static str
 
 /// The ppm_sc code of native syscall `nr` on this architecture (0 when unknown).
 fn native_ppm_sc(nr: u16) -> u16 {
-    #[cfg(target_arch = "aarch64")]
-    let table = edera_scap::tables::syscalls::AARCH64;
-    #[cfg(not(target_arch = "aarch64"))]
-    let table = edera_scap::tables::syscalls::X86_64;
-    table
-        .binary_search_by_key(&u32::from(nr), |e| e.nr)
-        .map_or(0, |i| table[i].ppm_sc)
+    edera_scap::tables::syscalls::native_by_nr(u32::from(nr)).map_or(0, |e| e.ppm_sc)
 }
 
 /// Appends the one-line form of `ev` (the source's event-to-string, `evt.plugininfo`):

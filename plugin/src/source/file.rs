@@ -9,6 +9,7 @@ use super::{Carry, EventSink, Poll, Source};
 use crate::visibility::{falco_shows, is_initial_state};
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
+use edera_scap::event::EventHeader;
 use edera_scap::file::{CaptureReader, GeneratedTable, Limits};
 use falco_plugin::anyhow::{self, anyhow};
 use std::fs::File;
@@ -107,9 +108,7 @@ impl Source for FileSource {
             let (ts, cpu, flags) = (ev.ts(), ev.cpu, ev.flags);
             match self.converter.convert(ev.bytes()) {
                 Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
-                    let ty = bytes
-                        .get(20..22)
-                        .map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+                    let ty = EventHeader::parse(bytes).map_or(0, |h| h.etype);
                     self.leading = self.leading && is_initial_state(ty);
                     if falco_shows(ty, flags) && !self.leading {
                         sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;

@@ -28,8 +28,8 @@ pub mod zone;
 
 pub use carry::Carry;
 
-use crate::config::Config;
-use crate::ffi::{c_safe, contain, guarded};
+use crate::config::{Config, InputKind};
+use crate::ffi::{contain, guarded};
 use crate::metrics::Metrics;
 use crate::payload::{self, OutgoingEvent, ZoneEvent};
 use crate::plugin::EderaPlugin;
@@ -40,39 +40,6 @@ use falco_plugin::source::{
     EventBatch, EventInput, ProgressInfo, SourcePlugin, SourcePluginInstance,
 };
 use std::ffi::CString;
-use std::path::PathBuf;
-
-/// Where events come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputKind {
-    /// Replay a libscap capture file (`file:///path/x.scap`).
-    File(PathBuf),
-    /// Live Edera zones, through the daemon socket from the config.
-    Zones,
-}
-
-impl InputKind {
-    /// Parse a source spec: `file:///absolute/path` or empty (zones). The path is taken
-    /// literally (no percent-decoding).
-    pub fn parse(spec: &str) -> Result<InputKind, String> {
-        let spec = spec.trim();
-        if spec.is_empty() {
-            return Ok(InputKind::Zones);
-        }
-        match spec.strip_prefix("file://") {
-            Some(path) if path.starts_with('/') => Ok(InputKind::File(PathBuf::from(path))),
-            Some(_) => Err(format!(
-                "`{}` is not a file URL with an absolute path (file:///path/to/capture.scap)",
-                c_safe(spec)
-            )),
-            None => Err(format!(
-                "unsupported source `{}`: expected `file:///path/to/capture.scap`, or nothing for \
-                 Edera zones",
-                c_safe(spec)
-            )),
-        }
-    }
-}
 
 /// Pick the input: non-empty open params, else the init config's `source`, else zones.
 pub fn select_input(open_params: Option<&str>, config: &Config) -> anyhow::Result<InputKind> {

@@ -63,7 +63,8 @@ impl ThreadTable {
         match self.groups.get_mut(&pid) {
             Some(g) => g.join(r, main),
             None => {
-                self.groups.insert(pid, super::group::Group::new(r, reaper));
+                self.groups
+                    .insert(pid, super::thread_group::ThreadGroup::new(r, reaper));
             }
         }
         if let Some(t) = self.threads.get_mut(&tid) {

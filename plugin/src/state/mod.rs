@@ -16,33 +16,34 @@
 //!
 //! Layout: [`thread`], [`fd`], [`fdtable`] (the entries), [`table`] with `lifecycle`,
 //! `ancestry` and `evict` (the thread table), [`users`], [`iface`], `seed` (snapshot load),
-//! [`parse`] (one file per syscall family), and helpers [`path`], [`netfmt`].
+//! [`apply`] (the event parsers, one file per syscall family), [`thread_group`] (processes), and
+//! helpers [`path`], [`netfmt`].
 
 pub mod ancestry;
+pub mod apply;
 pub mod evict;
 pub mod fd;
 pub mod fdorder;
 pub mod fdtable;
-pub mod group;
 pub mod iface;
 pub mod lifecycle;
 pub mod lookup;
 pub mod netfmt;
-pub mod parse;
 pub mod path;
 mod seed;
 pub mod table;
 pub mod thread;
+pub mod thread_group;
 pub mod users;
 mod view;
 
+pub use apply::{Applied, EventOutcome};
 pub use fd::{FdInfo, FdType, SockInfo};
 pub use fdtable::FdTable;
 pub use lookup::StateLookup;
-pub use parse::{Applied, EventOutcome};
 pub use table::ThreadTable;
 pub use thread::Thread;
-pub use users::{Group, Groups, User, Users};
+pub use users::{User, UserGroup, UserGroups, Users};
 
 /// Per-zone caps. Beyond them entries are evicted (threads: least recently active process
 /// first) or not added (fds of a full process, users), and counted in [`StateCounters`].
@@ -62,16 +63,21 @@ pub struct StateLimits {
     pub max_interfaces: usize,
 }
 
+impl StateLimits {
+    /// The default caps (also the init config's defaults for the caps it sets).
+    pub const DEFAULT: StateLimits = StateLimits {
+        max_threads: 65_536,
+        max_fds: 262_144,
+        max_fds_per_process: 4_096,
+        max_string_bytes: 256 << 20,
+        max_users: 65_536,
+        max_interfaces: 1_024,
+    };
+}
+
 impl Default for StateLimits {
     fn default() -> Self {
-        StateLimits {
-            max_threads: 65_536,
-            max_fds: 262_144,
-            max_fds_per_process: 4_096,
-            max_string_bytes: 256 << 20,
-            max_users: 65_536,
-            max_interfaces: 1_024,
-        }
+        StateLimits::DEFAULT
     }
 }
 
@@ -99,8 +105,8 @@ pub struct ZoneState {
     pub threads: ThreadTable,
     /// Users.
     pub users: Users,
-    /// Groups (of users; processes are [`ThreadTable::group`]).
-    pub groups: Groups,
+    /// User groups (processes are [`ThreadTable::group`]).
+    pub groups: UserGroups,
     /// Network interfaces, to complete socket tuples.
     pub ifaces: iface::Interfaces,
     pub limits: StateLimits,
@@ -109,7 +115,7 @@ pub struct ZoneState {
     /// `pidns_init_start_ts` of new threads.
     pub boot_ts: u64,
     pub(crate) event: EventOutcome,
-    pub(crate) pending: parse::Pending,
+    pub(crate) pending: apply::Pending,
 }
 
 impl ZoneState {
@@ -121,13 +127,13 @@ impl ZoneState {
         ZoneState {
             threads: ThreadTable::new(caps),
             users: Users::new(limits.max_users),
-            groups: Groups::new(limits.max_users),
+            groups: UserGroups::new(limits.max_users),
             ifaces: iface::Interfaces::default(),
             limits,
             counters: StateCounters::default(),
             boot_ts: 0,
             event: EventOutcome::default(),
-            pending: parse::Pending::default(),
+            pending: apply::Pending::default(),
         }
     }
 

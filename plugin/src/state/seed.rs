@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use edera_scap::file::{CaptureState, FdDetail, ThreadInfo};
 
 use super::ZoneState;
+use super::apply::params::split;
+use super::apply::util::{cgroups_of, set_exepath};
 use super::fd::{FdInfo, FdType, fdflags, l4};
 use super::netfmt::{is_ipv4_mapped, write_endpoint4, write_endpoint6};
-use super::parse::params::split;
-use super::parse::util::{cgroups_of, set_exepath};
 use super::path;
 use super::thread::{Thread, cl};
 use super::users::Names;

@@ -15,8 +15,8 @@ use std::collections::VecDeque;
 
 use super::fd::FdInfo;
 use super::fdtable::{FdTable, Inserted};
-use super::group::Group;
 use super::thread::{Thread, ThreadRef, cl};
+use super::thread_group::ThreadGroup;
 
 /// Caps the table enforces by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub struct TableCounts {
 #[derive(Debug, Clone)]
 pub struct ThreadTable {
     pub(crate) threads: HashMap<i64, Thread>,
-    pub(crate) groups: HashMap<i64, Group>,
+    pub(crate) groups: HashMap<i64, ThreadGroup>,
     pub(crate) next_serial: u64,
     /// Eviction order (see `evict.rs`).
     pub(crate) clock: VecDeque<ThreadRef>,
@@ -88,7 +88,7 @@ impl ThreadTable {
     }
 
     /// The group of process `pid`.
-    pub fn group(&self, pid: i64) -> Option<&Group> {
+    pub fn group(&self, pid: i64) -> Option<&ThreadGroup> {
         self.groups.get(&pid)
     }
 
@@ -115,7 +115,7 @@ impl ThreadTable {
     }
 
     /// The group `t` joined, if it still exists.
-    pub(crate) fn group_of(&self, t: &Thread) -> Option<&Group> {
+    pub(crate) fn group_of(&self, t: &Thread) -> Option<&ThreadGroup> {
         t.group.and_then(|pid| self.groups.get(&pid))
     }
 

@@ -28,7 +28,7 @@ pub struct User {
 
 /// One group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub struct UserGroup {
     pub gid: u32,
     pub name: Vec<u8>,
 }
@@ -137,16 +137,16 @@ impl Users {
 
 /// The groups of one zone, bounded.
 #[derive(Debug, Clone, Default)]
-pub struct Groups {
-    map: HashMap<u32, Group>,
+pub struct UserGroups {
+    map: HashMap<u32, UserGroup>,
     max: usize,
     /// Additions refused because the table was full.
     pub refused: u64,
 }
 
-impl Groups {
-    pub fn new(max: usize) -> Groups {
-        Groups {
+impl UserGroups {
+    pub fn new(max: usize) -> UserGroups {
+        UserGroups {
             map: HashMap::default(),
             max,
             refused: 0,
@@ -154,7 +154,7 @@ impl Groups {
     }
 
     /// The group `gid`.
-    pub fn get(&self, gid: u32) -> Option<&Group> {
+    pub fn get(&self, gid: u32) -> Option<&UserGroup> {
         self.map.get(&gid)
     }
 
@@ -184,7 +184,7 @@ impl Groups {
             self.refused += 1;
             return;
         }
-        let g = Group {
+        let g = UserGroup {
             gid,
             name: bounded(name, NAME_MAX),
         };
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(u.refused, 1);
         u.remove(b"", 1000);
         assert!(u.get(1000).is_none());
-        let mut g = Groups::new(4);
+        let mut g = UserGroups::new(4);
         g.seen(0);
         g.add(b"", 5, Some(&[b'x'; 300]));
         assert_eq!(g.get(5).unwrap().name.len(), 255);

@@ -5,7 +5,7 @@ use super::ZoneState;
 use super::fd::FdInfo;
 use super::fdtable::FdTable;
 use super::thread::Thread;
-use super::users::{Group, User};
+use super::users::{User, UserGroup};
 
 impl ZoneState {
     /// The entry of `tid`.
@@ -139,7 +139,7 @@ impl ZoneState {
     }
 
     /// The group `gid`.
-    pub fn group(&self, gid: u32) -> Option<&Group> {
+    pub fn group(&self, gid: u32) -> Option<&UserGroup> {
         self.groups.get(gid)
     }
 }

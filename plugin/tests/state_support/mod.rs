@@ -7,9 +7,9 @@
 pub mod build;
 pub mod more;
 
+use edera_falco_plugin::state::apply::params;
 use edera_falco_plugin::state::fd::{FdType, l4};
 use edera_falco_plugin::state::netfmt::{self, write_ipv4, write_ipv6};
-use edera_falco_plugin::state::parse::params;
 use edera_falco_plugin::state::path;
 use edera_falco_plugin::state::{FdInfo, Thread, ZoneState};
 use edera_scap::event::RawEvent;

@@ -37,9 +37,8 @@
 use super::block::{BlockHeader, EventBlock};
 use super::cursor::{le_u16, le_u32, le_u64};
 use super::error::{ReadError, Result};
+use crate::event::HEADER_LEN;
 
-/// Size of the current event header.
-pub const EVENT_HEADER_LEN: usize = 26;
 /// Size of the old event header (no `nparams`).
 pub const OLD_EVENT_HEADER_LEN: usize = 22;
 /// libscap's read buffer: the most a non-LARGE event block may hold after its 8-byte header.
@@ -103,7 +102,7 @@ pub(crate) fn decode(
         problem,
     };
     let hdr_len = if kind.v2 {
-        EVENT_HEADER_LEN
+        HEADER_LEN
     } else {
         OLD_EVENT_HEADER_LEN
     };
@@ -171,9 +170,9 @@ fn validate_current(
     nparams: u32,
     large: bool,
 ) -> std::result::Result<(), String> {
-    if (len as usize) < EVENT_HEADER_LEN {
+    if (len as usize) < HEADER_LEN {
         return Err(format!(
-            "len {len} is smaller than the event header size {EVENT_HEADER_LEN}"
+            "len {len} is smaller than the event header size {HEADER_LEN}"
         ));
     }
     if len as usize > ev.len() {
@@ -184,12 +183,12 @@ fn validate_current(
     }
     let width: u64 = if large { 4 } else { 2 };
     let len64 = u64::from(len);
-    let mut data_at = EVENT_HEADER_LEN as u64 + u64::from(nparams) * width;
+    let mut data_at = HEADER_LEN as u64 + u64::from(nparams) * width;
     if data_at > len64 {
         return Err(format!("nparams {nparams} does not fit in event len {len}"));
     }
     for i in 0..nparams as usize {
-        let at = EVENT_HEADER_LEN + i * width as usize;
+        let at = HEADER_LEN + i * width as usize;
         let plen = if large {
             le_u32(ev, at)
         } else {
@@ -228,7 +227,7 @@ fn convert_old(
     if OLD_LEN_OVERSTATED.contains(&etype) {
         new_len -= 3;
     }
-    let Some(payload_len) = new_len.checked_sub(EVENT_HEADER_LEN) else {
+    let Some(payload_len) = new_len.checked_sub(HEADER_LEN) else {
         return Err(format!(
             "cannot compute nparams: event len {new_len} is smaller than the event header"
         ));
@@ -348,9 +347,9 @@ impl<'a> EventRef<'a> {
         let bytes = self.bytes;
         let width = if self.large { 4 } else { 2 };
         let n = self.nparams() as usize;
-        let mut data_at = EVENT_HEADER_LEN + n * width;
+        let mut data_at = HEADER_LEN + n * width;
         (0..n).map_while(move |i| {
-            let at = EVENT_HEADER_LEN + i * width;
+            let at = HEADER_LEN + i * width;
             let len = if width == 4 {
                 le_u32(bytes, at)?
             } else {

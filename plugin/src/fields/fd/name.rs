@@ -7,7 +7,7 @@ use edera_scap::tables::EventCode as C;
 use super::View;
 use crate::fields::ctx::Ctx;
 use crate::render;
-use crate::state::parse::open::dirfd_base;
+use crate::state::apply::open::dirfd_base;
 use crate::state::path;
 
 /// `fd.name` of the event: the entry's name, else the name from the event's parameters.

@@ -8,6 +8,7 @@
 //! it is not.
 
 use super::queue::{Budget, Control, MAX_MESSAGE, ZONE_QUEUE, ZoneMsg};
+use crate::state::StateLimits;
 use edera_falco_proto::batch;
 use edera_falco_proto::control::control_service_client::ControlServiceClient;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
@@ -40,6 +41,8 @@ pub struct Settings {
     pub socket: String,
     pub enabled_syscalls: Vec<u32>,
     pub batches: bool,
+    /// The configured state caps: a zone's snapshot is read no further than its state holds.
+    pub limits: StateLimits,
 }
 
 type Client = ControlServiceClient<Channel>;
@@ -249,8 +252,8 @@ async fn monitor(
         .map_err(|e| e.to_string())?
         .into_inner();
     let limits = SnapshotLimits {
-        max_threads: 1 << 16,
-        max_fds_per_thread: 1 << 16,
+        max_threads: settings.limits.max_threads,
+        max_fds_per_thread: settings.limits.max_fds_per_process,
     };
     let mut gathered = Vec::new();
     let mut raw = Vec::new();
@@ -312,7 +315,7 @@ async fn monitor(
                     flush(&mut gathered, tx, wake, budget).await?;
                     send(
                         tx,
-                        ZoneMsg::Users(Box::new(users_from_proto(&u, 1 << 16))),
+                        ZoneMsg::Users(Box::new(users_from_proto(&u, settings.limits.max_users))),
                         wake,
                     )
                     .await?;

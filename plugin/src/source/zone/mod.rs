@@ -15,12 +15,12 @@ mod client;
 mod queue;
 
 use super::{Carry, EventSink, Poll, Source};
-use crate::config::{Config, RULE_SYSCALLS};
+use crate::config::Config;
 use crate::visibility::falco_shows;
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_falco_proto::batch;
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
-use edera_scap::tables::syscalls;
+use edera_scap::tables::syscalls::{self, ppm_sc_of};
 use falco_plugin::anyhow::{self, anyhow};
 use queue::{Control, ZoneMsg};
 use std::collections::HashMap;
@@ -30,14 +30,66 @@ use std::time::Duration;
 /// Longest wait of an idle `next_batch` before it reports a timeout.
 pub const IDLE_WAIT: Duration = Duration::from_millis(50);
 
-/// The ppm_sc code of syscall `name`.
-pub fn ppm_sc_of(name: &str) -> Option<u16> {
-    syscalls::X86_64
-        .iter()
-        .chain(syscalls::AARCH64.iter())
-        .find(|e| e.name == name)
-        .map(|e| e.ppm_sc)
-}
+/// The syscalls Falco's stock rules (falco_rules.yaml and the incubating and sandbox sets)
+/// name in their conditions. The zones capture these and, from the event table, every syscall
+/// whose events create, close or use fds or change process state (what libsinsp needs to keep
+/// its state; see [`state_syscalls`]).
+pub const RULE_SYSCALLS: &[&str] = &[
+    "execve",
+    "execveat",
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "read",
+    "write",
+    "chdir",
+    "chroot",
+    "setuid",
+    "setgid",
+    "setresuid",
+    "setresgid",
+    "capset",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "mount",
+    "umount2",
+    "ptrace",
+    "prctl",
+    "setns",
+    "unshare",
+    "bpf",
+    "init_module",
+    "finit_module",
+    "memfd_create",
+    "userfaultfd",
+    "kill",
+    "mprotect",
+    "mmap",
+    "io_uring_setup",
+];
 
 /// The ppm_sc codes of the syscalls whose exit events the event table marks as creating,
 /// closing or using fds, or changing process state: what libsinsp keeps its state from.
@@ -108,6 +160,7 @@ impl ZoneSource {
             socket: config.socket.clone(),
             enabled_syscalls: enabled,
             batches: config.batches,
+            limits: config.limits.state_limits(),
         };
         runtime.spawn(client::run(settings, control_tx, wake.clone()));
         Ok(ZoneSource {

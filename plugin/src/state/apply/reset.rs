@@ -12,6 +12,7 @@
 
 use edera_scap::event::RawEvent;
 use edera_scap::info::{Direction, EventInfo};
+use edera_scap::libsinsp;
 use edera_scap::tables::{EventCode as C, ef};
 
 use super::params::{PResult, empty, num};
@@ -42,17 +43,8 @@ pub(super) fn reset(z: &mut ZoneState, ev: &RawEvent<'_>, info: &EventInfo) -> P
         return Ok(());
     }
     let tid = ev.header.tid as i64;
-    let lookup_only = matches!(
-        code,
-        Some(
-            C::SyscallCloneV20X
-                | C::SyscallClone3X
-                | C::SyscallForkV20X
-                | C::SyscallVforkV20X
-                | C::SchedswitchV6E
-                | C::ProcexitV1E
-        )
-    );
+    let lookup_only =
+        libsinsp::clone_exit(etype) || matches!(code, Some(C::SchedswitchV6E | C::ProcexitV1E));
     if !lookup_only {
         z.threads.get_or_create(tid);
     }

@@ -28,6 +28,7 @@ pub mod util;
 
 use edera_scap::event::RawEvent;
 use edera_scap::info::{Direction, event_info};
+use edera_scap::libsinsp;
 use edera_scap::tables::EventCode as C;
 
 use super::ZoneState;
@@ -134,35 +135,25 @@ impl ZoneState {
         let Some(code) = C::from_u16(ev.header.etype) else {
             return Ok(());
         };
-        // Parsers that change strings of thread entries (re-counted in `finish`).
-        self.event.restring = matches!(
-            code,
-            C::SyscallOpenE
-                | C::SyscallCreatE
-                | C::SyscallOpenatV2E
-                | C::SyscallOpenat2E
-                | C::SyscallExecveV19E
-                | C::SyscallExecveatE
-                | C::SocketConnectE
-                | C::SyscallCloneV20X
-                | C::SyscallForkV20X
-                | C::SyscallVforkV20X
-                | C::SyscallClone3X
-                | C::SyscallExecveV19X
-                | C::SyscallExecveatX
-                | C::SyscallChdirX
-                | C::SyscallFchdirX
-                | C::SyscallGetcwdX
-                | C::SyscallChrootX
-        );
+        let etype = ev.header.etype;
+        // Parsers that change strings of thread entries (re-counted in `finish`): the stored
+        // enter events, the process events and the cwd changes.
+        self.event.restring = libsinsp::hidden_after_parse(etype)
+            || libsinsp::process_exit(etype)
+            || matches!(
+                code,
+                C::SyscallChdirX | C::SyscallFchdirX | C::SyscallGetcwdX | C::SyscallChrootX
+            );
+        if libsinsp::hidden_after_parse(etype) {
+            return enter::store(self, ev, code);
+        }
+        if libsinsp::clone_exit(etype) {
+            return clone::clone_exit(self, ev, code);
+        }
+        if libsinsp::exec_exit(etype) {
+            return exec::execve_exit(self, ev, code);
+        }
         match code {
-            C::SyscallOpenE
-            | C::SyscallCreatE
-            | C::SyscallOpenatV2E
-            | C::SyscallOpenat2E
-            | C::SyscallExecveV19E
-            | C::SyscallExecveatE
-            | C::SocketConnectE => enter::store(self, ev, code),
             C::SyscallReadX
             | C::SyscallReadvX
             | C::SyscallPreadX
@@ -186,12 +177,8 @@ impl ZoneState {
             | C::SyscallOpenByHandleAtX => open::open_exit(self, ev, code),
             C::SyscallUnshareX | C::SyscallSetnsX => ids::unshare_setns(self, ev, code),
             C::SyscallMemfdCreateX => pipe::memfd_create(self, ev),
-            C::SyscallCloneV20X | C::SyscallForkV20X | C::SyscallVforkV20X | C::SyscallClone3X => {
-                clone::clone_exit(self, ev, code)
-            }
             C::SyscallPidfdOpenX => pipe::pidfd_open(self, ev),
             C::SyscallPidfdGetfdX => dup::pidfd_getfd(self, ev),
-            C::SyscallExecveV19X | C::SyscallExecveatX => exec::execve_exit(self, ev, code),
             C::ProcexitV1E => exit::procexit(self, ev),
             C::SyscallPipeX | C::SyscallPipe2X => pipe::pipe(self, ev, code),
             C::SocketSocketX => socket::socket(self, ev),

@@ -5,7 +5,7 @@ use super::thread::ThreadRef;
 
 /// One thread group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub struct ThreadGroup {
     /// Threads of the group that have not exited. A dead main thread stays in the table (it
     /// owns the fd table) until this reaches zero.
     pub alive: u64,
@@ -19,10 +19,10 @@ pub struct Group {
 /// libsinsp prunes stale members once this many more entries than alive threads accumulate.
 pub const PRUNE_SLACK: usize = 11;
 
-impl Group {
+impl ThreadGroup {
     /// A group created by its first member.
-    pub fn new(first: ThreadRef, reaper: bool) -> Group {
-        Group {
+    pub fn new(first: ThreadRef, reaper: bool) -> ThreadGroup {
+        ThreadGroup {
             alive: 1,
             reaper,
             members: vec![first],
