@@ -4,6 +4,8 @@
 //!   plugin like `sysdig -r F -p FORMAT` (try a rule's fields offline);
 //! - `edera-falco zones [--socket PATH] [-p FORMAT] [-t TYPE]...`: open the plugin in zone mode
 //!   (the protect daemon's zones, live) and print their events as they come;
+//! - `edera-falco rules convert FILE... -o OUT.yaml`: Falco rules for the syscall source as
+//!   rules for the zones' `edera_zone` source (see crate `edera-falco-rules`), with a report;
 //! - `edera-falco bench-replay`: the replay benchmark, the plugin against sysdig on one large
 //!   capture, side by side.
 //!
@@ -17,6 +19,7 @@ use edera_falco_harness::fixtures::replay_config;
 use edera_falco_harness::handle::{Next, load_plugin};
 use edera_falco_harness::library::{LIBRARY_NAME, use_library};
 use edera_falco_harness::{falco_text, generic};
+use edera_falco_rules::{Options, RulesFile, convert};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,11 +76,45 @@ enum Command {
         #[arg(short = 't', long = "type")]
         types: Vec<String>,
     },
+    /// Falco rules files: convert them for zones.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Benchmark: replay one large capture through the plugin and through sysdig, side by side.
     BenchReplay(bench::Options),
     /// Benchmark: events/s through the gRPC zone path (1 and 8 zones, per-event and batched)
     /// against the replay path, with the memory held.
     BenchZones(bench_zones::ZoneOptions),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Rewrite rules written for the `syscall` source as rules for `edera_zone` (same names,
+    /// outputs, lists, macros and exceptions); prints what was converted, rewritten or left out.
+    Convert {
+        /// Rules files, in the order Falco loads them.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write the converted rules.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+/// `rules convert`: reads `files`, writes the converted rules to `output`, prints the report.
+fn convert_rules(files: &[PathBuf], output: &std::path::Path) -> Result<(), String> {
+    let mut texts = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        texts.push((path.display().to_string(), text));
+    }
+    let inputs: Vec<RulesFile<'_>> = texts
+        .iter()
+        .map(|(name, text)| RulesFile { name, text })
+        .collect();
+    let conversion = convert(&inputs, &Options::default()).map_err(|e| e.to_string())?;
+    std::fs::write(output, conversion.yaml).map_err(|e| format!("{}: {e}", output.display()))?;
+    print!("{}", conversion.report);
+    Ok(())
 }
 
 fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -157,27 +194,35 @@ fn print_events(
     out.flush().map_err(|e| format!("stdout: {e}"))
 }
 
+/// The commands that drive the plugin library (loaded from `path`).
+fn run_with_library(path: PathBuf, command: Command) -> Result<(), String> {
+    use_library(path);
+    match command {
+        Command::Replay {
+            file,
+            format,
+            count,
+            types,
+        } => replay(file, &format, count, &types),
+        Command::Zones {
+            socket,
+            format,
+            count,
+            types,
+        } => zones(socket, &format, count, &types),
+        Command::Rules(RulesCommand::Convert { files, output }) => convert_rules(&files, &output),
+        Command::BenchReplay(options) => bench::run(&options),
+        Command::BenchZones(options) => bench_zones::run(&options),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = library_path(cli.plugin).and_then(|path| {
-        use_library(path);
-        match cli.command {
-            Command::Replay {
-                file,
-                format,
-                count,
-                types,
-            } => replay(file, &format, count, &types),
-            Command::Zones {
-                socket,
-                format,
-                count,
-                types,
-            } => zones(socket, &format, count, &types),
-            Command::BenchReplay(options) => bench::run(&options),
-            Command::BenchZones(options) => bench_zones::run(&options),
-        }
-    });
+    let result = match cli.command {
+        // Needs no plugin library.
+        Command::Rules(RulesCommand::Convert { files, output }) => convert_rules(&files, &output),
+        command => library_path(cli.plugin).and_then(|path| run_with_library(path, command)),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

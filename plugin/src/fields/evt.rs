@@ -178,6 +178,21 @@ pub fn buffer(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> 
     })
 }
 
+/// Runs `f` on the raw bytes of the event's `data` parameter (the bytes behind `evt.buffer`);
+/// no value for events without one.
+pub(crate) fn with_data<R>(
+    p: &EderaPlugin,
+    req: &Req<'_, '_, '_, '_>,
+    f: impl FnOnce(&[u8]) -> Option<R>,
+) -> anyhow::Result<Option<R>> {
+    let Some(id) = data_name_id() else {
+        return Ok(None);
+    };
+    with_event(p, req, |c| {
+        f(c.raw.param(render::param_index(&c.raw, id)?)?)
+    })
+}
+
 /// `evt.res`.
 pub fn res(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     rendered(p, &req, |c, out| {
