@@ -19,9 +19,10 @@ need_pkgs() {
 }
 
 # Build tools: clang compiles the agent's eBPF programs against the libbpf headers; protoc
-# (protobuf-compiler) feeds prost/tonic for the protect API in proto/.
+# (protobuf-compiler) feeds prost/tonic for the protect API in proto/, with the well-known types
+# (google/protobuf/timestamp.proto, from libprotobuf-dev) that Edera's messages use.
 setup_build_tools() {
-    need_pkgs clang libbpf-dev protobuf-compiler
+    need_pkgs clang libbpf-dev protobuf-compiler libprotobuf-dev
 }
 
 # Tools the test suite uses: Debian's sysdig 0.29.3 is the live second oracle.

@@ -70,7 +70,7 @@ fn records(name: &str, command: &[String]) -> (Zone, Workload) {
                 command: command.to_vec(),
                 working_directory: String::new(),
             }),
-            annotations: Vec::new(),
+            ..WorkloadSpec::default()
         }),
         status: Some(WorkloadStatus {
             state: WorkloadState::Creating as i32,
