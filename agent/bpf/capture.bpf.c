@@ -83,9 +83,12 @@ struct record_head {
     __u64 fdlimit;
     __u32 loginuid;
     __u32 vm_size_kb;
+    /* WANT_PROC: the thread's and its process's ids in their own (deepest) pid namespace */
+    __u32 vtid;
+    __u32 vpid;
 };
 
-_Static_assert(sizeof(struct record_head) == 200, "agent/src/record.rs HEAD_LEN");
+_Static_assert(sizeof(struct record_head) == 208, "agent/src/record.rs HEAD_LEN");
 
 struct record {
     struct record_head h;
@@ -185,6 +188,7 @@ struct task_struct {
     struct files_struct *files;
     struct mm_struct *mm;
     struct task_struct *real_parent;
+    struct task_struct *group_leader;
     struct pid *thread_pid;
     struct signal_struct *signal;
     kuid_t loginuid;
@@ -433,6 +437,18 @@ static __always_inline void read_area(struct record *r, int k, unsigned long sta
         r->h.blob_len[k & 1] = (__u16)len;
 }
 
+/* The number of `p` at its own (deepest) level: a task's id as its pid namespace sees it. */
+static __always_inline __u32 deepest_nr(struct pid *p)
+{
+    int nr = 0;
+    if (p) {
+        unsigned int level = BPF_CORE_READ(p, level);
+        bpf_probe_read_kernel(&nr, sizeof(nr), (void *)p + bpf_core_field_offset(struct pid, numbers) +
+                              (level & 31) * sizeof(struct upid_full));
+    }
+    return nr;
+}
+
 /* Process events: the thread's comm and its process's argument area (NUL-separated args, cut
  * at BLOB_LEN), as libscap reads them from the task at the exit tracepoint. */
 static __always_inline void read_proc(struct record *r, struct sc_desc *d)
@@ -441,18 +457,14 @@ static __always_inline void read_proc(struct record *r, struct sc_desc *d)
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
     /* The parent's thread id: real_parent->pid is the initial namespace's number; in a zone's
      * namespace it is the number at the parent's own (deepest) level of its struct pid. */
-    if (!pidns_ino) {
+    if (!pidns_ino)
         r->h.ptid = BPF_CORE_READ(task, real_parent, pid);
-    } else {
-        struct pid *pp = BPF_CORE_READ(task, real_parent, thread_pid);
-        if (pp) {
-            unsigned int level = BPF_CORE_READ(pp, level);
-            int nr = 0;
-            bpf_probe_read_kernel(&nr, sizeof(nr), (void *)pp + bpf_core_field_offset(struct pid, numbers) +
-                                  (level & 31) * sizeof(struct upid_full));
-            r->h.ptid = nr;
-        }
-    }
+    else
+        r->h.ptid = deepest_nr(BPF_CORE_READ(task, real_parent, thread_pid));
+    /* Read here rather than from /proc when encoding: the thread may be gone by then (libsinsp
+     * of 2022 takes a clone caller whose vtid is not its tid for one in a pid namespace). */
+    r->h.vtid = deepest_nr(BPF_CORE_READ(task, thread_pid));
+    r->h.vpid = deepest_nr(BPF_CORE_READ(task, group_leader, thread_pid));
     struct mm_struct *mm = BPF_CORE_READ(task, mm);
     if (!mm)
         return;

@@ -9,12 +9,13 @@ use crate::control::Request;
 use crate::encode::Encoder;
 use crate::probe::{Options, Probe};
 use crate::snapshot;
-use edera_scap::file::CaptureWriter;
+use edera_scap::file::{CaptureWriter, FdInfo, GroupInfo, ThreadInfo, UserInfo};
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::os::fd::AsFd;
+use std::io::{BufWriter, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// What a capture wrote.
@@ -75,9 +76,9 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     let offset = boot_to_epoch_offset();
     let mut w = CaptureWriter::new(out).map_err(|e| e.to_string())?;
     let io = |e: std::io::Error| format!("writing {name}: {e}");
-    // The command is started before the snapshot, so that the snapshot has it (the agent's
-    // own syscalls, its clone included, are not captured); its events from before the
-    // snapshot replay over it unchanged.
+    // The snapshot is read while the command waits between its fork and its exec, so that
+    // it has the command (the agent's own syscalls, its clone included, are not captured)
+    // and the command's own events bring every later change ([`spawn_during_snapshot`]).
     let mut child = Command::new(program);
     child.args(args);
     if run.workload_stdout_to_stderr {
@@ -87,10 +88,10 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
             .map_err(|e| format!("stderr: {e}"))?;
         child.stdout(err);
     }
-    let mut child = child.spawn().map_err(|e| format!("{program}: {e}"))?;
+    let (mut child, state) = spawn_during_snapshot(child).map_err(|e| format!("{program}: {e}"))?;
     let mut stats = Stats::default();
     w.machine(&snapshot::machine()).map_err(io)?;
-    write_snapshot(&mut w, compat, &mut stats).map_err(io)?;
+    state.write(&mut w, compat, &mut stats).map_err(io)?;
     let mut encoder = if compat {
         Encoder::compat()
     } else {
@@ -120,7 +121,9 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
                 // Events already drained come before it, later ones after it.
                 Request::Snapshot => {
                     w.section().map_err(io)?;
-                    write_snapshot(&mut w, compat, &mut stats).map_err(io)?;
+                    ZoneState::read()
+                        .write(&mut w, compat, &mut stats)
+                        .map_err(io)?;
                     w.machine(&snapshot::machine()).map_err(io)?;
                 }
             }
@@ -148,25 +151,92 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     Ok(stats)
 }
 
-/// The zone's threads, fds (of thread-group leaders) and users, as state blocks.
-fn write_snapshot<W: Write>(
-    w: &mut CaptureWriter<W>,
-    compat: bool,
-    stats: &mut Stats,
-) -> std::io::Result<()> {
-    let threads = snapshot::threads();
-    let (users, groups) = snapshot::users();
-    let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
-    stats.threads = threads.len();
-    w.process_list(&threads)?;
-    for (pid, mut fds) in snapshot::fds::fds(leaders) {
-        if compat {
-            let before = fds.len();
-            fds.retain(|f| f.raw_type <= MAX_FD_TYPE);
-            stats.left_out_fds += before - fds.len();
-        }
-        stats.fds += fds.len();
-        w.fd_list(pid, &fds)?;
+/// Start `command` and read the zone's state while the new process waits between its fork and
+/// its exec: the snapshot shows it as the agent's fresh fork, and its exec and everything after
+/// come as its events. Read after the exec instead, the snapshot could already show what the
+/// command's later events do (under load, a setuid's user on all its earlier events in libsinsp
+/// of 2022, whose exec events carry no user).
+fn spawn_during_snapshot(mut command: Command) -> std::io::Result<(Child, ZoneState)> {
+    let (ready_rx, ready_tx) = std::io::pipe()?;
+    let (go_rx, go_tx) = std::io::pipe()?;
+    let parent_go_tx = go_tx.as_raw_fd();
+    // SAFETY: the hook runs in the forked child before its exec and makes only
+    // async-signal-safe system calls (close, write, read) on pipe fds it inherited.
+    // `parent_go_tx` is still open then: the reader thread keeps `go_tx` until the child has
+    // signalled `ready`, after the fork.
+    unsafe {
+        command.pre_exec(move || {
+            // Without the child's copy of the parent's end, a parent that gives up reads as
+            // the end of the pipe rather than leaving the child waiting.
+            drop(OwnedFd::from_raw_fd(parent_go_tx));
+            (&ready_tx).write_all(&[0])?;
+            (&go_rx).read_exact(&mut [0])
+        });
     }
-    w.users(&users, &groups)
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            (&ready_rx).read_exact(&mut [0]).ok()?;
+            let state = ZoneState::read();
+            // A child gone meanwhile shows in the spawn's result.
+            let _ = (&go_tx).write_all(&[0]);
+            Some(state)
+        });
+        let child = command.spawn();
+        // Its copy of `ready_tx`: a spawn that failed before forking ends the reader's wait.
+        drop(command);
+        let state = reader.join().ok().flatten();
+        match (child?, state) {
+            (child, Some(state)) => Ok((child, state)),
+            (mut child, None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(std::io::Error::other("the zone's state could not be read"))
+            }
+        }
+    })
+}
+
+/// The zone's state for one snapshot: threads, the fds of each thread-group leader, users
+/// and groups.
+struct ZoneState {
+    threads: Vec<ThreadInfo>,
+    fds: Vec<(u64, Vec<FdInfo>)>,
+    users: Vec<UserInfo>,
+    groups: Vec<GroupInfo>,
+}
+
+impl ZoneState {
+    fn read() -> Self {
+        let threads = snapshot::threads();
+        let leaders = threads.iter().filter(|t| t.tid == t.pid).map(|t| t.pid);
+        let fds = snapshot::fds::fds(leaders);
+        let (users, groups) = snapshot::users();
+        ZoneState {
+            threads,
+            fds,
+            users,
+            groups,
+        }
+    }
+
+    /// The state blocks; compat mode leaves out the fd types libscap of 2022 does not know.
+    fn write<W: Write>(
+        self,
+        w: &mut CaptureWriter<W>,
+        compat: bool,
+        stats: &mut Stats,
+    ) -> std::io::Result<()> {
+        stats.threads = self.threads.len();
+        w.process_list(&self.threads)?;
+        for (pid, mut fds) in self.fds {
+            if compat {
+                let before = fds.len();
+                fds.retain(|f| f.raw_type <= MAX_FD_TYPE);
+                stats.left_out_fds += before - fds.len();
+            }
+            stats.fds += fds.len();
+            w.fd_list(pid, &fds)?;
+        }
+        w.users(&self.users, &self.groups)
+    }
 }

@@ -2,12 +2,12 @@
 //! parameter name.
 //!
 //! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
-//! probe reads it: thread, process and parent ids, clone flags, uid and gid, comm, the open-files
-//! limit, the login uid, the address space size, and the argument and (execve) environment
-//! areas (cut at 256 bytes each). The rest (cwd, resident and swapped memory, page faults, ids
-//! of other namespaces, tty, exe path) is read from /proc when the record is encoded,
-//! a few milliseconds later: exact for processes still alive then, libscap's empty values for
-//! processes already gone.
+//! probe reads it: thread, process and parent ids (and the thread's and process's ids in their
+//! own pid namespace), clone flags, uid and gid, comm, the open-files limit, the login uid, the
+//! address space size, and the argument and (execve) environment areas (cut at 256 bytes each).
+//! The rest (cwd, resident and swapped memory, page faults, process group, tty, exe path) is
+//! read from /proc when the record is encoded, a few milliseconds later: exact for processes
+//! still alive then, libscap's empty values for processes already gone.
 
 use crate::record::Record;
 use crate::snapshot;
@@ -120,6 +120,8 @@ pub fn param(
         "fdlimit" if r.fdlimit != 0 => return Some(r.fdlimit.to_le_bytes().to_vec()),
         "loginuid" if !r.comm.is_empty() => return Some(r.loginuid.to_le_bytes().to_vec()),
         "vm_size" if r.vm_size_kb != 0 => return Some(r.vm_size_kb.to_le_bytes().to_vec()),
+        "vtid" if r.vtid != 0 => return Some(pid(i64::from(r.vtid))),
+        "vpid" if r.vpid != 0 => return Some(pid(i64::from(r.vpid))),
         "env" if process == Process::Exec && !r.blob(0).is_empty() => {
             let env = r.blob(0);
             let mut v = env.to_vec();

@@ -26,6 +26,8 @@ pub const HEAD_LEN: usize = 8 * 3
     + 16
     + 8
     + 4
+    + 4
+    + 4
     + 4;
 /// Size of `struct record`: the head and the blob slots.
 pub const RECORD_LEN: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
@@ -88,6 +90,9 @@ pub struct Record<'a> {
     pub fdlimit: u64,
     pub loginuid: u32,
     pub vm_size_kb: u32,
+    /// Process events: the thread's and its process's ids in their own pid namespace.
+    pub vtid: u32,
+    pub vpid: u32,
     blob_lens: [u16; NBLOBS],
     /// The blob slots (empty for head-only records).
     blobs: &'a [u8],
@@ -174,6 +179,8 @@ impl<'a> Record<'a> {
             fdlimit: u64_at(b, FDLIMIT),
             loginuid: u32_at(b, FDLIMIT + 8),
             vm_size_kb: u32_at(b, FDLIMIT + 12),
+            vtid: u32_at(b, FDLIMIT + 16),
+            vpid: u32_at(b, FDLIMIT + 20),
             blob_lens,
             blobs,
         })
@@ -207,7 +214,7 @@ mod tests {
 
     #[test]
     fn layout_round_trip() {
-        assert_eq!(HEAD_LEN, 200, "struct record_head of bpf/capture.bpf.c");
+        assert_eq!(HEAD_LEN, 208, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; RECORD_LEN];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
@@ -217,9 +224,11 @@ mod tests {
         b[FAMILY..FAMILY + 2].copy_from_slice(&2u16.to_ne_bytes());
         b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
+        b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
+        assert_eq!((r.vtid, r.vpid), (4, 3));
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
         let s = r.sock.unwrap();
