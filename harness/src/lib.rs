@@ -6,11 +6,13 @@
 //! - [`handle`]: a plugin instance: init, open, next events, extract, metrics;
 //! - [`event`]: an event copied out of the plugin, and hand-made events;
 //! - [`fixtures`]: the shared fixture captures and the replay config;
+//! - [`falco`]: the real Falco (`../shared/falco`) started with a config, its JSON alerts;
 //! - [`falco_text`]: the plugin's values as Falco prints them;
 //! - [`generic`]: the fields libsinsp computes itself for plugin events.
 
 pub mod artifact;
 pub mod event;
+pub mod falco;
 pub mod falco_text;
 pub mod fixtures;
 pub mod generic;
