@@ -3,8 +3,8 @@
 //!
 //! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
 //! probe reads it: thread, process and parent ids, clone flags, uid and gid, comm, the open-files
-//! limit, the login uid, the address space size, and the argument and (execve) environment
-//! areas (cut at 256 bytes each). The rest (cwd, resident and swapped memory, page faults, ids
+//! limit, the login uid, the address space size, the argument and (execve) environment
+//! areas (cut at 256 bytes each), and the cgroups (each subsystem's cgroup path). The rest (cwd, resident and swapped memory, page faults, ids
 //! of other namespaces, tty, exe path) is read from /proc when the record is encoded,
 //! a few milliseconds later: exact for processes still alive then, libscap's empty values for
 //! processes already gone.
@@ -129,6 +129,7 @@ pub fn param(
             return Some(v);
         }
         "gid" => return Some(r.gid.to_le_bytes().to_vec()),
+        "cgroups" if !r.cgroups.is_empty() => return Some(r.cgroups.to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
         "exe" if !area.is_empty() => {
             return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default()));
@@ -165,6 +166,7 @@ pub fn param(
         "vm_swap" => t.vmswap_kb.unwrap_or(0).to_le_bytes().to_vec(),
         "comm" => charbuf(&t.comm),
         "env" => t.env.clone().unwrap_or_default(),
+        "cgroups" => t.cgroups.clone().unwrap_or_default(),
         "tty" => t.tty.unwrap_or(0).to_le_bytes().to_vec(),
         "vpgid" => pid(t.vpgid.unwrap_or(0) as i64),
         "pgid" => pid(t.pgid.unwrap_or(0) as i64),
