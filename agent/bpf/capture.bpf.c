@@ -90,10 +90,26 @@ struct record_head {
 
 _Static_assert(sizeof(struct record_head) == 208, "agent/src/record.rs HEAD_LEN");
 
+/* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
+ * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
+ * past CGROUPS_LEN so that a masked write offset below CGROUPS_LEN always has room. */
+#define CGROUPS_LEN 2048
+#define CGROUP_PART 256 /* longest subsystem name or path component read (NAME_MAX + NUL) */
+struct cgroups_area {
+    __u32 len;
+    __u32 pad;
+    char data[CGROUPS_LEN + CGROUP_PART];
+};
+
+/* Process records are sent up to the end of `cg.data[cg.len]`; the others end in the blobs. */
 struct record {
     struct record_head h;
     __u8 blob[NBLOBS][BLOB_LEN];
+    struct cgroups_area cg;
 };
+
+_Static_assert(__builtin_offsetof(struct record, cg.data) == sizeof(struct record_head) + NBLOBS * BLOB_LEN + 8,
+               "agent/src/record.rs CGROUPS_AT");
 
 /* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
 struct super_block {
@@ -181,6 +197,34 @@ struct pid {
     struct upid numbers[1];
 } __attribute__((preserve_access_index));
 
+/* Cgroups: the task's css_set has one css per subsystem (by `enum cgroup_subsys_id`); each
+ * css names its subsystem and its cgroup, whose kernfs node's ancestors spell its path. */
+struct kernfs_node {
+    const char *name;
+    struct kernfs_node *__parent; /* Linux 6.15 on */
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___pre615 {
+    struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+    struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct cgroup_subsys {
+    const char *name;
+} __attribute__((preserve_access_index));
+
+struct cgroup_subsys_state {
+    struct cgroup *cgroup;
+    struct cgroup_subsys *ss;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+    struct cgroup_subsys_state *subsys[1];
+} __attribute__((preserve_access_index));
+
 struct task_struct {
     int pid;
     int tgid;
@@ -192,6 +236,7 @@ struct task_struct {
     struct pid *thread_pid;
     struct signal_struct *signal;
     kuid_t loginuid;
+    struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 #define RLIMIT_NOFILE 7
@@ -449,6 +494,100 @@ static __always_inline __u32 deepest_nr(struct pid *p)
     return nr;
 }
 
+#define MAX_SUBSYS 16       /* subsystems read, at most (the kernel has 14 at most today) */
+#define MAX_CGROUP_DEPTH 16 /* path components read from the cgroup up, at most */
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+    if (bpf_core_field_exists(kn->__parent))
+        return BPF_CORE_READ(kn, __parent);
+    return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+}
+
+/* The entries are appended at `cg->len`, kept in the record (map memory) rather than in a
+ * register: the verifier then sees an unknown, masked offset at every write and can prune the
+ * unrolled loops' paths, which it cannot do while it tracks every possible offset. */
+
+/* Append the kernel string at `src`, NUL included; false when it did not fit or could not be
+ * read. */
+static __always_inline int put_str(struct cgroups_area *cg, const char *src)
+{
+    __u32 off = cg->len;
+    if (off >= CGROUPS_LEN)
+        return 0;
+    long n = bpf_probe_read_kernel_str(&cg->data[off & (CGROUPS_LEN - 1)], CGROUP_PART, src);
+    if (n <= 0)
+        return 0;
+    cg->len = off + (__u32)n;
+    return 1;
+}
+
+/* Replace the last byte written (a string's NUL) with `c`. */
+static __always_inline void set_last(struct cgroups_area *cg, char c)
+{
+    cg->data[(cg->len - 1) & (CGROUPS_LEN - 1)] = c;
+}
+
+/* Append `subsys=path` of css `css` (the path from the kernfs root down to the css's cgroup,
+ * as Falco's modern probe builds it); false, with nothing appended, when it did not fit. A
+ * path deeper than MAX_CGROUP_DEPTH keeps its deepest components. */
+static __always_inline int put_cgroup(struct cgroups_area *cg, struct cgroup_subsys_state *css)
+{
+    const char *parts[MAX_CGROUP_DEPTH] = {};
+    struct kernfs_node *kn = BPF_CORE_READ(css, cgroup, kn);
+    int depth = 0;
+    for (int k = 0; k < MAX_CGROUP_DEPTH && kn; k++) {
+        parts[k] = BPF_CORE_READ(kn, name);
+        kn = kn_parent(kn);
+        depth = k + 1;
+    }
+    __u32 start = cg->len;
+    if (!put_str(cg, BPF_CORE_READ(css, ss, name)))
+        goto undo;
+    set_last(cg, '=');
+    /* Components root first, each followed by '/': the root's name is "", so this writes
+     * "/a/b/"; the last '/' then becomes the NUL, except for the root alone ("/"). */
+    for (int k = MAX_CGROUP_DEPTH - 1; k >= 0; k--) {
+        if (k >= depth)
+            continue;
+        if (!put_str(cg, parts[k]))
+            goto undo;
+        set_last(cg, '/');
+    }
+    if (depth > 1) {
+        set_last(cg, 0);
+    } else {
+        if (cg->len >= CGROUPS_LEN)
+            goto undo;
+        cg->data[cg->len & (CGROUPS_LEN - 1)] = 0;
+        cg->len += 1;
+    }
+    if (cg->len <= CGROUPS_LEN)
+        return 1;
+undo:
+    cg->len = start;
+    return 0;
+}
+
+/* The current task's cgroups, one `subsys=path` entry per subsystem of its css_set (in
+ * subsystem id order; libscap's `cgroups` parameter). Entries past CGROUPS_LEN are left out. */
+static __always_inline void read_cgroups(struct record *r)
+{
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct css_set *cset = BPF_CORE_READ(task, cgroups);
+    r->cg.len = 0;
+    if (!cset)
+        return;
+    __u32 nsubsys = bpf_core_field_size(cset->subsys) / sizeof(void *);
+    void *subsys = (void *)cset + bpf_core_field_offset(cset->subsys);
+    for (__u32 i = 0; i < MAX_SUBSYS && i < nsubsys; i++) {
+        struct cgroup_subsys_state *css = 0;
+        bpf_probe_read_kernel(&css, sizeof(css), subsys + i * sizeof(void *));
+        if (css && !put_cgroup(&r->cg, css))
+            break;
+    }
+}
+
 /* Process events: the thread's comm and its process's argument area (NUL-separated args, cut
  * at BLOB_LEN), as libscap reads them from the task at the exit tracepoint. */
 static __always_inline void read_proc(struct record *r, struct sc_desc *d)
@@ -530,11 +669,15 @@ int on_sys_exit(__u64 *ctx)
 #pragma unroll
     for (int i = 0; i < NARGS; i++)
         copy_arg(r, d, i);
-    if (d->want & WANT_PROC)
+    if (d->want & WANT_PROC) {
         read_proc(r, d);
+        read_cgroups(r);
+    }
     read_fd(r, d);
     __u64 size = sizeof(struct record_head);
-    if (r->h.blob_len[1])
+    if (d->want & WANT_PROC)
+        size = __builtin_offsetof(struct record, cg.data) + (r->cg.len & (CGROUPS_LEN * 2 - 1));
+    else if (r->h.blob_len[1])
         size += BLOB_LEN + r->h.blob_len[1];
     else if (r->h.blob_len[0])
         size += r->h.blob_len[0];

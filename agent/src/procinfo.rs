@@ -4,10 +4,11 @@
 //! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
 //! probe reads it: thread, process and parent ids (and the thread's and process's ids in their
 //! own pid namespace), clone flags, uid and gid, comm, the open-files limit, the login uid, the
-//! address space size, and the argument and (execve) environment areas (cut at 256 bytes each).
-//! The rest (cwd, resident and swapped memory, page faults, process group, tty, exe path) is
-//! read from /proc when the record is encoded, a few milliseconds later: exact for processes
-//! still alive then, libscap's empty values for processes already gone.
+//! address space size, the argument and (execve) environment areas (cut at 256 bytes each), and
+//! the cgroups (each subsystem's cgroup path). The rest (cwd, resident and swapped memory, page
+//! faults, process group, tty, exe path) is read from /proc when the record is encoded, a few
+//! milliseconds later: exact for processes still alive then, libscap's empty values for
+//! processes already gone.
 
 use crate::record::Record;
 use crate::snapshot;
@@ -131,6 +132,7 @@ pub fn param(
             return Some(v);
         }
         "gid" => return Some(r.gid.to_le_bytes().to_vec()),
+        "cgroups" if !r.cgroups.is_empty() => return Some(r.cgroups.to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
         "exe" if !area.is_empty() => {
             return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default()));
@@ -167,6 +169,7 @@ pub fn param(
         "vm_swap" => t.vmswap_kb.unwrap_or(0).to_le_bytes().to_vec(),
         "comm" => charbuf(&t.comm),
         "env" => t.env.clone().unwrap_or_default(),
+        "cgroups" => t.cgroups.clone().unwrap_or_default(),
         "tty" => t.tty.unwrap_or(0).to_le_bytes().to_vec(),
         "vpgid" => pid(t.vpgid.unwrap_or(0) as i64),
         "pgid" => pid(t.pgid.unwrap_or(0) as i64),

@@ -29,8 +29,13 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 4;
-/// Size of `struct record`: the head and the blob slots.
-pub const RECORD_LEN: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
+/// End of the blob slots (`struct record`'s head and blobs).
+const BLOBS_END: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
+/// Bytes of cgroup entries a process record carries, at most (`CGROUPS_LEN`).
+pub const CGROUPS_LEN: usize = 2048;
+/// Where a process record's cgroup entries start (`struct record`'s `cg.data`), after their
+/// length (`cg.len`, u32, and 4 bytes of padding).
+const CGROUPS_AT: usize = BLOBS_END + 8;
 /// `nr` of a process-exit record (`PROCEXIT_NR`).
 pub const PROCEXIT_NR: u32 = u32::MAX;
 
@@ -93,6 +98,9 @@ pub struct Record<'a> {
     /// Process events: the thread's and its process's ids in their own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
+    /// Process events: the thread's cgroups as the kernel side read them, `subsys=path`
+    /// entries each NUL-terminated (libscap's `cgroups` parameter); empty otherwise.
+    pub cgroups: &'a [u8],
     blob_lens: [u16; NBLOBS],
     /// The blob slots (empty for head-only records).
     blobs: &'a [u8],
@@ -124,6 +132,19 @@ const UID_GID: usize = SADDR + 32;
 const COMM: usize = UID_GID + 8;
 const FDLIMIT: usize = COMM + 16;
 
+/// The cgroup entries of a process record (empty when the record has none, or when its
+/// length points past what was sent).
+fn cgroups_of(b: &[u8]) -> &[u8] {
+    let Some(len) = b.get(BLOBS_END..CGROUPS_AT) else {
+        return &[];
+    };
+    let len = u32_at(len, 0) as usize;
+    if len > CGROUPS_LEN {
+        return &[];
+    }
+    b.get(CGROUPS_AT..CGROUPS_AT + len).unwrap_or_default()
+}
+
 impl<'a> Record<'a> {
     /// Decode; `None` when `b` is shorter than a record head.
     pub fn parse(b: &'a [u8]) -> Option<Record<'a>> {
@@ -136,7 +157,7 @@ impl<'a> Record<'a> {
             *a = u64_at(b, ARGS + 8 * i);
         }
         // The kernel side sends a record up to the end of its last blob used.
-        let blobs = b.get(HEAD_LEN..b.len().min(RECORD_LEN)).unwrap_or_default();
+        let blobs = b.get(HEAD_LEN..b.len().min(BLOBS_END)).unwrap_or_default();
         let mut blob_lens = [0u16; NBLOBS];
         for (i, l) in blob_lens.iter_mut().enumerate() {
             let len = usize::from(u16_at(b, BLOB_LENS + 2 * i)).min(BLOB_LEN);
@@ -181,6 +202,7 @@ impl<'a> Record<'a> {
             vm_size_kb: u32_at(b, FDLIMIT + 12),
             vtid: u32_at(b, FDLIMIT + 16),
             vpid: u32_at(b, FDLIMIT + 20),
+            cgroups: cgroups_of(b),
             blob_lens,
             blobs,
         })
@@ -215,7 +237,7 @@ mod tests {
     #[test]
     fn layout_round_trip() {
         assert_eq!(HEAD_LEN, 208, "struct record_head of bpf/capture.bpf.c");
-        let mut b = vec![0u8; RECORD_LEN];
+        let mut b = vec![0u8; BLOBS_END];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
         b[NR..NR + 4].copy_from_slice(&257u32.to_ne_bytes());
@@ -240,6 +262,20 @@ mod tests {
         let head = Record::parse(&b[..HEAD_LEN]).unwrap();
         assert_eq!((head.nr, head.blob(1)), (257, &b""[..]));
         assert!(Record::parse(&b[..HEAD_LEN - 1]).is_none());
+        assert_eq!(r.cgroups, b"");
+    }
+
+    #[test]
+    fn process_records_carry_their_cgroups() {
+        let entries = b"cpu=/\0memory=/a/b\0";
+        let mut b = vec![0u8; CGROUPS_AT + entries.len()];
+        b[BLOBS_END..BLOBS_END + 4].copy_from_slice(&(entries.len() as u32).to_ne_bytes());
+        b[CGROUPS_AT..].copy_from_slice(entries);
+        assert_eq!(Record::parse(&b).unwrap().cgroups, entries);
+        // A length past what was sent, or past CGROUPS_LEN, reads as no cgroups.
+        assert_eq!(Record::parse(&b[..b.len() - 1]).unwrap().cgroups, b"");
+        b[BLOBS_END..BLOBS_END + 4].copy_from_slice(&(CGROUPS_LEN as u32 + 1).to_ne_bytes());
+        assert_eq!(Record::parse(&b).unwrap().cgroups, b"");
     }
 
     #[test]

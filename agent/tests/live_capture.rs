@@ -196,3 +196,153 @@ fn the_enabled_syscalls_change_while_attached() {
             .contains("no_such_call")
     );
 }
+
+/// The value of the parameter named `name` of `e`.
+fn param_named<'a>(e: &RawEvent<'a>, name: &str) -> Option<&'a [u8]> {
+    let i = e.info()?.params.iter().position(|p| p.name == name)?;
+    e.param(i)
+}
+
+/// A cgroup made for a test in every mounted v1 controller hierarchy, or in the v2 hierarchy on
+/// a v2-only host; removed when dropped.
+struct TestCgroup {
+    dirs: Vec<std::path::PathBuf>,
+}
+
+impl TestCgroup {
+    fn new(name: &str) -> TestCgroup {
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+        let mut hierarchies: Vec<std::path::PathBuf> = mounts
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let v1_controller = f[2] == "cgroup" && !f[3].contains("name=");
+                let v2_only = f[2] == "cgroup2" && f[1] == "/sys/fs/cgroup";
+                (v1_controller || v2_only).then(|| f[1].into())
+            })
+            .collect();
+        hierarchies.sort();
+        let dirs = hierarchies.iter().map(|h| h.join(name)).collect::<Vec<_>>();
+        for d in &dirs {
+            std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        }
+        TestCgroup { dirs }
+    }
+
+    /// A shell command moving the shell into the cgroup.
+    fn enter(&self) -> String {
+        self.dirs
+            .iter()
+            .map(|d| format!("echo $$ > {}/cgroup.procs; ", d.display()))
+            .collect()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for d in &self.dirs {
+            // The last member may still be exiting: rmdir answers EBUSY for a moment.
+            for _ in 0..100 {
+                if std::fs::remove_dir(d).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+#[test]
+fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !is_root() {
+        eprintln!("skipping: creating cgroups needs root");
+        return;
+    }
+    let name = format!("edera-agent-cg-{}", std::process::id());
+    let cgroup = TestCgroup::new(&name);
+    let out = std::env::temp_dir().join(format!("{name}.cgroup"));
+    // The shell moves itself into the cgroup, then forks and executes cat, which saves what
+    // /proc says of the shell's cgroups.
+    let script = format!(
+        "{}cat /proc/$$/cgroup > {}; echo $$",
+        cgroup.enter(),
+        out.display()
+    );
+    let mut shell_pid = 0u64;
+    let Some(events) = capture(&["clone", "clone3", "fork", "vfork", "execve"], || {
+        let o = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        shell_pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    }) else {
+        return;
+    };
+    let proc_cgroup = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    // What /proc says, per controller (v1 hierarchies; the kernel names blkio `io`).
+    let mut expected = Vec::new();
+    for line in proc_cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, controllers, path) = (f.next(), f.next().unwrap(), f.next().unwrap());
+        for c in controllers
+            .split(',')
+            .filter(|c| !c.is_empty() && !c.starts_with("name="))
+        {
+            let c = if c == "blkio" { "io" } else { c };
+            expected.push(format!("{c}={path}"));
+        }
+    }
+    assert!(
+        expected.iter().any(|e| e.ends_with(&format!("/{name}"))),
+        "the shell is in {name}: {proc_cgroup}"
+    );
+    let parsed: Vec<RawEvent<'_>> = events
+        .iter()
+        .filter_map(|e| RawEvent::parse(e).ok())
+        .collect();
+    let is = |e: &RawEvent<'_>, names: &[&str]| {
+        e.info()
+            .is_some_and(|i| names.contains(&i.name) && i.id.ends_with("_X"))
+    };
+    // The shell's own fork of cat (the parent's side: it returns the child's id), not the
+    // child's side of the fork that started the shell.
+    let fork = parsed
+        .iter()
+        .find(|e| {
+            e.header.tid == shell_pid
+                && is(e, &["clone", "clone3", "fork", "vfork"])
+                && e.param(0)
+                    .is_some_and(|r| r.len() == 8 && i64::from_le_bytes(r.try_into().unwrap()) > 0)
+        })
+        .expect("the shell's fork");
+    let exec = parsed
+        .iter()
+        .find(|e| is(e, &["execve"]) && param_named(e, "exe").map(text).as_deref() == Some("cat"))
+        .expect("cat's execve");
+    for e in [fork, exec] {
+        let cgroups = param_named(e, "cgroups").expect("a cgroups parameter");
+        let entries: Vec<String> = cgroups
+            .strip_suffix(&[0])
+            .unwrap_or(cgroups)
+            .split(|&b| b == 0)
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        for want in &expected {
+            assert!(
+                entries.contains(want),
+                "{} lacks {want}: {entries:?}",
+                e.info().unwrap().name
+            );
+        }
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+}

@@ -8,10 +8,7 @@
 //! published as exited, then destroyed.
 
 use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, ZoneItem, Zones};
-use edera_falco_proto::control::{
-    AnnotationSpec, ProcessSpec, Workload, WorkloadSpec, WorkloadState, WorkloadStatus, Zone,
-    ZoneSpec, ZoneState, ZoneStatus,
-};
+use edera_falco_proto::control::{AnnotationSpec, Zone, ZoneSpec, ZoneState, ZoneStatus};
 use edera_falco_proto::snapshot::{snapshot_to_proto, users_to_proto};
 use edera_scap::file::{CaptureReader, CaptureState, GeneratedTable, Item, Limits};
 use std::path::Path;
@@ -43,11 +40,10 @@ pub fn new_id() -> String {
     )
 }
 
-/// The API records of a new zone running `command`.
-fn records(name: &str, command: &[String]) -> (Zone, Workload) {
-    let id = new_id();
-    let zone = Zone {
-        id: id.clone(),
+/// The API record of a new zone.
+fn record(name: &str) -> Zone {
+    Zone {
+        id: new_id(),
         spec: Some(ZoneSpec {
             name: name.to_string(),
             annotations: vec![AnnotationSpec {
@@ -60,24 +56,7 @@ fn records(name: &str, command: &[String]) -> (Zone, Workload) {
             host: hostname(),
             ..ZoneStatus::default()
         }),
-    };
-    let workload = Workload {
-        id: new_id(),
-        spec: Some(WorkloadSpec {
-            name: format!("{name}-workload"),
-            zone_id: id.clone(),
-            process: Some(ProcessSpec {
-                command: command.to_vec(),
-                working_directory: String::new(),
-            }),
-            ..WorkloadSpec::default()
-        }),
-        status: Some(WorkloadStatus {
-            state: WorkloadState::Creating as i32,
-            ..WorkloadStatus::default()
-        }),
-    };
-    (zone, workload)
+    }
 }
 
 /// Start zone `name` running `command` with the agent at `agent`; it is in the table at once
@@ -88,7 +67,7 @@ pub fn start_zone(
     name: &str,
     command: &[String],
 ) -> Result<Arc<LocalZone>, String> {
-    let (zone, workload) = records(name, command);
+    let zone = record(name);
     let mut child = Command::new("unshare")
         .args(["--pid", "--mount", "--uts", "--fork", "--mount-proc", "--"])
         .arg(agent)
@@ -99,7 +78,8 @@ pub fn start_zone(
         .spawn()
         .map_err(|e| format!("starting zone {name} (unshare {}): {e}", agent.display()))?;
     let stdout = child.stdout.take().ok_or("no link to the zone's agent")?;
-    let local = LocalZone::new(zone, workload);
+    let local = LocalZone::new(zone);
+    let _ = local.host_pid.set(child.id());
     *local.control.lock().unwrap_or_else(|e| e.into_inner()) = child.stdin.take();
     let z = zones.insert(local);
     let tx = start_batcher(&z, name)?;
@@ -132,8 +112,7 @@ pub fn start_capture_zone(
     file: &Path,
     loops: u64,
 ) -> Result<Arc<LocalZone>, String> {
-    let (zone, workload) = records(name, &["replay".into(), file.display().to_string()]);
-    let z = zones.insert(LocalZone::new(zone, workload));
+    let z = zones.insert(LocalZone::new(record(name)));
     let tx = start_batcher(&z, name)?;
     let (reader_zones, reader_zone, zone_name, file) =
         (zones.clone(), z.clone(), name.to_string(), file.to_owned());
@@ -164,8 +143,7 @@ pub fn start_capture_zone(
 /// every 10 ms, a batch of malformed events (truncated headers, absurd lengths, unknown types,
 /// random bytes). For tests of the plugin's resilience.
 pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, String> {
-    let (zone, workload) = records(name, &["garbage".into()]);
-    let mut local = LocalZone::new(zone, workload);
+    let mut local = LocalZone::new(record(name));
     local.garbage = true;
     let z = zones.insert(local);
     z.snapshot.send_replace(Some(Arc::new(snapshot_to_proto(
@@ -173,7 +151,7 @@ pub fn start_garbage_zone(zones: &Zones, name: &str) -> Result<Arc<LocalZone>, S
         &Default::default(),
         0,
     ))));
-    zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
+    zones.set_state(&z.id, ZoneState::Ready);
     let gz = z.clone();
     std::thread::Builder::new()
         .name(format!("zone-{name}-garbage"))
@@ -229,8 +207,8 @@ fn end_zone(
         log::warn!("zone {name}: link ended: {e}");
     }
     log::info!("zone {name} ({}) exited ({status:?})", z.id);
-    zones.set_state(&z.id, ZoneState::Exited, WorkloadState::Completed as i32);
-    zones.set_state(&z.id, ZoneState::Destroyed, WorkloadState::Destroyed as i32);
+    zones.set_state(&z.id, ZoneState::Exited);
+    zones.set_state(&z.id, ZoneState::Destroyed);
 }
 
 fn hostname() -> String {
@@ -257,7 +235,7 @@ fn read_capture(
     *z.users.lock().unwrap_or_else(|e| e.into_inner()) = Some(users_to_proto(&z.id, &state));
     z.snapshot
         .send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
-    zones.set_state(&z.id, ZoneState::Ready, WorkloadState::Running as i32);
+    zones.set_state(&z.id, ZoneState::Ready);
     log::info!(
         "zone {name} ({}) ready: {} threads",
         z.id,

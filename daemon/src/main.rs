@@ -1,10 +1,12 @@
-//! `edera-falco-daemon --socket PATH --zone NAME=COMMAND ...`: the stand-in for Edera's
-//! protect daemon. Serves the protect API on a unix socket with local zones, each a process
-//! tree in its own namespaces running the agent and `sh -c COMMAND`.
+//! `edera-falco-daemon --socket PATH --zone NAME=COMMAND ... --workload ZONE/NAME=IMAGE:COMMAND
+//! ...`: the stand-in for Edera's protect daemon. Serves the protect API on a unix socket with
+//! local zones, each a process tree in its own namespaces running the agent and `sh -c
+//! COMMAND`, and workloads (containers) in them.
 
 use clap::Parser;
 use edera_falco_daemon::link::start_zone;
 use edera_falco_daemon::service::Service;
+use edera_falco_daemon::workload::{WorkloadArg, start_workload};
 use edera_falco_daemon::zones::Zones;
 use edera_falco_proto::control::control_service_server::ControlServiceServer;
 use std::path::PathBuf;
@@ -24,6 +26,12 @@ struct Cli {
     /// A zone to start: NAME=COMMAND (COMMAND runs under `sh -c` in the zone). Repeatable.
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<(String, String)>,
+    /// A workload (container) in zone ZONE: ZONE/NAME=IMAGE[,KEY=VALUE...]:COMMAND. COMMAND
+    /// runs under `sh -c` in the zone's namespaces, in its own mount namespace and cgroup;
+    /// KEY=VALUE pairs are its annotations (io.kubernetes.pod.name=web, ...). COMMAND starts
+    /// after the last `:` before the first space. Repeatable.
+    #[arg(long = "workload", value_parser = edera_falco_daemon::workload::parse)]
+    workloads: Vec<WorkloadArg>,
     /// A zone replaying a capture file: NAME=FILE[:LOOPS] (benchmarks and tests). Repeatable.
     #[arg(long = "capture-zone", value_parser = parse_zone)]
     capture_zones: Vec<(String, String)>,
@@ -57,6 +65,7 @@ async fn serve(cli: Cli) -> Result<(), String> {
     let listener =
         UnixListener::bind(&cli.socket).map_err(|e| format!("{}: {e}", cli.socket.display()))?;
     let zones = Zones::default();
+    let mut started = Vec::new();
     for (name, cmd) in &cli.zones {
         let z = start_zone(
             &zones,
@@ -65,6 +74,15 @@ async fn serve(cli: Cli) -> Result<(), String> {
             &["sh".into(), "-c".into(), cmd.clone()],
         )?;
         eprintln!("zone {name}: {}", z.id);
+        started.push((name.clone(), z));
+    }
+    for w in cli.workloads {
+        let z = started
+            .iter()
+            .find(|(name, _)| *name == w.zone)
+            .map(|(_, z)| z.clone())
+            .ok_or_else(|| format!("--workload {}/{}: no --zone {}", w.zone, w.name, w.zone))?;
+        start_workload(&zones, z, w)?;
     }
     for (name, spec) in &cli.capture_zones {
         let (file, loops) = match spec.rsplit_once(':') {

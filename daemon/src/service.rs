@@ -67,7 +67,7 @@ impl ControlService for Service {
         &self,
         _: Request<ListWorkloadsRequest>,
     ) -> Result<Response<Self::ListWorkloadsStream>, Status> {
-        let workloads = self.zones.all().iter().map(|z| z.workload()).collect();
+        let workloads = self.zones.workloads();
         Ok(Response::new(once(ListWorkloadsReply { workloads })))
     }
 

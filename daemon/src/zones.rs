@@ -1,11 +1,12 @@
-//! The daemon's zones: their API record, the agent's latest snapshot, and a broadcast of their
-//! event batches to every `MonitorZoneKernelEvents` subscriber. Zone changes are published on
-//! a broadcast that `WatchEvents` subscribers read.
+//! The daemon's zones and workloads: a zone's API record, the agent's latest snapshot, and a
+//! broadcast of its event batches to every `MonitorZoneKernelEvents` subscriber; a workload's
+//! API record. Zone and workload changes are published on a broadcast that `WatchEvents`
+//! subscribers read.
 
 use edera_falco_agent::control::Request;
 use edera_falco_proto::control::{
-    WatchEventsReply, Workload, Zone, ZoneChangedEvent, ZoneKernelThreadSnapshotEvent, ZoneState,
-    watch_events_reply,
+    WatchEventsReply, Workload, WorkloadChangedEvent, WorkloadState, Zone, ZoneChangedEvent,
+    ZoneKernelThreadSnapshotEvent, ZoneState, watch_events_reply,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -35,7 +36,9 @@ pub const BROADCAST_BATCHES: usize = 1024;
 /// One zone.
 pub struct LocalZone {
     pub id: String,
-    record: Mutex<(Zone, Workload)>,
+    record: Mutex<Zone>,
+    /// The host pid of the process that made the zone's namespaces (`unshare`), once started.
+    pub host_pid: std::sync::OnceLock<u32>,
     /// The agent's snapshot, once it arrived, and the zone's users and groups with it.
     pub snapshot: watch::Sender<Option<Arc<ZoneKernelThreadSnapshotEvent>>>,
     pub users: Mutex<Option<edera_falco_proto::ext::ZoneUsers>>,
@@ -56,10 +59,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl LocalZone {
     /// A zone in state `Creating`.
-    pub fn new(zone: Zone, workload: Workload) -> LocalZone {
+    pub fn new(zone: Zone) -> LocalZone {
         LocalZone {
             id: zone.id.clone(),
-            record: Mutex::new((zone, workload)),
+            record: Mutex::new(zone),
+            host_pid: std::sync::OnceLock::new(),
             snapshot: watch::channel(None).0,
             users: Mutex::new(None),
             events: broadcast::channel(BROADCAST_BATCHES).0,
@@ -114,19 +118,15 @@ impl LocalZone {
 
     /// The zone's API record.
     pub fn zone(&self) -> Zone {
-        lock(&self.record).0.clone()
-    }
-
-    /// The zone's workload.
-    pub fn workload(&self) -> Workload {
-        lock(&self.record).1.clone()
+        lock(&self.record).clone()
     }
 }
 
-/// The zone table.
+/// The zone table and the workload table (by id).
 #[derive(Clone)]
 pub struct Zones {
     inner: Arc<Mutex<BTreeMap<String, Arc<LocalZone>>>>,
+    workloads: Arc<Mutex<BTreeMap<String, Workload>>>,
     changes: broadcast::Sender<WatchEventsReply>,
 }
 
@@ -134,6 +134,7 @@ impl Default for Zones {
     fn default() -> Self {
         Zones {
             inner: Arc::default(),
+            workloads: Arc::default(),
             changes: broadcast::channel(256).0,
         }
     }
@@ -148,24 +149,48 @@ impl Zones {
         z
     }
 
-    /// Change a zone's state (and its workload's) and publish it; a destroyed zone leaves the
-    /// table.
-    pub fn set_state(&self, id: &str, state: ZoneState, workload_state: i32) {
+    /// Change a zone's state and publish it; a destroyed zone leaves the table.
+    pub fn set_state(&self, id: &str, state: ZoneState) {
         let Some(z) = self.get(id) else { return };
         let zone = {
             let mut r = lock(&z.record);
-            if let Some(s) = r.0.status.as_mut() {
+            if let Some(s) = r.status.as_mut() {
                 s.state = state as i32;
             }
-            if let Some(s) = r.1.status.as_mut() {
-                s.state = workload_state;
-            }
-            r.0.clone()
+            r.clone()
         };
         if state == ZoneState::Destroyed {
             lock(&self.inner).remove(id);
         }
         self.publish(&zone);
+    }
+
+    /// Set workload `w`'s state, keep its record and publish it as `WorkloadChanged`; a
+    /// destroyed workload leaves the table.
+    pub fn put_workload(&self, w: &mut Workload, state: WorkloadState) {
+        if let Some(s) = w.status.as_mut() {
+            s.state = state as i32;
+        }
+        {
+            let mut table = lock(&self.workloads);
+            if state == WorkloadState::Destroyed {
+                table.remove(&w.id);
+            } else {
+                table.insert(w.id.clone(), w.clone());
+            }
+        }
+        let _ = self.changes.send(WatchEventsReply {
+            event: Some(watch_events_reply::Event::WorkloadChanged(
+                WorkloadChangedEvent {
+                    workload: Some(w.clone()),
+                },
+            )),
+        });
+    }
+
+    /// Every workload.
+    pub fn workloads(&self) -> Vec<Workload> {
+        lock(&self.workloads).values().cloned().collect()
     }
 
     fn publish(&self, zone: &Zone) {

@@ -7,10 +7,11 @@
 //!
 //! Skips with the reason when zones cannot be made here (not root, no eBPF, no unshare).
 
+mod daemon_support;
+
 use edera_falco_harness::artifact;
 use edera_falco_harness::handle::{Handle, Next, load_plugin};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -62,32 +63,7 @@ fn start_daemon(socket: &Path, zones: &[String], extra: &[&str]) -> Option<Daemo
         cmd.arg("--zone").arg(z);
     }
     let mut child = cmd.spawn().expect("daemon starts");
-    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut ids = BTreeMap::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if err.read_line(&mut line).unwrap_or(0) == 0 {
-            let status = child.wait();
-            eprintln!(
-                "skipping: the daemon ended before serving ({status:?}; zones need root, eBPF and unshare)"
-            );
-            return None;
-        }
-        if let Some(rest) = line.strip_prefix("zone ")
-            && let Some((name, id)) = rest.split_once(": ")
-        {
-            ids.insert(
-                name.to_string(),
-                id.split_whitespace().next().unwrap_or_default().to_string(),
-            );
-        }
-        if line.starts_with("serving") {
-            break;
-        }
-    }
-    // Keep draining the daemon's log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in err.lines() {});
+    let ids = daemon_support::zone_ids_when_serving(&mut child)?;
     Some(Daemon { child, ids })
 }
 

@@ -1,5 +1,5 @@
 //! The zone's state from /proc and /etc, in the capture file's model: every thread (comm, exe,
-//! args, env, cwd, ids, namespaces' pids, caps, tty, fd limit, memory), every process's open
+//! args, env, cwd, ids, namespaces' pids, caps, tty, fd limit, memory, cgroups), every process's open
 //! fds ([`fds`]), users and groups, and the machine. Taken after the probes are attached, so no event falls between the two.
 //! Threads that vanish while being read are skipped; unreadable fields keep their defaults.
 
@@ -42,6 +42,54 @@ fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
 
 fn hex(v: Option<&str>) -> Option<u64> {
     u64::from_str_radix(v?, 16).ok()
+}
+
+/// Whether the host has only cgroup v2 (`/sys/fs/cgroup` is cgroup2), as libscap decides how
+/// to read the unified hierarchy's line of `/proc/PID/cgroup`.
+/// Read once per process.
+fn cgroup_v2_only() -> bool {
+    static V2_ONLY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *V2_ONLY.get_or_init(|| {
+        text("/proc/self/mounts").is_some_and(|m| {
+            m.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.get(1) == Some(&"/sys/fs/cgroup") && f.get(2) == Some(&"cgroup2")
+            })
+        })
+    })
+}
+
+/// The cgroups of `/proc/PID/cgroup` content `content` in the kernel side's form: one
+/// `subsys=path` entry per controller, each NUL-terminated, as libscap reads them: a v1
+/// hierarchy's line gives one entry per controller bound to it; the unified hierarchy's line
+/// (`0::PATH`) gives `cpu`, `memory` and `cpuset` on a v2-only host and nothing on a hybrid one
+/// (its controllers are the v1 ones there); named hierarchies (`name=systemd`) have no
+/// controller and give nothing. At most [`crate::record::CGROUPS_LEN`] bytes.
+pub fn cgroups_from_proc(content: &str, v2_only: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in content.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let controllers = match controllers {
+            "" if id == "0" && v2_only => "cpu,memory,cpuset",
+            c => c,
+        };
+        for c in controllers.split(',') {
+            if c.is_empty() || c.starts_with("name=") {
+                continue;
+            }
+            if out.len() + c.len() + path.len() + 2 > crate::record::CGROUPS_LEN {
+                return out;
+            }
+            out.extend_from_slice(c.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(path.as_bytes());
+            out.push(0);
+        }
+    }
+    out
 }
 
 /// Thread `tid` of process `pid`, if it still exists.
@@ -111,6 +159,7 @@ pub fn thread_info(pid: u64, tid: u64) -> Option<ThreadInfo> {
         cap_inheritable: hex(status_field(&status, "CapInh")),
         cap_permitted: hex(status_field(&status, "CapPrm")),
         cap_effective: hex(status_field(&status, "CapEff")),
+        cgroups: text(format!("{base}/cgroup")).map(|c| cgroups_from_proc(&c, cgroup_v2_only())),
         ..ThreadInfo::default()
     })
 }
@@ -218,6 +267,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cgroup_lines_become_subsys_entries() {
+        let hybrid = "9:name=systemd:/\n4:memory:/a/b\n2:cpu,cpuacct:/c\n0::/u\n";
+        assert_eq!(
+            cgroups_from_proc(hybrid, false),
+            b"memory=/a/b\0cpu=/c\0cpuacct=/c\0"
+        );
+        assert_eq!(
+            cgroups_from_proc("0::/k/w\n", true),
+            b"cpu=/k/w\0memory=/k/w\0cpuset=/k/w\0"
+        );
+        assert_eq!(cgroups_from_proc("garbage\n", true), b"");
+    }
+
+    #[test]
     fn this_process_is_in_the_snapshot() {
         let me = std::process::id() as u64;
         let threads = threads();
@@ -229,6 +292,8 @@ mod tests {
         let (users, groups) = users();
         assert!(users.iter().any(|u| u.uid == 0 && u.name == b"root"));
         assert!(groups.iter().any(|g| g.gid == 0));
+        let own = cgroups_from_proc(&text("/proc/self/cgroup").unwrap(), cgroup_v2_only());
+        assert_eq!(t.cgroups.as_deref(), Some(&own[..]));
         let m = machine();
         assert!(m.num_cpus >= 1 && m.boot_ts_epoch > 1_000_000_000_000_000_000);
     }
