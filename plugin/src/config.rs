@@ -70,6 +70,24 @@ pub struct Config {
     /// the syscalls the host's Falco has enabled). Not used yet.
     #[serde(default)]
     pub mirror_host_syscalls: Option<bool>,
+
+    /// How a zone's threads are tied to its workloads (its containers, for `container.*` and
+    /// `k8s.*`): `cgroup` (default), the workload whose id is a component of one of the
+    /// thread's cgroup paths; `none`, every thread is the zone's own (`container.id = host`).
+    #[serde(default)]
+    pub workload_match: WorkloadMatch,
+}
+
+/// The values of `workload_match`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(crate = "falco_plugin::serde", rename_all = "lowercase")]
+#[schemars(crate = "falco_plugin::schemars", inline)]
+pub enum WorkloadMatch {
+    /// By the workload id in the thread's cgroup paths.
+    #[default]
+    Cgroup,
+    /// No thread is in a workload.
+    None,
 }
 
 /// Per-zone limits.
@@ -172,6 +190,7 @@ impl Default for Config {
             enabled_syscalls: None,
             batches: true,
             mirror_host_syscalls: None,
+            workload_match: WorkloadMatch::Cgroup,
         }
     }
 }
@@ -318,9 +337,10 @@ mod tests {
         let c = parse(
             r#"{"source": "file:///tmp/x.scap", "socket": "/s", "batch_size": 10,
                 "limits": {"max_threads_per_zone": 5, "max_fds_per_zone": 6},
-                "mirror_host_syscalls": false}"#,
+                "mirror_host_syscalls": false, "workload_match": "none"}"#,
         )
         .unwrap();
+        assert_eq!(c.workload_match, WorkloadMatch::None);
         assert_eq!(c.source.as_deref(), Some("file:///tmp/x.scap"));
         assert_eq!(c.batch_size, 10);
         assert_eq!(c.limits.max_fds_per_zone, 6);
@@ -340,6 +360,18 @@ mod tests {
         assert!(e.contains("key `batch_size`"), "{e}");
         let e = parse(r#"{"limits": {"max_fds_per_zone": -1}}"#).unwrap_err();
         assert!(e.contains("key `limits.max_fds_per_zone`"), "{e}");
+    }
+
+    #[test]
+    fn workload_match_is_cgroup_or_none() {
+        assert_eq!(parse("{}").unwrap().workload_match, WorkloadMatch::Cgroup);
+        let c = parse(r#"{"workload_match": "cgroup"}"#).unwrap();
+        assert_eq!(c.workload_match, WorkloadMatch::Cgroup);
+        let e = parse(r#"{"workload_match": "pid"}"#).unwrap_err();
+        assert!(
+            e.contains("key `workload_match`: unknown variant `pid`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - [`config`]: the init config;
 //! - [`source`]: open params, inputs (capture file, zones), `next_batch`;
 //! - [`payload`]: the byte layout of the events we emit;
-//! - [`zones`]: the zone registry;
+//! - [`zones`]: the zone registry, and [`workloads`]: each zone's workloads (containers);
 //! - [`parse_capability`], [`extract`] and [`event_string`] (event-to-string): what Falco calls
 //!   per event;
 //! - [`metrics`] holds the counters;
@@ -25,6 +25,7 @@ pub mod render;
 pub mod source;
 pub mod state;
 pub mod visibility;
+pub mod workloads;
 pub mod zones;
 
 pub use plugin::EderaPlugin;

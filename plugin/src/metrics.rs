@@ -8,7 +8,8 @@
 //! NonMonotonic}).with_value(MetricValue::{U64, U32, I64, S32, Double, Float, Int}(v))`, or
 //! `Metric::new(label, value)`. Falco prefixes the plugin name, so `events` is reported as
 //! `edera.events`. Names must be `&'static CStr`: per-zone metrics (`zone.<name>.events`,
-//! `.drops`, `.malformed`, `.reconnects`) are interned once per zone name in a bounded table
+//! `.drops`, `.malformed`, `.reconnects`, `.workloads_clipped`: workloads and parts of them
+//! over the caps of `workloads.rs`) are interned once per zone name in a bounded table
 //! ([`MAX_ZONE_NAMES`] names; zones beyond it are only in the totals).
 //!
 //! Counters are atomics so that zone tasks on other threads can count without locks.
@@ -92,6 +93,7 @@ impl Metrics {
                 ("drops", c.drops),
                 ("malformed", c.malformed),
                 ("reconnects", c.reconnects),
+                ("workloads_clipped", z.workloads.clipped),
             ] {
                 if let Some(n) = interned(format!("zone.{name}.{what}")) {
                     per_zone.push(total(n, v));

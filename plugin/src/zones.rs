@@ -8,6 +8,7 @@
 
 use crate::ffi::c_safe;
 use crate::state::{StateLimits, ZoneState};
+use crate::workloads::WorkloadTable;
 use falco_plugin::anyhow;
 use std::ffi::CString;
 
@@ -23,6 +24,8 @@ pub struct Zone {
     name_c: CString,
     /// The zone's threads, fds, users and groups.
     pub state: ZoneState,
+    /// The zone's workloads (containers), from the protect API; empty for replays.
+    pub workloads: WorkloadTable,
     /// The zone's own counters (reported per zone in the metrics).
     pub counters: ZoneCounters,
 }
@@ -94,6 +97,7 @@ impl ZoneRegistry {
             id_c,
             name_c,
             state,
+            workloads: WorkloadTable::default(),
             counters: ZoneCounters::default(),
         }));
         Ok(ZoneSlot(slot))

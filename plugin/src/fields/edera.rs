@@ -1,13 +1,15 @@
 //! `edera.*`: which zone an event comes from, and the condition forms of libsinsp fields that
 //! compare inside the filter: every ancestor's value as a list (`edera.proc.anames`, ...; a bare
 //! `proc.aname = X` in libsinsp means "some ancestor is X") and the data buffer as spaced hex
-//! (`edera.evt.buffer_hex`, for libsinsp's byte-buffer operators).
+//! (`edera.evt.buffer_hex`, for libsinsp's byte-buffer operators); and the workload (container)
+//! the event's thread runs in (`edera.workload.*`).
 
 use std::ffi::CString;
 use std::fmt::Write;
 
 use falco_plugin::anyhow;
 
+use super::container::{image, with_workload};
 use super::ctx::{Req, with_event};
 use super::evt::with_data;
 use super::proc::{pid_text, with_proc};
@@ -23,6 +25,21 @@ pub fn zone_id(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>>
 /// `edera.zone.name`: the zone's name as the daemon reports it (the file name for replays).
 pub fn zone_name(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_event(p, &req, |c| c.zone.map(|z| z.name_c().clone()))
+}
+
+/// `edera.workload.id`: the full id of the thread's workload; no value outside workloads.
+pub fn workload_id(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+    with_workload(p, &req, |_, _, w| text(w?.id.as_str()))
+}
+
+/// `edera.workload.name`.
+pub fn workload_name(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+    with_workload(p, &req, |_, _, w| text(w?.name.as_str()))
+}
+
+/// `edera.workload.image`: the image reference from the annotations, else the digest.
+pub fn workload_image(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
+    with_workload(p, &req, |_, _, w| text(image(w?)))
 }
 
 /// One value per known ancestor of the event's process, parent first (the ancestors libsinsp's

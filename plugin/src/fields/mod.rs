@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod columns;
+pub mod container;
 pub mod ctx;
 pub mod edera;
 pub mod evt;
@@ -18,6 +19,7 @@ pub mod fd;
 pub mod fdlist;
 pub mod fs_path;
 pub mod group;
+pub mod k8s;
 pub mod proc;
 pub mod syscall;
 pub mod thread;

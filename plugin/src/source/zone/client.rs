@@ -2,20 +2,23 @@
 //!
 //! [`run`] keeps a connection to the daemon: while it is absent it retries every
 //! [`RETRY`]; connected, it lists the zones, watches `WatchEvents`, and starts one
-//! [`monitor`] task per ready zone. When the watch stream breaks (daemon restart) it
-//! reconnects and lists again. A monitor that loses its stream re-subscribes while the zone is
+//! [`monitor`] task per ready zone. It also lists the workloads and forwards their changes
+//! (`WorkloadChanged`; destroyed ones as removals, and after a new listing the ones no longer
+//! listed). When the watch stream breaks (daemon restart) it reconnects and lists again. A monitor that loses its stream re-subscribes while the zone is
 //! still listed (its state is rebuilt from the new snapshot), and reports the zone gone when
 //! it is not.
 
-use super::queue::{Budget, Control, MAX_MESSAGE, ZONE_QUEUE, ZoneMsg};
+use super::queue::{Budget, Control, MAX_MESSAGE, WorkloadMsg, ZONE_QUEUE, ZoneMsg};
 use crate::state::StateLimits;
+use crate::workloads::{MAX_WORKLOADS_PER_ZONE, Workload, WorkloadChange};
 use edera_falco_proto::batch;
 use edera_falco_proto::control::control_service_client::ControlServiceClient;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
 use edera_falco_proto::control::monitor_zone_kernel_event_request::Request as MonitorRequest;
 use edera_falco_proto::control::watch_events_reply::Event;
 use edera_falco_proto::control::{
-    GetZoneRequest, ListZonesRequest, MonitorZoneKernelEventRequest, WatchEventsRequest, Zone,
+    GetZoneRequest, ListWorkloadsRequest, ListZonesRequest, MonitorZoneKernelEventRequest,
+    WatchEventsRequest, Workload as ProtoWorkload, WorkloadState, Zone,
     ZoneKernelEventStreamUpdate, ZoneState,
 };
 use edera_falco_proto::events::from_proto;
@@ -91,9 +94,99 @@ fn name_of(z: &Zone) -> String {
 /// Zones with a running monitor.
 type Monitored = Arc<Mutex<HashSet<String>>>;
 
-/// The client's main loop; never returns.
-pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, wake: Arc<Notify>) {
+/// (zone id, workload id) of the workloads forwarded and not removed.
+type KnownWorkloads = HashSet<(String, String)>;
+
+/// Most workloads the client remembers over all zones (to remove those a new listing lacks).
+const MAX_KNOWN_WORKLOADS: usize = MAX_ZONES * MAX_WORKLOADS_PER_ZONE;
+
+/// The change a daemon's workload message makes, for its zone; `None` when it names no usable
+/// zone or workload.
+fn workload_msg(w: &ProtoWorkload) -> Option<WorkloadMsg> {
+    let zone_id = w.spec.as_ref()?.zone_id.clone();
+    if zone_id.is_empty() || zone_id.len() > MAX_NAME {
+        return None;
+    }
+    let destroyed = w
+        .status
+        .as_ref()
+        .is_some_and(|s| s.state == WorkloadState::Destroyed as i32);
+    let (change, clipped) = if destroyed {
+        (WorkloadChange::Removed(w.id.clone()), 0)
+    } else {
+        let (workload, clipped) = Workload::from_proto(w)?;
+        (WorkloadChange::Changed(Box::new(workload)), clipped)
+    };
+    Some(WorkloadMsg {
+        zone_id,
+        change,
+        clipped,
+    })
+}
+
+/// Forward one workload message; remembers what is live. Err when the plugin is gone.
+async fn forward_workload(
+    w: &ProtoWorkload,
+    workloads: &mpsc::Sender<WorkloadMsg>,
+    known: &mut KnownWorkloads,
+    wake: &Notify,
+) -> Result<(), ()> {
+    let Some(msg) = workload_msg(w) else {
+        return Ok(());
+    };
+    let key = (msg.zone_id.clone(), w.id.clone());
+    match msg.change {
+        WorkloadChange::Removed(_) => {
+            known.remove(&key);
+        }
+        WorkloadChange::Changed(_) if known.len() < MAX_KNOWN_WORKLOADS => {
+            known.insert(key);
+        }
+        WorkloadChange::Changed(_) => {}
+    }
+    workloads.send(msg).await.map_err(|_| ())?;
+    wake.notify_one();
+    Ok(())
+}
+
+/// List every workload and forward them; those known before and no longer listed are removed.
+async fn list_workloads(
+    client: &mut Client,
+    workloads: &mpsc::Sender<WorkloadMsg>,
+    known: &mut KnownWorkloads,
+    wake: &Notify,
+) -> Result<(), ()> {
+    let Ok(list) = client.list_workloads(ListWorkloadsRequest {}).await else {
+        return Ok(());
+    };
+    let mut list = list.into_inner();
+    let before = std::mem::take(known);
+    while let Ok(Some(reply)) = list.message().await {
+        for w in &reply.workloads {
+            forward_workload(w, workloads, known, wake).await?;
+        }
+    }
+    for (zone_id, id) in before.difference(known) {
+        let msg = WorkloadMsg {
+            zone_id: zone_id.clone(),
+            change: WorkloadChange::Removed(id.clone()),
+            clipped: 0,
+        };
+        workloads.send(msg).await.map_err(|_| ())?;
+    }
+    wake.notify_one();
+    Ok(())
+}
+
+/// The client's main loop; returns only when the plugin has dropped the workload queue.
+pub async fn run(
+    settings: Settings,
+    control: std::sync::mpsc::Sender<Control>,
+    workloads: mpsc::Sender<WorkloadMsg>,
+    wake: Arc<Notify>,
+) {
     let monitored: Monitored = Arc::default();
+    let mut known = KnownWorkloads::new();
     let mut warned = false;
     loop {
         let mut client = match connect(&settings.socket).await {
@@ -125,12 +218,31 @@ pub async fn run(settings: Settings, control: std::sync::mpsc::Sender<Control>, 
                 }
             }
         }
+        if list_workloads(&mut client, &workloads, &mut known, &wake)
+            .await
+            .is_err()
+        {
+            return;
+        }
         while let Ok(Some(ev)) = watch.message().await {
-            if let Some(Event::ZoneChanged(c)) = ev.event
-                && let Some(z) = c.zone
-                && ready(&z)
-            {
-                start(&settings, &client, &z, &monitored, &control, &wake);
+            match ev.event {
+                Some(Event::ZoneChanged(c)) => {
+                    if let Some(z) = c.zone
+                        && ready(&z)
+                    {
+                        start(&settings, &client, &z, &monitored, &control, &wake);
+                    }
+                }
+                Some(Event::WorkloadChanged(c)) => {
+                    if let Some(w) = c.workload
+                        && forward_workload(&w, &workloads, &mut known, &wake)
+                            .await
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+                None => {}
             }
         }
         log::warn!("lost the protect daemon's event watch; reconnecting");
@@ -403,6 +515,31 @@ mod tests {
             ..Zone::default()
         };
         assert_eq!(name_of(&z), "id");
+    }
+
+    #[test]
+    fn workload_messages_name_their_zone() {
+        use edera_falco_proto::control::{WorkloadSpec, WorkloadStatus};
+        let mut w = ProtoWorkload {
+            id: "w1".into(),
+            spec: Some(WorkloadSpec {
+                zone_id: "z1".into(),
+                name: "web".into(),
+                ..WorkloadSpec::default()
+            }),
+            status: None,
+        };
+        let m = workload_msg(&w).unwrap();
+        assert_eq!(m.zone_id, "z1");
+        assert!(matches!(m.change, WorkloadChange::Changed(ref c) if c.name == "web"));
+        w.status = Some(WorkloadStatus {
+            state: WorkloadState::Destroyed as i32,
+            ..WorkloadStatus::default()
+        });
+        let m = workload_msg(&w).unwrap();
+        assert_eq!(m.change, WorkloadChange::Removed("w1".into()));
+        w.spec.as_mut().unwrap().zone_id = String::new();
+        assert!(workload_msg(&w).is_none());
     }
 
     #[test]

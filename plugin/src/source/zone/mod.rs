@@ -9,7 +9,9 @@
 //! zone cannot take the others' room. `next_batch` ([`ZoneSource::fill`]) takes events from the
 //! zones' queues in turn, through exactly the replay path (conversion of old layouts,
 //! state-only events carried, the same parse and fields); when no zone has anything it waits
-//! at most [`IDLE_WAIT`] and reports a timeout.
+//! at most [`IDLE_WAIT`] and reports a timeout. Workload changes come on their own bounded
+//! queue and go to their zone's table; those of zones not (or no longer) streamed wait in
+//! `pending` until the zone is.
 
 mod client;
 mod queue;
@@ -17,12 +19,13 @@ mod queue;
 use super::{Carry, EventSink, Poll, Source};
 use crate::config::Config;
 use crate::visibility::falco_shows;
+use crate::workloads::WorkloadTable;
 use crate::zones::{ZoneRegistry, ZoneSlot};
 use edera_falco_proto::batch;
 use edera_scap::convert::{Converter, ConverterLimits, Outcome};
 use edera_scap::tables::syscalls::{self, ppm_sc_of};
 use falco_plugin::anyhow::{self, anyhow};
-use queue::{Control, ZoneMsg};
+use queue::{Control, WORKLOAD_QUEUE, WorkloadMsg, ZoneMsg};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,6 +124,10 @@ struct Live {
 pub struct ZoneSource {
     _runtime: tokio::runtime::Runtime,
     control: std::sync::mpsc::Receiver<Control>,
+    workloads: tokio::sync::mpsc::Receiver<WorkloadMsg>,
+    /// Workload tables of zones not streamed (yet, or any more), at most
+    /// [`client::MAX_ZONES`].
+    pending: HashMap<String, WorkloadTable>,
     wake: Arc<tokio::sync::Notify>,
     zones: HashMap<String, Live>,
     /// Round-robin position.
@@ -155,6 +162,7 @@ impl ZoneSource {
         enabled.sort_unstable();
         enabled.dedup();
         let (control_tx, control) = std::sync::mpsc::channel();
+        let (workloads_tx, workloads) = tokio::sync::mpsc::channel(WORKLOAD_QUEUE);
         let wake = Arc::new(tokio::sync::Notify::new());
         let settings = client::Settings {
             socket: config.socket.clone(),
@@ -162,10 +170,17 @@ impl ZoneSource {
             batches: config.batches,
             limits: config.limits.state_limits(),
         };
-        runtime.spawn(client::run(settings, control_tx, wake.clone()));
+        runtime.spawn(client::run(
+            settings,
+            control_tx,
+            workloads_tx,
+            wake.clone(),
+        ));
         Ok(ZoneSource {
             _runtime: runtime,
             control,
+            workloads,
+            pending: HashMap::new(),
             wake,
             zones: HashMap::new(),
             turn: 0,
@@ -180,6 +195,11 @@ impl ZoneSource {
             match c {
                 Control::Added { id, name, rx } => match registry.register_named(&id, &name) {
                     Ok(slot) => {
+                        if let (Some(table), Some(z)) =
+                            (self.pending.remove(&id), registry.get_mut(slot))
+                        {
+                            z.workloads = table;
+                        }
                         let live = Live {
                             slot,
                             rx,
@@ -197,6 +217,24 @@ impl ZoneSource {
             }
         }
     }
+
+    /// Workload changes, into their zone's table.
+    fn apply_workloads(&mut self, registry: &mut ZoneRegistry) {
+        while let Ok(m) = self.workloads.try_recv() {
+            let live = self.zones.get(&m.zone_id).map(|l| l.slot);
+            let table = match live.and_then(|slot| registry.get_mut(slot)) {
+                Some(z) => &mut z.workloads,
+                None if self.pending.len() < client::MAX_ZONES
+                    || self.pending.contains_key(&m.zone_id) =>
+                {
+                    self.pending.entry(m.zone_id).or_default()
+                }
+                None => continue,
+            };
+            table.clipped += m.clipped;
+            table.apply(m.change);
+        }
+    }
 }
 
 impl Source for ZoneSource {
@@ -208,14 +246,21 @@ impl Source for ZoneSource {
     ) -> anyhow::Result<Poll> {
         // Zones found gone in an earlier call are freed now, after Falco has processed the
         // batch that held their last events.
+        let pending = &mut self.pending;
         self.zones.retain(|id, live| {
             if live.gone {
-                registry.remove(live.slot);
+                // Its workloads are kept for when it comes back.
+                if let Some(z) = registry.remove(live.slot)
+                    && pending.len() < client::MAX_ZONES
+                {
+                    pending.insert(id.clone(), z.workloads);
+                }
                 log::info!("zone {id}: gone, its state freed");
             }
             !live.gone
         });
         self.apply_control(registry);
+        self.apply_workloads(registry);
         let ids: Vec<String> = self.zones.keys().cloned().collect();
         let n = ids.len();
         let mut idle_rounds = 0;

@@ -1,6 +1,8 @@
 //! What the zone client hands to Falco's thread: zones appearing and going (one control
-//! channel), and per zone a bounded queue of its snapshot and event batches.
+//! channel), per zone a bounded queue of its snapshot and event batches, and one bounded queue
+//! of workload changes for all zones.
 
+use crate::workloads::WorkloadChange;
 use edera_scap::file::CaptureState;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -12,6 +14,18 @@ pub const ZONE_QUEUE: usize = 64;
 pub const ZONE_BYTES: usize = 32 << 20;
 /// Largest message taken from the daemon (a thread snapshot of a big zone is the largest).
 pub const MAX_MESSAGE: usize = 16 << 20;
+
+/// Workload changes queued for Falco's thread; a full queue makes the daemon's event watch
+/// wait.
+pub const WORKLOAD_QUEUE: usize = 1024;
+
+/// A change to the workloads of the zone `zone_id`, with the parts of the workload left out
+/// to fit the caps.
+pub struct WorkloadMsg {
+    pub zone_id: String,
+    pub change: WorkloadChange,
+    pub clipped: u64,
+}
 
 /// A zone's byte budget.
 #[derive(Clone)]
