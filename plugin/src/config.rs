@@ -65,11 +65,6 @@ pub struct Config {
     /// request and sends one message per event, which works as well).
     #[serde(default = "default_true")]
     pub batches: bool,
-
-    /// Accepted for compatibility with Edera's own plugin config (where it makes zones capture
-    /// the syscalls the host's Falco has enabled). Not used yet.
-    #[serde(default)]
-    pub mirror_host_syscalls: Option<bool>,
 }
 
 /// Per-zone limits.
@@ -171,7 +166,6 @@ impl Default for Config {
             limits: Limits::default(),
             enabled_syscalls: None,
             batches: true,
-            mirror_host_syscalls: None,
         }
     }
 }
@@ -317,8 +311,7 @@ mod tests {
     fn full() {
         let c = parse(
             r#"{"source": "file:///tmp/x.scap", "socket": "/s", "batch_size": 10,
-                "limits": {"max_threads_per_zone": 5, "max_fds_per_zone": 6},
-                "mirror_host_syscalls": false}"#,
+                "limits": {"max_threads_per_zone": 5, "max_fds_per_zone": 6}}"#,
         )
         .unwrap();
         assert_eq!(c.source.as_deref(), Some("file:///tmp/x.scap"));
