@@ -25,6 +25,13 @@ setup_build_tools() {
     need_pkgs clang libbpf-dev protobuf-compiler libprotobuf-dev
 }
 
+# The formatting and lint checks of `./run test` (no-ops when the components are installed).
+setup_lint_tools() {
+    if command -v rustup > /dev/null; then
+        rustup component add rustfmt clippy
+    fi
+}
+
 # Tools the test suite uses: Debian's sysdig 0.29.3 is the live second oracle.
 # (--no-install-recommends keeps its kernel module package, sysdig-dkms, out.)
 setup_test_tools() {

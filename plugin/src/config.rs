@@ -66,11 +66,6 @@ pub struct Config {
     #[serde(default = "default_true")]
     pub batches: bool,
 
-    /// Accepted for compatibility with Edera's own plugin config (where it makes zones capture
-    /// the syscalls the host's Falco has enabled). Not used yet.
-    #[serde(default)]
-    pub mirror_host_syscalls: Option<bool>,
-
     /// How a zone's threads are tied to its workloads (its containers, for `container.*` and
     /// `k8s.*`): `cgroup` (default), the workload whose id is a component of one of the
     /// thread's cgroup paths; `none`, every thread is the zone's own (`container.id = host`).
@@ -189,7 +184,6 @@ impl Default for Config {
             limits: Limits::default(),
             enabled_syscalls: None,
             batches: true,
-            mirror_host_syscalls: None,
             workload_match: WorkloadMatch::Cgroup,
         }
     }
@@ -337,7 +331,7 @@ mod tests {
         let c = parse(
             r#"{"source": "file:///tmp/x.scap", "socket": "/s", "batch_size": 10,
                 "limits": {"max_threads_per_zone": 5, "max_fds_per_zone": 6},
-                "mirror_host_syscalls": false, "workload_match": "none"}"#,
+                "workload_match": "none"}"#,
         )
         .unwrap();
         assert_eq!(c.workload_match, WorkloadMatch::None);

@@ -129,11 +129,6 @@ impl<'a> StateOnly<'a> {
             Some(ev)
         })
     }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
 }
 
 /// Length of the raw event at the start of `buf`, if its header is there, its `len` is at
@@ -148,13 +143,7 @@ fn claimed_len(buf: &[u8]) -> u32 {
     EventHeader::parse(buf).map_or(0, |h| h.len)
 }
 
-impl ZoneEvent<'_> {
-    /// The raw scap event's type (`ppm_event_code`).
-    pub fn scap_type(&self) -> u16 {
-        // `raw` is at least HEADER_LEN bytes long (checked on construction).
-        EventHeader::parse(self.raw).map_or(0, |h| h.etype)
-    }
-}
+impl ZoneEvent<'_> {}
 
 fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
     let bytes = buf.get(at..at.checked_add(4)?)?;
@@ -330,9 +319,9 @@ mod tests {
         let z = ZoneEvent::try_from(&ev).unwrap();
         assert_eq!(z.zone, ZoneSlot(5));
         assert_eq!(z.cpu, 7);
-        assert!(z.state_only.is_empty());
+        assert_eq!(z.state_only.iter().count(), 0);
         assert_eq!(z.raw, raw.as_slice());
-        assert_eq!(z.scap_type(), 3);
+        assert_eq!(EventHeader::parse(z.raw).map(|h| h.etype).ok(), Some(3));
     }
 
     #[test]

@@ -19,7 +19,6 @@ pub struct ZoneSlot(pub u32);
 /// One zone.
 #[derive(Debug)]
 pub struct Zone {
-    id: String,
     id_c: CString,
     name_c: CString,
     /// The zone's threads, fds, users and groups.
@@ -44,9 +43,10 @@ pub struct ZoneCounters {
 }
 
 impl Zone {
-    /// The zone's id (Edera's zone UUID, or the capture file name for replays).
+    /// The zone's id (the pod sandbox's, for `k8s.pod.sandbox_id`).
     pub fn id(&self) -> &str {
-        &self.id
+        // Built from a Rust string, so always UTF-8.
+        self.id_c.to_str().unwrap_or_default()
     }
 
     /// The zone's id as a C string, as extractors return it.
@@ -88,12 +88,10 @@ impl ZoneRegistry {
     pub fn register_named(&mut self, id: &str, name: &str) -> anyhow::Result<ZoneSlot> {
         let slot = u32::try_from(self.slots.len())
             .map_err(|_| anyhow::anyhow!("zone registry full: 2^32 zones registered"))?;
-        let id = c_safe(id);
-        let id_c = CString::new(id.clone())?;
+        let id_c = CString::new(c_safe(id))?;
         let name_c = CString::new(c_safe(name))?;
         let state = ZoneState::new(self.limits);
         self.slots.push(Some(Zone {
-            id,
             id_c,
             name_c,
             state,
@@ -113,14 +111,6 @@ impl ZoneRegistry {
         self.slots.get_mut(slot.0 as usize)?.as_mut()
     }
 
-    /// The live slot of the zone with this id.
-    pub fn slot_of(&self, id: &str) -> Option<ZoneSlot> {
-        self.slots
-            .iter()
-            .position(|z| z.as_ref().is_some_and(|z| z.id == id))
-            .map(|i| ZoneSlot(i as u32))
-    }
-
     /// Forget a zone (its slot is not reused).
     pub fn remove(&mut self, slot: ZoneSlot) -> Option<Zone> {
         self.slots.get_mut(slot.0 as usize)?.take()
@@ -135,11 +125,6 @@ impl ZoneRegistry {
     pub fn len(&self) -> usize {
         self.slots.iter().filter(|z| z.is_some()).count()
     }
-
-    /// Whether no zone is live.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
@@ -150,12 +135,12 @@ mod tests {
     fn slots_are_not_reused() {
         let mut r = ZoneRegistry::default();
         let a = r.register("a").unwrap();
-        assert_eq!(r.get(a).unwrap().id(), "a");
+        assert_eq!(r.get(a).unwrap().id_c().as_bytes(), b"a");
         assert!(r.remove(a).is_some());
         let b = r.register("b").unwrap();
         assert_ne!(a, b);
         assert!(r.get(a).is_none());
-        assert_eq!(r.slot_of("b"), Some(b));
+        assert_eq!(r.get(b).unwrap().id_c().as_bytes(), b"b");
         assert_eq!(r.len(), 1);
         assert!(r.get(ZoneSlot(99)).is_none());
     }
@@ -164,6 +149,6 @@ mod tests {
     fn nul_in_id_is_escaped() {
         let mut r = ZoneRegistry::default();
         let s = r.register("a\0b").unwrap();
-        assert_eq!(r.get(s).unwrap().id(), "a\\0b");
+        assert_eq!(r.get(s).unwrap().id_c().as_bytes(), b"a\\0b");
     }
 }

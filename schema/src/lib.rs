@@ -4,7 +4,9 @@
 //!   and dynamic tables, typed accessors, native syscall maps);
 //! - [`info`]: the runtime types those tables are made of;
 //! - [`event`]: the zero-copy, bounds-checked view of one raw event;
+//! - [`conversions_table`]: the converter table, generated from `schema/conversions.toml`;
 //! - [`convert`]: the event converter (old layouts to current ones, as libscap converts on read);
+//! - [`file`]: the capture file (`.scap`) reader;
 //! - [`libsinsp`]: what libsinsp does with some events (from the `schema/libsinsp.toml` overlay).
 
 #[allow(clippy::all, missing_docs)]

@@ -214,6 +214,8 @@ fn corpus_replay_memory_is_bounded() {
         if path.extension().and_then(|e| e.to_str()) != Some("scap") {
             continue;
         }
+        // Reaped by the wait4 of `wait_with_rusage` below, which clippy cannot see.
+        #[allow(clippy::zombie_processes)]
         let child = std::process::Command::new(&cli)
             .arg("--plugin")
             .arg(&library.path)

@@ -63,8 +63,7 @@ fn good_configs_load() {
     load_plugin("").expect("empty config");
     load_plugin("{}").expect("empty object");
     load_plugin(
-        r#"{"socket": "/tmp/x.sock", "batch_size": 64, "limits": {"max_threads_per_zone": 10},
-            "mirror_host_syscalls": false}"#,
+        r#"{"socket": "/tmp/x.sock", "batch_size": 64, "limits": {"max_threads_per_zone": 10}}"#,
     )
     .expect("full config");
 }

@@ -13,6 +13,11 @@ use edera_falco_tests::oracle;
 use edera_falco_tests::sysdig_oracle::{self, FIELDS, STABLE_FIELDS};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+/// The first two parts of the oracle's [`oracle::EventKey`]: (evt.rawtime, thread.tid).
+type TimeAndTid = (String, String);
+/// Field name to value (`None`: no value) of one event.
+type FieldValues = HashMap<String, Option<String>>;
+
 #[derive(Default, Debug)]
 struct Tally {
     /// Events where sysdig and Falco both have the event.
@@ -50,8 +55,7 @@ fn plugin_agrees_with_sysdig_where_both_generations_agree() {
                 continue;
             }
         };
-        let mut falco: HashMap<(String, String), VecDeque<HashMap<String, Option<String>>>> =
-            HashMap::new();
+        let mut falco: HashMap<TimeAndTid, VecDeque<FieldValues>> = HashMap::new();
         for e in oracle::load(&dir, &capture).expect("oracle") {
             falco
                 .entry((e.key.0, e.key.1))

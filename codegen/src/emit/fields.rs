@@ -11,7 +11,7 @@
 //!   `args::rawarg_u64_by_name(p, req, name_id)` for the `evt.arg.NAME` / `evt.rawarg.NAME`
 //!   literals (`name_id` indexes `edera_scap::tables::PARAM_NAMES`);
 //! - `types::{AbsTime, IpNet}`: the SDK's value types for abstime and ipnet fields;
-//! - `columns::thread`, `columns::process` and `columns::fd(p, req, |row| row.column.into_field())`
+//! - `columns::thread`, `columns::process` and `columns::fd(p, req, |row| row.column.to_field())`
 //!   for state columns, generic over the return type.
 
 use proc_macro2::{Literal, TokenStream};
@@ -81,7 +81,7 @@ pub fn emit(set: &[SetField], ix: &SchemaIndex, plugin: &syn::Path) -> TokenStre
     quote! {
         use ::falco_plugin::anyhow::Error;
         use ::falco_plugin::extract::{field, ExtractFieldInfo, ExtractRequest};
-        use crate::fields::columns::IntoField;
+        use crate::fields::columns::ToField;
 
         /// Number of declared fields.
         pub const FIELD_COUNT: usize = #count;
@@ -108,15 +108,15 @@ fn wrapper_body(c: &Compute, ftype: FieldType, ix: &SchemaIndex) -> TokenStream 
         }
         Compute::Thread(col) => {
             let c = ident(col);
-            quote!(crate::fields::columns::thread(p, req, |row| row.#c.into_field()))
+            quote!(crate::fields::columns::thread(p, req, |row| row.#c.to_field()))
         }
         Compute::Process(col) => {
             let c = ident(col);
-            quote!(crate::fields::columns::process(p, req, |row| row.#c.into_field()))
+            quote!(crate::fields::columns::process(p, req, |row| row.#c.to_field()))
         }
         Compute::Fd(col) => {
             let c = ident(col);
-            quote!(crate::fields::columns::fd(p, req, |row| row.#c.into_field()))
+            quote!(crate::fields::columns::fd(p, req, |row| row.#c.to_field()))
         }
         Compute::Fn(_) => unreachable!("handled by the caller"),
     }

@@ -8,70 +8,70 @@ use falco_plugin::anyhow;
 use std::ffi::CString;
 
 /// A column value as a field value of type `T`; `None` is "no value".
-pub trait IntoField<T> {
-    fn into_field(&self) -> Option<T>;
+pub trait ToField<T> {
+    fn to_field(&self) -> Option<T>;
 }
 
-impl IntoField<u64> for u64 {
-    fn into_field(&self) -> Option<u64> {
+impl ToField<u64> for u64 {
+    fn to_field(&self) -> Option<u64> {
         Some(*self)
     }
 }
 
-impl IntoField<u64> for u32 {
-    fn into_field(&self) -> Option<u64> {
+impl ToField<u64> for u32 {
+    fn to_field(&self) -> Option<u64> {
         Some(u64::from(*self))
     }
 }
 
 /// Signed columns are served as decimal strings (see the catalog's `upstream` notes).
-impl IntoField<CString> for i64 {
-    fn into_field(&self) -> Option<CString> {
+impl ToField<CString> for i64 {
+    fn to_field(&self) -> Option<CString> {
         CString::new(self.to_string()).ok()
     }
 }
 
 /// Byte-string columns; bytes after an embedded NUL are dropped, as C strings would.
-impl IntoField<CString> for Vec<u8> {
-    fn into_field(&self) -> Option<CString> {
+impl ToField<CString> for Vec<u8> {
+    fn to_field(&self) -> Option<CString> {
         let end = self.iter().position(|&b| b == 0).unwrap_or(self.len());
         CString::new(&self[..end]).ok()
     }
 }
 
-impl IntoField<u64> for i64 {
+impl ToField<u64> for i64 {
     /// Unsigned libsinsp columns kept signed in the state (sizes, counts): negative is no value.
-    fn into_field(&self) -> Option<u64> {
+    fn to_field(&self) -> Option<u64> {
         u64::try_from(*self).ok()
     }
 }
 
-impl IntoField<CString> for u32 {
-    fn into_field(&self) -> Option<CString> {
+impl ToField<CString> for u32 {
+    fn to_field(&self) -> Option<CString> {
         CString::new(self.to_string()).ok()
     }
 }
 
-impl IntoField<CString> for u64 {
-    fn into_field(&self) -> Option<CString> {
+impl ToField<CString> for u64 {
+    fn to_field(&self) -> Option<CString> {
         CString::new(self.to_string()).ok()
     }
 }
 
-impl IntoField<u64> for u8 {
-    fn into_field(&self) -> Option<u64> {
+impl ToField<u64> for u8 {
+    fn to_field(&self) -> Option<u64> {
         Some(u64::from(*self))
     }
 }
 
-impl IntoField<u64> for u16 {
-    fn into_field(&self) -> Option<u64> {
+impl ToField<u64> for u16 {
+    fn to_field(&self) -> Option<u64> {
         Some(u64::from(*self))
     }
 }
 
-impl IntoField<bool> for bool {
-    fn into_field(&self) -> Option<bool> {
+impl ToField<bool> for bool {
+    fn to_field(&self) -> Option<bool> {
         Some(*self)
     }
 }
@@ -83,15 +83,6 @@ pub fn thread<T>(
     f: impl FnOnce(&Thread) -> Option<T>,
 ) -> anyhow::Result<Option<T>> {
     with_event(p, &req, |c| f(c.thread()?))
-}
-
-/// A column of the event's process, read from its main thread (no value without one).
-pub fn process<T>(
-    p: &mut EderaPlugin,
-    req: Req,
-    f: impl FnOnce(&Thread) -> Option<T>,
-) -> anyhow::Result<Option<T>> {
-    with_event(p, &req, |c| f(c.process()?))
 }
 
 /// A column of the event's fd entry (no value without one).

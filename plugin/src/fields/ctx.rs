@@ -77,17 +77,6 @@ impl<'e, 'p> Ctx<'e, 'p> {
         self.state()?.event_thread()
     }
 
-    /// The event thread's tid.
-    pub fn tid(&self) -> Option<i64> {
-        self.state()?.event_tid()
-    }
-
-    /// The main thread of the event's process.
-    pub fn process(&self) -> Option<&'p Thread> {
-        let s = self.state()?;
-        s.process_of(s.event_tid()?)
-    }
-
     /// The fd entry the event refers to.
     pub fn fd(&self) -> Option<&'p FdInfo> {
         self.state()?.event_fd()

@@ -13,8 +13,8 @@ use falco_plugin::anyhow;
 
 use super::ctx::{Req, with_event};
 use super::value::text;
+use crate::net::{write_ipv4, write_ipv6};
 use crate::plugin::EderaPlugin;
-use crate::state::netfmt::{write_ipv4, write_ipv6};
 use crate::state::{FdInfo, FdType};
 
 /// Bytes per fd in the `fds` parameter.

@@ -13,9 +13,9 @@ use falco_plugin::anyhow;
 
 use super::ctx::{Ctx, Req, with_event};
 use super::fd::{event_fd_name, text};
+use crate::path;
 use crate::plugin::EderaPlugin;
 use crate::state::apply::open::dirfd_base;
-use crate::state::path;
 
 /// Where a path comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]

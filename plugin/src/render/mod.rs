@@ -23,10 +23,8 @@ pub mod buffer;
 pub mod errno;
 pub mod flags;
 pub mod lookup;
-pub mod net;
 pub mod numeric;
 pub mod param;
-pub mod path;
 pub mod raw;
 pub mod resolve;
 pub mod signal;
@@ -34,8 +32,8 @@ pub mod sink;
 pub mod time;
 
 pub use args::{
-    event_type_name, failed, has_return_value, param_index, return_value, write_arg,
-    write_arg_named, write_args, write_event_line, write_rawarg_named, write_res,
+    event_type_name, failed, param_index, return_value, write_arg, write_arg_named, write_args,
+    write_event_line, write_rawarg_named, write_res,
 };
 pub use buffer::BufFmt;
 pub use lookup::{FdRef, Lookup, NoState};

@@ -53,16 +53,6 @@ fn write_alt_octal(out: &mut Vec<u8>, v: u64) -> std::io::Result<()> {
     }
 }
 
-/// Decimal of a signed 64-bit value.
-pub fn write_i64(out: &mut Vec<u8>, v: i64) {
-    let _ = write!(out, "{v}");
-}
-
-/// Decimal of an unsigned 64-bit value.
-pub fn write_u64(out: &mut Vec<u8>, v: u64) {
-    let _ = write!(out, "{v}");
-}
-
 /// C's `%g` (`%lg`) of a finite, non-negative or negative double: six significant digits, the
 /// shorter of fixed and exponent notation as C chooses it, trailing zeros removed.
 pub fn write_g(out: &mut Vec<u8>, x: f64) {

@@ -30,12 +30,12 @@ use super::buffer::{BufFmt, write_buffer};
 use super::errno::errno_name;
 use super::flags::{write_flag_names, write_mode_names};
 use super::lookup::Lookup;
-use super::net::{write_sockaddr, write_socktuple};
 use super::numeric::{CInt, write_formatted, write_g};
 use super::resolve::{write_fd, write_fdlist, write_path};
 use super::signal::{signal_name, write_sigset};
 use super::sink::{Sink, c_str};
 use super::time::write_abstime;
+use crate::net::{write_arg_sockaddr, write_arg_socktuple};
 
 /// The text of a parameter libsinsp cannot render (it throws instead).
 pub const INVALID: &[u8] = b"<INVALID>";
@@ -167,8 +167,8 @@ fn write_typed(
             None => sink.only(INVALID),
         },
         ParamType::Bytebuf => write_bytebuf(sink.out(), data, opts),
-        ParamType::Sockaddr => write_sockaddr(sink.out(), data),
-        ParamType::Socktuple => write_socktuple(sink.out(), data),
+        ParamType::Sockaddr => write_arg_sockaddr(sink.out(), data),
+        ParamType::Socktuple => write_arg_socktuple(sink.out(), data),
         ParamType::Fdlist => write_fdlist(sink.out(), data, lookup),
         ParamType::Syscallid => {
             let id = fixed!(u16);

@@ -17,8 +17,8 @@ use edera_scap::info::{ParamInfo, ParamType};
 use edera_scap::tables::PrintFormat;
 
 use super::buffer::{BufFmt, RAW_CAP, write_buffer};
-use super::net::{write_ipv4, write_ipv6};
 use super::sink::c_str;
+use crate::net::{write_ipv4, write_ipv6};
 
 /// The result of a raw rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use super::buffer::BufFmt;
 use super::errno::errno_name;
 use super::lookup::Lookup;
 use super::param::INVALID;
-use super::path::write_joined;
 use super::sink::{Sink, c_str};
+use crate::path::write_joined;
 
 /// `PPM_AT_FDCWD`.
 pub const AT_FDCWD: i64 = -100;

@@ -48,16 +48,6 @@ impl Carry {
         self.bytes.clear();
         self.count = 0;
     }
-
-    /// Number of events held.
-    pub fn len(&self) -> usize {
-        usize::from(self.count)
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
 }
 
 #[cfg(test)]
@@ -71,11 +61,11 @@ mod tests {
         c.hold(b"cd");
         assert_eq!(c.take(10), (&b"abcd"[..], 2));
         c.clear();
-        assert!(c.is_empty());
+        assert_eq!(c.count, 0);
         let big = vec![0u8; MAX_CARRY_BYTES / 2 + 1];
         c.hold(&big);
         c.hold(&big);
-        assert_eq!(c.len(), 1);
+        assert_eq!(c.count, 1);
         assert_eq!(c.dropped, 1);
         c.hold(&vec![0u8; MAX_CARRY_BYTES + 1]);
         assert_eq!(c.dropped, 2);

@@ -231,19 +231,9 @@ impl SockInfo {
     pub fn set_v6srv_l4proto(&mut self, p: u8) {
         self.0[18] = p;
     }
-    pub fn unix_source(&self) -> u64 {
-        u64::from_le_bytes(self.0[0..8].try_into().unwrap_or([0; 8]))
-    }
-    pub fn unix_dest(&self) -> u64 {
-        u64::from_le_bytes(self.0[8..16].try_into().unwrap_or([0; 8]))
-    }
     pub fn set_unix(&mut self, source: u64, dest: u64) {
         self.0[0..8].copy_from_slice(&source.to_le_bytes());
         self.0[8..16].copy_from_slice(&dest.to_le_bytes());
-    }
-    /// Clears the bytes of the ipv4 tuple view (16 bytes with padding).
-    pub fn clear_v4(&mut self) {
-        self.0[..16].fill(0);
     }
     /// Clears the bytes of the ipv6 tuple view (all 40).
     pub fn clear_v6(&mut self) {
@@ -328,12 +318,6 @@ impl FdInfo {
 
     pub fn is_unix_socket(&self) -> bool {
         self.fd_type == FdType::UnixSock
-    }
-    pub fn is_ipv4_socket(&self) -> bool {
-        self.fd_type == FdType::Ipv4Sock
-    }
-    pub fn is_ipv6_socket(&self) -> bool {
-        self.fd_type == FdType::Ipv6Sock
     }
     /// An ipv4 socket whose protocol is udp (libsinsp asks only the ipv4 view).
     pub fn is_udp_socket(&self) -> bool {
@@ -422,6 +406,60 @@ impl FdInfo {
     }
 }
 
+/// The name libsinsp gives a connected ip socket from its stored tuple (`sockinfo_to_str`): as
+/// [`crate::net::fd_name_of_tuple`] writes a tuple parameter, but read through the fd's
+/// [`SockInfo`] views, so an ipv6 socket with a mapped pair takes its ports from the ipv4 view.
+pub fn sockinfo_name(s: &SockInfo, t: FdType) -> Vec<u8> {
+    use crate::net::{is_ipv4_mapped, write_endpoint4, write_endpoint6, write_ipv4, write_ipv6};
+    let mut out = Vec::with_capacity(64);
+    match t {
+        FdType::Ipv4Sock => match s.v4_l4proto() {
+            l4::TCP | l4::UDP => {
+                write_endpoint4(&mut out, s.v4_sip(), s.v4_sport());
+                out.extend_from_slice(b"->");
+                write_endpoint4(&mut out, s.v4_dip(), s.v4_dport());
+            }
+            l4::ICMP | l4::RAW => {
+                write_ipv4(&mut out, s.v4_sip());
+                out.extend_from_slice(b"->");
+                write_ipv4(&mut out, s.v4_dip());
+            }
+            _ => out.extend_from_slice(b"<unknown>"),
+        },
+        FdType::Ipv6Sock => {
+            let (sip, dip) = (s.v6_sip(), s.v6_dip());
+            let mapped = is_ipv4_mapped(&sip) && is_ipv4_mapped(&dip);
+            let tail = |ip: [u8; 16]| [ip[12], ip[13], ip[14], ip[15]];
+            match s.v6_l4proto() {
+                // libsinsp reads the ports of a mapped pair through the ipv4 view.
+                l4::TCP | l4::UDP if mapped => {
+                    write_endpoint4(&mut out, tail(sip), s.v4_sport());
+                    out.extend_from_slice(b"->");
+                    write_endpoint4(&mut out, tail(dip), s.v4_dport());
+                }
+                l4::TCP | l4::UDP => {
+                    write_endpoint6(&mut out, &sip, s.v6_sport());
+                    out.extend_from_slice(b"->");
+                    write_endpoint6(&mut out, &dip, s.v6_dport());
+                }
+                l4::ICMP if mapped => {
+                    write_ipv4(&mut out, tail(sip));
+                    out.extend_from_slice(b"->");
+                    write_ipv4(&mut out, tail(dip));
+                }
+                l4::ICMP => {
+                    write_ipv6(&mut out, &sip);
+                    out.extend_from_slice(b"->");
+                    write_ipv6(&mut out, &dip);
+                }
+                _ => out.extend_from_slice(b"<unknown>"),
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,7 +472,11 @@ mod tests {
         assert_eq!(s.v4_sport(), 0xaaaa);
         assert_eq!(s.v4_l4proto(), 0xaa, "ipv4 proto aliases ipv6 sip byte 12");
         s.set_unix(1, 2);
-        assert_eq!((s.unix_source(), s.unix_dest()), (1, 2));
+        assert_eq!(
+            (s.v4_sip(), s.v4_sport()),
+            ([1, 0, 0, 0], 2),
+            "unix ids alias the ipv4 tuple"
+        );
     }
 
     #[test]

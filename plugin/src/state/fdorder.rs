@@ -243,7 +243,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let k = ((seed >> 33) % 400) as i64;
-            ops.push(((seed >> 20) % 4 != 0, k));
+            ops.push((!(seed >> 20).is_multiple_of(4), k));
         }
         let mut h = HashOrder::default();
         for (i, &(add, k)) in ops.iter().enumerate() {

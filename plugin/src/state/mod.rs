@@ -28,8 +28,6 @@ pub mod fdtable;
 pub mod iface;
 pub mod lifecycle;
 pub mod lookup;
-pub mod netfmt;
-pub mod path;
 mod seed;
 pub mod table;
 pub mod thread;
@@ -38,12 +36,11 @@ pub mod users;
 mod view;
 
 pub use apply::{Applied, EventOutcome};
-pub use fd::{FdInfo, FdType, SockInfo};
-pub use fdtable::FdTable;
+pub use fd::{FdInfo, FdType};
 pub use lookup::StateLookup;
 pub use table::ThreadTable;
 pub use thread::Thread;
-pub use users::{User, UserGroup, UserGroups, Users};
+pub use users::{UserGroups, Users};
 
 /// Per-zone caps. Beyond them entries are evicted (threads: least recently active process
 /// first) or not added (fds of a full process, users), and counted in [`StateCounters`].

@@ -10,10 +10,10 @@ use super::ZoneState;
 use super::apply::params::split;
 use super::apply::util::{cgroups_of, set_exepath};
 use super::fd::{FdInfo, FdType, fdflags, l4};
-use super::netfmt::{is_ipv4_mapped, write_endpoint4, write_endpoint6};
-use super::path;
 use super::thread::{Thread, cl};
 use super::users::Names;
+use crate::net::{is_ipv4_mapped, write_endpoint4, write_endpoint6};
+use crate::path;
 
 impl ZoneState {
     /// Loads `snapshot` into this zone (on top of what it holds; a fresh zone normally).

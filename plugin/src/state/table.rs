@@ -87,11 +87,6 @@ impl ThreadTable {
         self.threads.values()
     }
 
-    /// The group of process `pid`.
-    pub fn group(&self, pid: i64) -> Option<&ThreadGroup> {
-        self.groups.get(&pid)
-    }
-
     /// Number of fds over all tables.
     pub fn total_fds(&self) -> usize {
         self.total_fds

@@ -14,7 +14,6 @@ use super::fdtable::FdTable;
 pub mod cl {
     use super::ppm_cl;
     pub const CLONE_FILES: u32 = ppm_cl::CLONE_FILES as u32;
-    pub const CLONE_FS: u32 = ppm_cl::CLONE_FS as u32;
     pub const CLONE_NEWPID: u32 = ppm_cl::CLONE_NEWPID as u32;
     pub const CLONE_PARENT: u32 = ppm_cl::CLONE_PARENT as u32;
     pub const CLONE_THREAD: u32 = ppm_cl::CLONE_THREAD as u32;
@@ -268,27 +267,12 @@ impl Thread {
         self.args.join(&b' ')
     }
 
-    /// The value of environment variable `name` in this entry's own env (libsinsp strips
-    /// surrounding spaces from the value).
-    pub fn env_value(&self, name: &[u8]) -> Option<&[u8]> {
-        self.env.iter().find_map(|e| {
-            let rest = e.strip_prefix(name)?.strip_prefix(b"=")?;
-            (!rest.is_empty()).then(|| trim_spaces(rest))
-        })
-    }
-
     /// The cgroup path of `subsys`, if the thread has one.
     pub fn cgroup(&self, subsys: &[u8]) -> Option<&[u8]> {
         self.cgroups
             .iter()
             .find(|(s, _)| s == subsys)
             .map(|(_, p)| p.as_slice())
-    }
-
-    /// Number of live children recorded (libsinsp's child list; see
-    /// [`super::ZoneState::children_count`] for the count without stale entries).
-    pub fn children_refs(&self) -> &[ThreadRef] {
-        &self.children
     }
 
     /// Bytes of strings this entry holds (not counting its fd table).
@@ -310,12 +294,6 @@ impl Thread {
     }
 }
 
-fn trim_spaces(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ').unwrap_or(s.len());
-    let end = s.iter().rposition(|&b| b != b' ').map_or(start, |e| e + 1);
-    &s[start..end.max(start)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,15 +310,11 @@ mod tests {
     }
 
     #[test]
-    fn cmdline_and_env() {
+    fn cmdline() {
         let mut t = Thread::new(1);
         t.comm = b"cat".to_vec();
         t.args = vec![b"/dev/null".to_vec(), b"".to_vec()];
         assert_eq!(t.cmdline(), b"cat /dev/null ");
         assert_eq!(t.args_joined(), b"/dev/null ");
-        t.env = vec![b"HOME= /root ".to_vec(), b"X=".to_vec()];
-        assert_eq!(t.env_value(b"HOME"), Some(&b"/root"[..]));
-        assert_eq!(t.env_value(b"X"), None);
-        assert_eq!(t.env_value(b"HOM"), None);
     }
 }

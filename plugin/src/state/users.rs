@@ -75,14 +75,6 @@ impl Users {
         self.map.get(&uid)
     }
 
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// A user record (snapshot entry or `useradded`): updates name, home and shell of a known
     /// uid, else adds it. `container` non-empty: not kept (see the module doc).
     pub fn add(&mut self, container: &[u8], uid: u32, gid: u32, n: Names<'_>) {
@@ -156,14 +148,6 @@ impl UserGroups {
     /// The group `gid`.
     pub fn get(&self, gid: u32) -> Option<&UserGroup> {
         self.map.get(&gid)
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 
     /// A group record (snapshot entry or `groupadded`).

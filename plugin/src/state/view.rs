@@ -123,16 +123,6 @@ impl ZoneState {
         }
     }
 
-    /// Live children recorded for `tid`.
-    pub fn children_count(&self, tid: i64) -> usize {
-        self.threads.get(tid).map_or(0, |t| {
-            t.children_refs()
-                .iter()
-                .filter(|c| self.threads.is_live(**c))
-                .count()
-        })
-    }
-
     /// The user `uid` (no container scoping: see [`super::users`]).
     pub fn user(&self, uid: u32) -> Option<&User> {
         self.users.get(uid)

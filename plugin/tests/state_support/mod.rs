@@ -7,10 +7,10 @@
 pub mod build;
 pub mod more;
 
+use edera_falco_plugin::net::{self, write_ipv4, write_ipv6};
+use edera_falco_plugin::path;
 use edera_falco_plugin::state::apply::params;
 use edera_falco_plugin::state::fd::{FdType, l4};
-use edera_falco_plugin::state::netfmt::{self, write_ipv4, write_ipv6};
-use edera_falco_plugin::state::path;
 use edera_falco_plugin::state::{FdInfo, Thread, ZoneState};
 use edera_scap::event::RawEvent;
 use edera_scap::info::{Direction, event_info};
@@ -188,7 +188,7 @@ fn fdname_from_event(z: &ZoneState, ev: &RawEvent<'_>) -> Value {
             if p.is_empty() {
                 s(b"NULL")
             } else {
-                s(&netfmt::socktuple_text(p))
+                s(&net::fd_name_of_tuple(p))
             }
         }
         Some(C::SyscallOpenatV2X | C::SyscallOpenat2X) => {

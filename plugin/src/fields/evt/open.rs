@@ -9,9 +9,10 @@ use falco_plugin::anyhow;
 
 use super::super::ctx::{Req, with_event};
 use super::super::value::text;
+use crate::path;
 use crate::plugin::EderaPlugin;
 use crate::render;
-use crate::state::{ZoneState, path};
+use crate::state::ZoneState;
 
 /// libsinsp's `PPM_AT_FDCWD`.
 const AT_FDCWD: i64 = -100;

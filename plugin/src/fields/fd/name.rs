@@ -6,9 +6,9 @@ use edera_scap::tables::EventCode as C;
 
 use super::View;
 use crate::fields::ctx::Ctx;
+use crate::path;
 use crate::render;
 use crate::state::apply::open::dirfd_base;
-use crate::state::path;
 
 /// `fd.name` of the event: the entry's name, else the name from the event's parameters.
 pub(super) fn full_name(c: &Ctx<'_, '_>, v: &View<'_>) -> Option<Vec<u8>> {
@@ -68,7 +68,7 @@ pub(super) fn collapse_slashes(s: &[u8]) -> Vec<u8> {
 /// openat/openat2 (`raw`: as passed), the path of open_by_handle_at, an empty name otherwise.
 pub(super) fn from_event(c: &Ctx<'_, '_>, v: &View<'_>, raw: bool) -> Option<Vec<u8>> {
     let etype = c.raw.header.etype;
-    if etype % 2 == 0 {
+    if etype.is_multiple_of(2) {
         return None;
     }
     let Some(code) = C::from_u16(etype) else {

@@ -6,7 +6,7 @@ use edera_scap::event::RawEvent;
 use super::ZoneState;
 use super::params::{PResult, retval, text};
 use super::util::update_cwd;
-use crate::state::path;
+use crate::path;
 
 pub(super) fn chdir(z: &mut ZoneState, ev: &RawEvent<'_>) -> PResult {
     if let Some(tid) = z.event.tid.filter(|_| retval(ev) >= 0) {

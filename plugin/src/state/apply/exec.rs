@@ -13,7 +13,7 @@ use super::enter::retrieve;
 use super::open::dirfd_base;
 use super::params::{PResult, empty, num, retval, split, strings, text};
 use super::util::{cgroups_of, set_exepath};
-use crate::state::path;
+use crate::path;
 use crate::state::thread::{StoredEnter, cl};
 
 /// `PPM_EXVAT_AT_EMPTY_PATH`.

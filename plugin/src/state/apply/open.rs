@@ -12,8 +12,8 @@ use edera_scap::tables::{EventCode as C, ppm_fd, ppm_o};
 use super::ZoneState;
 use super::enter::retrieve;
 use super::params::{PResult, empty, num, opt, retval, text};
+use crate::path;
 use crate::state::fd::{FdInfo, FdType, fdflags};
-use crate::state::path;
 use crate::state::thread::StoredEnter;
 
 /// `AT_FDCWD` as the driver encodes it.

@@ -11,11 +11,12 @@ use super::ZoneState;
 use super::enter::retrieve;
 use super::params::{PResult, num, raw, retval};
 use super::tuple::{set_v4, set_v6, swap};
-use crate::state::fd::{FdInfo, FdType, fdflags, l4};
-use crate::state::netfmt::{
-    AF_INET, AF_INET6, AF_UNIX, arr, c_str, is_ipv4_mapped, sockaddr_text, sockaddr_valid,
-    sockinfo_name, socktuple_text, socktuple_valid, u16_le, u64_le, unix_name,
+use crate::net::{
+    AF_INET, AF_INET6, AF_UNIX, arr, c_str, fd_name_of_sockaddr, fd_name_of_tuple, is_ipv4_mapped,
+    sockaddr_valid, socktuple_valid, u16_le, u64_le, unix_name,
 };
+use crate::state::fd::sockinfo_name;
+use crate::state::fd::{FdInfo, FdType, fdflags, l4};
 use crate::state::thread::StoredEnter;
 
 const SOCK_STREAM: u32 = 1;
@@ -143,7 +144,7 @@ pub(super) fn bind(z: &mut ZoneState, ev: &RawEvent<'_>) -> PResult {
             _ => {}
         }
     }
-    z.rename_event_fd(tid, sockaddr_text(a));
+    z.rename_event_fd(tid, fd_name_of_sockaddr(a));
     Ok(())
 }
 
@@ -348,7 +349,7 @@ pub(super) fn accept(z: &mut ZoneState, ev: &RawEvent<'_>, code: C) -> PResult {
         }
         _ => return Ok(()),
     }
-    f.name = socktuple_text(p);
+    f.name = fd_name_of_tuple(p);
     if code == C::SocketAccept4V6X {
         let flags: i32 = num(ev, 5)?;
         f.open_flags = flags as u32 & ppm_o::CLOEXEC as u32;

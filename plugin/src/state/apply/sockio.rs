@@ -11,8 +11,9 @@ use super::ZoneState;
 use super::params::{PResult, empty, num, raw, retval};
 use super::socket::add_socket;
 use super::tuple::{guess_role, swap, update};
+use crate::net::{AF_INET, AF_INET6, fd_name_of_tuple};
 use crate::state::fd::FdType;
-use crate::state::netfmt::{AF_INET, AF_INET6, sockinfo_name, socktuple_text};
+use crate::state::fd::sockinfo_name;
 
 const SOCK_DGRAM: u32 = 2;
 const IPPROTO_UDP: u32 = 17;
@@ -100,7 +101,7 @@ fn transfer(
         }
         sockinfo_name(&f.sock, f.fd_type())
     } else {
-        socktuple_text(p)
+        fd_name_of_tuple(p)
     };
     z.rename_event_fd(tid, name);
     Ok(())

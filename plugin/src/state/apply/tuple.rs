@@ -2,11 +2,11 @@
 //! `accept` and the send/receive calls (`set_ipv4_addresses_and_ports`, `update_fd`,
 //! `swap_addresses`, `set_net_role_by_guessing`).
 
-use crate::state::fd::{FdInfo, FdType, l4};
-use crate::state::iface::Interfaces;
-use crate::state::netfmt::{
+use crate::net::{
     AF_INET, AF_INET6, AF_UNIX, arr, is_ipv4_mapped, socktuple_valid, u16_le, u64_le,
 };
+use crate::state::fd::{FdInfo, FdType, l4};
+use crate::state::iface::Interfaces;
 use crate::state::table::ThreadTable;
 
 /// Sets an ipv4 tuple (source always; destination when unset or `overwrite`). Returns whether

@@ -1,6 +1,6 @@
 //! Column setters shared by the parsers and the snapshot load, with libsinsp's normalizations.
 
-use crate::state::path;
+use crate::path;
 use crate::state::table::ThreadTable;
 use crate::state::thread::Thread;
 
