@@ -98,7 +98,6 @@ pub(crate) fn convert(map: &mut Mapping, changing: bool) -> Result<Converted, St
             Some(v) => (true, scalar(v).into_iter().collect()),
             None => continue,
         };
-        out.fields.extend(fields.iter().cloned());
         if !fields.iter().any(|f| is_target(f)) {
             continue;
         }

@@ -12,7 +12,7 @@ mod exceptions;
 mod report;
 pub mod rewrite;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_yaml_ng::{Mapping, Value};
 
@@ -24,8 +24,6 @@ use rewrite::Rewrite;
 pub const SOURCE: &str = "edera_zone";
 /// The plugin the converted rules require.
 pub const PLUGIN: &str = "edera";
-/// Field classes the plugin does not serve yet: none since it serves `container.*` and `k8s.*`.
-pub const PENDING_CLASSES: [&str; 0] = [];
 
 /// One input rules file.
 #[derive(Debug, Clone, Copy)]
@@ -174,7 +172,6 @@ pub(crate) struct Converted {
     text: String,
     changes: Vec<String>,
     refusals: Vec<String>,
-    fields: Vec<String>,
     macros: Vec<String>,
 }
 
@@ -201,7 +198,6 @@ pub(crate) fn convert_condition(cond: &str, fragment: bool) -> Converted {
         }
     };
     let mut c = Converted {
-        fields: parsed.fields,
         macros: parsed.macros,
         ..Converted::default()
     };
@@ -236,7 +232,6 @@ struct Macros {
 struct Needs {
     changes: Vec<String>,
     refusals: Vec<String>,
-    pending: BTreeSet<String>,
 }
 
 impl Macros {
@@ -258,7 +253,6 @@ impl Macros {
         }
         entry.changes.extend(c.changes);
         entry.refusals.extend(c.refusals);
-        entry.fields.extend(c.fields);
         entry.macros.extend(c.macros);
     }
 
@@ -270,12 +264,6 @@ impl Macros {
         needs
             .refusals
             .extend(c.refusals.iter().map(|x| format!("{from}{x}")));
-        needs.pending.extend(
-            c.fields
-                .iter()
-                .filter(|f| PENDING_CLASSES.iter().any(|p| f.starts_with(p)))
-                .cloned(),
-        );
         for m in &c.macros {
             if seen.insert(m.clone())
                 && let Some(mc) = self.own.get(m)
@@ -286,21 +274,6 @@ impl Macros {
     }
 }
 
-/// Fields named in an output (`%field`, `%field[arg]`).
-fn output_fields(output: &str) -> Vec<String> {
-    output
-        .split('%')
-        .skip(1)
-        .filter_map(|rest| {
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                .unwrap_or(rest.len());
-            let name = rest[..end].trim_end_matches('.');
-            name.contains('.').then(|| name.to_owned())
-        })
-        .collect()
-}
-
 /// Converts a rule item in place and says what happened.
 fn convert_rule(map: &mut Mapping, changing: bool, macros: &Macros) -> RuleReport {
     let name = str_of(map, "rule").unwrap_or_default();
@@ -308,7 +281,6 @@ fn convert_rule(map: &mut Mapping, changing: bool, macros: &Macros) -> RuleRepor
         name: name.clone(),
         change: changing,
         outcome: Outcome::LeftOut(why),
-        pending_fields: Vec::new(),
     };
     match str_of(map, "source").as_deref() {
         None | Some("syscall") => {
@@ -329,13 +301,6 @@ fn convert_rule(map: &mut Mapping, changing: bool, macros: &Macros) -> RuleRepor
         Ok(c) => macros.collect(&c, &mut needs, &mut seen, "exceptions: "),
         Err(why) => needs.refusals.push(why),
     }
-    if let Some(output) = str_of(map, "output") {
-        needs.pending.extend(
-            output_fields(&output)
-                .into_iter()
-                .filter(|f| PENDING_CLASSES.iter().any(|p| f.starts_with(p))),
-        );
-    }
     if let Some(why) = needs.refusals.into_iter().next() {
         return left_out(why);
     }
@@ -347,7 +312,6 @@ fn convert_rule(map: &mut Mapping, changing: bool, macros: &Macros) -> RuleRepor
         } else {
             Outcome::Rewritten(needs.changes)
         },
-        pending_fields: needs.pending.into_iter().collect(),
     }
 }
 
@@ -400,8 +364,6 @@ mod tests {
         assert!(
             matches!(&r.outcome, Outcome::Rewritten(ch) if ch[0].starts_with("macro interactive: proc.aname=sshd ->"))
         );
-        // container.id is served: nothing is pending.
-        assert!(r.pending_fields.is_empty());
     }
 
     #[test]
@@ -440,13 +402,5 @@ mod tests {
             Some("and not edera.proc.anames intersects (cron)")
         );
         assert!(v[1].get("source").is_none());
-    }
-
-    #[test]
-    fn output_fields_are_found() {
-        assert_eq!(
-            output_fields("a %proc.name b=%k8s.ns.name %fd.types[0], 100%"),
-            vec!["proc.name", "k8s.ns.name", "fd.types"]
-        );
     }
 }

@@ -21,9 +21,6 @@ pub struct RuleReport {
     /// An `append`/`override` item rather than the definition.
     pub change: bool,
     pub outcome: Outcome,
-    /// `container.*`/`k8s.*` fields the rule uses (condition, macros, output): the rule is
-    /// written but does not load until the plugin serves them.
-    pub pending_fields: Vec<String>,
 }
 
 /// The rules of one input file.
@@ -40,7 +37,6 @@ pub struct Counts {
     pub converted: usize,
     pub rewritten: usize,
     pub left_out: usize,
-    pub pending: usize,
 }
 
 impl FileReport {
@@ -53,9 +49,6 @@ impl FileReport {
                 Outcome::Converted => c.converted += 1,
                 Outcome::Rewritten(_) => c.rewritten += 1,
                 Outcome::LeftOut(_) => c.left_out += 1,
-            }
-            if !r.pending_fields.is_empty() && !matches!(r.outcome, Outcome::LeftOut(_)) {
-                c.pending += 1;
             }
         }
         c
@@ -74,8 +67,8 @@ impl fmt::Display for Report {
             let c = file.counts();
             writeln!(
                 f,
-                "{}: {} rules: {} converted as is, {} rewritten, {} left out; {} of those kept need container/k8s fields not served yet",
-                file.file, c.rules, c.converted, c.rewritten, c.left_out, c.pending
+                "{}: {} rules: {} converted as is, {} rewritten, {} left out",
+                file.file, c.rules, c.converted, c.rewritten, c.left_out
             )?;
             for r in &file.rules {
                 let what = if r.change { "change to rule" } else { "rule" };
@@ -88,14 +81,6 @@ impl fmt::Display for Report {
                         }
                     }
                     Outcome::LeftOut(why) => writeln!(f, "  left out {what} '{}': {why}", r.name)?,
-                }
-                if !r.pending_fields.is_empty() && !matches!(r.outcome, Outcome::LeftOut(_)) {
-                    writeln!(
-                        f,
-                        "  pending {what} '{}': needs {}",
-                        r.name,
-                        r.pending_fields.join(", ")
-                    )?;
                 }
             }
         }
