@@ -128,6 +128,53 @@ const ARG_EXCEPTIONS: [(&str, ArgForm, bool, &str); 2] = [
     ),
 ];
 
+/// The fields of Falco's container plugin (falcosecurity/plugins `plugins/container`, its
+/// README's field table), which rules on the syscall source use since libsinsp left containers to
+/// that plugin: the names `container.*` and `k8s.*` may take.
+const CONTAINER_PLUGIN_FIELDS: [&str; 41] = [
+    "container.id",
+    "container.full_id",
+    "container.name",
+    "container.image",
+    "container.image.id",
+    "container.type",
+    "container.privileged",
+    "container.mounts",
+    "container.mount",
+    "container.mount.source",
+    "container.mount.dest",
+    "container.mount.mode",
+    "container.mount.rdwr",
+    "container.mount.propagation",
+    "container.image.repository",
+    "container.image.tag",
+    "container.image.digest",
+    "container.healthcheck",
+    "container.liveness_probe",
+    "container.readiness_probe",
+    "container.start_ts",
+    "container.duration",
+    "container.ip",
+    "container.cni.json",
+    "container.host_pid",
+    "container.host_network",
+    "container.host_ipc",
+    "container.label",
+    "container.labels",
+    "k8s.pod.name",
+    "k8s.ns.name",
+    "k8s.pod.id",
+    "k8s.pod.uid",
+    "k8s.pod.sandbox_id",
+    "k8s.pod.full_sandbox_id",
+    "k8s.pod.label",
+    "k8s.pod.labels",
+    "k8s.pod.ip",
+    "k8s.pod.cni.json",
+    "proc.is_container_healthcheck",
+    "proc.is_container_liveness_probe",
+];
+
 #[test]
 fn checked_in_catalog_loads() {
     let c = catalog();
@@ -135,7 +182,18 @@ fn checked_in_catalog_loads() {
     assert_eq!(
         classes,
         [
-            "edera", "evt", "fd", "fdlist", "fs.path", "group", "proc", "syscall", "thread", "user"
+            "container",
+            "edera",
+            "evt",
+            "fd",
+            "fdlist",
+            "fs.path",
+            "group",
+            "k8s",
+            "proc",
+            "syscall",
+            "thread",
+            "user"
         ],
         "one file per class, read in file-name order"
     );
@@ -249,12 +307,17 @@ fn catalog_covers_libsinsp_field_table() {
         }
     }
 
-    // Nothing declared that libsinsp does not have, except Edera's own fields (typos fail here).
-    let known: BTreeSet<&str> = syscall_rows.iter().map(|r| r.name.as_str()).collect();
+    // Nothing declared that libsinsp or Falco's container plugin does not have, except Edera's
+    // own fields (typos fail here).
+    let known: BTreeSet<&str> = syscall_rows
+        .iter()
+        .map(|r| r.name.as_str())
+        .chain(CONTAINER_PLUGIN_FIELDS)
+        .collect();
     for f in c.fields() {
         if !known.contains(f.name.as_str()) && !f.name.starts_with("edera.") {
             failures.push(format!(
-                "{} is neither a libsinsp syscall-source field nor an edera.* field",
+                "{} is neither a libsinsp syscall-source field, a container plugin field nor an edera.* field",
                 f.name
             ));
         }
