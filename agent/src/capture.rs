@@ -16,6 +16,7 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command};
+use std::sync::mpsc::TryRecvError;
 use std::time::Duration;
 
 /// What a capture wrote.
@@ -48,6 +49,7 @@ pub fn capture(
         stream: false,
         workload_stdout_to_stderr: false,
         requests: None,
+        end_with_requests: false,
     };
     capture_to(BufWriter::new(file), &path.display().to_string(), &run)
 }
@@ -65,6 +67,9 @@ pub struct Run<'a> {
     pub workload_stdout_to_stderr: bool,
     /// Requests while running, e.g. from the zone link.
     pub requests: Option<std::sync::mpsc::Receiver<Request>>,
+    /// End the capture, and the command, when `requests` closes: the daemon at the link's
+    /// other end is gone, so nobody reads the capture any more.
+    pub end_with_requests: bool,
 }
 
 /// Capture while `run.command` runs, writing the capture to `out` (named `name` in errors):
@@ -110,7 +115,16 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     };
     loop {
         write_all(&mut probe, &mut w, &mut stats);
-        while let Some(request) = run.requests.as_ref().and_then(|u| u.try_recv().ok()) {
+        let mut link_gone = false;
+        while let Some(requests) = &run.requests {
+            let request = match requests.try_recv() {
+                Ok(request) => request,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    link_gone = run.end_with_requests;
+                    break;
+                }
+            };
             match request {
                 // Unknown names are refused as a whole (the error names them); the set stays.
                 Request::Syscalls(set) => {
@@ -130,6 +144,13 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
         }
         if run.stream {
             w.flush().map_err(io)?;
+        }
+        if link_gone {
+            // The zone's processes end with it: in a zone's own pid namespace this process is
+            // its init, whose end ends them all.
+            let _ = child.kill();
+            stats.exit_code = child.wait().ok().and_then(|s| s.code());
+            break;
         }
         match child.try_wait() {
             Ok(Some(status)) => {

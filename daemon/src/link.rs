@@ -71,7 +71,7 @@ pub fn start_zone(
     let mut child = Command::new("unshare")
         .args(["--pid", "--mount", "--uts", "--fork", "--mount-proc", "--"])
         .arg(agent)
-        .args(["stream", "--own-pid-namespace", "--"])
+        .args(["stream", "--own-pid-namespace", "--end-with-input", "--"])
         .args(command)
         .stdout(Stdio::piped())
         .stdin(Stdio::piped())

@@ -287,3 +287,49 @@ fn a_late_subscriber_starts_from_a_fresh_snapshot() {
     drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Host processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// A zone whose command is idle (nothing for its agent to send, so no broken pipe tells it) ends
+/// when its daemon is killed: the agent's control input closes and it ends the zone.
+#[test]
+fn an_idle_zone_ends_with_its_daemon() {
+    let dir = std::env::temp_dir().join(format!("edera-e2e-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("daemon.socket");
+    // `sleep` with an argument no other process has: its seconds carry this test's pid.
+    let marker = format!("{}.{}", 600, std::process::id());
+    let Some(mut daemon) = start_daemon(&socket, &[format!("idle=sleep {marker}")], &[]) else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_with(&format!("sleep\0{marker}")).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !processes_with(&format!("sleep\0{marker}")).is_empty(),
+        "the zone's command runs"
+    );
+    let _ = daemon.child.kill();
+    let _ = daemon.child.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with(&format!("sleep\0{marker}")).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        processes_with(&format!("sleep\0{marker}")).is_empty(),
+        "the zone's command is gone 10 s after its daemon was killed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,6 +37,10 @@ enum Cmd {
     Stream {
         #[arg(long)]
         own_pid_namespace: bool,
+        /// End the capture and COMMAND when standard input closes (the daemon at the link's
+        /// other end is gone).
+        #[arg(long)]
+        end_with_input: bool,
         #[command(flatten)]
         run: Run,
     },
@@ -156,6 +160,7 @@ fn capture(
 
 fn stream(
     own_pid_namespace: bool,
+    end_with_input: bool,
     syscalls: Vec<String>,
     ring_mib: u32,
     command: Vec<String>,
@@ -191,6 +196,7 @@ fn stream(
         stream: true,
         workload_stdout_to_stderr: true,
         requests: Some(rx),
+        end_with_requests: end_with_input,
     };
     let stats = edera_falco_agent::capture::capture_to(
         std::io::BufWriter::new(std::io::stdout().lock()),
@@ -223,13 +229,20 @@ fn main() -> ExitCode {
         } => capture(write, compat, syscalls, ring_mib, command),
         Cmd::Stream {
             own_pid_namespace,
+            end_with_input,
             run:
                 Run {
                     syscalls,
                     ring_mib,
                     command,
                 },
-        } => stream(own_pid_namespace, syscalls, ring_mib, command),
+        } => stream(
+            own_pid_namespace,
+            end_with_input,
+            syscalls,
+            ring_mib,
+            command,
+        ),
         Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
     };
     match result {
