@@ -6,7 +6,7 @@
 //! which `falco -i` lists, named by a rule that never matches) and one rule that only the
 //! readiness marker matches. Falco's
 //! events and drops are the differences of its `scap.n_evts` / `scap.n_drops` metrics around
-//! the workload's runs. Without Falco the agent's columns are printed alone, with the reason.
+//! the workload's runs, each read once Falco has caught up (its snapshots lag behind a backlog). Without Falco the agent's columns are printed alone, with the reason.
 
 use clap::Args;
 use edera_falco_harness::falco::{self, Alert, Falco, WaitError};
@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 const READY_WITHIN: Duration = Duration::from_secs(120);
 /// Falco's metrics interval: the resolution of its event and drop counters.
 const METRICS_INTERVAL: &str = "1s";
-/// How long Falco gets to emit its metrics after a workload (it may still be working through
-/// the workload's events).
-const METRICS_WITHIN: Duration = Duration::from_secs(90);
+/// How long Falco gets to catch up with a workload's events.
+const METRICS_WITHIN: Duration = Duration::from_secs(600);
+/// Fewer new events than this between two snapshots (a second apart): Falco has caught up.
+const SETTLED_EVENTS: u64 = 50_000;
 /// The rule Falco emits its metrics snapshots as.
 const METRICS_RULE: &str = "Falco internal: metrics snapshot";
 /// The rule that matches only the readiness marker's open.
@@ -170,26 +171,27 @@ impl FalcoProbe {
         }
     }
 
-    /// The probe's event and drop counters from a metrics snapshot taken after this call: the
-    /// second new one, so the first (perhaps computed before the call) does not count.
+    /// The probe's event and drop counters once Falco has caught up: its snapshots lag while
+    /// it works through a backlog, so the first new snapshot whose events grew by less than
+    /// [`SETTLED_EVENTS`] since the previous new one.
     fn counters(&mut self) -> Result<(u64, u64), String> {
         let seen = self.falco.alerts().len();
-        let snapshots = |a: &[Alert]| a[seen..].iter().filter(|a| a.rule == METRICS_RULE).count();
-        self.falco
-            .alerts_until(METRICS_WITHIN, |a| snapshots(a) >= 2)
-            .map_err(|e| format!("Falco's metrics: {e}\n{}", self.falco.log_tail()))?;
-        let last = self
-            .falco
-            .alerts()
-            .iter()
-            .rfind(|a| a.rule == METRICS_RULE)
-            .ok_or("no metrics snapshot")?;
-        let number = |k: &str| {
-            last.field(k)
-                .and_then(|v| v.parse::<u64>().ok())
-                .ok_or(format!("Falco's metrics lack {k}"))
+        let snapshots = |a: &[Alert]| -> Vec<(u64, u64)> {
+            a[seen..]
+                .iter()
+                .filter(|a| a.rule == METRICS_RULE)
+                .filter_map(|a| Some((number(a, "scap.n_evts")?, number(a, "scap.n_drops")?)))
+                .collect()
         };
-        Ok((number("scap.n_evts")?, number("scap.n_drops")?))
+        let settled = |c: &[(u64, u64)]| {
+            c.windows(2)
+                .find(|w| w[1].0.saturating_sub(w[0].0) < SETTLED_EVENTS)
+                .map(|w| w[1])
+        };
+        self.falco
+            .alerts_until(METRICS_WITHIN, |a| settled(&snapshots(a)).is_some())
+            .map_err(|e| format!("Falco's metrics: {e}\n{}", self.falco.log_tail()))?;
+        settled(&snapshots(self.falco.alerts())).ok_or_else(|| "no metrics snapshot".into())
     }
 
     fn measure(&mut self, cmd: &str, runs: u32) -> Result<FalcoFigures, String> {
@@ -205,6 +207,11 @@ impl FalcoProbe {
             drops: drops_after.saturating_sub(drops_before),
         })
     }
+}
+
+/// A counter of a metrics snapshot.
+fn number(snapshot: &Alert, name: &str) -> Option<u64> {
+    snapshot.field(name)?.parse().ok()
 }
 
 /// The syscalls Falco leaves out unless a rule names them (`falco -i`: lines `- NAME`).
