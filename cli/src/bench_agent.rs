@@ -4,9 +4,10 @@
 //! workload then runs under Falco 0.45 (`../shared/falco`) with its modern probe capturing every
 //! syscall (`base_syscalls.all`, and the I/O syscalls Falco ignores unless a rule names them,
 //! which `falco -i` lists, named by a rule that never matches) and one rule that only the
-//! readiness marker matches. Falco's
-//! events and drops are the differences of its `scap.n_evts` / `scap.n_drops` metrics around
-//! the workload's runs, each read once Falco has caught up (its snapshots lag behind a backlog). Without Falco the agent's columns are printed alone, with the reason.
+//! readiness marker matches. Falco's events and drops are the differences of its `scap.n_evts`
+//! / `scap.n_drops` metrics around the workload's runs, each read once Falco has caught up (its
+//! snapshots lag behind a backlog). Without Falco the agent's columns are printed alone, with
+//! the reason.
 
 use clap::Args;
 use edera_falco_harness::falco::{self, Alert, Falco, WaitError};
@@ -32,8 +33,9 @@ const NO_FILE: &str = "/nonexistent/edera-bench";
 
 #[derive(Debug, Clone, Args)]
 pub struct AgentOptions {
-    /// Runs of each workload per setting; the best time counts.
-    #[arg(long, default_value_t = 3)]
+    /// Runs of each workload per setting; the best time counts. Falco takes minutes to catch up
+    /// with each run of the dd workload, hence one by default.
+    #[arg(long, default_value_t = 1)]
     runs: u32,
     /// The agent binary (default: edera-falco-agent beside this program).
     #[arg(long)]
