@@ -7,14 +7,16 @@
 //! - `edera-falco rules convert FILE... -o OUT.yaml`: Falco rules for the syscall source as
 //!   rules for the zones' `edera_zone` source (see crate `edera-falco-rules`), with a report;
 //! - `edera-falco bench-replay`: the replay benchmark, the plugin against sysdig on one large
-//!   capture, side by side.
+//!   capture, side by side;
+//! - `edera-falco bench-agent [--runs N]`: the agent's overhead on syscall-heavy workloads beside
+//!   Falco's own modern eBPF probe on the same workloads.
 //!
 //! The plugin library is `--plugin PATH`, else `$EDERA_PLUGIN_SO`, else the
 //! `libedera_falco_plugin.so` next to this executable (cargo puts both in `target/<profile>/`).
 
 use clap::{Parser, Subcommand};
 use edera_falco_cli::format::Format;
-use edera_falco_cli::{bench, bench_zones};
+use edera_falco_cli::{bench, bench_agent, bench_zones};
 use edera_falco_harness::fixtures::replay_config;
 use edera_falco_harness::handle::{Next, load_plugin};
 use edera_falco_harness::library::{LIBRARY_NAME, use_library};
@@ -84,6 +86,9 @@ enum Command {
     /// Benchmark: events/s through the gRPC zone path (1 and 8 zones, per-event and batched)
     /// against the replay path, with the memory held.
     BenchZones(bench_zones::ZoneOptions),
+    /// Benchmark: the agent's overhead (edera-falco-agent bench) beside Falco's modern eBPF
+    /// probe (../shared/falco) on the same workloads.
+    BenchAgent(bench_agent::AgentOptions),
 }
 
 #[derive(Subcommand)]
@@ -213,6 +218,7 @@ fn run_with_library(path: PathBuf, command: Command) -> Result<(), String> {
         Command::Rules(RulesCommand::Convert { files, output }) => convert_rules(&files, &output),
         Command::BenchReplay(options) => bench::run(&options),
         Command::BenchZones(options) => bench_zones::run(&options),
+        Command::BenchAgent(options) => bench_agent::run(&options),
     }
 }
 
@@ -221,6 +227,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         // Needs no plugin library.
         Command::Rules(RulesCommand::Convert { files, output }) => convert_rules(&files, &output),
+        Command::BenchAgent(options) => bench_agent::run(&options),
         command => library_path(cli.plugin).and_then(|path| run_with_library(path, command)),
     };
     match result {

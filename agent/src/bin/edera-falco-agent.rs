@@ -28,6 +28,12 @@ enum Cmd {
         /// Size of each CPU's ring buffer in MiB (a power of two).
         #[arg(long, default_value_t = 8)]
         ring_mib: u32,
+        /// Runs of each workload per setting; the best time counts.
+        #[arg(long, default_value_t = 1)]
+        runs: u32,
+        /// One JSON object per workload and line instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Streaming mode, for the zone link: capture the zone while COMMAND runs and write the
     /// capture (snapshot, then events as they come) to standard output; COMMAND's own output
@@ -243,7 +249,11 @@ fn main() -> ExitCode {
             ring_mib,
             command,
         ),
-        Cmd::Bench { ring_mib } => edera_falco_agent::bench::bench(ring_mib << 20),
+        Cmd::Bench {
+            ring_mib,
+            runs,
+            json,
+        } => edera_falco_agent::bench::bench(ring_mib << 20, runs, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
