@@ -59,13 +59,14 @@ pub struct Workload {
     pub created_at_ns: Option<u64>,
 }
 
-/// `s` cut to at most [`MAX_TEXT`] bytes, at a character boundary.
-fn clipped(s: &str) -> String {
-    let mut end = s.len().min(MAX_TEXT);
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary (zone
+/// strings are cut to their caps with it).
+pub(crate) fn char_prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    &s[..end]
 }
 
 impl Workload {
@@ -78,7 +79,7 @@ impl Workload {
         let mut lost = 0u64;
         let mut text = |s: &str| {
             lost += u64::from(s.len() > MAX_TEXT);
-            clipped(s)
+            char_prefix(s, MAX_TEXT).to_string()
         };
         let spec = w.spec.clone().unwrap_or_default();
         let name = text(&spec.name);

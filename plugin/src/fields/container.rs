@@ -15,13 +15,13 @@ use super::types::{AbsTime, abstime_ns};
 use super::value::text;
 use crate::config::WorkloadMatch;
 use crate::plugin::EderaPlugin;
-use crate::workloads::{Mount, Workload};
+use crate::workloads::{Mount, Workload, char_prefix};
 use crate::zones::Zone;
 
 /// What `container.id`, `container.name` and `container.type` read outside workloads.
 pub(crate) const HOST: &str = "host";
 /// Length of the short ids (`container.id`, `k8s.pod.sandbox_id`), as the container plugin.
-const SHORT_ID_LEN: usize = 12;
+pub(crate) const SHORT_ID_LEN: usize = 12;
 /// Label keys `container.labels` and `k8s.pod.labels` leave out, as the container plugin does
 /// (annotations and Kubernetes' internal labels), and edera-falco's own annotations.
 const UNLISTED_LABEL_PREFIXES: [&str; 3] = ["annotation.", "io.kubernetes.", "dev.edera.falco/"];
@@ -54,15 +54,6 @@ fn string_or(
     with_workload(p, req, |_, _, w| {
         text(w.map_or(host_value.to_owned(), value))
     })
-}
-
-/// The first `n` bytes of `s` (ids are ASCII; a cut inside a character keeps less).
-pub(crate) fn prefix(s: &str, n: usize) -> String {
-    let mut end = s.len().min(n);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }
 
 /// An image reference split as the container plugin shows it: (repository, tag, digest).
@@ -185,7 +176,9 @@ fn mount_field(
 
 /// `container.id`.
 pub fn id(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    string_or(p, &req, HOST, |w| prefix(&w.id, SHORT_ID_LEN))
+    string_or(p, &req, HOST, |w| {
+        char_prefix(&w.id, SHORT_ID_LEN).to_owned()
+    })
 }
 
 /// `container.full_id`.
@@ -208,7 +201,7 @@ pub fn image_id(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>
     string_or(p, &req, "", |w| {
         let digest = image_digest(w);
         let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-        prefix(hex, SHORT_ID_LEN)
+        char_prefix(hex, SHORT_ID_LEN).to_owned()
     })
 }
 
@@ -454,12 +447,12 @@ mod tests {
     #[test]
     fn short_ids_are_the_first_twelve_characters() {
         assert_eq!(
-            prefix(
+            char_prefix(
                 "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e",
                 SHORT_ID_LEN
             ),
             "3ad7b26ded6d"
         );
-        assert_eq!(prefix("short", SHORT_ID_LEN), "short");
+        assert_eq!(char_prefix("short", SHORT_ID_LEN), "short");
     }
 }

@@ -9,10 +9,11 @@ use std::ffi::{CStr, CString};
 
 use falco_plugin::anyhow;
 
-use super::container::{listed_labels, prefix, with_workload};
+use super::container::{SHORT_ID_LEN, listed_labels, with_workload};
 use super::ctx::Req;
 use super::value::text;
 use crate::plugin::EderaPlugin;
+use crate::workloads::char_prefix;
 
 /// The value of one of the workload's annotations; no value outside workloads or without it.
 fn annotation(
@@ -41,7 +42,9 @@ pub fn pod_uid(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>>
 /// `k8s.pod.sandbox_id`: the zone id's first 12 characters.
 pub fn pod_sandbox_id(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     with_workload(p, &req, |_, z, w| {
-        text(w.map_or(String::new(), |_| prefix(z.id(), 12)))
+        text(w.map_or(String::new(), |_| {
+            char_prefix(z.id(), SHORT_ID_LEN).to_owned()
+        }))
     })
 }
 

@@ -10,7 +10,7 @@
 
 use super::queue::{Budget, Control, MAX_MESSAGE, WorkloadMsg, ZONE_QUEUE, ZoneMsg};
 use crate::state::StateLimits;
-use crate::workloads::{MAX_WORKLOADS_PER_ZONE, Workload, WorkloadChange};
+use crate::workloads::{MAX_WORKLOADS_PER_ZONE, Workload, WorkloadChange, char_prefix};
 use edera_falco_proto::batch;
 use edera_falco_proto::control::control_service_client::ControlServiceClient;
 use edera_falco_proto::control::monitor_zone_kernel_event_reply::Reply;
@@ -74,11 +74,7 @@ pub const MAX_ZONES: usize = 1024;
 pub const MAX_NAME: usize = 256;
 
 fn bounded(s: &str) -> String {
-    let mut end = s.len().min(MAX_NAME);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    char_prefix(s, MAX_NAME).to_string()
 }
 
 fn name_of(z: &Zone) -> String {
