@@ -167,15 +167,13 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         {
             int(ev, arg(i) as i32 as i64 as u64)
         }
-        Some(Source::Arg(i)) if p.name == "cmd" => int(ev, u64::from(flags::fcntl_cmd(arg(i)))),
         Some(Source::Arg(i)) => int(ev, arg(i)),
+        Some(Source::Flags(table, i)) => int(ev, table.convert(arg(i))),
         Some(Source::OpenFlags(i)) => int(
             ev,
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
         ),
-        Some(Source::SockFlags(i) | Source::CloexecFlags(i)) => {
-            int(ev, u64::from(flags::cloexec_flags(arg(i))))
-        }
+        Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
         Some(Source::Str(i)) => {
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
@@ -204,6 +202,18 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
         Some(Source::Dev) => int(ev, u64::from(r.dev)),
         Some(Source::Ino) => int(ev, r.ino),
+        Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
+        Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
+        Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(Source::Field(i, off, size)) => {
+            let (off, size) = (usize::from(off), usize::from(size));
+            let mut v = [0u8; 8];
+            if let Some(b) = blob(i).get(off..off + size) {
+                v[..size].copy_from_slice(b);
+            }
+            // Little-endian, as x86_64 stores it; the parameter's size truncates it.
+            int(ev, u64::from_le_bytes(v))
+        }
         None if matches!(
             p.ptype,
             ParamType::Fspath | ParamType::Fsrelpath | ParamType::Charbuf
