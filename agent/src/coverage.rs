@@ -55,6 +55,10 @@ pub enum Source {
     VmSwap,
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
+    /// ptrace's `addr` (argument `i`) and `data` (argument `i`, for the request in argument
+    /// `req`) as PT_DYN values.
+    PtraceAddr(u8),
+    PtraceData(u8, u8),
 }
 
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
@@ -238,6 +242,8 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             FdOfPair(i, _) => args.push((i, kind::FD_PAIR, 0)),
             // A struct is copied up to the end of its last field used.
             Field(i, off, size) => args.push((i, kind::FIXED, off + size)),
+            // The word a PEEK request read.
+            PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,
             TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,

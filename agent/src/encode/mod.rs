@@ -205,6 +205,13 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
         Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
         Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
+        Some(Source::PtraceData(i, req)) => {
+            let peeked = blob(i)
+                .get(..8)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            ev.push(&flags::ptrace_data(r.ret, arg(req), arg(i), peeked))
+        }
         Some(Source::Field(i, off, size)) => {
             let (off, size) = (usize::from(off), usize::from(size));
             let mut v = [0u8; 8];

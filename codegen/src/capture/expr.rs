@@ -46,6 +46,15 @@ pub enum Expr {
         off: u8,
         size: u8,
     },
+    /// `ptrace_addr(argN)`: ptrace's `addr` as its PT_DYN value (0 when the call failed).
+    PtraceAddr(u8),
+    /// `ptrace_data(argN, request=argM)`: ptrace's `data` as its PT_DYN value for the request
+    /// in argument M: the word read for PEEK requests, the signal for CONT, SINGLESTEP, DETACH
+    /// and SYSCALL, the argument otherwise (0 when the call failed).
+    PtraceData {
+        arg: u8,
+        request: u8,
+    },
 }
 
 /// How a source's value is encoded: which parameter types it fits.
@@ -56,6 +65,8 @@ pub enum Shape {
     Bytes,
     Sockaddr,
     Tuple,
+    /// A PT_DYN value of the ptrace table.
+    PtraceDyn,
 }
 
 impl Expr {
@@ -66,6 +77,7 @@ impl Expr {
             Expr::BufArgLen(..) | Expr::BufRetLen(_) => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
+            Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
             _ => Shape::Integer,
         }
     }
@@ -78,7 +90,8 @@ impl Expr {
             | Expr::BufRetLen(i)
             | Expr::Sockaddr(i, _)
             | Expr::FdOfPair(i, _)
-            | Expr::Field { arg: i, .. } => Some(*i),
+            | Expr::Field { arg: i, .. }
+            | Expr::PtraceData { arg: i, .. } => Some(*i),
             _ => None,
         }
     }
@@ -164,6 +177,11 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
         }
         ("deref", [x, size]) => field(arg(x)?, 0, keyed(size, "size")?)?,
+        ("ptrace_addr", [x]) => Expr::PtraceAddr(arg(x)?),
+        ("ptrace_data", [x, req]) => Expr::PtraceData {
+            arg: arg(x)?,
+            request: arg(keyed(req, "request")?)?,
+        },
         (a, []) if a.starts_with("arg") => Expr::Arg(arg(a)?),
         _ => return Err(format!("`{s}` is not a source expression")),
     };

@@ -55,13 +55,15 @@ fn problem(entry: impl Into<String>, message: impl Into<String>) -> Problem {
 }
 
 /// Whether a value of `shape` can fill a parameter of type `ptype`.
-fn fits(shape: Shape, ptype: &str) -> bool {
+fn fits(shape: Shape, param: &Param) -> bool {
+    let ptype = param.ptype.as_str();
     match shape {
         Shape::Integer => fixed_size(ptype).is_some(),
         Shape::String => matches!(ptype, "PT_CHARBUF" | "PT_FSPATH" | "PT_FSRELPATH"),
         Shape::Bytes => ptype == "PT_BYTEBUF",
         Shape::Sockaddr => ptype == "PT_SOCKADDR",
         Shape::Tuple => ptype == "PT_SOCKTUPLE",
+        Shape::PtraceDyn => param.dyn_table.as_deref() == Some("ptrace_dynamic_param"),
     }
 }
 
@@ -81,7 +83,7 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
-        Expr::Field { arg, .. } => (*arg, "fixed-size struct", 0),
+        Expr::Field { arg, .. } | Expr::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
         _ => return None,
     })
 }
@@ -193,7 +195,7 @@ fn check_row(
         }
         for (info, e) in &sources {
             let p = &info.name;
-            if !fits(e.shape(), &info.ptype) {
+            if !fits(e.shape(), info) {
                 out.push(problem(
                     &entry,
                     format!(

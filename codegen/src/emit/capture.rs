@@ -221,6 +221,14 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
         }
+        Expr::PtraceAddr(i) => {
+            let i = lit(*i);
+            quote! { PtraceAddr(#i) }
+        }
+        Expr::PtraceData { arg, request } => {
+            let (a, r) = (lit(*arg), lit(*request));
+            quote! { PtraceData(#a, #r) }
+        }
     }
 }
 
