@@ -384,6 +384,12 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
     case ARG_FIXED:
         len = d->len_arg[i];
         break;
+    case ARG_ARRAY8: {
+        __u8 j = d->len_arg[i];
+        if (j < NARGS)
+            len = r->h.args[j] > BLOB_LEN / 8 ? BLOB_LEN : r->h.args[j] * 8;
+        break;
+    }
     default:
         return;
     }

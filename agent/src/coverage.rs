@@ -55,6 +55,15 @@ pub enum Source {
     VmSwap,
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
+    /// A struct field (argument, offset, size) converted with a native flag table.
+    FlagsField(&'static FlagMap, u8, u8, u8),
+    /// A struct field holding `open` flags (openat2's `open_how`).
+    OpenFlagsField(u8, u8, u8),
+    /// Argument `i` points to a `struct timespec`: nanoseconds.
+    Reltime(u8),
+    /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
+    /// the fds and their returned events, converted with the table.
+    Fdlist(&'static FlagMap, u8, u8),
     /// ptrace's `addr` (argument `i`) and `data` (argument `i`, for the request in argument
     /// `req`) as PT_DYN values.
     PtraceAddr(u8),
@@ -241,7 +250,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             BufRetLen(i) => args.push((i, kind::BUFFER_LEN_RET, 0)),
             FdOfPair(i, _) => args.push((i, kind::FD_PAIR, 0)),
             // A struct is copied up to the end of its last field used.
-            Field(i, off, size) => args.push((i, kind::FIXED, off + size)),
+            Field(i, off, size) | FlagsField(_, i, off, size) | OpenFlagsField(i, off, size) => {
+                args.push((i, kind::FIXED, off + size))
+            }
+            Reltime(i) => args.push((i, kind::FIXED, 16)),
+            Fdlist(_, i, n) => args.push((i, kind::ARRAY8, n)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,

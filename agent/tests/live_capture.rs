@@ -366,7 +366,25 @@ lim = Rlimit()
 assert libc.getrlimit(7, ctypes.byref(lim)) == 0
 # PTRACE_TRACEME: the test process becomes the tracer; nothing is executed afterwards.
 libc.ptrace(0, 0, 0, 0)
-print(addr, lim.cur, lim.max, flush=True)
+libc.syscall.restype = ctypes.c_long
+# nanosleep(&{0, 1500000}, NULL) (glibc's nanosleep is clock_nanosleep)
+class Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+assert libc.syscall(35, ctypes.byref(Timespec(0, 1500000)), None) == 0
+# poll({r, POLLIN}, {w, POLLOUT}) on a pipe with a byte in it: both ready
+r, w = os.pipe()
+os.write(w, b"x")
+class Pollfd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+fds = (Pollfd * 2)(Pollfd(r, 1, 0), Pollfd(w, 4, 0))
+assert libc.syscall(7, fds, 2, 1000) == 2
+# openat2(AT_FDCWD, "/", {O_RDONLY|O_DIRECTORY|O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS}, 24)
+class OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+how = OpenHow(0o2200000, 0, 4)
+fd = libc.syscall(437, -100, b"/", ctypes.byref(how), 24)
+assert fd >= 0, ctypes.get_errno()
+print(addr, lim.cur, lim.max, r, w, fd, flush=True)
 "#;
 
 fn ppm(table: &FlagTable, name: &str) -> u64 {
@@ -393,7 +411,16 @@ fn int(e: &RawEvent<'_>, name: &str) -> u64 {
 fn memory_limits_and_ptrace_carry_their_arguments() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut run = None;
-    let syscalls = ["mmap", "mprotect", "munmap", "prlimit64", "ptrace"];
+    let syscalls = [
+        "mmap",
+        "mprotect",
+        "munmap",
+        "prlimit64",
+        "ptrace",
+        "nanosleep",
+        "poll",
+        "openat2",
+    ];
     let Some(events) = capture(&syscalls, || {
         let child = std::process::Command::new("python3")
             .args(["-c", WORKLOAD])
@@ -412,7 +439,7 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
-    let [addr, cur, max] = printed[..] else {
+    let [addr, cur, max, rfd, wfd, dirfd] = printed[..] else {
         panic!("workload printed {printed:?}")
     };
     let ours: Vec<RawEvent<'_>> = events
@@ -477,5 +504,46 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
             int(ptrace, "pid")
         ),
         (0, ppm(&flags::PTRACE_REQUESTS, "PTRACE_TRACEME"), 0)
+    );
+    // addr and data as PT_DYN: index 0 (a 64-bit value) and the argument, 0 here.
+    let param = |e: &RawEvent<'_>, name: &str| {
+        let i = e.info().unwrap().param_index(name).unwrap();
+        e.param(i).unwrap().to_vec()
+    };
+    let zero_u64 = [0u8; 9].to_vec();
+    assert_eq!(
+        (param(ptrace, "addr"), param(ptrace, "data")),
+        (zero_u64.clone(), zero_u64)
+    );
+
+    let sleep = find("PPME_SYSCALL_NANOSLEEP_X", &|e| {
+        int(e, "interval") == 1_500_000
+    });
+    assert_eq!(int(sleep, "res"), 0);
+
+    // PT_FDLIST: the count, then each fd (i64) with its returned events (PPM flags, u16).
+    let poll = find("PPME_SYSCALL_POLL_X", &|e| int(e, "res") == 2);
+    let mut fdlist = 2u16.to_le_bytes().to_vec();
+    for (fd, event) in [(rfd, "POLLIN"), (wfd, "POLLOUT")] {
+        fdlist.extend_from_slice(&fd.to_le_bytes());
+        fdlist.extend_from_slice(&(ppm(&flags::POLL_FLAGS, event) as u16).to_le_bytes());
+    }
+    assert_eq!((param(poll, "fds"), int(poll, "timeout")), (fdlist, 1000));
+
+    let file = |n| ppm(&flags::FILE_FLAGS, n);
+    let openat2 = find("PPME_SYSCALL_OPENAT2_X", &|e| int(e, "fd") == dirfd);
+    assert_eq!(
+        (
+            int(openat2, "dirfd") as i64,
+            text(&param(openat2, "name")),
+            int(openat2, "flags"),
+            int(openat2, "resolve")
+        ),
+        (
+            -100,
+            "/".to_string(),
+            file("O_RDONLY") | file("O_DIRECTORY") | file("O_CLOEXEC"),
+            ppm(&flags::OPENAT2_FLAGS, "RESOLVE_NO_SYMLINKS")
+        )
     );
 }

@@ -46,6 +46,24 @@ pub enum Expr {
         off: u8,
         size: u8,
     },
+    /// `flags(TABLE, field(argN, off=O, size=S))`: a struct field converted with TABLE.
+    FlagsField {
+        table: String,
+        arg: u8,
+        off: u8,
+        size: u8,
+    },
+    /// `open_flags(field(argN, off=O, size=S))`: a struct field holding `open` flags.
+    OpenFlagsField {
+        arg: u8,
+        off: u8,
+        size: u8,
+    },
+    /// `reltime(argN)`: the `struct timespec` at argument N, in nanoseconds.
+    Reltime(u8),
+    /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
+    /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
+    Fdlist(u8, u8),
     /// `ptrace_addr(argN)`: ptrace's `addr` as its PT_DYN value (0 when the call failed).
     PtraceAddr(u8),
     /// `ptrace_data(argN, request=argM)`: ptrace's `data` as its PT_DYN value for the request
@@ -67,6 +85,8 @@ pub enum Shape {
     Tuple,
     /// A PT_DYN value of the ptrace table.
     PtraceDyn,
+    /// A PT_FDLIST.
+    Fdlist,
 }
 
 impl Expr {
@@ -78,6 +98,7 @@ impl Expr {
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
+            Expr::Fdlist(..) => Shape::Fdlist,
             _ => Shape::Integer,
         }
     }
@@ -91,6 +112,10 @@ impl Expr {
             | Expr::Sockaddr(i, _)
             | Expr::FdOfPair(i, _)
             | Expr::Field { arg: i, .. }
+            | Expr::FlagsField { arg: i, .. }
+            | Expr::OpenFlagsField { arg: i, .. }
+            | Expr::Reltime(i)
+            | Expr::Fdlist(i, _)
             | Expr::PtraceData { arg: i, .. } => Some(*i),
             _ => None,
         }
@@ -141,7 +166,22 @@ fn call(s: &str) -> Result<(&str, Vec<&str>), String> {
     let inner = s[open + 1..]
         .strip_suffix(')')
         .ok_or_else(|| format!("`{s}`: missing `)`"))?;
-    Ok((s[..open].trim(), inner.split(',').map(str::trim).collect()))
+    // Split at the commas outside nested parentheses.
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(inner[start..].trim());
+    Ok((s[..open].trim(), parts))
 }
 
 /// Parses one parameter source.
@@ -160,9 +200,24 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             k @ (0 | 1) => Expr::FdOfPair(arg(x)?, k),
             _ => return Err(bad()),
         },
+        ("open_flags", [x]) if x.starts_with("field") => match parse(x)? {
+            Expr::Field { arg, off, size } => Expr::OpenFlagsField { arg, off, size },
+            _ => return Err(bad()),
+        },
         ("open_flags", [x]) => Expr::OpenFlags(arg(x)?),
         ("cloexec_flags", [x]) => Expr::CloexecFlags(arg(x)?),
+        ("flags", [t, x]) if !t.is_empty() && x.starts_with("field") => match parse(x)? {
+            Expr::Field { arg, off, size } => Expr::FlagsField {
+                table: (*t).to_string(),
+                arg,
+                off,
+                size,
+            },
+            _ => return Err(bad()),
+        },
         ("flags", [t, x]) if !t.is_empty() => Expr::Flags((*t).to_string(), arg(x)?),
+        ("reltime", [x]) => Expr::Reltime(arg(x)?),
+        ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
         ("tuple_in", []) => Expr::TupleIn,
@@ -240,6 +295,23 @@ mod tests {
             })
         );
         assert_eq!(parse("tuple_out(arg4)"), Ok(Expr::TupleOut(Some(4))));
+        assert_eq!(
+            parse("flags(openat2_flags, field(arg2, off=16, size=8))"),
+            Ok(Expr::FlagsField {
+                table: "openat2_flags".into(),
+                arg: 2,
+                off: 16,
+                size: 8
+            })
+        );
+        assert_eq!(
+            parse("open_flags(field(arg2, off=0, size=8))"),
+            Ok(Expr::OpenFlagsField {
+                arg: 2,
+                off: 0,
+                size: 8
+            })
+        );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
         for bad in [
             "arg6",

@@ -15,6 +15,8 @@ pub const NBLOBS: usize = 2;
 
 /// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
 const FILE_FLAGS: &str = "file_flags";
+/// The PPM flag table of the events in an `fdlist` source.
+pub const POLL_FLAGS: &str = "poll_flags";
 
 /// A native flag table, resolved to PPM values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +66,17 @@ fn fits(shape: Shape, param: &Param) -> bool {
         Shape::Sockaddr => ptype == "PT_SOCKADDR",
         Shape::Tuple => ptype == "PT_SOCKTUPLE",
         Shape::PtraceDyn => param.dyn_table.as_deref() == Some("ptrace_dynamic_param"),
+        Shape::Fdlist => ptype == "PT_FDLIST",
     }
 }
 
 /// The flag table a source converts with, if it converts.
 fn table_of(e: &Expr) -> Option<&str> {
     match e {
-        Expr::Flags(t, _) => Some(t),
-        Expr::OpenFlags(_) | Expr::CloexecFlags(_) => Some(FILE_FLAGS),
+        Expr::Flags(t, _) | Expr::FlagsField { table: t, .. } => Some(t),
+        Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
+            Some(FILE_FLAGS)
+        }
         _ => None,
     }
 }
@@ -82,8 +87,13 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
         Expr::Str(i) => (*i, "string", 0),
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
+        Expr::Fdlist(i, n) => (*i, "pollfd array", *n),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
-        Expr::Field { arg, .. } | Expr::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
+        Expr::Field { arg, .. }
+        | Expr::FlagsField { arg, .. }
+        | Expr::OpenFlagsField { arg, .. }
+        | Expr::Reltime(arg)
+        | Expr::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
         _ => return None,
     })
 }
@@ -195,6 +205,12 @@ fn check_row(
         }
         for (info, e) in &sources {
             let p = &info.name;
+            if matches!(e, Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
+                out.push(problem(
+                    &entry,
+                    format!("{p}: no native values for `{POLL_FLAGS}` (add [native.{POLL_FLAGS}])"),
+                ));
+            }
             if !fits(e.shape(), info) {
                 out.push(problem(
                     &entry,

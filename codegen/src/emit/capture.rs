@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 use super::{GenError, format, validate};
 use crate::capture::CapturePlan;
 use crate::capture::expr::{Expr, FdExpr};
-use crate::capture::validate::{Conversion, NBLOBS, Resolved, check};
+use crate::capture::validate::{Conversion, NBLOBS, POLL_FLAGS, Resolved, check};
 use crate::model::Schema;
 
 /// What the generated files say they come from.
@@ -59,6 +59,12 @@ const ARG_KINDS: &[Shared] = &[
         "FIXED",
         5,
         "A struct of `len_arg` bytes (fields decoded in user space).",
+    ),
+    shared(
+        "ARG_ARRAY8",
+        "ARRAY8",
+        6,
+        "An array of 8-byte items, as many as argument `len_arg` says.",
     ),
 ];
 
@@ -220,6 +226,27 @@ fn emit_source(e: &Expr) -> TokenStream {
         Expr::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
+        }
+        Expr::FlagsField {
+            table,
+            arg,
+            off,
+            size,
+        } => {
+            let (t, a, o, s) = (table_ident(table), lit(*arg), lit(*off), lit(*size));
+            quote! { FlagsField(&#t, #a, #o, #s) }
+        }
+        Expr::OpenFlagsField { arg, off, size } => {
+            let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
+            quote! { OpenFlagsField(#a, #o, #s) }
+        }
+        Expr::Fdlist(i, n) => {
+            let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
+            quote! { Fdlist(&#t, #i, #n) }
+        }
+        Expr::Reltime(i) => {
+            let i = lit(*i);
+            quote! { Reltime(#i) }
         }
         Expr::PtraceAddr(i) => {
             let i = lit(*i);
