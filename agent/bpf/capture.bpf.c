@@ -81,9 +81,10 @@ struct record_head {
     /* WANT_MM (with vm_size_kb): resident file, anonymous and shared pages, and swap entries, KiB */
     __u32 vm_rss_kb;
     __u32 vm_swap_kb;
+    __u64 iov_len; /* ARG_IOVEC*: the iovec array's total length (its first MAX_IOV entries) */
 };
 
-_Static_assert(sizeof(struct record_head) == 216, "agent/src/record.rs HEAD_LEN");
+_Static_assert(sizeof(struct record_head) == 224, "agent/src/record.rs HEAD_LEN");
 
 /* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
  * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
@@ -400,6 +401,47 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
         return;
     if (len && bpf_probe_read_user(r->blob[k], len, ptr) == 0)
         r->h.blob_len[k] = (__u16)len;
+}
+
+#define MAX_IOV 16 /* iovecs read, at most */
+
+struct iovec_user {
+    __u64 base;
+    __u64 len;
+};
+
+/* ARG_IOVEC*: gather the buffers of the iovec array at argument i (its count in argument
+ * len_arg[i]) into blob slot slot[i], up to BLOB_LEN bytes, and up to the returned length for
+ * ARG_IOVEC_LEN_RET; the array's total length goes in iov_len. */
+static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, int i)
+{
+    __u8 k = d->slot[i & 7], j = d->len_arg[i & 7];
+    if (k >= NBLOBS || j >= NARGS)
+        return;
+    __u64 limit = BLOB_LEN;
+    if (d->kind[i & 7] == ARG_IOVEC_LEN_RET)
+        limit = r->h.ret > 0 ? (__u64)r->h.ret : 0;
+    if (limit > BLOB_LEN)
+        limit = BLOB_LEN;
+    __u64 iov = r->h.args[i & 7], cnt = r->h.args[j], total = 0;
+    __u32 off = 0;
+    for (int n = 0; n < MAX_IOV; n++) {
+        if (n >= cnt)
+            break;
+        struct iovec_user v = {};
+        if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + n * sizeof(v))))
+            break;
+        total += v.len;
+        __u64 room = limit > off ? limit - off : 0;
+        __u64 len = v.len < room ? v.len : room;
+        len &= (BLOB_LEN * 2 - 1);
+        if (len == 0 || len > BLOB_LEN || off >= BLOB_LEN)
+            continue;
+        if (bpf_probe_read_user(&r->blob[k & 1][off & (BLOB_LEN - 1)], len, (void *)v.base) == 0)
+            off += len;
+    }
+    r->h.blob_len[k & 1] = (__u16)off;
+    r->h.iov_len = total;
 }
 
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
@@ -719,9 +761,15 @@ int on_sys_exit(__u64 *ctx)
     if (!r)
         return 0;
     fill_head(&r->h, pid_tgid, nr, cpu, ret, regs);
+    int iov_arg = -1;
 #pragma unroll
-    for (int i = 0; i < NARGS; i++)
+    for (int i = 0; i < NARGS; i++) {
         copy_arg(r, d, i);
+        if (d->kind[i] == ARG_IOVEC || d->kind[i] == ARG_IOVEC_LEN_RET)
+            iov_arg = i;
+    }
+    if (iov_arg >= 0)
+        gather_iovec(r, d, iov_arg);
     if (d->want & WANT_PROC) {
         read_proc(r, d);
         read_cgroups(r);

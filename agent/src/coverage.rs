@@ -61,6 +61,11 @@ pub enum Source {
     OpenFlagsField(u8, u8, u8),
     /// Argument `i` points to a `struct timespec`: nanoseconds.
     Reltime(u8),
+    /// Argument `i` points to an iovec array of as many entries as argument `n` says: its
+    /// buffers gathered (up to the returned length when the flag is set).
+    Iovec(u8, u8, bool),
+    /// The total length of the call's iovec array.
+    IovLen,
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -255,6 +260,8 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             }
             Reltime(i) => args.push((i, kind::FIXED, 16)),
             Fdlist(_, i, n) => args.push((i, kind::ARRAY8, n)),
+            Iovec(i, n, false) => args.push((i, kind::IOVEC, n)),
+            Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,

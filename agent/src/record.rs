@@ -30,7 +30,8 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 4
-    + 4;
+    + 4
+    + 8;
 /// End of the blob slots (`struct record`'s head and blobs).
 const BLOBS_END: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
 /// Bytes of cgroup entries a process record carries, at most (`CGROUPS_LEN`).
@@ -101,6 +102,8 @@ pub struct Record<'a> {
     /// `vm_size_kb` is read with them.
     pub vm_rss_kb: u32,
     pub vm_swap_kb: u32,
+    /// The total length of a syscall's iovec array (`ARG_IOVEC*`).
+    pub iov_len: u64,
     /// Process events: the thread's and its process's ids in their own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
@@ -210,6 +213,7 @@ impl<'a> Record<'a> {
             vpid: u32_at(b, FDLIMIT + 20),
             vm_rss_kb: u32_at(b, FDLIMIT + 24),
             vm_swap_kb: u32_at(b, FDLIMIT + 28),
+            iov_len: u64_at(b, FDLIMIT + 32),
             cgroups: cgroups_of(b),
             blob_lens,
             blobs,
@@ -244,7 +248,7 @@ mod tests {
 
     #[test]
     fn layout_round_trip() {
-        assert_eq!(HEAD_LEN, 216, "struct record_head of bpf/capture.bpf.c");
+        assert_eq!(HEAD_LEN, 224, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; BLOBS_END];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
@@ -256,11 +260,13 @@ mod tests {
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
         b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
         b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
+        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&7u64.to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!((r.vtid, r.vpid), (4, 3));
         assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
+        assert_eq!(r.iov_len, 7);
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
         let s = r.sock.unwrap();

@@ -378,6 +378,9 @@ class Pollfd(ctypes.Structure):
     _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
 fds = (Pollfd * 2)(Pollfd(r, 1, 0), Pollfd(w, 4, 0))
 assert libc.syscall(7, fds, 2, 1000) == 2
+# writev two buffers, then readv them back with the byte already there
+assert os.writev(w, [b"edera", b"-iov"]) == 9
+assert os.readv(r, [bytearray(4), bytearray(16)]) == 10
 # openat2(AT_FDCWD, "/", {O_RDONLY|O_DIRECTORY|O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS}, 24)
 class OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
@@ -420,6 +423,8 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         "nanosleep",
         "poll",
         "openat2",
+        "readv",
+        "writev",
     ];
     let Some(events) = capture(&syscalls, || {
         let child = std::process::Command::new("python3")
@@ -529,6 +534,21 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         fdlist.extend_from_slice(&(ppm(&flags::POLL_FLAGS, event) as u16).to_le_bytes());
     }
     assert_eq!((param(poll, "fds"), int(poll, "timeout")), (fdlist, 1000));
+
+    let writev = find("PPME_SYSCALL_WRITEV_X", &|e| int(e, "fd") == wfd);
+    assert_eq!(
+        (
+            int(writev, "res"),
+            int(writev, "size"),
+            param(writev, "data")
+        ),
+        (9, 9, b"edera-iov".to_vec())
+    );
+    let readv = find("PPME_SYSCALL_READV_X", &|e| int(e, "fd") == rfd);
+    assert_eq!(
+        (int(readv, "res"), int(readv, "size"), param(readv, "data")),
+        (10, 10, b"xedera-iov".to_vec())
+    );
 
     let file = |n| ppm(&flags::FILE_FLAGS, n);
     let openat2 = find("PPME_SYSCALL_OPENAT2_X", &|e| int(e, "fd") == dirfd);

@@ -61,6 +61,15 @@ pub enum Expr {
     },
     /// `reltime(argN)`: the `struct timespec` at argument N, in nanoseconds.
     Reltime(u8),
+    /// `iovec(argN, count=argM)`: the buffers of the iovec array at argument N (M entries),
+    /// gathered; with `len=ret`, only as many bytes as the call returned.
+    Iovec {
+        arg: u8,
+        count: u8,
+        ret: bool,
+    },
+    /// `iov_len`: the total length of the call's iovec array.
+    IovLen,
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
     Fdlist(u8, u8),
@@ -94,7 +103,7 @@ impl Expr {
     pub fn shape(&self) -> Shape {
         match self {
             Expr::Str(_) => Shape::String,
-            Expr::BufArgLen(..) | Expr::BufRetLen(_) => Shape::Bytes,
+            Expr::BufArgLen(..) | Expr::BufRetLen(_) | Expr::Iovec { .. } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
@@ -116,6 +125,7 @@ impl Expr {
             | Expr::OpenFlagsField { arg: i, .. }
             | Expr::Reltime(i)
             | Expr::Fdlist(i, _)
+            | Expr::Iovec { arg: i, .. }
             | Expr::PtraceData { arg: i, .. } => Some(*i),
             _ => None,
         }
@@ -217,6 +227,17 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         },
         ("flags", [t, x]) if !t.is_empty() => Expr::Flags((*t).to_string(), arg(x)?),
         ("reltime", [x]) => Expr::Reltime(arg(x)?),
+        ("iovec", [x, n]) => Expr::Iovec {
+            arg: arg(x)?,
+            count: arg(keyed(n, "count")?)?,
+            ret: false,
+        },
+        ("iovec", [x, n, len]) if keyed(len, "len")? == "ret" => Expr::Iovec {
+            arg: arg(x)?,
+            count: arg(keyed(n, "count")?)?,
+            ret: true,
+        },
+        ("iov_len", []) => Expr::IovLen,
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),

@@ -88,6 +88,15 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
         Expr::Fdlist(i, n) => (*i, "pollfd array", *n),
+        Expr::Iovec { arg, count, ret } => (
+            *arg,
+            if *ret {
+                "iovec array of the returned length"
+            } else {
+                "iovec array"
+            },
+            *count,
+        ),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
         Expr::Field { arg, .. }
         | Expr::FlagsField { arg, .. }

@@ -61,6 +61,18 @@ const ARG_KINDS: &[Shared] = &[
         "A struct of `len_arg` bytes (fields decoded in user space).",
     ),
     shared(
+        "ARG_IOVEC",
+        "IOVEC",
+        7,
+        "An iovec array (count in argument `len_arg`): its buffers gathered.",
+    ),
+    shared(
+        "ARG_IOVEC_LEN_RET",
+        "IOVEC_LEN_RET",
+        8,
+        "An iovec array: its buffers gathered up to the returned length.",
+    ),
+    shared(
         "ARG_ARRAY8",
         "ARRAY8",
         6,
@@ -240,6 +252,11 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { OpenFlagsField(#a, #o, #s) }
         }
+        Expr::Iovec { arg, count, ret } => {
+            let (a, c) = (lit(*arg), lit(*count));
+            quote! { Iovec(#a, #c, #ret) }
+        }
+        Expr::IovLen => quote! { IovLen },
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
             quote! { Fdlist(&#t, #i, #n) }
