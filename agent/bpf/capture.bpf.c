@@ -410,20 +410,37 @@ struct iovec_user {
     __u64 len;
 };
 
+/* The iovec array and its count in a struct user_msghdr (x86_64 offsets). */
+struct msghdr_iov {
+    __u64 iov;
+    __u64 iovlen;
+};
+#define MSGHDR_IOV 16
+
 /* ARG_IOVEC*: gather the buffers of the iovec array at argument i (its count in argument
- * len_arg[i]) into blob slot slot[i], up to BLOB_LEN bytes, and up to the returned length for
- * ARG_IOVEC_LEN_RET; the array's total length goes in iov_len. */
+ * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, into blob slot slot[i],
+ * up to BLOB_LEN bytes, and up to the returned length for the *_LEN_RET kinds; the array's
+ * total length goes in iov_len. */
 static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, int i)
 {
-    __u8 k = d->slot[i & 7], j = d->len_arg[i & 7];
-    if (k >= NBLOBS || j >= NARGS)
+    __u8 kind = d->kind[i & 7], k = d->slot[i & 7], j = d->len_arg[i & 7];
+    if (k >= NBLOBS)
         return;
     __u64 limit = BLOB_LEN;
-    if (d->kind[i & 7] == ARG_IOVEC_LEN_RET)
+    if (kind == ARG_IOVEC_LEN_RET || kind == ARG_MSGHDR_LEN_RET)
         limit = r->h.ret > 0 ? (__u64)r->h.ret : 0;
     if (limit > BLOB_LEN)
         limit = BLOB_LEN;
-    __u64 iov = r->h.args[i & 7], cnt = r->h.args[j], total = 0;
+    __u64 iov = r->h.args[i & 7], cnt = 0, total = 0;
+    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET) {
+        struct msghdr_iov m = {};
+        if (bpf_probe_read_user(&m, sizeof(m), (void *)(iov + MSGHDR_IOV)))
+            return;
+        iov = m.iov;
+        cnt = m.iovlen;
+    } else if (j < NARGS) {
+        cnt = r->h.args[j];
+    }
     __u32 off = 0;
     for (int n = 0; n < MAX_IOV; n++) {
         if (n >= cnt)
@@ -765,7 +782,7 @@ int on_sys_exit(__u64 *ctx)
 #pragma unroll
     for (int i = 0; i < NARGS; i++) {
         copy_arg(r, d, i);
-        if (d->kind[i] == ARG_IOVEC || d->kind[i] == ARG_IOVEC_LEN_RET)
+        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MSGHDR_LEN_RET)
             iov_arg = i;
     }
     if (iov_arg >= 0)

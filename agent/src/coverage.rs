@@ -66,6 +66,9 @@ pub enum Source {
     Iovec(u8, u8, bool),
     /// The total length of the call's iovec array.
     IovLen,
+    /// Argument `i` points to a `struct user_msghdr`: its iovec array's buffers gathered (up
+    /// to the returned length when the flag is set).
+    MsgIovec(u8, bool),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -262,6 +265,8 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Fdlist(_, i, n) => args.push((i, kind::ARRAY8, n)),
             Iovec(i, n, false) => args.push((i, kind::IOVEC, n)),
             Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
+            MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
+            MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,

@@ -381,6 +381,11 @@ assert libc.syscall(7, fds, 2, 1000) == 2
 # writev two buffers, then readv them back with the byte already there
 assert os.writev(w, [b"edera", b"-iov"]) == 9
 assert os.readv(r, [bytearray(4), bytearray(16)]) == 10
+# sendmsg two buffers over a socket pair, recvmsg them
+import socket
+s1, s2 = socket.socketpair()
+assert s1.sendmsg([b"hello", b"-msg"]) == 9
+assert s2.recvmsg(64)[0] == b"hello-msg"
 # openat2(AT_FDCWD, "/", {O_RDONLY|O_DIRECTORY|O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS}, 24)
 class OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
@@ -425,6 +430,8 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         "openat2",
         "readv",
         "writev",
+        "sendmsg",
+        "recvmsg",
     ];
     let Some(events) = capture(&syscalls, || {
         let child = std::process::Command::new("python3")
@@ -548,6 +555,17 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
     assert_eq!(
         (int(readv, "res"), int(readv, "size"), param(readv, "data")),
         (10, 10, b"xedera-iov".to_vec())
+    );
+
+    let sendmsg = find("PPME_SOCKET_SENDMSG_X", &|e| int(e, "res") == 9);
+    assert_eq!(
+        (int(sendmsg, "size"), param(sendmsg, "data")),
+        (9, b"hello-msg".to_vec())
+    );
+    let recvmsg = find("PPME_SOCKET_RECVMSG_X", &|e| int(e, "res") == 9);
+    assert_eq!(
+        (int(recvmsg, "size"), param(recvmsg, "data")),
+        (9, b"hello-msg".to_vec())
     );
 
     let file = |n| ppm(&flags::FILE_FLAGS, n);

@@ -204,9 +204,12 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
         }
-        Some(Source::BufArgLen(i, _) | Source::BufRetLen(i) | Source::Iovec(i, ..)) => {
-            ev.push(blob(i))
-        }
+        Some(
+            Source::BufArgLen(i, _)
+            | Source::BufRetLen(i)
+            | Source::Iovec(i, ..)
+            | Source::MsgIovec(i, _),
+        ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {

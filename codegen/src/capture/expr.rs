@@ -70,6 +70,12 @@ pub enum Expr {
     },
     /// `iov_len`: the total length of the call's iovec array.
     IovLen,
+    /// `msg_iovec(argN)`: the buffers of the iovec array of the `struct user_msghdr` at
+    /// argument N, gathered; with `len=ret`, only as many bytes as the call returned.
+    MsgIovec {
+        arg: u8,
+        ret: bool,
+    },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
     Fdlist(u8, u8),
@@ -103,7 +109,10 @@ impl Expr {
     pub fn shape(&self) -> Shape {
         match self {
             Expr::Str(_) => Shape::String,
-            Expr::BufArgLen(..) | Expr::BufRetLen(_) | Expr::Iovec { .. } => Shape::Bytes,
+            Expr::BufArgLen(..)
+            | Expr::BufRetLen(_)
+            | Expr::Iovec { .. }
+            | Expr::MsgIovec { .. } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
@@ -126,6 +135,7 @@ impl Expr {
             | Expr::Reltime(i)
             | Expr::Fdlist(i, _)
             | Expr::Iovec { arg: i, .. }
+            | Expr::MsgIovec { arg: i, .. }
             | Expr::PtraceData { arg: i, .. } => Some(*i),
             _ => None,
         }
@@ -238,6 +248,14 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             ret: true,
         },
         ("iov_len", []) => Expr::IovLen,
+        ("msg_iovec", [x]) => Expr::MsgIovec {
+            arg: arg(x)?,
+            ret: false,
+        },
+        ("msg_iovec", [x, len]) if keyed(len, "len")? == "ret" => Expr::MsgIovec {
+            arg: arg(x)?,
+            ret: true,
+        },
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),

@@ -97,6 +97,15 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
             },
             *count,
         ),
+        Expr::MsgIovec { arg, ret } => (
+            *arg,
+            if *ret {
+                "msghdr of the returned length"
+            } else {
+                "msghdr"
+            },
+            0,
+        ),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
         Expr::Field { arg, .. }
         | Expr::FlagsField { arg, .. }

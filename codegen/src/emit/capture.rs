@@ -73,6 +73,18 @@ const ARG_KINDS: &[Shared] = &[
         "An iovec array: its buffers gathered up to the returned length.",
     ),
     shared(
+        "ARG_MSGHDR",
+        "MSGHDR",
+        9,
+        "A struct user_msghdr: its iovec array's buffers gathered.",
+    ),
+    shared(
+        "ARG_MSGHDR_LEN_RET",
+        "MSGHDR_LEN_RET",
+        10,
+        "A struct user_msghdr: its buffers gathered up to the returned length.",
+    ),
+    shared(
         "ARG_ARRAY8",
         "ARRAY8",
         6,
@@ -257,6 +269,10 @@ fn emit_source(e: &Expr) -> TokenStream {
             quote! { Iovec(#a, #c, #ret) }
         }
         Expr::IovLen => quote! { IovLen },
+        Expr::MsgIovec { arg, ret } => {
+            let a = lit(*arg);
+            quote! { MsgIovec(#a, #ret) }
+        }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
             quote! { Fdlist(&#t, #i, #n) }
