@@ -454,7 +454,12 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
         len &= (BLOB_LEN * 2 - 1);
         if (len == 0 || len > BLOB_LEN || off >= BLOB_LEN)
             continue;
-        if (bpf_probe_read_user(&r->blob[k & 1][off & (BLOB_LEN - 1)], len, (void *)v.base) == 0)
+        /* Masked after a barrier: clang would otherwise drop the mask (off < BLOB_LEN here)
+         * and hand the verifier the unbounded sum. */
+        __u32 at = off;
+        barrier_var(at);
+        at &= BLOB_LEN - 1;
+        if (bpf_probe_read_user(&r->blob[k & 1][at], len, (void *)v.base) == 0)
             off += len;
     }
     r->h.blob_len[k & 1] = (__u16)off;
