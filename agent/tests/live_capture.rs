@@ -15,13 +15,18 @@ use std::time::Duration;
 /// does not fill another's ring buffer.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Events of `pid` as (type, params) with parameters as raw bytes.
-fn capture(syscalls: &[&str], workload: impl FnOnce()) -> Option<Vec<Vec<u8>>> {
+/// Events of the syscalls named while `workload` runs; in `pidns` only (the zone agent's mode,
+/// whose program the verifier checks apart) when given.
+fn capture(
+    syscalls: &[&str],
+    pidns: Option<(u64, u64)>,
+    workload: impl FnOnce(),
+) -> Option<Vec<Vec<u8>>> {
     let options = Options {
         ring_bytes: 4 << 20,
         syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
         procexit: false,
-        pidns: None,
+        pidns,
     };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,
@@ -55,7 +60,7 @@ fn open_write_and_failed_open_appear_with_their_arguments() {
         file.display(),
         missing.display()
     );
-    let Some(events) = capture(&["openat", "write"], || {
+    let Some(events) = capture(&["openat", "write"], None, || {
         let status = std::process::Command::new("sh")
             .args(["-c", &script])
             .status()
@@ -272,14 +277,18 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
         out.display()
     );
     let mut shell_pid = 0u64;
-    let Some(events) = capture(&["clone", "clone3", "fork", "vfork", "execve"], || {
-        let o = std::process::Command::new("sh")
-            .args(["-c", &script])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        shell_pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-    }) else {
+    let Some(events) = capture(
+        &["clone", "clone3", "fork", "vfork", "execve"],
+        None,
+        || {
+            let o = std::process::Command::new("sh")
+                .args(["-c", &script])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            shell_pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        },
+    ) else {
         return;
     };
     let proc_cgroup = std::fs::read_to_string(&out).unwrap();
@@ -433,7 +442,9 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         "sendmsg",
         "recvmsg",
     ];
-    let Some(events) = capture(&syscalls, || {
+    // In this process's pid namespace: the program variant the zone agent loads.
+    let pidns = Options::own_pidns().ok();
+    let Some(events) = capture(&syscalls, pidns, || {
         let child = std::process::Command::new("python3")
             .args(["-c", WORKLOAD])
             .stdout(std::process::Stdio::piped())
