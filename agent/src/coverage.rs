@@ -1,11 +1,12 @@
 //! Which syscalls the agent captures, and where each parameter of their exit event comes from.
 //!
-//! The event layouts (parameter names, types, order) come from the schema's event table; this
-//! table only says, per syscall, which syscall argument, return value or kernel object fills
-//! each parameter, which arguments point to user memory the kernel side must copy, and which
-//! file descriptor's file or socket the kernel side reads. Parameters not listed get libscap's
-//! empty value (zero for fixed-size types, an empty buffer otherwise). Syscalls not listed
-//! here are captured as generic events.
+//! The event layouts (parameter names, types, order) come from the schema's event table; the
+//! plan ([`COVERED`], generated from `agent/capture.toml`) only says, per syscall, which syscall
+//! argument, return value or kernel object fills each parameter. From it this module derives
+//! what the kernel side copies from user memory and reads (the `sc_desc` of each syscall) and
+//! resolves each syscall's sources in layout order once. Parameters without a source get
+//! libscap's empty value (zero for fixed-size types, an empty buffer otherwise); syscalls
+//! without a row are captured as generic events.
 
 use crate::procinfo::Process;
 use edera_scap::info::SyscallEntry;
@@ -345,24 +346,36 @@ mod tests {
             (pair.fd_src, pair.want, pair.kind[3]),
             (11, 2, kind::FD_PAIR)
         );
-        for c in COVERED {
-            let mut memory: Vec<u8> = c
-                .params
-                .iter()
-                .filter_map(|(_, s)| match s {
-                    Str(i) | BufArgLen(i, _) | BufRetLen(i) | Sockaddr(i, _) | FdOfPair(i, _) => {
-                        Some(*i)
-                    }
-                    _ => None,
-                })
-                .collect();
-            memory.dedup();
-            assert!(
-                memory.len() <= crate::record::NBLOBS,
-                "{} needs {} slots",
-                c.syscall,
-                memory.len()
-            );
-        }
+        // A struct is copied up to its last field used (rlimit: cur and max, 16 bytes).
+        let prlimit = arg_plan("prlimit64");
+        assert_eq!(
+            (prlimit.kind[2], prlimit.len_arg[2], prlimit.slot[2]),
+            (kind::FIXED, 16, 0)
+        );
+        assert_eq!(
+            (prlimit.kind[3], prlimit.len_arg[3], prlimit.slot[3]),
+            (kind::FIXED, 16, 1)
+        );
+        assert_eq!(
+            (arg_plan("ptrace").kind[3], arg_plan("ptrace").len_arg[3]),
+            (kind::FIXED, 8)
+        );
+        let mmap = arg_plan("mmap");
+        assert_eq!(
+            (mmap.want, mmap.nblobs, mmap.fd_src),
+            (WANT_MM, 0, fd_src::NONE)
+        );
+        let poll = arg_plan("poll");
+        assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));
+        assert_eq!(
+            (arg_plan("writev").kind[1], arg_plan("writev").len_arg[1]),
+            (kind::IOVEC, 2)
+        );
+        assert_eq!(arg_plan("readv").kind[1], kind::IOVEC_LEN_RET);
+        let sendmsg = arg_plan("sendmsg");
+        assert_eq!(
+            (sendmsg.kind[1], sendmsg.want, sendmsg.fd_src),
+            (kind::MSGHDR, WANT_SOCK, fd_src::ARG0)
+        );
     }
 }
