@@ -166,3 +166,31 @@ fn too_many_memory_arguments_are_an_error() {
     });
     assert_problem(&p, "syscall.mount", "3 arguments with user memory");
 }
+
+#[test]
+fn one_argument_is_copied_one_way() {
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "mount",
+            "flags = \"flags(mount_flags, arg3)\"",
+            "flags = \"flags(mount_flags, field(arg1, off=0, size=4))\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.mount",
+        "arg1 is read both as a fixed-size struct and as a string",
+    );
+}
+
+#[test]
+fn fd_lists_need_the_native_poll_flags() {
+    let p = problems_with(|t| {
+        t.replace(
+            "\n[native.poll_flags]\nbits = { POLLIN",
+            "\n[native.ignored]\nbits = { POLLIN",
+        )
+    });
+    assert_problem(&p, "syscall.poll", "no native values for `poll_flags`");
+}
