@@ -120,26 +120,6 @@ impl Expr {
             _ => Shape::Integer,
         }
     }
-
-    /// The argument whose user memory the kernel side copies, if any.
-    pub fn memory_arg(&self) -> Option<u8> {
-        match self {
-            Expr::Str(i)
-            | Expr::BufArgLen(i, _)
-            | Expr::BufRetLen(i)
-            | Expr::Sockaddr(i, _)
-            | Expr::FdOfPair(i, _)
-            | Expr::Field { arg: i, .. }
-            | Expr::FlagsField { arg: i, .. }
-            | Expr::OpenFlagsField { arg: i, .. }
-            | Expr::Reltime(i)
-            | Expr::Fdlist(i, _)
-            | Expr::Iovec { arg: i, .. }
-            | Expr::MsgIovec { arg: i, .. }
-            | Expr::PtraceData { arg: i, .. } => Some(*i),
-            _ => None,
-        }
-    }
 }
 
 /// Which fd's kernel objects are read (`read = ...`).
