@@ -447,12 +447,25 @@ struct {
     __type(value, __u64);
 } drops SEC(".maps");
 
-/* Per-CPU room to build a path in, backwards from byte PROC_PART (the walk goes leaf first). */
+/* A path walk (put_path): where it is, and the path built so far, `buf[start, PROC_PART)`
+ * (the walk goes leaf first; PROC_PART of slack past it). The walk's state is kept here, in
+ * map memory, rather than in registers: the verifier then sees unknown values at every
+ * iteration and prunes, instead of following every path through 96 iterations. */
+struct path_walk {
+    __u64 dentry; /* kernel addresses */
+    __u64 mnt;
+    __u64 mnt_parent;
+    __u64 mnt_root;
+    __u32 start;
+    __u32 pad;
+    char buf[2 * PROC_PART];
+};
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, char[2 * PROC_PART]);
+    __type(value, struct path_walk);
 } path_scratch SEC(".maps");
 
 /* Per-CPU room to build a record with user memory in. */
@@ -792,47 +805,56 @@ static __always_inline __u32 put_user_area(struct proc_area *pa, unsigned long s
 static __always_inline __u32 put_path(struct proc_area *pa, struct vfsmount *vfsmnt, struct dentry *dentry)
 {
     __u32 zero = 0;
-    char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
-    if (!buf || !vfsmnt || !dentry)
+    struct path_walk *w = bpf_map_lookup_elem(&path_scratch, &zero);
+    if (!w || !vfsmnt || !dentry)
         return 0;
     struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-    struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-    struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-    __u32 start = PROC_PART; /* the path built so far is buf[start, PROC_PART) */
+    w->dentry = (__u64)dentry;
+    w->mnt = (__u64)mnt;
+    w->mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+    w->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
+    w->start = PROC_PART;
     for (int i = 0; i < MAX_PATH_COMPONENTS; i++) {
-        struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-        if (dentry == mnt_root || dentry == parent) {
+        struct dentry *d = (struct dentry *)*(volatile __u64 *)&w->dentry;
+        struct dentry *parent = BPF_CORE_READ(d, d_parent);
+        __u64 root = *(volatile __u64 *)&w->mnt_root;
+        if ((__u64)d == root || d == parent) {
             /* The top of a mount: on from its mount point, unless it is the tree's root (or
              * the dentry is a root without being its mount's root: stop there). */
-            if (dentry != mnt_root || mnt == mnt_parent)
+            struct mount *m = (struct mount *)*(volatile __u64 *)&w->mnt;
+            struct mount *up = (struct mount *)*(volatile __u64 *)&w->mnt_parent;
+            if ((__u64)d != root || m == up)
                 break;
-            dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-            mnt = mnt_parent;
-            mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-            mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+            w->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+            w->mnt = (__u64)up;
+            w->mnt_parent = (__u64)BPF_CORE_READ(up, mnt_parent);
+            w->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
             continue;
         }
         /* The name and its NUL go just before what is built; the NUL then becomes the '/'. A
          * name that changed under the walk (its length differs) ends it. */
-        __u32 need = BPF_CORE_READ(dentry, d_name.len) + 1;
-        if (need > NAME_PART || need + 1 > start)
+        __u32 start = *(volatile __u32 *)&w->start;
+        __u32 need = BPF_CORE_READ(d, d_name.len) + 1;
+        if (need > NAME_PART || need + 1 > start || start > PROC_PART)
             break;
         __u32 off = start - need;
-        long n = bpf_probe_read_kernel_str(&buf[off & (PROC_PART - 1)], NAME_PART,
-                                           BPF_CORE_READ(dentry, d_name.name));
+        long n = bpf_probe_read_kernel_str(&w->buf[off & (PROC_PART - 1)], NAME_PART, BPF_CORE_READ(d, d_name.name));
         if (n != need)
             break;
-        buf[(start - 1) & (PROC_PART - 1)] = '/';
-        start = off;
-        dentry = parent;
+        w->buf[(start - 1) & (PROC_PART - 1)] = '/';
+        w->start = off;
+        w->dentry = (__u64)parent;
     }
-    if (start == PROC_PART)
-        return put_kernel_str(pa, BPF_CORE_READ(dentry, d_name.name));
+    __u32 start = w->start;
+    /* (Read outside BPF_CORE_READ: the walk's own struct has no counterpart in the kernel.) */
+    struct dentry *last = (struct dentry *)w->dentry;
+    if (start >= PROC_PART)
+        return put_kernel_str(pa, BPF_CORE_READ(last, d_name.name));
     /* The leaf's '/' is the end; one more '/' leads. */
-    buf[PROC_PART - 1] = 0;
+    w->buf[PROC_PART - 1] = 0;
     start -= 1;
-    buf[start & (PROC_PART - 1)] = '/';
-    return put_kernel_str(pa, &buf[start & (PROC_PART - 1)]);
+    w->buf[start & (PROC_PART - 1)] = '/';
+    return put_kernel_str(pa, &w->buf[start & (PROC_PART - 1)]);
 }
 
 static __always_inline __u64 epoch_ns(__s64 sec, __u64 nsec)
@@ -856,7 +878,8 @@ static __always_inline void read_inode_times(struct proc_area *pa, struct inode 
         BPF_CORE_READ_INTO(&t, v66, __i_ctime);
         pa->exe_ctime_ns = epoch_ns(t.tv_sec, t.tv_nsec);
     } else {
-        pa->exe_ctime_ns = epoch_ns(BPF_CORE_READ(v611, i_ctime_sec), BPF_CORE_READ(v611, i_ctime_nsec));
+        /* The top bit of the nanoseconds marks a queried ctime (multigrain timestamps, 6.13). */
+        pa->exe_ctime_ns = epoch_ns(BPF_CORE_READ(v611, i_ctime_sec), BPF_CORE_READ(v611, i_ctime_nsec) & ~(1U << 31));
     }
     if (bpf_core_field_exists(inode->i_mtime)) {
         BPF_CORE_READ_INTO(&t, inode, i_mtime);

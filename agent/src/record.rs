@@ -363,6 +363,30 @@ mod tests {
     }
 
     #[test]
+    fn process_records_carry_their_process_area() {
+        let strings: &[&[u8]] = &[b"/home\0", b"/bin/sh\0", b"sh\0-c\0", b"A=1\0"];
+        let mut b = vec![0u8; PROC_DATA_AT];
+        b[PROC_AT + 40..PROC_AT + 48].copy_from_slice(&0x1fu64.to_ne_bytes());
+        b[PROC_AT + 72..PROC_AT + 76].copy_from_slice(&4u32.to_ne_bytes());
+        b[PROC_AT + 80..PROC_AT + 84].copy_from_slice(&77u32.to_ne_bytes());
+        for (i, s) in strings.iter().enumerate() {
+            let at = PROC_AT + 88 + 4 * i;
+            b[at..at + 4].copy_from_slice(&(s.len() as u32).to_ne_bytes());
+            b.extend_from_slice(s);
+        }
+        let p = Record::parse(&b).unwrap().proc.unwrap();
+        assert_eq!((p.cap_effective, p.exe_flags, p.pgid), (0x1f, 4, 77));
+        assert_eq!((p.cwd, p.exe_path), (&b"/home"[..], &b"/bin/sh"[..]));
+        assert_eq!((p.args, p.env), (&b"sh\0-c\0"[..], &b"A=1\0"[..]));
+        // Lengths past what was sent, or past PROC_PART, read as no process area.
+        assert!(Record::parse(&b[..b.len() - 1]).unwrap().proc.is_none());
+        b[PROC_AT + 88..PROC_AT + 92].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());
+        assert!(Record::parse(&b).unwrap().proc.is_none());
+        // A record that ends before it (not a process event) has none.
+        assert!(Record::parse(&b[..HEAD_LEN]).unwrap().proc.is_none());
+    }
+
+    #[test]
     fn records_end_after_their_last_blob() {
         // A one-byte write: the kernel side sends the head and one byte of slot 0; a slot
         // whose length points past what was sent reads as empty.
