@@ -127,6 +127,8 @@ struct proc_area {
     __u32 tty;   /* the controlling tty as an encoded dev_t, 0 for none */
     __u32 pgid;  /* the process group leader's id (zone namespace, as tid and pid) */
     __u32 vpgid; /* the same in its own (deepest) pid namespace */
+    __u32 euid;  /* the effective uid and gid (libscap's process event `uid`, `gid`) */
+    __u32 egid;
     __u32 cwd_len;
     __u32 exe_path_len;
     __u32 args_len;
@@ -149,7 +151,7 @@ _Static_assert(__builtin_offsetof(struct record, cg.data) == sizeof(struct recor
 _Static_assert(__builtin_offsetof(struct record, proc) ==
                    __builtin_offsetof(struct record, cg.data) + CGROUPS_LEN + CGROUP_PART,
                "agent/src/record.rs PROC_AT");
-_Static_assert(__builtin_offsetof(struct proc_area, data) == 112, "agent/src/record.rs PROC_DATA_AT");
+_Static_assert(__builtin_offsetof(struct proc_area, data) == 120, "agent/src/record.rs PROC_DATA_AT");
 
 /* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
 struct super_block {
@@ -330,6 +332,8 @@ struct user_namespace {
 } __attribute__((preserve_access_index));
 
 struct cred {
+    kuid_t euid;
+    kgid_t egid;
     kuid_t fsuid;
     kgid_t fsgid;
     kernel_cap_t cap_inheritable;
@@ -1054,14 +1058,17 @@ static __always_inline void read_exe(struct proc_area *pa, const struct cred *cr
     pa->exe_path_len = put_path(pa, BPF_CORE_READ(exe, f_path.mnt), dentry);
 }
 
-/* The process area of a process record: caps, page faults, tty, process group, pid namespace
+/* The process area of a process record: effective ids, caps, page faults, tty, process group, pid namespace
  * start (a clone's child), then cwd, exe path, argument and (WANT_ENV) environment areas. */
 static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, struct task_struct *task,
                                            struct mm_struct *mm)
 {
     struct proc_area *pa = &r->proc;
     const struct cred *cred = BPF_CORE_READ(task, cred);
+    pa->euid = pa->egid = 0xffffffff;
     if (cred) {
+        pa->euid = BPF_CORE_READ(cred, euid.val);
+        pa->egid = BPF_CORE_READ(cred, egid.val);
         pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
         pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
         pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));

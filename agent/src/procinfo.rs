@@ -3,7 +3,7 @@
 //!
 //! Everything comes from the kernel side at the exit tracepoint, as libscap's modern probe
 //! reads it, so a process gone before encoding keeps its values: ids (also in the task's own
-//! pid namespace, the process group's too), clone flags, uid and gid, comm, limits, login uid,
+//! pid namespace, the process group's too), clone flags, effective uid and gid, comm, limits, login uid,
 //! address space size, cgroups, the working directory and the exe file's path (dentry walks),
 //! the exe's inode, times and flags (writable, overlayfs layer, memfd), capabilities, tty,
 //! page faults, the pid namespace's init start, and the argument and environment areas (up to
@@ -127,8 +127,6 @@ pub fn param(
     match name {
         "tid" => return Some(pid(i64::from(r.tid))),
         "pid" => return Some(pid(i64::from(r.pid))),
-        "uid" => return Some(u32_le(r.uid)),
-        "gid" => return Some(u32_le(r.gid)),
         "flags" => {
             if let Process::Clone(at) = process {
                 return Some(u32_le(clone_flags(r, at)));
@@ -160,6 +158,9 @@ pub fn param(
         "trusted_exepath" => charbuf(p.exe_path),
         "pgft_maj" => u64_le(p.pgft_maj),
         "pgft_min" => u64_le(p.pgft_min),
+        // The effective ids, as the modern probe gives them.
+        "uid" => u32_le(p.euid),
+        "gid" => u32_le(p.egid),
         "tty" => u32_le(p.tty),
         "pgid" => pid(i64::from(p.pgid)),
         "vpgid" => pid(i64::from(p.vpgid)),

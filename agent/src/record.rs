@@ -41,7 +41,7 @@ const CGROUP_PART: usize = 256;
 /// Where a process record's process area starts (`struct record`'s `proc`).
 const PROC_AT: usize = CGROUPS_AT + CGROUPS_LEN + CGROUP_PART;
 /// Where the process area's strings start (`proc.data`), after its fixed fields.
-const PROC_DATA_AT: usize = PROC_AT + 112;
+const PROC_DATA_AT: usize = PROC_AT + 120;
 /// Bytes of each string of the process area, at most (`PROC_PART`: the modern probe's
 /// MAX_PATH and MAX_PROC_ARG_ENV).
 pub const PROC_PART: usize = 4096;
@@ -95,6 +95,9 @@ pub struct ProcArea<'a> {
     /// The process group leader's id, as `pid` is numbered, and in its own pid namespace.
     pub pgid: u32,
     pub vpgid: u32,
+    /// The effective uid and gid (`u32::MAX` when unread).
+    pub euid: u32,
+    pub egid: u32,
     /// The working directory and the exe file's path, without their NUL.
     pub cwd: &'a [u8],
     pub exe_path: &'a [u8],
@@ -135,10 +138,12 @@ impl<'a> ProcArea<'a> {
             tty: u32_field(1),
             pgid: u32_field(2),
             vpgid: u32_field(3),
-            cwd: without_nul(take(u32_field(4))?),
-            exe_path: without_nul(take(u32_field(5))?),
-            args: take(u32_field(6))?,
-            env: take(u32_field(7))?,
+            euid: u32_field(4),
+            egid: u32_field(5),
+            cwd: without_nul(take(u32_field(6))?),
+            exe_path: without_nul(take(u32_field(7))?),
+            args: take(u32_field(8))?,
+            env: take(u32_field(9))?,
         })
     }
 }
@@ -370,7 +375,7 @@ mod tests {
         b[PROC_AT + 72..PROC_AT + 76].copy_from_slice(&4u32.to_ne_bytes());
         b[PROC_AT + 80..PROC_AT + 84].copy_from_slice(&77u32.to_ne_bytes());
         for (i, s) in strings.iter().enumerate() {
-            let at = PROC_AT + 88 + 4 * i;
+            let at = PROC_AT + 96 + 4 * i;
             b[at..at + 4].copy_from_slice(&(s.len() as u32).to_ne_bytes());
             b.extend_from_slice(s);
         }
@@ -380,7 +385,7 @@ mod tests {
         assert_eq!((p.args, p.env), (&b"sh\0-c\0"[..], &b"A=1\0"[..]));
         // Lengths past what was sent, or past PROC_PART, read as no process area.
         assert!(Record::parse(&b[..b.len() - 1]).unwrap().proc.is_none());
-        b[PROC_AT + 88..PROC_AT + 92].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());
+        b[PROC_AT + 96..PROC_AT + 100].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());
         assert!(Record::parse(&b).unwrap().proc.is_none());
         // A record that ends before it (not a process event) has none.
         assert!(Record::parse(&b[..HEAD_LEN]).unwrap().proc.is_none());

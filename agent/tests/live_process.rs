@@ -117,10 +117,12 @@ fn an_exec_carries_its_exe_file_and_whether_the_caller_may_write_it() {
     std::fs::copy("/bin/true", &exe).unwrap();
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let meta = std::fs::metadata(&exe).unwrap();
-    // Root (the owner) may write it; nobody may not (mode 755, owned by root).
+    // Root (the owner) may write it; nobody may not (mode 755, owned by root). A third exec
+    // keeps the real uid 0 with the effective uid nobody: the event's uid is the effective one.
     let Some(events) = capture(PROCESS_SYSCALLS, || {
         sh(&format!(
-            "{0}; setpriv --reuid=65534 --regid=65534 --clear-groups {0}",
+            "{0}; setpriv --reuid=65534 --regid=65534 --clear-groups {0}; \
+             setpriv --euid=65534 {0} euid-only",
             exe.display()
         ));
     }) else {
@@ -131,6 +133,14 @@ fn an_exec_carries_its_exe_file_and_whether_the_caller_may_write_it() {
     let ours: Vec<_> = execs(&events)
         .filter(|e| string(e, "trusted_exepath") == path)
         .collect();
+    let is_euid_only = |e: &RawEvent<'_>| param_named(e, "args") == Some(b"euid-only\0");
+    let (euid_only, ours): (Vec<_>, Vec<_>) = ours.into_iter().partition(|e| is_euid_only(e));
+    assert_eq!(
+        euid_only.len(),
+        1,
+        "the exec with only the effective uid changed"
+    );
+    assert_eq!(int(euid_only[0], "uid"), 65534);
     let by = |uid: u64| {
         ours.iter()
             .find(|e| int(e, "uid") == uid)
