@@ -12,7 +12,6 @@
 //! process events once the mm counters land in the record head.
 
 use crate::record::Record;
-use crate::snapshot;
 use edera_scap::file::ThreadInfo;
 use edera_scap::libsinsp;
 use edera_scap::tables::{EventCode, flags};
@@ -176,7 +175,49 @@ pub fn param(
     })
 }
 
-/// The /proc entry of the record's thread, if it still exists.
+/// What the kernel side does not read yet of the record's thread, from its /proc status while
+/// it still exists: resident and swapped memory (`VmRSS`, `VmSwap`, KiB).
 pub fn thread_of(r: &Record<'_>) -> Option<ThreadInfo> {
-    snapshot::thread_info(u64::from(r.pid), u64::from(r.tid))
+    let status = std::fs::read_to_string(format!("/proc/{}/task/{}/status", r.pid, r.tid)).ok()?;
+    let kb = |key: &str| {
+        status.lines().find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(':')?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    Some(ThreadInfo {
+        vmrss_kb: kb("VmRSS"),
+        vmswap_kb: kb("VmSwap"),
+        ..ThreadInfo::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::HEAD_LEN;
+
+    #[test]
+    fn resident_memory_comes_from_the_live_thread_and_nothing_else_from_proc() {
+        // A head-only record of this thread: the kernel side's process area is missing.
+        let pid = std::process::id();
+        let tid = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|l| l.file_name()?.to_str()?.parse::<u32>().ok())
+            .unwrap();
+        let mut b = vec![0u8; HEAD_LEN];
+        b[8..16].copy_from_slice(&((u64::from(pid) << 32) | u64::from(tid)).to_ne_bytes());
+        let r = Record::parse(&b).unwrap();
+        let t = thread_of(&r);
+        let exec = Process::Exec;
+        let rss = param("vm_rss", exec, &r, t.as_ref()).unwrap();
+        assert!(u32::from_le_bytes(rss.try_into().unwrap()) > 0);
+        for name in ["cwd", "exe", "args", "pgid", "tty", "trusted_exepath"] {
+            assert_eq!(param(name, exec, &r, t.as_ref()), None, "{name}");
+        }
+    }
 }
