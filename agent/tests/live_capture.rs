@@ -283,7 +283,12 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
         .expect("the shell's fork");
     let exec = parsed
         .iter()
-        .find(|e| is(e, &["execve"]) && param_named(e, "exe").map(text).as_deref() == Some("cat"))
+        .find(|e| {
+            // The shell's child (other processes of the machine may run cat too).
+            is(e, &["execve"])
+                && param_named(e, "exe").map(text).as_deref() == Some("cat")
+                && param_named(e, "ptid") == Some(&shell_pid.to_le_bytes()[..])
+        })
         .expect("cat's execve");
     for e in [fork, exec] {
         let cgroups = param_named(e, "cgroups").expect("a cgroups parameter");
