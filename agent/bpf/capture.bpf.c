@@ -410,6 +410,7 @@ struct task_struct {
 } __attribute__((preserve_access_index));
 
 #define RLIMIT_NOFILE 7
+#define NR_EXECVEAT 322 /* x86_64 */
 
 #define FMODE_CREATED 0x100000
 #define AF_UNIX 1
@@ -798,6 +799,37 @@ static __always_inline __u32 put_user_area(struct proc_area *pa, unsigned long s
     return (__u32)len;
 }
 
+#define MAX_EXEC_STRINGS 16 /* the modern probe's MAX_CHARBUF_POINTERS */
+
+/* Append the strings of the user array `array` (a failed exec's argv or envp), each with its
+ * NUL, at most MAX_EXEC_STRINGS of them and PROC_PART bytes in all (the last one cut); the
+ * length appended. */
+static __always_inline __u32 put_user_strings(struct proc_area *pa, const char *const *array)
+{
+    __u32 start = pa->len;
+    for (int i = 0; i < MAX_EXEC_STRINGS; i++) {
+        const char *str = 0;
+        if (bpf_probe_read_user(&str, sizeof(str), &array[i]) || !str)
+            break;
+        __u32 off = pa->len;
+        __u32 used = off - start;
+        if (used >= PROC_PART || off >= PROC_DATA_LEN)
+            break;
+        __u64 room = PROC_PART - used;
+        /* (Hidden from the compiler, which would drop the checks it can prove; the verifier
+         * cannot.) */
+        barrier_var(room);
+        room &= PROC_PART * 2 - 1;
+        if (!room || room > PROC_PART)
+            break;
+        long n = bpf_probe_read_user_str(&pa->data[off & (PROC_DATA_LEN - 1)], room, str);
+        if (n <= 0)
+            break;
+        pa->len = off + (__u32)n;
+    }
+    return pa->len - start;
+}
+
 #define MAX_PATH_COMPONENTS 96 /* the modern probe's MAX_NUM_COMPONENTS */
 #define NAME_PART 256          /* NAME_MAX + NUL */
 
@@ -1059,7 +1091,8 @@ static __always_inline void read_exe(struct proc_area *pa, const struct cred *cr
 }
 
 /* The process area of a process record: effective ids, caps, page faults, tty, process group, pid namespace
- * start (a clone's child), then cwd, exe path, argument and (WANT_ENV) environment areas. */
+ * start (a clone's child), then cwd, exe path, argument and (WANT_ENV) environment areas (a
+ * failed exec's argv and envp). */
 static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, struct task_struct *task,
                                            struct mm_struct *mm)
 {
@@ -1090,6 +1123,14 @@ static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, 
     struct file *exe = BPF_CORE_READ(mm, exe_file);
     if (exe && cred)
         read_exe(pa, cred, exe);
+    if ((d->want & WANT_ENV) && r->h.ret < 0) {
+        /* A failed exec: the task still runs the caller's program; the arguments and
+         * environment are those the exec was given, as the probe reads them. */
+        int at = r->h.nr == NR_EXECVEAT; /* execveat(dirfd, path, argv, envp, flags) */
+        pa->args_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 2 : 1]);
+        pa->env_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 3 : 2]);
+        return;
+    }
     pa->args_len = put_user_area(pa, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
     if (d->want & WANT_ENV)
         pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));

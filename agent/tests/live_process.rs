@@ -279,3 +279,29 @@ fn an_exec_carries_the_caps_process_group_tty_and_faults_proc_shows() {
     let faults = int(cat, "pgft_min");
     assert!(faults > 0 && faults <= minflt, "{faults} of {minflt}");
 }
+
+#[test]
+fn a_failed_exec_carries_the_arguments_and_environment_it_was_given() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let missing = "/nonexistent/edera-missing";
+    let Some(events) = capture(PROCESS_SYSCALLS, || {
+        let spawned = Command::new(missing)
+            .args(["arg-one", "arg-two"])
+            .env_clear()
+            .env("EDERA_FAILED_EXEC", "1")
+            .spawn();
+        assert!(spawned.is_err());
+    }) else {
+        return;
+    };
+    let events = parsed(&events);
+    let exec = execs(&events)
+        .find(|e| string(e, "exe") == missing)
+        .expect("the failed exec");
+    assert!((int(exec, "res") as i64) < 0);
+    assert_eq!(param_named(exec, "args"), Some(&b"arg-one\0arg-two\0"[..]));
+    assert_eq!(
+        param_named(exec, "env"),
+        Some(&b"EDERA_FAILED_EXEC=1\0"[..])
+    );
+}
