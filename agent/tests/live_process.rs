@@ -228,17 +228,26 @@ fn arguments_arrive_whole_up_to_the_probe_limit() {
 #[test]
 fn an_exec_carries_the_caps_process_group_tty_and_faults_proc_shows() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = TestDir::new(&std::env::temp_dir(), "caps");
-    let out = dir.0.join("self");
+    // cat runs on a pseudo-terminal of its own (a new session with it as controlling tty) and
+    // prints what /proc says of it there.
+    let python = "import os, pty, sys\n\
+        pid, fd = pty.fork()\n\
+        if pid == 0:\n    os.execv('/bin/cat', ['cat', '/proc/self/status', '/proc/self/stat'])\n\
+        out = b''\n\
+        while True:\n    try:\n        b = os.read(fd, 4096)\n    except OSError:\n        break\n    if not b:\n        break\n    out += b\n\
+        os.waitpid(pid, 0)\n\
+        sys.stdout.write(out.decode())\n";
+    let mut seen = String::new();
     let Some(events) = capture(PROCESS_SYSCALLS, || {
-        sh(&format!(
-            "cat /proc/self/status /proc/self/stat > {}",
-            out.display()
-        ));
+        let o = Command::new("python3")
+            .args(["-c", python])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        seen = String::from_utf8_lossy(&o.stdout).into_owned();
     }) else {
         return;
     };
-    let seen = std::fs::read_to_string(&out).unwrap();
     let status = |key: &str| -> u64 {
         let line = seen
             .lines()
@@ -274,6 +283,7 @@ fn an_exec_carries_the_caps_process_group_tty_and_faults_proc_shows() {
     if int(cat, "pid") == stat_pid {
         assert_eq!(int(cat, "pgid"), pgrp);
     }
+    assert_ne!(tty_nr, 0, "cat has a controlling tty");
     assert_eq!(int(cat, "tty"), tty_nr);
     // Faults up to the exec's exit: some, and no more than cat had when it read its stat.
     let faults = int(cat, "pgft_min");
