@@ -1,7 +1,8 @@
 //! Process events on the real kernel: the process fields the kernel side reads at the exit
-//! tracepoint (working directory, exe file, capabilities, process group, tty, page faults,
-//! argument area) must be what the kernel had, also for processes gone before the events are
-//! encoded. Skips (with the reason) when not root or when eBPF cannot be loaded.
+//! tracepoint (working directory, exe file with its flags and overlayfs layer, capabilities,
+//! effective ids, process group, tty, page faults, argument and environment areas, a failed
+//! exec's argv) must be what the kernel had, also for processes gone before the events are
+//! encoded. Skips (with the reason) when not root; as root the probe must attach.
 
 mod live;
 
@@ -15,7 +16,9 @@ const PROCESS_SYSCALLS: &[&str] = &["clone", "clone3", "fork", "vfork", "execve"
 
 /// libscap's execve flags.
 const EXE_WRITABLE: u32 = 1;
+const EXE_UPPER_LAYER: u32 = 2;
 const EXE_FROM_MEMFD: u32 = 4;
+const EXE_LOWER_LAYER: u32 = 8;
 
 fn parsed(events: &[Vec<u8>]) -> Vec<RawEvent<'_>> {
     events
@@ -314,4 +317,72 @@ fn a_failed_exec_carries_the_arguments_and_environment_it_was_given() {
         param_named(exec, "env"),
         Some(&b"EDERA_FAILED_EXEC=1\0"[..])
     );
+}
+
+/// An overlayfs mount of a lower and an upper directory made for a test; unmounted and removed
+/// when dropped.
+struct TestOverlay {
+    merged: PathBuf,
+    /// Removed after the unmount (fields drop after `drop`).
+    _dir: TestDir,
+}
+
+impl TestOverlay {
+    /// `None` when the mount is refused (no overlayfs, no privilege).
+    fn new() -> Option<TestOverlay> {
+        let dir = TestDir::new(&std::env::temp_dir(), "overlay");
+        let sub = |name: &str| {
+            let d = dir.0.join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        };
+        let (lower, upper, work, merged) = (sub("lower"), sub("upper"), sub("work"), sub("merged"));
+        std::fs::copy("/bin/true", lower.join("lower-true")).unwrap();
+        let options = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.display(),
+            upper.display(),
+            work.display()
+        );
+        let mounted = Command::new("mount")
+            .args(["-t", "overlay", "overlay", "-o", &options])
+            .arg(&merged)
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(TestOverlay { merged, _dir: dir })
+    }
+}
+
+impl Drop for TestOverlay {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.merged).status();
+    }
+}
+
+#[test]
+fn an_exec_on_overlayfs_says_which_layer_its_file_is_in() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(overlay) = TestOverlay::new() else {
+        eprintln!("skipping: cannot mount overlayfs here");
+        return;
+    };
+    // One file comes from the lower layer; one is copied in through the mount (upper layer).
+    let lower = overlay.merged.join("lower-true");
+    let upper = overlay.merged.join("upper-true");
+    std::fs::copy("/bin/true", &upper).unwrap();
+    let Some(events) = capture(PROCESS_SYSCALLS, || {
+        sh(&format!("{}; {}", lower.display(), upper.display()));
+    }) else {
+        return;
+    };
+    let events = parsed(&events);
+    let flags_of = |path: &Path| {
+        let path = path.display().to_string();
+        let e = execs(&events)
+            .find(|e| string(e, "trusted_exepath") == path)
+            .unwrap_or_else(|| panic!("the exec of {path}"));
+        int(e, "flags") as u32 & (EXE_UPPER_LAYER | EXE_LOWER_LAYER)
+    };
+    assert_eq!(flags_of(&lower), EXE_LOWER_LAYER);
+    assert_eq!(flags_of(&upper), EXE_UPPER_LAYER);
 }
