@@ -3,43 +3,12 @@
 //! reason) when not root or when eBPF cannot be loaded; on the project's machines and in CI it
 //! runs.
 
-use edera_falco_agent::encode::Encoder;
+mod live;
+
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
-use std::sync::Mutex;
+use live::{ONE_AT_A_TIME, capture, is_root, param_named, text};
 use std::time::Duration;
-
-/// Probes see the whole machine: the tests of this file take turns, so that one test's burst
-/// does not fill another's ring buffer.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// Events of `pid` as (type, params) with parameters as raw bytes.
-fn capture(syscalls: &[&str], workload: impl FnOnce()) -> Option<Vec<Vec<u8>>> {
-    let options = Options {
-        ring_bytes: 4 << 20,
-        syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
-        procexit: false,
-        pidns: None,
-    };
-    let mut probe = match Probe::attach(&options) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("skipping: cannot attach the probe (root and eBPF needed): {e}");
-            return None;
-        }
-    };
-    // The probe skips the agent's own process: run the workload in a child.
-    let mut events = Vec::new();
-    workload();
-    std::thread::sleep(Duration::from_millis(50));
-    let mut encoder = Encoder::new();
-    probe.drain(|r| encoder.encode(r, r.ts_exit, |ev| events.push(ev.to_vec())));
-    Some(events)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b.strip_suffix(&[0]).unwrap_or(b)).into_owned()
-}
 
 #[test]
 fn open_write_and_failed_open_appear_with_their_arguments() {
@@ -197,12 +166,6 @@ fn the_enabled_syscalls_change_while_attached() {
     );
 }
 
-/// The value of the parameter named `name` of `e`.
-fn param_named<'a>(e: &RawEvent<'a>, name: &str) -> Option<&'a [u8]> {
-    let i = e.info()?.params.iter().position(|p| p.name == name)?;
-    e.param(i)
-}
-
 /// A cgroup made for a test in every mounted v1 controller hierarchy, or in the v2 hierarchy on
 /// a v2-only host; removed when dropped.
 struct TestCgroup {
@@ -320,7 +283,12 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
         .expect("the shell's fork");
     let exec = parsed
         .iter()
-        .find(|e| is(e, &["execve"]) && param_named(e, "exe").map(text).as_deref() == Some("cat"))
+        .find(|e| {
+            // The shell's child (other processes of the machine may run cat too).
+            is(e, &["execve"])
+                && param_named(e, "exe").map(text).as_deref() == Some("cat")
+                && param_named(e, "ptid") == Some(&shell_pid.to_le_bytes()[..])
+        })
         .expect("cat's execve");
     for e in [fork, exec] {
         let cgroups = param_named(e, "cgroups").expect("a cgroups parameter");
@@ -338,11 +306,4 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
             );
         }
     }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
 }
