@@ -284,7 +284,8 @@ fn probe_capture(dir: &Path, workload: &Path, work: &Path) -> Result<PathBuf, St
     falco::mount_probe_filesystems().unwrap();
     let ready = dir.join(READY);
     std::fs::copy("/bin/true", &ready).unwrap();
-    // The second rule names no event type: Falco then enables every syscall.
+    // The marker rule names every event type but the page fault and context switch tracepoints:
+    // Falco then enables every syscall (base_syscalls.all: also those it leaves out by default).
     let rules = dir.join("probe_rules.yaml");
     std::fs::write(
         &rules,
