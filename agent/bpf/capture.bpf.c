@@ -97,24 +97,133 @@ struct cgroups_area {
     char data[CGROUPS_LEN + CGROUP_PART];
 };
 
-/* Process records are sent up to the end of `cg.data[cg.len]`; the others end in the blobs. */
+/* WANT_PROC: what Falco's modern probe reads of the task at the exit tracepoint besides the
+ * head's fields. `data` holds, one after the other, `cwd_len` bytes of the working directory,
+ * `exe_path_len` of the exe file's path (each NUL-terminated), `args_len` bytes of the argument
+ * area and (WANT_ENV) `env_len` of the environment area, each at most PROC_PART; PROC_PART of
+ * slack past PROC_DATA_LEN lets a masked write offset below PROC_DATA_LEN always have room. */
+#define PROC_PART 4096 /* MAX_PATH, MAX_PROC_ARG_ENV of the modern probe */
+#define PROC_DATA_LEN (4 * PROC_PART)
+/* proc_area.exe_flags: libscap's execve_flags (PPM_EXE_*) */
+#define EXE_WRITABLE 1
+#define EXE_UPPER_LAYER 2
+#define EXE_FROM_MEMFD 4
+#define EXE_LOWER_LAYER 8
+struct proc_area {
+    __u64 exe_ino;
+    __u64 exe_ctime_ns; /* epoch ns */
+    __u64 exe_mtime_ns;
+    __u64 cap_inheritable; /* kernel capability bits (the same as libscap's PPM_CAP_*) */
+    __u64 cap_permitted;
+    __u64 cap_effective;
+    __u64 pgft_maj; /* the thread's page faults */
+    __u64 pgft_min;
+    __u64 pidns_init_start; /* the pid namespace's init start (monotonic ns), clone child only */
+    __u32 exe_flags;
+    __u32 tty;   /* the controlling tty as an encoded dev_t, 0 for none */
+    __u32 pgid;  /* the process group leader's id (zone namespace, as tid and pid) */
+    __u32 vpgid; /* the same in its own (deepest) pid namespace */
+    __u32 euid;  /* the effective uid and gid (libscap's process event `uid`, `gid`) */
+    __u32 egid;
+    __u32 cwd_len;
+    __u32 exe_path_len;
+    __u32 args_len;
+    __u32 env_len;
+    __u32 len; /* bytes of data used */
+    __u32 pad;
+    char data[PROC_DATA_LEN + PROC_PART];
+};
+
+/* Process records are sent up to the end of `proc.data[proc.len]`; the others end in the blobs. */
 struct record {
     struct record_head h;
     __u8 blob[NBLOBS][BLOB_LEN];
     struct cgroups_area cg;
+    struct proc_area proc;
 };
 
 _Static_assert(__builtin_offsetof(struct record, cg.data) == sizeof(struct record_head) + NBLOBS * BLOB_LEN + 8,
                "agent/src/record.rs CGROUPS_AT");
+_Static_assert(__builtin_offsetof(struct record, proc) ==
+                   __builtin_offsetof(struct record, cg.data) + CGROUPS_LEN + CGROUP_PART,
+               "agent/src/record.rs PROC_AT");
+_Static_assert(__builtin_offsetof(struct proc_area, data) == 120, "agent/src/record.rs PROC_DATA_AT");
 
 /* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
 struct super_block {
     __u32 s_dev;
+    unsigned long s_magic;
+    unsigned long s_flags;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+    unsigned int val;
+} kuid_t;
+
+typedef struct {
+    unsigned int val;
+} kgid_t;
+
+struct timespec64 {
+    __s64 tv_sec;
+    long tv_nsec;
 } __attribute__((preserve_access_index));
 
 struct inode {
+    unsigned short i_mode;
+    unsigned int i_flags;
+    kuid_t i_uid;
+    kgid_t i_gid;
     unsigned long i_ino;
     struct super_block *i_sb;
+    struct timespec64 i_ctime; /* up to Linux 6.5 */
+    struct timespec64 i_mtime; /* up to Linux 6.6 */
+} __attribute__((preserve_access_index));
+
+struct inode___v6_6 {
+    struct timespec64 __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___v6_7 {
+    struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___v6_11 {
+    __s64 i_ctime_sec;
+    __u32 i_ctime_nsec;
+    __s64 i_mtime_sec;
+    __u32 i_mtime_nsec;
+} __attribute__((preserve_access_index));
+
+struct qstr {
+    __u32 len;
+    const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+    struct dentry *d_parent;
+    struct qstr d_name;
+    struct inode *d_inode;
+    struct super_block *d_sb;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+    struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+struct mount {
+    struct mount *mnt_parent;
+    struct dentry *mnt_mountpoint;
+    struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+    struct vfsmount *mnt;
+    struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+    struct path pwd;
 } __attribute__((preserve_access_index));
 
 struct in6_addr {
@@ -144,6 +253,7 @@ struct socket {
 } __attribute__((preserve_access_index));
 
 struct file {
+    struct path f_path;
     struct inode *f_inode;
     unsigned int f_mode;
     void *private_data;
@@ -169,6 +279,7 @@ struct mm_struct {
     unsigned long env_start;
     unsigned long env_end;
     unsigned long total_vm;
+    struct file *exe_file;
     struct percpu_counter rss_stat[4];
 } __attribute__((preserve_access_index));
 
@@ -184,13 +295,63 @@ struct rlimit {
     unsigned long rlim_cur;
 } __attribute__((preserve_access_index));
 
-struct signal_struct {
-    struct rlimit rlim[16];
+struct tty_driver {
+    int major;
+    int minor_start;
 } __attribute__((preserve_access_index));
 
+struct tty_struct {
+    int index;
+    struct tty_driver *driver;
+} __attribute__((preserve_access_index));
+
+struct pid;
+
+#define PIDTYPE_TGID 1
+#define PIDTYPE_PGID 2
+struct signal_struct {
+    struct rlimit rlim[16];
+    struct pid *pids[4];
+    struct tty_struct *tty;
+} __attribute__((preserve_access_index));
+
+/* Capability sets: a u64 since Linux 6.3, two u32 (low word first) before: the same 8 bytes. */
 typedef struct {
-    unsigned int val;
-} kuid_t;
+    __u64 val;
+} kernel_cap_t;
+
+struct group_info {
+    int ngroups;
+    kgid_t gid[1];
+} __attribute__((preserve_access_index));
+
+struct uid_gid_extent {
+    __u32 first;
+    __u32 lower_first;
+    __u32 count;
+} __attribute__((preserve_access_index));
+
+struct uid_gid_map {
+    __u32 nr_extents;
+    struct uid_gid_extent extent[5];
+} __attribute__((preserve_access_index));
+
+struct user_namespace {
+    struct uid_gid_map uid_map;
+    struct uid_gid_map gid_map;
+} __attribute__((preserve_access_index));
+
+struct cred {
+    kuid_t euid;
+    kgid_t egid;
+    kuid_t fsuid;
+    kgid_t fsgid;
+    kernel_cap_t cap_inheritable;
+    kernel_cap_t cap_permitted;
+    kernel_cap_t cap_effective;
+    struct user_namespace *user_ns;
+    struct group_info *group_info;
+} __attribute__((preserve_access_index));
 
 struct upid {
     int nr;
@@ -201,6 +362,10 @@ struct upid_full {
     int nr;
     void *ns;
 };
+
+struct pid_namespace {
+    struct task_struct *child_reaper;
+} __attribute__((preserve_access_index));
 
 struct pid {
     unsigned int level;
@@ -247,9 +412,15 @@ struct task_struct {
     struct signal_struct *signal;
     kuid_t loginuid;
     struct css_set *cgroups;
+    struct fs_struct *fs;
+    const struct cred *cred;
+    unsigned long maj_flt;
+    unsigned long min_flt;
+    __u64 start_time;
 } __attribute__((preserve_access_index));
 
 #define RLIMIT_NOFILE 7
+#define NR_EXECVEAT 322 /* x86_64 */
 
 #define FMODE_CREATED 0x100000
 #define AF_UNIX 1
@@ -290,6 +461,27 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } drops SEC(".maps");
+
+/* A path walk (put_path): where it is, and the path built so far, `buf[start, PROC_PART)`
+ * (the walk goes leaf first; PROC_PART of slack past it). The walk's state is kept here, in
+ * map memory, rather than in registers: the verifier then sees unknown values at every
+ * iteration and prunes, instead of following every path through 96 iterations. */
+struct path_walk {
+    __u64 dentry; /* kernel addresses */
+    __u64 mnt;
+    __u64 mnt_parent;
+    __u64 mnt_root;
+    __u32 start;
+    __u32 pad;
+    char buf[2 * PROC_PART];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct path_walk);
+} path_scratch SEC(".maps");
 
 /* Per-CPU room to build a record with user memory in. */
 struct {
@@ -551,19 +743,6 @@ static __always_inline void read_sock(struct record_head *h, struct file *f)
     h->flags |= RF_SOCK;
 }
 
-/* Copy user memory [start, end) of the task, cut at BLOB_LEN, into blob slot k. */
-static __always_inline void read_area(struct record *r, int k, unsigned long start, unsigned long end)
-{
-    __u64 len = end > start ? end - start : 0;
-    if (len > BLOB_LEN)
-        len = BLOB_LEN;
-    len &= (BLOB_LEN * 2 - 1);
-    if (len > BLOB_LEN || k < 0 || k >= NBLOBS)
-        return;
-    if (len && bpf_probe_read_user(r->blob[k & 1], len, (void *)start) == 0)
-        r->h.blob_len[k & 1] = (__u16)len;
-}
-
 /* The number of `p` at its own (deepest) level: a task's id as its pid namespace sees it. */
 static __always_inline __u32 deepest_nr(struct pid *p)
 {
@@ -670,11 +849,381 @@ static __always_inline void read_cgroups(struct record *r)
     }
 }
 
-/* Process events: the thread's comm and its process's argument area (NUL-separated args, cut
- * at BLOB_LEN), as libscap reads them from the task at the exit tracepoint. */
+/* ---- the process area (struct proc_area), read as Falco's modern probe reads the task */
+
+/* Append the kernel string at `src`, NUL included, to the area's data; its length, 0 when it
+ * could not be read or there is no room. */
+static __always_inline __u32 put_kernel_str(struct proc_area *pa, const void *src)
+{
+    __u32 off = pa->len;
+    if (off >= PROC_DATA_LEN)
+        return 0;
+    long n = bpf_probe_read_kernel_str(&pa->data[off & (PROC_DATA_LEN - 1)], PROC_PART, src);
+    if (n <= 0)
+        return 0;
+    pa->len = off + (__u32)n;
+    return (__u32)n;
+}
+
+/* Append user memory [start, end), cut at PROC_PART, to the area's data; its length. */
+static __always_inline __u32 put_user_area(struct proc_area *pa, unsigned long start, unsigned long end)
+{
+    __u32 off = pa->len;
+    __u64 len = end > start ? end - start : 0;
+    if (len > PROC_PART)
+        len = PROC_PART;
+    len &= (PROC_PART * 2 - 1);
+    if (!len || len > PROC_PART || off >= PROC_DATA_LEN)
+        return 0;
+    if (bpf_probe_read_user(&pa->data[off & (PROC_DATA_LEN - 1)], len, (void *)start))
+        return 0;
+    pa->len = off + (__u32)len;
+    return (__u32)len;
+}
+
+#define MAX_EXEC_STRINGS 16 /* the modern probe's MAX_CHARBUF_POINTERS */
+
+/* Append the strings of the user array `array` (a failed exec's argv or envp), each with its
+ * NUL, at most MAX_EXEC_STRINGS of them and PROC_PART bytes in all (the last one cut); the
+ * length appended. */
+static __always_inline __u32 put_user_strings(struct proc_area *pa, const char *const *array)
+{
+    __u32 start = pa->len;
+    for (int i = 0; i < MAX_EXEC_STRINGS; i++) {
+        const char *str = 0;
+        if (bpf_probe_read_user(&str, sizeof(str), &array[i]) || !str)
+            break;
+        __u32 off = pa->len;
+        __u32 used = off - start;
+        if (used >= PROC_PART || off >= PROC_DATA_LEN)
+            break;
+        __u64 room = PROC_PART - used;
+        /* (Hidden from the compiler, which would drop the checks it can prove; the verifier
+         * cannot.) */
+        barrier_var(room);
+        room &= PROC_PART * 2 - 1;
+        if (!room || room > PROC_PART)
+            break;
+        long n = bpf_probe_read_user_str(&pa->data[off & (PROC_DATA_LEN - 1)], room, str);
+        if (n <= 0)
+            break;
+        pa->len = off + (__u32)n;
+    }
+    return pa->len - start;
+}
+
+#define MAX_PATH_COMPONENTS 96 /* the modern probe's MAX_NUM_COMPONENTS */
+#define NAME_PART 256          /* NAME_MAX + NUL */
+
+/* Append the path of `dentry` on mount `vfsmnt`, as the modern probe approximates d_path: the
+ * dentries' names from the leaf up to the mount's root, then on from the mount point in the
+ * parent mount, up to the root of the mount tree, at most MAX_PATH_COMPONENTS names (a longer
+ * path keeps its deepest components). A file with no name on the way (a memfd: its dentry is
+ * its own parent) is its dentry's name, as the probe gives it. Returns the length appended. */
+static __always_inline __u32 put_path(struct proc_area *pa, struct vfsmount *vfsmnt, struct dentry *dentry)
+{
+    __u32 zero = 0;
+    struct path_walk *w = bpf_map_lookup_elem(&path_scratch, &zero);
+    if (!w || !vfsmnt || !dentry)
+        return 0;
+    struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+    w->dentry = (__u64)dentry;
+    w->mnt = (__u64)mnt;
+    w->mnt_parent = (__u64)BPF_CORE_READ(mnt, mnt_parent);
+    w->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
+    w->start = PROC_PART;
+    for (int i = 0; i < MAX_PATH_COMPONENTS; i++) {
+        struct dentry *d = (struct dentry *)*(volatile __u64 *)&w->dentry;
+        struct dentry *parent = BPF_CORE_READ(d, d_parent);
+        __u64 root = *(volatile __u64 *)&w->mnt_root;
+        if ((__u64)d == root || d == parent) {
+            /* The top of a mount: on from its mount point, unless it is the tree's root (or
+             * the dentry is a root without being its mount's root: stop there). */
+            struct mount *m = (struct mount *)*(volatile __u64 *)&w->mnt;
+            struct mount *up = (struct mount *)*(volatile __u64 *)&w->mnt_parent;
+            if ((__u64)d != root || m == up)
+                break;
+            w->dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+            w->mnt = (__u64)up;
+            w->mnt_parent = (__u64)BPF_CORE_READ(up, mnt_parent);
+            w->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
+            continue;
+        }
+        /* The name and its NUL go just before what is built; the NUL then becomes the '/'. A
+         * name that changed under the walk (its length differs) ends it. */
+        __u32 start = *(volatile __u32 *)&w->start;
+        __u32 need = BPF_CORE_READ(d, d_name.len) + 1;
+        if (need > NAME_PART || need + 1 > start || start > PROC_PART)
+            break;
+        __u32 off = start - need;
+        long n = bpf_probe_read_kernel_str(&w->buf[off & (PROC_PART - 1)], NAME_PART, BPF_CORE_READ(d, d_name.name));
+        if (n != need)
+            break;
+        w->buf[(start - 1) & (PROC_PART - 1)] = '/';
+        w->start = off;
+        w->dentry = (__u64)parent;
+    }
+    __u32 start = w->start;
+    /* (Read outside BPF_CORE_READ: the walk's own struct has no counterpart in the kernel.) */
+    struct dentry *last = (struct dentry *)w->dentry;
+    if (start >= PROC_PART)
+        return put_kernel_str(pa, BPF_CORE_READ(last, d_name.name));
+    /* The leaf's '/' is the end; one more '/' leads. */
+    w->buf[PROC_PART - 1] = 0;
+    start -= 1;
+    w->buf[start & (PROC_PART - 1)] = '/';
+    return put_kernel_str(pa, &w->buf[start & (PROC_PART - 1)]);
+}
+
+static __always_inline __u64 epoch_ns(__s64 sec, __u64 nsec)
+{
+    return sec < 0 ? 0 : (__u64)sec * 1000000000ULL + nsec;
+}
+
+/* The inode's status-change and modification times (epoch ns), whichever way the kernel keeps
+ * them: timespec64 `i_ctime`/`i_mtime` (to 6.5/6.6), `__i_ctime`/`__i_mtime` (6.6/6.7 to
+ * 6.10), or seconds and nanoseconds apart (6.11 on). */
+static __always_inline void read_inode_times(struct proc_area *pa, struct inode *inode)
+{
+    struct inode___v6_6 *v66 = (void *)inode;
+    struct inode___v6_7 *v67 = (void *)inode;
+    struct inode___v6_11 *v611 = (void *)inode;
+    struct timespec64 t = {};
+    if (bpf_core_field_exists(inode->i_ctime)) {
+        BPF_CORE_READ_INTO(&t, inode, i_ctime);
+        pa->exe_ctime_ns = epoch_ns(t.tv_sec, t.tv_nsec);
+    } else if (bpf_core_field_exists(v66->__i_ctime)) {
+        BPF_CORE_READ_INTO(&t, v66, __i_ctime);
+        pa->exe_ctime_ns = epoch_ns(t.tv_sec, t.tv_nsec);
+    } else {
+        /* The top bit of the nanoseconds marks a queried ctime (multigrain timestamps, 6.13). */
+        pa->exe_ctime_ns = epoch_ns(BPF_CORE_READ(v611, i_ctime_sec), BPF_CORE_READ(v611, i_ctime_nsec) & ~(1U << 31));
+    }
+    if (bpf_core_field_exists(inode->i_mtime)) {
+        BPF_CORE_READ_INTO(&t, inode, i_mtime);
+        pa->exe_mtime_ns = epoch_ns(t.tv_sec, t.tv_nsec);
+    } else if (bpf_core_field_exists(v67->__i_mtime)) {
+        BPF_CORE_READ_INTO(&t, v67, __i_mtime);
+        pa->exe_mtime_ns = epoch_ns(t.tv_sec, t.tv_nsec);
+    } else {
+        pa->exe_mtime_ns = epoch_ns(BPF_CORE_READ(v611, i_mtime_sec), BPF_CORE_READ(v611, i_mtime_nsec));
+    }
+}
+
+/* A capability set of `cred` (an offset in struct cred): the kernel's bits 0..40, which are
+ * libscap's PPM_CAP_* bits (capabilities_to_scap maps each bit to itself). */
+static __always_inline __u64 read_caps(const struct cred *cred, __u64 field_off)
+{
+    __u64 caps = 0;
+    bpf_probe_read_kernel(&caps, sizeof(caps), (void *)cred + field_off);
+    return caps & ((1ULL << 41) - 1);
+}
+
+#define CAP_DAC_OVERRIDE 1
+#define CAP_FOWNER 3
+#define SB_RDONLY 1
+#define S_IMMUTABLE 8
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFLNK 0120000
+#define MAY_WRITE 2
+#define MAX_GROUP_SEARCH 16 /* binary search steps: log2(NGROUPS_MAX) */
+
+/* Whether kernel id `id` has a mapping in `map` (its base extents, as the probe checks). */
+static __always_inline int id_mapped(struct uid_gid_map *map, __u32 id)
+{
+    __u32 n = BPF_CORE_READ(map, nr_extents);
+    for (int j = 0; j < 5; j++) {
+        if (j >= n)
+            break;
+        __u32 first = BPF_CORE_READ(map, extent[j].lower_first);
+        __u32 count = BPF_CORE_READ(map, extent[j].count);
+        if (id >= first && id - first < count)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether `gid` is among the supplementary groups of `cred` (sorted: a binary search). */
+static __always_inline int in_groups(const struct cred *cred, __u32 gid)
+{
+    struct group_info *gi = BPF_CORE_READ(cred, group_info);
+    if (!gi)
+        return 0;
+    __u32 left = 0, right = BPF_CORE_READ(gi, ngroups);
+    __u64 gid_off = bpf_core_field_offset(struct group_info, gid);
+    for (int j = 0; j < MAX_GROUP_SEARCH && left < right; j++) {
+        __u32 mid = (left + right) / 2, g = 0;
+        bpf_probe_read_kernel(&g, sizeof(g), (void *)gi + gid_off + (__u64)mid * sizeof(kgid_t));
+        if (gid > g)
+            left = mid + 1;
+        else if (gid < g)
+            right = mid;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the task may write `inode`, by the modern probe's rule: not on a read-only superblock
+ * nor immutable, then owned by the fsuid, or writable by the mode bits of owner, group
+ * (fsgid or a supplementary group) or others, or CAP_DAC_OVERRIDE / CAP_FOWNER with the ids
+ * mapped in the task's user namespace. */
+static __always_inline int exe_writable(const struct cred *cred, struct inode *inode, __u64 cap_eff)
+{
+    __u32 mode = BPF_CORE_READ(inode, i_mode);
+    __u32 fmt = mode & S_IFMT;
+    if ((BPF_CORE_READ(inode, i_sb, s_flags) & SB_RDONLY) &&
+        (fmt == S_IFREG || fmt == S_IFDIR || fmt == S_IFLNK))
+        return 0;
+    if (BPF_CORE_READ(inode, i_flags) & S_IMMUTABLE)
+        return 0;
+    __u32 uid = BPF_CORE_READ(inode, i_uid.val);
+    __u32 gid = BPF_CORE_READ(inode, i_gid.val);
+    if (uid == (__u32)-1 || gid == (__u32)-1)
+        return 0;
+    if (BPF_CORE_READ(cred, fsuid.val) == uid)
+        return 1;
+    if (BPF_CORE_READ(cred, fsgid.val) == gid || in_groups(cred, gid))
+        mode >>= 3;
+    if (mode & MAY_WRITE)
+        return 1;
+    struct user_namespace *ns = BPF_CORE_READ(cred, user_ns);
+    if (!ns)
+        return 0;
+    int uid_mapped = id_mapped(&ns->uid_map, uid);
+    if ((cap_eff & (1ULL << CAP_DAC_OVERRIDE)) && uid_mapped && id_mapped(&ns->gid_map, gid))
+        return 1;
+    return (cap_eff & (1ULL << CAP_FOWNER)) && uid_mapped;
+}
+
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* EXE_UPPER_LAYER or EXE_LOWER_LAYER for a file on overlayfs (upper when the overlay inode,
+ * which follows the VFS inode in struct ovl_inode, has an upper dentry with an inode), else 0. */
+static __always_inline __u32 overlay_layer(struct dentry *dentry)
+{
+    if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+        return 0;
+    void *vfs_inode = BPF_CORE_READ(dentry, d_inode);
+    struct dentry *upper = 0;
+    bpf_probe_read_kernel(&upper, sizeof(upper), vfs_inode + bpf_core_type_size(struct inode));
+    if (upper && BPF_CORE_READ(upper, d_inode, i_ino))
+        return EXE_UPPER_LAYER;
+    return EXE_LOWER_LAYER;
+}
+
+/* Whether the file is a memfd: its dentry is its own parent and its name starts "memfd:". */
+static __always_inline int from_memfd(struct dentry *dentry)
+{
+    if (BPF_CORE_READ(dentry, d_parent) != dentry)
+        return 0;
+    char name[7] = {};
+    if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name)) != sizeof(name))
+        return 0;
+    return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':';
+}
+
+/* The controlling tty as libscap encodes a dev_t (new_encode_dev of the driver's major and
+ * first minor plus the tty's index), 0 for none. */
+static __always_inline __u32 read_tty(struct signal_struct *signal)
+{
+    struct tty_struct *tty = BPF_CORE_READ(signal, tty);
+    if (!tty)
+        return 0;
+    struct tty_driver *drv = BPF_CORE_READ(tty, driver);
+    if (!drv)
+        return 0;
+    __u32 dev = (((__u32)BPF_CORE_READ(drv, major) << 20) | (__u32)BPF_CORE_READ(drv, minor_start)) +
+                (__u32)BPF_CORE_READ(tty, index);
+    __u32 major = dev >> 20, minor = dev & 0xfffff;
+    return (minor & 0xff) | (major << 8) | ((minor & ~0xffU) << 12);
+}
+
+/* The start time (monotonic ns) of the init process of the pid namespace `p` was made in. */
+static __always_inline __u64 pidns_init_start(struct pid *p)
+{
+    if (!p)
+        return 0;
+    unsigned int level = BPF_CORE_READ(p, level);
+    struct pid_namespace *ns = 0;
+    bpf_probe_read_kernel(&ns, sizeof(ns), (void *)p + bpf_core_field_offset(struct pid, numbers) +
+                          (level & 31) * sizeof(struct upid_full) + __builtin_offsetof(struct upid_full, ns));
+    if (!ns)
+        return 0;
+    return BPF_CORE_READ(ns, child_reaper, start_time);
+}
+
+/* The exe file's inode number, times, flags and path. */
+static __always_inline void read_exe(struct proc_area *pa, const struct cred *cred, struct file *exe)
+{
+    struct inode *inode = BPF_CORE_READ(exe, f_inode);
+    struct dentry *dentry = BPF_CORE_READ(exe, f_path.dentry);
+    if (!inode || !dentry)
+        return;
+    pa->exe_ino = BPF_CORE_READ(inode, i_ino);
+    read_inode_times(pa, inode);
+    if (exe_writable(cred, inode, pa->cap_effective))
+        pa->exe_flags |= EXE_WRITABLE;
+    pa->exe_flags |= overlay_layer(dentry);
+    if (from_memfd(dentry))
+        pa->exe_flags |= EXE_FROM_MEMFD;
+    pa->exe_path_len = put_path(pa, BPF_CORE_READ(exe, f_path.mnt), dentry);
+}
+
+/* The process area of a process record: effective ids, caps, page faults, tty, process group, pid namespace
+ * start (a clone's child), then cwd, exe path, argument and (WANT_ENV) environment areas (a
+ * failed exec's argv and envp). */
+static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, struct task_struct *task,
+                                           struct mm_struct *mm)
+{
+    struct proc_area *pa = &r->proc;
+    const struct cred *cred = BPF_CORE_READ(task, cred);
+    pa->euid = pa->egid = 0xffffffff;
+    if (cred) {
+        pa->euid = BPF_CORE_READ(cred, euid.val);
+        pa->egid = BPF_CORE_READ(cred, egid.val);
+        pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
+        pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
+        pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));
+    }
+    pa->pgft_maj = BPF_CORE_READ(task, maj_flt);
+    pa->pgft_min = BPF_CORE_READ(task, min_flt);
+    struct signal_struct *signal = BPF_CORE_READ(task, signal);
+    pa->tty = read_tty(signal);
+    struct pid *pgrp = BPF_CORE_READ(signal, pids[PIDTYPE_PGID]);
+    if (pgrp) {
+        pa->pgid = pidns_ino ? deepest_nr(pgrp) : (__u32)BPF_CORE_READ(pgrp, numbers[0].nr);
+        pa->vpgid = deepest_nr(pgrp);
+    }
+    if (r->h.ret == 0)
+        pa->pidns_init_start = pidns_init_start(BPF_CORE_READ(signal, pids[PIDTYPE_TGID]));
+    struct fs_struct *fs = BPF_CORE_READ(task, fs);
+    if (fs)
+        pa->cwd_len = put_path(pa, BPF_CORE_READ(fs, pwd.mnt), BPF_CORE_READ(fs, pwd.dentry));
+    struct file *exe = BPF_CORE_READ(mm, exe_file);
+    if (exe && cred)
+        read_exe(pa, cred, exe);
+    if ((d->want & WANT_ENV) && r->h.ret < 0) {
+        /* A failed exec: the task still runs the caller's program; the arguments and
+         * environment are those the exec was given, as the probe reads them. */
+        int at = r->h.nr == NR_EXECVEAT; /* execveat(dirfd, path, argv, envp, flags) */
+        pa->args_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 2 : 1]);
+        pa->env_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 3 : 2]);
+        return;
+    }
+    pa->args_len = put_user_area(pa, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
+    if (d->want & WANT_ENV)
+        pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+}
+
+/* Process events: the thread's comm, ids, limits, cgroups (read_cgroups) and process area, as
+ * libscap's modern probe reads them from the task at the exit tracepoint. */
 static __always_inline void read_proc(struct record *r, struct sc_desc *d)
 {
     bpf_get_current_comm(r->h.comm, sizeof(r->h.comm));
+    __builtin_memset(&r->proc, 0, __builtin_offsetof(struct proc_area, data));
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
     /* The parent's thread id: real_parent->pid is the initial namespace's number; in a zone's
      * namespace it is the number at the parent's own (deepest) level of its struct pid. */
@@ -695,10 +1244,7 @@ static __always_inline void read_proc(struct record *r, struct sc_desc *d)
     else
         r->h.loginuid = 0xffffffff;
     r->h.vm_size_kb = (__u32)(BPF_CORE_READ(mm, total_vm) * 4);
-    read_area(r, NBLOBS - 1, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
-    /* execve's environment goes in the first slot (clone3 keeps its clone_args there). */
-    if (d->want & WANT_ENV)
-        read_area(r, 0, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+    read_proc_area(r, d, task, mm);
 }
 
 /* enum mm_counter_type */
@@ -801,7 +1347,7 @@ int on_sys_exit(__u64 *ctx)
         read_mm(&r->h);
     __u64 size = sizeof(struct record_head);
     if (d->want & WANT_PROC)
-        size = __builtin_offsetof(struct record, cg.data) + (r->cg.len & (CGROUPS_LEN * 2 - 1));
+        size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));
     else if (r->h.blob_len[1])
         size += BLOB_LEN + r->h.blob_len[1];
     else if (r->h.blob_len[0])

@@ -1,17 +1,17 @@
 //! Process parameters of clone/fork/vfork/clone3 and execve/execveat exit events, by
 //! parameter name.
 //!
-//! What changes fast comes from the kernel side at the exit tracepoint, as libscap's modern
-//! probe reads it: thread, process and parent ids (and the thread's and process's ids in their
-//! own pid namespace), clone flags, uid and gid, comm, the open-files limit, the login uid, the
-//! address space size, the argument and (execve) environment areas (cut at 256 bytes each), and
-//! the cgroups (each subsystem's cgroup path). The rest (cwd, resident and swapped memory, page
-//! faults, process group, tty, exe path) is read from /proc when the record is encoded, a few
-//! milliseconds later: exact for processes still alive then, libscap's empty values for
-//! processes already gone.
+//! Everything comes from the kernel side at the exit tracepoint, as libscap's modern probe
+//! reads it, so a process gone before encoding keeps its values: ids (also in the task's own
+//! pid namespace, the process group's too), clone flags, effective uid and gid, comm, limits, login uid,
+//! address space size, cgroups, the working directory and the exe file's path (dentry walks),
+//! the exe's inode, times and flags (writable, overlayfs layer, memfd), capabilities, tty,
+//! page faults, the pid namespace's init start, and the argument and environment areas (up to
+//! the probe's 4096 bytes each). Only resident and swapped memory still come from /proc when
+//! the record is encoded (empty for a process already gone): the kernel side reads them for
+//! process events once the mm counters land in the record head.
 
 use crate::record::Record;
-use crate::snapshot;
 use edera_scap::file::ThreadInfo;
 use edera_scap::libsinsp;
 use edera_scap::tables::{EventCode, flags};
@@ -96,94 +96,128 @@ fn clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u32 {
         .fold(0, |acc, (_, v)| acc | *v as u32)
 }
 
-/// The value of parameter `name` of process event `process` for record `r`, from the calling
-/// thread's /proc entry; `None` when this module does not provide it (the encoder then uses the
-/// empty value).
+fn u64_le(v: u64) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+
+fn u32_le(v: u32) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+
+/// A NUL-separated string area as a bytebuf parameter: NUL-terminated, empty when empty.
+fn string_area(area: &[u8]) -> Vec<u8> {
+    let mut v = area.to_vec();
+    if v.last().is_some_and(|&b| b != 0) {
+        v.push(0);
+    }
+    v
+}
+
+/// The value of parameter `name` of process event `process` for record `r`; `t`, the
+/// thread's /proc entry, gives what the kernel side does not read (resident and swapped
+/// memory); `None` when this module does not provide it (the encoder then uses the empty
+/// value).
 pub fn param(
     name: &str,
     process: Process,
     r: &Record<'_>,
     t: Option<&ThreadInfo>,
 ) -> Option<Vec<u8>> {
-    // What the record itself tells, even when the thread is already gone.
-    let area = r.blob(crate::record::NBLOBS - 1);
-    let area = area.strip_suffix(&[0]).unwrap_or(area);
     match name {
         "tid" => return Some(pid(i64::from(r.tid))),
         "pid" => return Some(pid(i64::from(r.pid))),
         "flags" => {
             if let Process::Clone(at) = process {
-                return Some(clone_flags(r, at).to_le_bytes().to_vec());
+                return Some(u32_le(clone_flags(r, at)));
             }
         }
-        "uid" => return Some(r.uid.to_le_bytes().to_vec()),
         "ptid" if r.ptid != 0 => return Some(pid(i64::from(r.ptid))),
-        "fdlimit" if r.fdlimit != 0 => return Some(r.fdlimit.to_le_bytes().to_vec()),
-        "loginuid" if !r.comm.is_empty() => return Some(r.loginuid.to_le_bytes().to_vec()),
-        "vm_size" if r.vm_size_kb != 0 => return Some(r.vm_size_kb.to_le_bytes().to_vec()),
+        "fdlimit" if r.fdlimit != 0 => return Some(u64_le(r.fdlimit)),
+        "loginuid" if !r.comm.is_empty() => return Some(u32_le(r.loginuid)),
+        "vm_size" if r.vm_size_kb != 0 => return Some(u32_le(r.vm_size_kb)),
         "vtid" if r.vtid != 0 => return Some(pid(i64::from(r.vtid))),
         "vpid" if r.vpid != 0 => return Some(pid(i64::from(r.vpid))),
-        "env" if process == Process::Exec && !r.blob(0).is_empty() => {
-            let env = r.blob(0);
-            let mut v = env.to_vec();
-            if v.last() != Some(&0) {
-                v.push(0);
-            }
-            return Some(v);
-        }
-        "gid" => return Some(r.gid.to_le_bytes().to_vec()),
         "cgroups" if !r.cgroups.is_empty() => return Some(r.cgroups.to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
-        "exe" if !area.is_empty() => {
-            return Some(charbuf(area.split(|&b| b == 0).next().unwrap_or_default()));
-        }
-        "args" if !area.is_empty() => {
-            let rest = area
-                .iter()
-                .position(|&b| b == 0)
-                .map_or(&[][..], |n| &area[n + 1..]);
-            let mut v = rest.to_vec();
-            if !v.is_empty() {
-                v.push(0);
-            }
-            return Some(v);
-        }
+        "vm_rss" => return t.map(|t| u32_le(t.vmrss_kb.unwrap_or(0))),
+        "vm_swap" => return t.map(|t| u32_le(t.vmswap_kb.unwrap_or(0))),
         _ => {}
     }
-    let t = t?;
+    let p = r.proc?;
+    // The argument area: the exe (argv[0]) then the arguments, as the modern probe splits it.
+    let (exe, args) = match p.args.iter().position(|&b| b == 0) {
+        Some(n) => (&p.args[..n], &p.args[n + 1..]),
+        None => (p.args, &[][..]),
+    };
     Some(match name {
-        "exe" => charbuf(&t.exe),
-        "args" => t.args.clone(),
-        "ptid" => pid(t.ptid as i64),
-        "cwd" => charbuf(
-            t.cwd
-                .strip_suffix(b"/")
-                .filter(|c| !c.is_empty())
-                .unwrap_or(&t.cwd),
-        ),
-        "fdlimit" => t.fdlimit.to_le_bytes().to_vec(),
-        "pgft_maj" => t.pfmajor.unwrap_or(0).to_le_bytes().to_vec(),
-        "pgft_min" => t.pfminor.unwrap_or(0).to_le_bytes().to_vec(),
-        "vm_size" => t.vmsize_kb.unwrap_or(0).to_le_bytes().to_vec(),
-        "vm_rss" => t.vmrss_kb.unwrap_or(0).to_le_bytes().to_vec(),
-        "vm_swap" => t.vmswap_kb.unwrap_or(0).to_le_bytes().to_vec(),
-        "comm" => charbuf(&t.comm),
-        "env" => t.env.clone().unwrap_or_default(),
-        "cgroups" => t.cgroups.clone().unwrap_or_default(),
-        "tty" => t.tty.unwrap_or(0).to_le_bytes().to_vec(),
-        "vpgid" => pid(t.vpgid.unwrap_or(0) as i64),
-        "pgid" => pid(t.pgid.unwrap_or(0) as i64),
-        "loginuid" => t.loginuid.unwrap_or(u32::MAX).to_le_bytes().to_vec(),
-        "uid" => t.uid.to_le_bytes().to_vec(),
-        "gid" => t.gid.to_le_bytes().to_vec(),
-        "vtid" => pid(t.vtid.unwrap_or(-1)),
-        "vpid" => pid(t.vpid.unwrap_or(-1)),
-        "trusted_exepath" => charbuf(t.exepath.as_deref().unwrap_or_default()),
+        "exe" => charbuf(exe),
+        "args" => string_area(args),
+        "env" if process == Process::Exec => string_area(p.env),
+        "cwd" => charbuf(p.cwd),
+        "trusted_exepath" => charbuf(p.exe_path),
+        "pgft_maj" => u64_le(p.pgft_maj),
+        "pgft_min" => u64_le(p.pgft_min),
+        // The effective ids, as the modern probe gives them.
+        "uid" => u32_le(p.euid),
+        "gid" => u32_le(p.egid),
+        "tty" => u32_le(p.tty),
+        "pgid" => pid(i64::from(p.pgid)),
+        "vpgid" => pid(i64::from(p.vpgid)),
+        "flags" => u32_le(p.exe_flags),
+        "cap_inheritable" => u64_le(p.cap_inheritable),
+        "cap_permitted" => u64_le(p.cap_permitted),
+        "cap_effective" => u64_le(p.cap_effective),
+        "exe_ino" => u64_le(p.exe_ino),
+        "exe_ino_ctime" => u64_le(p.exe_ctime_ns),
+        "exe_ino_mtime" => u64_le(p.exe_mtime_ns),
+        "pidns_init_start_ts" => u64_le(p.pidns_init_start),
         _ => return None,
     })
 }
 
-/// The /proc entry of the record's thread, if it still exists.
+/// What the kernel side does not read yet of the record's thread, from its /proc status while
+/// it still exists: resident and swapped memory (`VmRSS`, `VmSwap`, KiB).
 pub fn thread_of(r: &Record<'_>) -> Option<ThreadInfo> {
-    snapshot::thread_info(u64::from(r.pid), u64::from(r.tid))
+    let status = std::fs::read_to_string(format!("/proc/{}/task/{}/status", r.pid, r.tid)).ok()?;
+    let kb = |key: &str| {
+        status.lines().find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(':')?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    Some(ThreadInfo {
+        vmrss_kb: kb("VmRSS"),
+        vmswap_kb: kb("VmSwap"),
+        ..ThreadInfo::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::HEAD_LEN;
+
+    #[test]
+    fn resident_memory_comes_from_the_live_thread_and_nothing_else_from_proc() {
+        // A head-only record of this thread: the kernel side's process area is missing.
+        let pid = std::process::id();
+        let tid = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|l| l.file_name()?.to_str()?.parse::<u32>().ok())
+            .unwrap();
+        let mut b = vec![0u8; HEAD_LEN];
+        b[8..16].copy_from_slice(&((u64::from(pid) << 32) | u64::from(tid)).to_ne_bytes());
+        let r = Record::parse(&b).unwrap();
+        let t = thread_of(&r);
+        let exec = Process::Exec;
+        let rss = param("vm_rss", exec, &r, t.as_ref()).unwrap();
+        assert!(u32::from_le_bytes(rss.try_into().unwrap()) > 0);
+        for name in ["cwd", "exe", "args", "pgid", "tty", "trusted_exepath"] {
+            assert_eq!(param(name, exec, &r, t.as_ref()), None, "{name}");
+        }
+    }
 }

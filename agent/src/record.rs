@@ -39,6 +39,15 @@ pub const CGROUPS_LEN: usize = 2048;
 /// Where a process record's cgroup entries start (`struct record`'s `cg.data`), after their
 /// length (`cg.len`, u32, and 4 bytes of padding).
 const CGROUPS_AT: usize = BLOBS_END + 8;
+/// Slack after the cgroup entries (`CGROUP_PART`).
+const CGROUP_PART: usize = 256;
+/// Where a process record's process area starts (`struct record`'s `proc`).
+const PROC_AT: usize = CGROUPS_AT + CGROUPS_LEN + CGROUP_PART;
+/// Where the process area's strings start (`proc.data`), after its fixed fields.
+const PROC_DATA_AT: usize = PROC_AT + 120;
+/// Bytes of each string of the process area, at most (`PROC_PART`: the modern probe's
+/// MAX_PATH and MAX_PROC_ARG_ENV).
+pub const PROC_PART: usize = 4096;
 /// `nr` of a process-exit record (`PROCEXIT_NR`).
 pub const PROCEXIT_NR: u32 = u32::MAX;
 
@@ -63,6 +72,83 @@ pub struct Sock {
     /// Kernel addresses of the socket and, for unix sockets, of its peer.
     pub sk: u64,
     pub peer: u64,
+}
+
+/// What the kernel side read of a process record's task besides the head (`struct
+/// proc_area`): empty strings and zeros when a value could not be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcArea<'a> {
+    /// The exe file's inode number and its status-change and modification times (epoch ns).
+    pub exe_ino: u64,
+    pub exe_ctime_ns: u64,
+    pub exe_mtime_ns: u64,
+    /// Capability sets (libscap's PPM_CAP_* bits).
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    /// The thread's major and minor page faults.
+    pub pgft_maj: u64,
+    pub pgft_min: u64,
+    /// A clone's child: the start (monotonic ns) of its pid namespace's init; 0 otherwise.
+    pub pidns_init_start: u64,
+    /// libscap's execve flags (`PPM_EXE_*`).
+    pub exe_flags: u32,
+    /// The controlling tty (libscap's encoded dev_t), 0 for none.
+    pub tty: u32,
+    /// The process group leader's id, as `pid` is numbered, and in its own pid namespace.
+    pub pgid: u32,
+    pub vpgid: u32,
+    /// The effective uid and gid (`u32::MAX` when unread).
+    pub euid: u32,
+    pub egid: u32,
+    /// The working directory and the exe file's path, without their NUL.
+    pub cwd: &'a [u8],
+    pub exe_path: &'a [u8],
+    /// The argument and environment areas (NUL-separated strings, cut at [`PROC_PART`]).
+    pub args: &'a [u8],
+    pub env: &'a [u8],
+}
+
+impl<'a> ProcArea<'a> {
+    /// The process area of record bytes `b`, `None` when `b` does not reach it or its lengths
+    /// point past what was sent.
+    fn parse(b: &'a [u8]) -> Option<ProcArea<'a>> {
+        let head = b.get(PROC_AT..PROC_DATA_AT)?;
+        let u64_field = |i: usize| u64_at(head, 8 * i);
+        let u32_field = |i: usize| u32_at(head, 72 + 4 * i);
+        let mut data = b.get(PROC_DATA_AT..)?;
+        let mut take = |len: u32| -> Option<&'a [u8]> {
+            let len = len as usize;
+            if len > PROC_PART {
+                return None;
+            }
+            let (s, rest) = data.split_at_checked(len)?;
+            data = rest;
+            Some(s)
+        };
+        let without_nul = |s: &'a [u8]| s.strip_suffix(&[0]).unwrap_or(s);
+        Some(ProcArea {
+            exe_ino: u64_field(0),
+            exe_ctime_ns: u64_field(1),
+            exe_mtime_ns: u64_field(2),
+            cap_inheritable: u64_field(3),
+            cap_permitted: u64_field(4),
+            cap_effective: u64_field(5),
+            pgft_maj: u64_field(6),
+            pgft_min: u64_field(7),
+            pidns_init_start: u64_field(8),
+            exe_flags: u32_field(0),
+            tty: u32_field(1),
+            pgid: u32_field(2),
+            vpgid: u32_field(3),
+            euid: u32_field(4),
+            egid: u32_field(5),
+            cwd: without_nul(take(u32_field(6))?),
+            exe_path: without_nul(take(u32_field(7))?),
+            args: take(u32_field(8))?,
+            env: take(u32_field(9))?,
+        })
+    }
 }
 
 /// A decoded record, borrowing the ring buffer's bytes.
@@ -110,6 +196,8 @@ pub struct Record<'a> {
     /// Process events: the thread's cgroups as the kernel side read them, `subsys=path`
     /// entries each NUL-terminated (libscap's `cgroups` parameter); empty otherwise.
     pub cgroups: &'a [u8],
+    /// Process events: the process area; `None` otherwise.
+    pub proc: Option<ProcArea<'a>>,
     blob_lens: [u16; NBLOBS],
     /// The blob slots (empty for head-only records).
     blobs: &'a [u8],
@@ -215,6 +303,7 @@ impl<'a> Record<'a> {
             vm_swap_kb: u32_at(b, FDLIMIT + 28),
             iov_len: u64_at(b, FDLIMIT + 32),
             cgroups: cgroups_of(b),
+            proc: ProcArea::parse(b),
             blob_lens,
             blobs,
         })
@@ -292,6 +381,30 @@ mod tests {
         assert_eq!(Record::parse(&b[..b.len() - 1]).unwrap().cgroups, b"");
         b[BLOBS_END..BLOBS_END + 4].copy_from_slice(&(CGROUPS_LEN as u32 + 1).to_ne_bytes());
         assert_eq!(Record::parse(&b).unwrap().cgroups, b"");
+    }
+
+    #[test]
+    fn process_records_carry_their_process_area() {
+        let strings: &[&[u8]] = &[b"/home\0", b"/bin/sh\0", b"sh\0-c\0", b"A=1\0"];
+        let mut b = vec![0u8; PROC_DATA_AT];
+        b[PROC_AT + 40..PROC_AT + 48].copy_from_slice(&0x1fu64.to_ne_bytes());
+        b[PROC_AT + 72..PROC_AT + 76].copy_from_slice(&4u32.to_ne_bytes());
+        b[PROC_AT + 80..PROC_AT + 84].copy_from_slice(&77u32.to_ne_bytes());
+        for (i, s) in strings.iter().enumerate() {
+            let at = PROC_AT + 96 + 4 * i;
+            b[at..at + 4].copy_from_slice(&(s.len() as u32).to_ne_bytes());
+            b.extend_from_slice(s);
+        }
+        let p = Record::parse(&b).unwrap().proc.unwrap();
+        assert_eq!((p.cap_effective, p.exe_flags, p.pgid), (0x1f, 4, 77));
+        assert_eq!((p.cwd, p.exe_path), (&b"/home"[..], &b"/bin/sh"[..]));
+        assert_eq!((p.args, p.env), (&b"sh\0-c\0"[..], &b"A=1\0"[..]));
+        // Lengths past what was sent, or past PROC_PART, read as no process area.
+        assert!(Record::parse(&b[..b.len() - 1]).unwrap().proc.is_none());
+        b[PROC_AT + 96..PROC_AT + 100].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());
+        assert!(Record::parse(&b).unwrap().proc.is_none());
+        // A record that ends before it (not a process event) has none.
+        assert!(Record::parse(&b[..HEAD_LEN]).unwrap().proc.is_none());
     }
 
     #[test]

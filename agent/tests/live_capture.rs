@@ -3,50 +3,14 @@
 //! reason) when not root or when eBPF cannot be loaded; on the project's machines and in CI it
 //! runs.
 
-use edera_falco_agent::encode::Encoder;
+mod live;
+
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
 use edera_scap::info::FlagTable;
 use edera_scap::tables::flags;
-use std::sync::Mutex;
+use live::{ONE_AT_A_TIME, capture, capture_in, is_root, param_named, text};
 use std::time::Duration;
-
-/// Probes see the whole machine: the tests of this file take turns, so that one test's burst
-/// does not fill another's ring buffer.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// Events of the syscalls named while `workload` runs; in `pidns` only (the zone agent's mode,
-/// whose program the verifier checks apart) when given.
-fn capture(
-    syscalls: &[&str],
-    pidns: Option<(u64, u64)>,
-    workload: impl FnOnce(),
-) -> Option<Vec<Vec<u8>>> {
-    let options = Options {
-        ring_bytes: 4 << 20,
-        syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
-        procexit: false,
-        pidns,
-    };
-    let mut probe = match Probe::attach(&options) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("skipping: cannot attach the probe (root and eBPF needed): {e}");
-            return None;
-        }
-    };
-    // The probe skips the agent's own process: run the workload in a child.
-    let mut events = Vec::new();
-    workload();
-    std::thread::sleep(Duration::from_millis(50));
-    let mut encoder = Encoder::new();
-    probe.drain(|r| encoder.encode(r, r.ts_exit, |ev| events.push(ev.to_vec())));
-    Some(events)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b.strip_suffix(&[0]).unwrap_or(b)).into_owned()
-}
 
 #[test]
 fn open_write_and_failed_open_appear_with_their_arguments() {
@@ -60,7 +24,7 @@ fn open_write_and_failed_open_appear_with_their_arguments() {
         file.display(),
         missing.display()
     );
-    let Some(events) = capture(&["openat", "write"], None, || {
+    let Some(events) = capture(&["openat", "write"], || {
         let status = std::process::Command::new("sh")
             .args(["-c", &script])
             .status()
@@ -204,12 +168,6 @@ fn the_enabled_syscalls_change_while_attached() {
     );
 }
 
-/// The value of the parameter named `name` of `e`.
-fn param_named<'a>(e: &RawEvent<'a>, name: &str) -> Option<&'a [u8]> {
-    let i = e.info()?.params.iter().position(|p| p.name == name)?;
-    e.param(i)
-}
-
 /// A cgroup made for a test in every mounted v1 controller hierarchy, or in the v2 hierarchy on
 /// a v2-only host; removed when dropped.
 struct TestCgroup {
@@ -277,18 +235,14 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
         out.display()
     );
     let mut shell_pid = 0u64;
-    let Some(events) = capture(
-        &["clone", "clone3", "fork", "vfork", "execve"],
-        None,
-        || {
-            let o = std::process::Command::new("sh")
-                .args(["-c", &script])
-                .output()
-                .unwrap();
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            shell_pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-        },
-    ) else {
+    let Some(events) = capture(&["clone", "clone3", "fork", "vfork", "execve"], || {
+        let o = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        shell_pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    }) else {
         return;
     };
     let proc_cgroup = std::fs::read_to_string(&out).unwrap();
@@ -331,7 +285,12 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
         .expect("the shell's fork");
     let exec = parsed
         .iter()
-        .find(|e| is(e, &["execve"]) && param_named(e, "exe").map(text).as_deref() == Some("cat"))
+        .find(|e| {
+            // The shell's child (other processes of the machine may run cat too).
+            is(e, &["execve"])
+                && param_named(e, "exe").map(text).as_deref() == Some("cat")
+                && param_named(e, "ptid") == Some(&shell_pid.to_le_bytes()[..])
+        })
         .expect("cat's execve");
     for e in [fork, exec] {
         let cgroups = param_named(e, "cgroups").expect("a cgroups parameter");
@@ -349,13 +308,6 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
             );
         }
     }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
 }
 
 const WORKLOAD: &str = r#"
@@ -444,7 +396,7 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
     ];
     // In this process's pid namespace: the program variant the zone agent loads.
     let pidns = Options::own_pidns().ok();
-    let Some(events) = capture(&syscalls, pidns, || {
+    let Some(events) = capture_in(&syscalls, pidns, || {
         let child = std::process::Command::new("python3")
             .args(["-c", WORKLOAD])
             .stdout(std::process::Stdio::piped())
@@ -529,10 +481,7 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         (0, ppm(&flags::PTRACE_REQUESTS, "PTRACE_TRACEME"), 0)
     );
     // addr and data as PT_DYN: index 0 (a 64-bit value) and the argument, 0 here.
-    let param = |e: &RawEvent<'_>, name: &str| {
-        let i = e.info().unwrap().param_index(name).unwrap();
-        e.param(i).unwrap().to_vec()
-    };
+    let param = |e: &RawEvent<'_>, name: &str| param_named(e, name).unwrap().to_vec();
     let zero_u64 = [0u8; 9].to_vec();
     assert_eq!(
         (param(ptrace, "addr"), param(ptrace, "data")),

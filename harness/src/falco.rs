@@ -28,6 +28,17 @@ pub fn shared_dir() -> Option<PathBuf> {
     shared.join("falco/bin/falco").is_file().then_some(shared)
 }
 
+/// Whether this process runs as root (the modern eBPF probe needs it).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Uid:"))?.to_owned();
+            Some(line.split_whitespace().nth(2)? == "0")
+        })
+        .unwrap_or(false)
+}
+
 /// Mounts what the modern eBPF probe needs (tracefs, bpffs) where missing.
 pub fn mount_probe_filesystems() -> Result<(), String> {
     let mounts =
@@ -140,6 +151,18 @@ impl Falco {
         rules_files: &[PathBuf],
         env: &[(&str, &str)],
     ) -> Result<Falco, String> {
+        Falco::start_with_args(dir, config_yaml, rules_files, env, &[])
+    }
+
+    /// [`Falco::start`] with more command-line arguments (`--enable-source edera_zone`: Falco
+    /// then ends with the plugin's capture).
+    pub fn start_with_args(
+        dir: &Path,
+        config_yaml: &str,
+        rules_files: &[PathBuf],
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Result<Falco, String> {
         let shared = shared_dir().ok_or("../shared/falco is absent")?;
         let config = dir.join("falco.yaml");
         std::fs::write(&config, config_yaml).map_err(|e| format!("{}: {e}", config.display()))?;
@@ -155,6 +178,7 @@ impl Falco {
         for rules in rules_files {
             cmd.arg("-r").arg(rules);
         }
+        cmd.args(args);
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start Falco: {e}"))?;

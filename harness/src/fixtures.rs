@@ -31,7 +31,9 @@ pub fn replay_config(path: &Path, extra: &str) -> String {
 }
 
 /// Replay capture `path` through the plugin, calling `visit` on every event with a function
-/// that extracts a field as text (empty for no value). Panics on plugin errors (for tests).
+/// that extracts a field as text (empty for no value): the fields libsinsp computes itself for
+/// plugin events (`evt.rawtime`, ...) as [`generic`](crate::generic) does, the others from the
+/// plugin. Panics on plugin errors (for tests).
 pub fn replay_fields(path: &Path, mut visit: impl FnMut(&mut dyn FnMut(&str) -> String)) {
     let mut h = load_plugin(&replay_config(path, "")).expect("plugin loads");
     h.open().expect("capture opens");
@@ -41,11 +43,13 @@ pub fn replay_fields(path: &Path, mut visit: impl FnMut(&mut dyn FnMut(&str) -> 
             Next::Timeout => continue,
             Next::Eof => break,
         };
-        visit(&mut |name| {
-            h.extract_string(&ev, name)
+        visit(&mut |name| match crate::generic::value(name, &ev) {
+            Some(value) => value.unwrap_or_default(),
+            None => h
+                .extract_string(&ev, name)
                 .ok()
                 .flatten()
-                .unwrap_or_default()
+                .unwrap_or_default(),
         });
     }
 }

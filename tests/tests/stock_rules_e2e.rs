@@ -244,23 +244,13 @@ fn stock_rules(shared: &Path) -> String {
     std::fs::read_to_string(shared.join("reference/falco-rules/falco_rules.yaml")).unwrap()
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("Uid:"))?.to_owned();
-            Some(line.split_whitespace().nth(2)? == "0")
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn stock_rules_fire_alike_on_the_host_and_in_a_zone_workload() {
     let Some(shared) = falco::shared_dir() else {
         println!("skipped: ../shared/falco is absent");
         return;
     };
-    if !is_root() {
+    if !falco::is_root() {
         println!("skipped: the modern eBPF probe and zones need root");
         return;
     }
