@@ -19,24 +19,16 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* NBLOBS, enum arg_kind (what is copied from an argument's user memory), enum fd_src (which
+ * fd's kernel objects are read) and the WANT_* bits (sc_desc.want), shared with the agent:
+ * generated from codegen/src/emit/capture.rs into OUT_DIR by agent/build.rs. */
+#include "capture_plan.h"
+
 #define MAX_SYSCALLS 512
 #define NARGS 6
 #define BLOB_LEN 256 /* strings (paths), buffers (snaplen) and sockaddrs */
-#define NBLOBS 2     /* arguments with user memory per syscall, at most */
 #define NRINGS 8     /* ring buffers; CPU n writes to ring n % NRINGS */
 #define PROCEXIT_NR 0xffffffff
-
-/* ARG_FD_PAIR: an `int[2]` the syscall filled (pipe, socketpair). */
-enum arg_kind { ARG_VALUE = 0, ARG_STRING = 1, ARG_BUFFER_LEN_ARG = 2, ARG_BUFFER_LEN_RET = 3, ARG_FD_PAIR = 4 };
-
-/* Which fd the kernel objects are read from (sc_desc.fd_src). */
-/* FD_INT_AT_ARG0 + i: the first int in user memory at argument i (pipe, socketpair). */
-enum fd_src { FD_NONE = 0, FD_RET = 1, FD_ARG0 = 2, FD_INT_AT_ARG0 = 8 };
-/* What is read (sc_desc.want). */
-#define WANT_FILE 1
-#define WANT_SOCK 2
-#define WANT_PROC 4 /* process events: comm, ids, limits, and the argument area into the last blob slot */
-#define WANT_ENV 8  /* execve: the environment area into the first blob slot */
 
 /* Per syscall: enabled, and for each argument its kind, the argument holding its length,
  * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used). */
@@ -86,9 +78,13 @@ struct record_head {
     /* WANT_PROC: the thread's and its process's ids in their own (deepest) pid namespace */
     __u32 vtid;
     __u32 vpid;
+    /* WANT_MM (with vm_size_kb): resident file, anonymous and shared pages, and swap entries, KiB */
+    __u32 vm_rss_kb;
+    __u32 vm_swap_kb;
+    __u64 iov_len; /* ARG_IOVEC*: the iovec array's total length (its first MAX_IOV entries) */
 };
 
-_Static_assert(sizeof(struct record_head) == 208, "agent/src/record.rs HEAD_LEN");
+_Static_assert(sizeof(struct record_head) == 224, "agent/src/record.rs HEAD_LEN");
 
 /* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
  * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
@@ -272,6 +268,11 @@ struct files_struct {
     struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+struct percpu_counter {
+    __s64 count;
+} __attribute__((preserve_access_index));
+
+/* Linux 6.2 on: mm->rss_stat is an array of percpu counters; before, of atomic longs. */
 struct mm_struct {
     unsigned long arg_start;
     unsigned long arg_end;
@@ -279,6 +280,15 @@ struct mm_struct {
     unsigned long env_end;
     unsigned long total_vm;
     struct file *exe_file;
+    struct percpu_counter rss_stat[4];
+} __attribute__((preserve_access_index));
+
+struct mm_rss_stat___pre62 {
+    long count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+    struct mm_rss_stat___pre62 rss_stat;
 } __attribute__((preserve_access_index));
 
 struct rlimit {
@@ -564,6 +574,15 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
     case ARG_FD_PAIR:
         len = r->h.ret == 0 ? 8 : 0;
         break;
+    case ARG_FIXED:
+        len = d->len_arg[i];
+        break;
+    case ARG_ARRAY8: {
+        __u8 j = d->len_arg[i];
+        if (j < NARGS)
+            len = r->h.args[j] > BLOB_LEN / 8 ? BLOB_LEN : r->h.args[j] * 8;
+        break;
+    }
     default:
         return;
     }
@@ -574,6 +593,69 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
         return;
     if (len && bpf_probe_read_user(r->blob[k], len, ptr) == 0)
         r->h.blob_len[k] = (__u16)len;
+}
+
+#define MAX_IOV 16 /* iovecs read, at most */
+
+struct iovec_user {
+    __u64 base;
+    __u64 len;
+};
+
+/* The iovec array and its count in a struct user_msghdr (x86_64 offsets). */
+struct msghdr_iov {
+    __u64 iov;
+    __u64 iovlen;
+};
+#define MSGHDR_IOV 16
+
+/* ARG_IOVEC*: gather the buffers of the iovec array at argument i (its count in argument
+ * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, into blob slot slot[i],
+ * up to BLOB_LEN bytes, and up to the returned length for the *_LEN_RET kinds; the array's
+ * total length goes in iov_len. */
+static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, int i)
+{
+    __u8 kind = d->kind[i & 7], k = d->slot[i & 7], j = d->len_arg[i & 7];
+    if (k >= NBLOBS)
+        return;
+    __u64 limit = BLOB_LEN;
+    if (kind == ARG_IOVEC_LEN_RET || kind == ARG_MSGHDR_LEN_RET)
+        limit = r->h.ret > 0 ? (__u64)r->h.ret : 0;
+    if (limit > BLOB_LEN)
+        limit = BLOB_LEN;
+    __u64 iov = r->h.args[i & 7], cnt = 0, total = 0;
+    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET) {
+        struct msghdr_iov m = {};
+        if (bpf_probe_read_user(&m, sizeof(m), (void *)(iov + MSGHDR_IOV)))
+            return;
+        iov = m.iov;
+        cnt = m.iovlen;
+    } else if (j < NARGS) {
+        cnt = r->h.args[j];
+    }
+    __u32 off = 0;
+    for (int n = 0; n < MAX_IOV; n++) {
+        if (n >= cnt)
+            break;
+        struct iovec_user v = {};
+        if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + n * sizeof(v))))
+            break;
+        total += v.len;
+        __u64 room = limit > off ? limit - off : 0;
+        __u64 len = v.len < room ? v.len : room;
+        len &= (BLOB_LEN * 2 - 1);
+        if (len == 0 || len > BLOB_LEN || off >= BLOB_LEN)
+            continue;
+        /* Masked after a barrier: clang would otherwise drop the mask (off < BLOB_LEN here)
+         * and hand the verifier the unbounded sum. */
+        __u32 at = off;
+        barrier_var(at);
+        at &= BLOB_LEN - 1;
+        if (bpf_probe_read_user(&r->blob[k & 1][at], len, (void *)v.base) == 0)
+            off += len;
+    }
+    r->h.blob_len[k & 1] = (__u16)off;
+    r->h.iov_len = total;
 }
 
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
@@ -1165,6 +1247,39 @@ static __always_inline void read_proc(struct record *r, struct sc_desc *d)
     read_proc_area(r, d, task, mm);
 }
 
+/* enum mm_counter_type */
+#define MM_FILEPAGES 0
+#define MM_ANONPAGES 1
+#define MM_SWAPENTS 2
+#define MM_SHMEMPAGES 3
+#define PAGE_KB 4
+
+/* One of the mm's rss counters (pages; the percpu counters' global count, as the modern probe
+ * reads it), 0 when negative. */
+static __always_inline __u64 rss_counter(struct mm_struct *mm, int k)
+{
+    __s64 v;
+    if (bpf_core_field_exists(mm->rss_stat[0].count))
+        v = BPF_CORE_READ(mm, rss_stat[k & 3].count);
+    else
+        v = BPF_CORE_READ((struct mm_struct___pre62 *)mm, rss_stat.count[k & 3]);
+    return v > 0 ? (__u64)v : 0;
+}
+
+/* WANT_MM: the current process's address-space size, resident size (file, anonymous and
+ * shared pages) and swapped-out size, in KiB, as the modern probe reads them at exit. */
+static __always_inline void read_mm(struct record_head *h)
+{
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct mm_struct *mm = BPF_CORE_READ(task, mm);
+    if (!mm)
+        return;
+    h->vm_size_kb = (__u32)(BPF_CORE_READ(mm, total_vm) * PAGE_KB);
+    h->vm_rss_kb = (__u32)((rss_counter(mm, MM_FILEPAGES) + rss_counter(mm, MM_ANONPAGES) +
+                            rss_counter(mm, MM_SHMEMPAGES)) * PAGE_KB);
+    h->vm_swap_kb = (__u32)(rss_counter(mm, MM_SWAPENTS) * PAGE_KB);
+}
+
 static __always_inline void read_fd(struct record *r, struct sc_desc *d)
 {
     if (!(d->want & (WANT_FILE | WANT_SOCK)))
@@ -1202,6 +1317,8 @@ int on_sys_exit(__u64 *ctx)
         }
         fill_head(&r->h, pid_tgid, nr, cpu, ret, regs);
         read_fd(r, d);
+        if (d->want & WANT_MM)
+            read_mm(&r->h);
         bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
         return 0;
     }
@@ -1212,14 +1329,22 @@ int on_sys_exit(__u64 *ctx)
     if (!r)
         return 0;
     fill_head(&r->h, pid_tgid, nr, cpu, ret, regs);
+    int iov_arg = -1;
 #pragma unroll
-    for (int i = 0; i < NARGS; i++)
+    for (int i = 0; i < NARGS; i++) {
         copy_arg(r, d, i);
+        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MSGHDR_LEN_RET)
+            iov_arg = i;
+    }
+    if (iov_arg >= 0)
+        gather_iovec(r, d, iov_arg);
     if (d->want & WANT_PROC) {
         read_proc(r, d);
         read_cgroups(r);
     }
     read_fd(r, d);
+    if (d->want & WANT_MM)
+        read_mm(&r->h);
     __u64 size = sizeof(struct record_head);
     if (d->want & WANT_PROC)
         size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));

@@ -1,11 +1,12 @@
 //! Which syscalls the agent captures, and where each parameter of their exit event comes from.
 //!
-//! The event layouts (parameter names, types, order) come from the schema's event table; this
-//! table only says, per syscall, which syscall argument, return value or kernel object fills
-//! each parameter, which arguments point to user memory the kernel side must copy, and which
-//! file descriptor's file or socket the kernel side reads. Parameters not listed get libscap's
-//! empty value (zero for fixed-size types, an empty buffer otherwise). Syscalls not listed
-//! here are captured as generic events.
+//! The event layouts (parameter names, types, order) come from the schema's event table; the
+//! plan ([`COVERED`], generated from `agent/capture.toml`) only says, per syscall, which syscall
+//! argument, return value or kernel object fills each parameter. From it this module derives
+//! what the kernel side copies from user memory and reads (the `sc_desc` of each syscall) and
+//! resolves each syscall's sources in layout order once. Parameters without a source get
+//! libscap's empty value (zero for fixed-size types, an empty buffer otherwise); syscalls
+//! without a row are captured as generic events.
 
 use crate::procinfo::Process;
 use edera_scap::info::SyscallEntry;
@@ -22,10 +23,11 @@ pub enum Source {
     /// Argument `i` is an `open` flags word, converted to PPM flags (plus `O_F_CREATED` when
     /// the kernel says the call created the file).
     OpenFlags(u8),
-    /// Argument `i` holds `SOCK_*` type flags (socket, socketpair, accept4), as PPM flags.
-    SockFlags(u8),
-    /// Argument `i` holds `O_CLOEXEC`-style flags (dup3, pipe2), as PPM open flags.
+    /// Argument `i` holds `O_CLOEXEC`-style flags (dup3, pipe2; `SOCK_*` type flags of socket,
+    /// socketpair, accept4), as PPM open flags.
     CloexecFlags(u8),
+    /// Argument `i` converted to PPM flags with a native flag table.
+    Flags(&'static FlagMap, u8),
     /// Argument `i` points to a NUL-terminated string.
     Str(u8),
     /// Argument `i` points to a buffer of the length in argument `len`.
@@ -48,6 +50,61 @@ pub enum Source {
     /// Device and inode of the call's file.
     Dev,
     Ino,
+    /// The process's memory counters after the call (KiB).
+    VmSize,
+    VmRss,
+    VmSwap,
+    /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
+    Field(u8, u8, u8),
+    /// A struct field (argument, offset, size) converted with a native flag table.
+    FlagsField(&'static FlagMap, u8, u8, u8),
+    /// A struct field holding `open` flags (openat2's `open_how`).
+    OpenFlagsField(u8, u8, u8),
+    /// Argument `i` points to a `struct timespec`: nanoseconds.
+    Reltime(u8),
+    /// Argument `i` points to an iovec array of as many entries as argument `n` says: its
+    /// buffers gathered (up to the returned length when the flag is set).
+    Iovec(u8, u8, bool),
+    /// The total length of the call's iovec array.
+    IovLen,
+    /// Argument `i` points to a `struct user_msghdr`: its iovec array's buffers gathered (up
+    /// to the returned length when the flag is set).
+    MsgIovec(u8, bool),
+    /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
+    /// the fds and their returned events, converted with the table.
+    Fdlist(&'static FlagMap, u8, u8),
+    /// ptrace's `addr` (argument `i`) and `data` (argument `i`, for the request in argument
+    /// `req`) as PT_DYN values.
+    PtraceAddr(u8),
+    PtraceData(u8, u8),
+}
+
+/// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FlagMap {
+    /// The PPM values are the native ones.
+    Identity,
+    /// (native bits, PPM value): every native flag set adds its PPM value.
+    Bits(&'static [(u64, u64)]),
+    /// (native value, PPM value) of an enumeration; 0 for values not listed.
+    Values(&'static [(u64, u64)]),
+}
+
+impl FlagMap {
+    /// The PPM value of the native word `native`.
+    pub fn convert(&self, native: u64) -> u64 {
+        match self {
+            FlagMap::Identity => native,
+            FlagMap::Bits(bits) => bits
+                .iter()
+                .filter(|(n, _)| native & n == *n)
+                .fold(0, |acc, (_, v)| acc | v),
+            FlagMap::Values(values) => values
+                .iter()
+                .find(|(n, _)| *n == native)
+                .map_or(0, |(_, v)| *v),
+        }
+    }
 }
 
 /// Which file descriptor's kernel objects the kernel side reads (`enum fd_src`).
@@ -69,430 +126,16 @@ pub struct Covered {
     pub params: &'static [(&'static str, Source)],
 }
 
-use Source::*;
-
-const fn c(
-    syscall: &'static str,
-    fd: FdFrom,
-    params: &'static [(&'static str, Source)],
-) -> Covered {
-    Covered {
-        syscall,
-        fd,
-        params,
-    }
+/// The plan generated from `agent/capture.toml` (`build.rs`; read it with
+/// `cargo run -p codegen -- emit DIR`): [`COVERED`], the native flag tables, and the
+/// constants shared with the kernel side.
+pub mod plan {
+    include!(concat!(env!("OUT_DIR"), "/capture_plan.rs"));
 }
 
-/// The covered syscalls (x86_64 names).
-pub static COVERED: &[Covered] = &[
-    c(
-        "open",
-        FdFrom::Ret,
-        &[
-            ("fd", Ret),
-            ("name", Str(0)),
-            ("flags", OpenFlags(1)),
-            ("mode", Arg(2)),
-            ("dev", Dev),
-            ("ino", Ino),
-        ],
-    ),
-    c(
-        "openat",
-        FdFrom::Ret,
-        &[
-            ("fd", Ret),
-            ("dirfd", Arg(0)),
-            ("name", Str(1)),
-            ("flags", OpenFlags(2)),
-            ("mode", Arg(3)),
-            ("dev", Dev),
-            ("ino", Ino),
-        ],
-    ),
-    c(
-        "creat",
-        FdFrom::Ret,
-        &[
-            ("fd", Ret),
-            ("name", Str(0)),
-            ("mode", Arg(1)),
-            ("dev", Dev),
-            ("ino", Ino),
-        ],
-    ),
-    c("close", FdFrom::None, &[("res", Ret), ("fd", Arg(0))]),
-    c(
-        "read",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("data", BufRetLen(1)),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-        ],
-    ),
-    c(
-        "write",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("data", BufArgLen(1, 2)),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-        ],
-    ),
-    c(
-        "pread64",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("data", BufRetLen(1)),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-            ("pos", Arg(3)),
-        ],
-    ),
-    c(
-        "pwrite64",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("data", BufArgLen(1, 2)),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-            ("pos", Arg(3)),
-        ],
-    ),
-    c("chdir", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c("fchdir", FdFrom::None, &[("res", Ret), ("fd", Arg(0))]),
-    c("dup", FdFrom::None, &[("res", Ret), ("oldfd", Arg(0))]),
-    c(
-        "dup2",
-        FdFrom::None,
-        &[("res", Ret), ("oldfd", Arg(0)), ("newfd", Arg(1))],
-    ),
-    c(
-        "dup3",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("oldfd", Arg(0)),
-            ("newfd", Arg(1)),
-            ("flags", CloexecFlags(2)),
-        ],
-    ),
-    c(
-        "fcntl",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("fd", Arg(0)),
-            ("cmd", Arg(1)),
-            ("arg", Arg(2)),
-        ],
-    ),
-    c(
-        "pipe",
-        FdFrom::IntAt(0),
-        &[
-            ("res", Ret),
-            ("fd1", FdOfPair(0, 0)),
-            ("fd2", FdOfPair(0, 1)),
-            ("ino", Ino),
-        ],
-    ),
-    c(
-        "pipe2",
-        FdFrom::IntAt(0),
-        &[
-            ("res", Ret),
-            ("fd1", FdOfPair(0, 0)),
-            ("fd2", FdOfPair(0, 1)),
-            ("ino", Ino),
-            ("flags", CloexecFlags(1)),
-        ],
-    ),
-    // Native AF_* values equal the PPM ones for unix, inet and inet6.
-    c(
-        "socket",
-        FdFrom::None,
-        &[
-            ("fd", Ret),
-            ("domain", Arg(0)),
-            ("type", Arg(1)),
-            ("proto", Arg(2)),
-            ("flags", SockFlags(1)),
-        ],
-    ),
-    c(
-        "socketpair",
-        FdFrom::IntAt(3),
-        &[
-            ("res", Ret),
-            ("fd1", FdOfPair(3, 0)),
-            ("fd2", FdOfPair(3, 1)),
-            ("source", SockSk),
-            ("peer", SockPeer),
-            ("domain", Arg(0)),
-            ("type", Arg(1)),
-            ("proto", Arg(2)),
-        ],
-    ),
-    c(
-        "bind",
-        FdFrom::None,
-        &[("res", Ret), ("addr", Sockaddr(1, 2)), ("fd", Arg(0))],
-    ),
-    c(
-        "listen",
-        FdFrom::None,
-        &[("res", Ret), ("fd", Arg(0)), ("backlog", Arg(1))],
-    ),
-    c(
-        "connect",
-        FdFrom::Arg(0),
-        &[
-            ("res", Ret),
-            ("tuple", TupleOut(Some(1))),
-            ("fd", Arg(0)),
-            ("addr", Sockaddr(1, 2)),
-        ],
-    ),
-    c("accept", FdFrom::Ret, &[("fd", Ret), ("tuple", TupleIn)]),
-    c(
-        "accept4",
-        FdFrom::Ret,
-        &[("fd", Ret), ("tuple", TupleIn), ("flags", Arg(3))],
-    ),
-    c(
-        "sendto",
-        FdFrom::Arg(0),
-        &[
-            ("res", Ret),
-            ("data", BufArgLen(1, 2)),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-            ("tuple", TupleOut(Some(4))),
-        ],
-    ),
-    c(
-        "recvfrom",
-        FdFrom::Arg(0),
-        &[
-            ("res", Ret),
-            ("data", BufRetLen(1)),
-            ("tuple", TupleIn),
-            ("fd", Arg(0)),
-            ("size", Arg(2)),
-        ],
-    ),
-    c(
-        "shutdown",
-        FdFrom::None,
-        &[("res", Ret), ("fd", Arg(0)), ("how", Arg(1))],
-    ),
-    c("setgid", FdFrom::None, &[("res", Ret), ("gid", Arg(0))]),
-    c("setuid", FdFrom::None, &[("res", Ret), ("uid", Arg(0))]),
-    c("setsid", FdFrom::None, &[("res", Ret)]),
-    c(
-        "setpgid",
-        FdFrom::None,
-        &[("res", Ret), ("pid", Arg(0)), ("pgid", Arg(1))],
-    ),
-    c(
-        "kill",
-        FdFrom::None,
-        &[("res", Ret), ("pid", Arg(0)), ("sig", Arg(1))],
-    ),
-    c(
-        "tgkill",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("pid", Arg(0)),
-            ("tid", Arg(1)),
-            ("sig", Arg(2)),
-        ],
-    ),
-    c(
-        "unlinkat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("dirfd", Arg(0)),
-            ("name", Str(1)),
-            ("flags", Arg(2)),
-        ],
-    ),
-    c("unlink", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c(
-        "mkdir",
-        FdFrom::None,
-        &[("res", Ret), ("path", Str(0)), ("mode", Arg(1))],
-    ),
-    c(
-        "mkdirat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("dirfd", Arg(0)),
-            ("path", Str(1)),
-            ("mode", Arg(2)),
-        ],
-    ),
-    c(
-        "renameat2",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("olddirfd", Arg(0)),
-            ("oldpath", Str(1)),
-            ("newdirfd", Arg(2)),
-            ("newpath", Str(3)),
-            ("flags", Arg(4)),
-        ],
-    ),
-    c(
-        "rename",
-        FdFrom::None,
-        &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))],
-    ),
-    c(
-        "setresuid",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("ruid", Arg(0)),
-            ("euid", Arg(1)),
-            ("suid", Arg(2)),
-        ],
-    ),
-    c(
-        "setresgid",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("rgid", Arg(0)),
-            ("egid", Arg(1)),
-            ("sgid", Arg(2)),
-        ],
-    ),
-    c(
-        "setreuid",
-        FdFrom::None,
-        &[("res", Ret), ("ruid", Arg(0)), ("euid", Arg(1))],
-    ),
-    c(
-        "setregid",
-        FdFrom::None,
-        &[("res", Ret), ("rgid", Arg(0)), ("egid", Arg(1))],
-    ),
-    c("chroot", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c("rmdir", FdFrom::None, &[("res", Ret), ("path", Str(0))]),
-    c(
-        "link",
-        FdFrom::None,
-        &[("res", Ret), ("oldpath", Str(0)), ("newpath", Str(1))],
-    ),
-    // linkat's and fchownat's AT_* flags are not converted yet (read as 0).
-    c(
-        "linkat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("olddir", Arg(0)),
-            ("oldpath", Str(1)),
-            ("newdir", Arg(2)),
-            ("newpath", Str(3)),
-        ],
-    ),
-    c(
-        "symlink",
-        FdFrom::None,
-        &[("res", Ret), ("target", Str(0)), ("linkpath", Str(1))],
-    ),
-    c(
-        "symlinkat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("target", Str(0)),
-            ("linkdirfd", Arg(1)),
-            ("linkpath", Str(2)),
-        ],
-    ),
-    // PPM mode bits, lseek whence and access modes equal the native values.
-    c(
-        "chmod",
-        FdFrom::None,
-        &[("res", Ret), ("filename", Str(0)), ("mode", Arg(1))],
-    ),
-    c(
-        "fchmod",
-        FdFrom::None,
-        &[("res", Ret), ("fd", Arg(0)), ("mode", Arg(1))],
-    ),
-    c(
-        "fchmodat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("dirfd", Arg(0)),
-            ("filename", Str(1)),
-            ("mode", Arg(2)),
-        ],
-    ),
-    c(
-        "chown",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("path", Str(0)),
-            ("uid", Arg(1)),
-            ("gid", Arg(2)),
-        ],
-    ),
-    c(
-        "fchownat",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("dirfd", Arg(0)),
-            ("pathname", Str(1)),
-            ("uid", Arg(2)),
-            ("gid", Arg(3)),
-        ],
-    ),
-    c(
-        "lseek",
-        FdFrom::None,
-        &[
-            ("res", Ret),
-            ("fd", Arg(0)),
-            ("offset", Arg(1)),
-            ("whence", Arg(2)),
-        ],
-    ),
-    c(
-        "access",
-        FdFrom::None,
-        &[("res", Ret), ("name", Str(0)), ("mode", Arg(1))],
-    ),
-    c(
-        "newfstatat",
-        FdFrom::None,
-        &[("res", Ret), ("dirfd", Arg(0)), ("path", Str(1))],
-    ),
-    // memfd_create's MFD_* flags are not converted yet (read as 0).
-    c(
-        "memfd_create",
-        FdFrom::None,
-        &[("fd", Ret), ("name", Str(0))],
-    ),
-    // Only the clone_args struct is listed: the process parameters come from `procinfo`.
-    c("clone3", FdFrom::None, &[("flags", BufArgLen(0, 1))]),
-];
+use Source::*;
+pub use plan::COVERED;
+use plan::{WANT_ENV, WANT_FILE, WANT_MM, WANT_PROC, WANT_SOCK, fd_src, kind};
 
 /// The covered entry of a syscall name.
 pub fn covered(name: &str) -> Option<&'static Covered> {
@@ -575,14 +218,6 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
     syscall(nr).map(|s| s.entry)
 }
 
-/// `enum arg_kind` of the kernel side.
-pub mod kind {
-    pub const STRING: u8 = 1;
-    pub const BUFFER_LEN_ARG: u8 = 2;
-    pub const BUFFER_LEN_RET: u8 = 3;
-    pub const FD_PAIR: u8 = 4;
-}
-
 /// What the kernel side copies and reads for one syscall (`struct sc_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ArgPlan {
@@ -593,10 +228,9 @@ pub struct ArgPlan {
     pub slot: [u8; 6],
     /// Slots used.
     pub nblobs: u8,
-    /// `enum fd_src`: 0 none, 1 the return value, 2 + i argument i, 8 + i the int at argument i.
+    /// [`fd_src`]: none, the return value, an argument, or the int at an argument.
     pub fd_src: u8,
-    /// Bit 1: read the fd's file (dev, ino, created); bit 2: its socket; bit 4: the thread's
-    /// comm and argument area ([`WANT_PROC`]).
+    /// `WANT_*` bits: what the kernel side reads besides the arguments.
     pub want: u8,
 }
 
@@ -624,13 +258,30 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),
             BufRetLen(i) => args.push((i, kind::BUFFER_LEN_RET, 0)),
             FdOfPair(i, _) => args.push((i, kind::FD_PAIR, 0)),
-            Dev | Ino => p.want |= 1,
-            TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= 2,
+            // A struct is copied up to the end of its last field used.
+            Field(i, off, size) | FlagsField(_, i, off, size) | OpenFlagsField(i, off, size) => {
+                args.push((i, kind::FIXED, off + size))
+            }
+            Reltime(i) => args.push((i, kind::FIXED, 16)),
+            Fdlist(_, i, n) => args.push((i, kind::ARRAY8, n)),
+            Iovec(i, n, false) => args.push((i, kind::IOVEC, n)),
+            Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
+            MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
+            MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
+            // The word a PEEK request read.
+            PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
+            Dev | Ino => p.want |= WANT_FILE,
+            TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
+            VmSize | VmRss | VmSwap => p.want |= WANT_MM,
             _ => {}
         }
     }
+    // Sorted by argument, then kind, then length: the last of an argument's fixed-size
+    // entries has the longest copy.
     args.sort_unstable();
+    args.reverse();
     args.dedup_by_key(|a| a.0);
+    args.reverse();
     for (k, (i, kind, len)) in args.into_iter().take(crate::record::NBLOBS).enumerate() {
         let i = usize::from(i);
         p.kind[i] = kind;
@@ -639,24 +290,19 @@ pub fn arg_plan(name: &str) -> ArgPlan {
         p.nblobs = k as u8 + 1;
     }
     p.fd_src = match c.fd {
-        FdFrom::None => 0,
-        FdFrom::Ret => 1,
-        FdFrom::Arg(i) => 2 + i,
-        FdFrom::IntAt(i) => 8 + i,
+        FdFrom::None => fd_src::NONE,
+        FdFrom::Ret => fd_src::RET,
+        FdFrom::Arg(i) => fd_src::ARG0 + i,
+        FdFrom::IntAt(i) => fd_src::INT_AT_ARG0 + i,
     };
-    if p.fd_src == 0 {
-        p.want &= WANT_PROC | WANT_ENV;
+    if p.fd_src == fd_src::NONE {
+        p.want &= !(WANT_FILE | WANT_SOCK);
     }
     if process.is_some() {
         p.nblobs = crate::record::NBLOBS as u8;
     }
     p
 }
-
-/// `want` bit: read the thread's comm, ids, limits and argument area (process events).
-pub const WANT_PROC: u8 = 4;
-/// `want` bit: read the process's environment area into the first blob slot (execve).
-pub const WANT_ENV: u8 = 8;
 
 #[cfg(test)]
 mod tests {
@@ -700,24 +346,36 @@ mod tests {
             (pair.fd_src, pair.want, pair.kind[3]),
             (11, 2, kind::FD_PAIR)
         );
-        for c in COVERED {
-            let mut memory: Vec<u8> = c
-                .params
-                .iter()
-                .filter_map(|(_, s)| match s {
-                    Str(i) | BufArgLen(i, _) | BufRetLen(i) | Sockaddr(i, _) | FdOfPair(i, _) => {
-                        Some(*i)
-                    }
-                    _ => None,
-                })
-                .collect();
-            memory.dedup();
-            assert!(
-                memory.len() <= crate::record::NBLOBS,
-                "{} needs {} slots",
-                c.syscall,
-                memory.len()
-            );
-        }
+        // A struct is copied up to its last field used (rlimit: cur and max, 16 bytes).
+        let prlimit = arg_plan("prlimit64");
+        assert_eq!(
+            (prlimit.kind[2], prlimit.len_arg[2], prlimit.slot[2]),
+            (kind::FIXED, 16, 0)
+        );
+        assert_eq!(
+            (prlimit.kind[3], prlimit.len_arg[3], prlimit.slot[3]),
+            (kind::FIXED, 16, 1)
+        );
+        assert_eq!(
+            (arg_plan("ptrace").kind[3], arg_plan("ptrace").len_arg[3]),
+            (kind::FIXED, 8)
+        );
+        let mmap = arg_plan("mmap");
+        assert_eq!(
+            (mmap.want, mmap.nblobs, mmap.fd_src),
+            (WANT_MM, 0, fd_src::NONE)
+        );
+        let poll = arg_plan("poll");
+        assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));
+        assert_eq!(
+            (arg_plan("writev").kind[1], arg_plan("writev").len_arg[1]),
+            (kind::IOVEC, 2)
+        );
+        assert_eq!(arg_plan("readv").kind[1], kind::IOVEC_LEN_RET);
+        let sendmsg = arg_plan("sendmsg");
+        assert_eq!(
+            (sendmsg.kind[1], sendmsg.want, sendmsg.fd_src),
+            (kind::MSGHDR, WANT_SOCK, fd_src::ARG0)
+        );
     }
 }

@@ -6,7 +6,7 @@ pub const NARGS: usize = 6;
 /// Bytes of user memory copied per argument (strings, buffers, sockaddrs).
 pub const BLOB_LEN: usize = 256;
 /// Arguments with user memory per syscall, at most (blob slots).
-pub const NBLOBS: usize = 2;
+pub const NBLOBS: usize = crate::coverage::plan::NBLOBS;
 /// Size of `struct record_head`: the whole record of syscalls without user memory.
 pub const HEAD_LEN: usize = 8 * 3
     + 8 * NARGS
@@ -28,7 +28,10 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 4
-    + 4;
+    + 4
+    + 4
+    + 4
+    + 8;
 /// End of the blob slots (`struct record`'s head and blobs).
 const BLOBS_END: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
 /// Bytes of cgroup entries a process record carries, at most (`CGROUPS_LEN`).
@@ -181,6 +184,12 @@ pub struct Record<'a> {
     pub fdlimit: u64,
     pub loginuid: u32,
     pub vm_size_kb: u32,
+    /// `WANT_MM`: the resident (file, anonymous and shared pages) and swapped-out sizes (KiB);
+    /// `vm_size_kb` is read with them.
+    pub vm_rss_kb: u32,
+    pub vm_swap_kb: u32,
+    /// The total length of a syscall's iovec array (`ARG_IOVEC*`).
+    pub iov_len: u64,
     /// Process events: the thread's and its process's ids in their own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
@@ -290,6 +299,9 @@ impl<'a> Record<'a> {
             vm_size_kb: u32_at(b, FDLIMIT + 12),
             vtid: u32_at(b, FDLIMIT + 16),
             vpid: u32_at(b, FDLIMIT + 20),
+            vm_rss_kb: u32_at(b, FDLIMIT + 24),
+            vm_swap_kb: u32_at(b, FDLIMIT + 28),
+            iov_len: u64_at(b, FDLIMIT + 32),
             cgroups: cgroups_of(b),
             proc: ProcArea::parse(b),
             blob_lens,
@@ -325,7 +337,7 @@ mod tests {
 
     #[test]
     fn layout_round_trip() {
-        assert_eq!(HEAD_LEN, 208, "struct record_head of bpf/capture.bpf.c");
+        assert_eq!(HEAD_LEN, 224, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; BLOBS_END];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
@@ -336,10 +348,14 @@ mod tests {
         b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
         b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
+        b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
+        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&7u64.to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!((r.vtid, r.vpid), (4, 3));
+        assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
+        assert_eq!(r.iov_len, 7);
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
         let s = r.sock.unwrap();

@@ -7,7 +7,9 @@ mod live;
 
 use edera_falco_agent::probe::{Options, Probe};
 use edera_scap::event::RawEvent;
-use live::{ONE_AT_A_TIME, capture, is_root, param_named, text};
+use edera_scap::info::FlagTable;
+use edera_scap::tables::flags;
+use live::{ONE_AT_A_TIME, capture, capture_in, is_root, param_named, text};
 use std::time::Duration;
 
 #[test]
@@ -306,4 +308,240 @@ fn process_events_carry_the_cgroups_the_kernel_gives_the_process() {
             );
         }
     }
+}
+
+const WORKLOAD: &str = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+# PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS
+addr = libc.mmap(None, 12288, 3, 0x22, -1, 0)
+assert libc.mprotect(addr, 4096, 1) == 0
+assert libc.munmap(addr, 12288) == 0
+class Rlimit(ctypes.Structure):
+    _fields_ = [("cur", ctypes.c_uint64), ("max", ctypes.c_uint64)]
+lim = Rlimit()
+assert libc.getrlimit(7, ctypes.byref(lim)) == 0
+# PTRACE_TRACEME: the test process becomes the tracer; nothing is executed afterwards.
+libc.ptrace(0, 0, 0, 0)
+libc.syscall.restype = ctypes.c_long
+# nanosleep(&{0, 1500000}, NULL) (glibc's nanosleep is clock_nanosleep)
+class Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+assert libc.syscall(35, ctypes.byref(Timespec(0, 1500000)), None) == 0
+# poll({r, POLLIN}, {w, POLLOUT}) on a pipe with a byte in it: both ready
+r, w = os.pipe()
+os.write(w, b"x")
+class Pollfd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+fds = (Pollfd * 2)(Pollfd(r, 1, 0), Pollfd(w, 4, 0))
+assert libc.syscall(7, fds, 2, 1000) == 2
+# writev two buffers, then readv them back with the byte already there
+assert os.writev(w, [b"edera", b"-iov"]) == 9
+assert os.readv(r, [bytearray(4), bytearray(16)]) == 10
+# sendmsg two buffers over a socket pair, recvmsg them
+import socket
+s1, s2 = socket.socketpair()
+assert s1.sendmsg([b"hello", b"-msg"]) == 9
+assert s2.recvmsg(64)[0] == b"hello-msg"
+# openat2(AT_FDCWD, "/", {O_RDONLY|O_DIRECTORY|O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS}, 24)
+class OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+how = OpenHow(0o2200000, 0, 4)
+fd = libc.syscall(437, -100, b"/", ctypes.byref(how), 24)
+assert fd >= 0, ctypes.get_errno()
+print(addr, lim.cur, lim.max, r, w, fd, flush=True)
+"#;
+
+fn ppm(table: &FlagTable, name: &str) -> u64 {
+    table
+        .entries
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("{name}"))
+}
+
+fn int(e: &RawEvent<'_>, name: &str) -> u64 {
+    let i = e.info().unwrap().param_index(name).unwrap();
+    let b = e.param(i).unwrap();
+    let mut v = [0u8; 8];
+    v[..b.len()].copy_from_slice(b);
+    u64::from_le_bytes(v)
+}
+
+/// The capture plan's newer sources: a Python workload (ctypes, so the syscalls are exactly the
+/// ones it makes) maps, protects and unmaps memory, reads a limit and asks to be traced; the
+/// exit events carry the values it passed and got back, flags as the PPM tables name them.
+#[test]
+fn memory_limits_and_ptrace_carry_their_arguments() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut run = None;
+    let syscalls = [
+        "mmap",
+        "mprotect",
+        "munmap",
+        "prlimit64",
+        "ptrace",
+        "nanosleep",
+        "poll",
+        "openat2",
+        "readv",
+        "writev",
+        "sendmsg",
+        "recvmsg",
+    ];
+    // In this process's pid namespace: the program variant the zone agent loads.
+    let pidns = Options::own_pidns().ok();
+    let Some(events) = capture_in(&syscalls, pidns, || {
+        let child = std::process::Command::new("python3")
+            .args(["-c", WORKLOAD])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let pid = u64::from(child.id());
+        run = Some((pid, child.wait_with_output().unwrap()));
+    }) else {
+        return;
+    };
+    let (pid, out) = run.unwrap();
+    assert!(out.status.success(), "workload failed");
+    let printed: Vec<u64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let [addr, cur, max, rfd, wfd, dirfd] = printed[..] else {
+        panic!("workload printed {printed:?}")
+    };
+    let ours: Vec<RawEvent<'_>> = events
+        .iter()
+        .filter_map(|e| RawEvent::parse(e).ok())
+        .filter(|e| e.header.tid == pid)
+        .collect();
+    let find = |id: &str, matches: &dyn Fn(&RawEvent<'_>) -> bool| {
+        ours.iter()
+            .find(|e| e.info().map(|i| i.id) == Some(id) && matches(e))
+            .unwrap_or_else(|| panic!("no {id} of the workload"))
+    };
+
+    // The address may be mapped again later by Python itself: the workload's mapping is the one
+    // of its length.
+    let mmap = find("PPME_SYSCALL_MMAP_X", &|e| {
+        int(e, "res") == addr && int(e, "length") == 12288
+    });
+    assert_eq!(
+        int(mmap, "prot"),
+        ppm(&flags::PROT_FLAGS, "PROT_READ") | ppm(&flags::PROT_FLAGS, "PROT_WRITE")
+    );
+    assert_eq!(
+        int(mmap, "flags"),
+        ppm(&flags::MMAP_FLAGS, "MAP_PRIVATE") | ppm(&flags::MMAP_FLAGS, "MAP_ANONYMOUS")
+    );
+    assert_eq!(int(mmap, "fd") as i64, -1);
+    // A running Python has megabytes mapped and resident.
+    assert!(
+        int(mmap, "vm_size") > 1024,
+        "vm_size {}",
+        int(mmap, "vm_size")
+    );
+    assert!(int(mmap, "vm_rss") > 1024, "vm_rss {}", int(mmap, "vm_rss"));
+
+    let mprotect = find("PPME_SYSCALL_MPROTECT_X", &|e| {
+        int(e, "addr") == addr && int(e, "length") == 4096
+    });
+    assert_eq!(
+        (int(mprotect, "res"), int(mprotect, "prot")),
+        (0, ppm(&flags::PROT_FLAGS, "PROT_READ"))
+    );
+
+    let munmap = find("PPME_SYSCALL_MUNMAP_X", &|e| {
+        int(e, "addr") == addr && int(e, "length") == 12288
+    });
+    assert_eq!(int(munmap, "res"), 0);
+    assert!(int(munmap, "vm_size") > 1024);
+
+    // glibc's getrlimit is prlimit64(0, resource, NULL, &old).
+    let rlimit = find("PPME_SYSCALL_PRLIMIT_X", &|e| {
+        int(e, "resource") == ppm(&flags::RLIMIT_RESOURCES, "RLIMIT_NOFILE")
+    });
+    assert_eq!((int(rlimit, "oldcur"), int(rlimit, "oldmax")), (cur, max));
+    assert_eq!((int(rlimit, "newcur"), int(rlimit, "pid")), (0, 0));
+
+    let ptrace = find("PPME_SYSCALL_PTRACE_X", &|_| true);
+    assert_eq!(
+        (
+            int(ptrace, "res"),
+            int(ptrace, "request"),
+            int(ptrace, "pid")
+        ),
+        (0, ppm(&flags::PTRACE_REQUESTS, "PTRACE_TRACEME"), 0)
+    );
+    // addr and data as PT_DYN: index 0 (a 64-bit value) and the argument, 0 here.
+    let param = |e: &RawEvent<'_>, name: &str| param_named(e, name).unwrap().to_vec();
+    let zero_u64 = [0u8; 9].to_vec();
+    assert_eq!(
+        (param(ptrace, "addr"), param(ptrace, "data")),
+        (zero_u64.clone(), zero_u64)
+    );
+
+    let sleep = find("PPME_SYSCALL_NANOSLEEP_X", &|e| {
+        int(e, "interval") == 1_500_000
+    });
+    assert_eq!(int(sleep, "res"), 0);
+
+    // PT_FDLIST: the count, then each fd (i64) with its returned events (PPM flags, u16).
+    let poll = find("PPME_SYSCALL_POLL_X", &|e| int(e, "res") == 2);
+    let mut fdlist = 2u16.to_le_bytes().to_vec();
+    for (fd, event) in [(rfd, "POLLIN"), (wfd, "POLLOUT")] {
+        fdlist.extend_from_slice(&fd.to_le_bytes());
+        fdlist.extend_from_slice(&(ppm(&flags::POLL_FLAGS, event) as u16).to_le_bytes());
+    }
+    assert_eq!((param(poll, "fds"), int(poll, "timeout")), (fdlist, 1000));
+
+    let writev = find("PPME_SYSCALL_WRITEV_X", &|e| int(e, "fd") == wfd);
+    assert_eq!(
+        (
+            int(writev, "res"),
+            int(writev, "size"),
+            param(writev, "data")
+        ),
+        (9, 9, b"edera-iov".to_vec())
+    );
+    let readv = find("PPME_SYSCALL_READV_X", &|e| int(e, "fd") == rfd);
+    assert_eq!(
+        (int(readv, "res"), int(readv, "size"), param(readv, "data")),
+        (10, 10, b"xedera-iov".to_vec())
+    );
+
+    let sendmsg = find("PPME_SOCKET_SENDMSG_X", &|e| int(e, "res") == 9);
+    assert_eq!(
+        (int(sendmsg, "size"), param(sendmsg, "data")),
+        (9, b"hello-msg".to_vec())
+    );
+    let recvmsg = find("PPME_SOCKET_RECVMSG_X", &|e| int(e, "res") == 9);
+    assert_eq!(
+        (int(recvmsg, "size"), param(recvmsg, "data")),
+        (9, b"hello-msg".to_vec())
+    );
+
+    let file = |n| ppm(&flags::FILE_FLAGS, n);
+    let openat2 = find("PPME_SYSCALL_OPENAT2_X", &|e| int(e, "fd") == dirfd);
+    assert_eq!(
+        (
+            int(openat2, "dirfd") as i64,
+            text(&param(openat2, "name")),
+            int(openat2, "flags"),
+            int(openat2, "resolve")
+        ),
+        (
+            -100,
+            "/".to_string(),
+            file("O_RDONLY") | file("O_DIRECTORY") | file("O_CLOEXEC"),
+            ppm(&flags::OPENAT2_FLAGS, "RESOLVE_NO_SYMLINKS")
+        )
+    );
 }

@@ -58,6 +58,34 @@ pub fn plugin_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateErr
     }])
 }
 
+/// The files `edera-falco-agent` includes: `capture_plan.rs` (the covered syscalls and their
+/// parameter sources) and `capture_plan.h` (the constants its eBPF program shares with it).
+/// `capture` is `agent/capture.toml`.
+pub fn agent_files(schema_dir: &Path, capture: &Path) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let schema = crate::schema_io::load_schema(schema_dir)?;
+    let plan = crate::capture::load_plan(capture)?;
+    let [rust, c] = crate::emit::generate_capture(&schema, &plan)?;
+    Ok(vec![
+        GeneratedFile {
+            name: "capture_plan.rs",
+            code: rust,
+        },
+        GeneratedFile {
+            name: "capture_plan.h",
+            code: c,
+        },
+    ])
+}
+
+/// The inputs of [`agent_files`], for `cargo::rerun-if-changed`.
+pub fn agent_inputs(schema_dir: &Path, capture: &Path) -> Vec<PathBuf> {
+    crate::schema_io::SCHEMA_FILES
+        .iter()
+        .map(|f| schema_dir.join(f))
+        .chain([capture.to_path_buf()])
+        .collect()
+}
+
 /// The inputs of [`scap_files`], for `cargo::rerun-if-changed`.
 pub fn scap_inputs(schema_dir: &Path) -> Vec<PathBuf> {
     let mut files = inputs(schema_dir, crate::conversions::CONVERSIONS_FILE);

@@ -3,6 +3,7 @@
 //! - [`model`]: the schema model (libscap tables as the project renders them under `schema/`);
 //! - [`import`]: `codegen import`, the schema built from upstream's driver tables;
 //! - [`schema_io`]: the schema as the TOML files of `schema/`;
+//! - [`capture`]: the agent's capture plan as data (`agent/capture.toml`);
 //! - [`conversions`]: libscap's event converter table as data (`schema/conversions.toml`);
 //! - [`libsinsp`]: the overlay of libsinsp behaviours (`schema/libsinsp.toml`);
 //! - [`catalog`]: the field catalog model (`schema/fields/*.toml`);
@@ -11,6 +12,7 @@
 //! - [`generated`]: each crate's generated files, for its build script and `codegen emit`;
 //! - [`listing`]: the plain-text listings `codegen list` prints and the snapshots hold.
 
+pub mod capture;
 pub mod catalog;
 pub mod conversions;
 pub mod emit;

@@ -37,7 +37,8 @@ enum Command {
         schema: PathBuf,
     },
     /// Write every generated Rust file, as the build scripts generate it, into DIR for reading:
-    /// DIR/edera-scap/{tables,conversions}.rs and DIR/edera-falco-plugin/fields.rs.
+    /// DIR/edera-scap/{tables,conversions}.rs, DIR/edera-falco-plugin/fields.rs and
+    /// DIR/edera-falco-agent/capture_plan.{rs,h}.
     Emit {
         dir: PathBuf,
         #[arg(long, default_value_os_t = default_schema_dir())]
@@ -65,6 +66,11 @@ fn default_schema_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("schema")
+}
+
+/// `agent/capture.toml` beside the schema folder.
+fn capture_file(schema: &std::path::Path) -> PathBuf {
+    schema.join("..").join(codegen::capture::CAPTURE_FILE)
 }
 
 type CmdResult = Result<(), Box<dyn std::error::Error>>;
@@ -102,6 +108,10 @@ fn emit(out: PathBuf, schema: PathBuf) -> CmdResult {
             "edera-falco-plugin",
             codegen::generated::plugin_files(&schema)?,
         ),
+        (
+            "edera-falco-agent",
+            codegen::generated::agent_files(&schema, &capture_file(&schema))?,
+        ),
     ];
     for (name, files) in crates {
         let dir = out.join(name);
@@ -118,6 +128,7 @@ fn emit(out: PathBuf, schema: PathBuf) -> CmdResult {
 fn check(dir: PathBuf) -> CmdResult {
     codegen::generated::scap_files(&dir)?;
     codegen::generated::plugin_files(&dir)?;
+    codegen::generated::agent_files(&dir, &capture_file(&dir))?;
     let schema = codegen::schema_io::load_schema(&dir)?;
     let catalog = codegen::catalog::load_catalog(&dir.join("fields"))?;
     let n = codegen::fieldset::build(&schema, &catalog).len();

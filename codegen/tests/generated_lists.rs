@@ -88,3 +88,11 @@ fn full_field_list() {
     let code = codegen::emit::generate_fields(&s, &catalog, "crate::EderaPlugin").unwrap();
     assert!(code.contains(&format!("pub const FIELD_COUNT: usize = {};", set.len())));
 }
+
+#[test]
+fn capture_plan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let plan = codegen::capture::load_plan(&root.join(codegen::capture::CAPTURE_FILE)).unwrap();
+    let [rust, _] = codegen::emit::generate_capture(&schema(), &plan).unwrap();
+    snap!("capture_plan", rust);
+}

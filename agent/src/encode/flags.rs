@@ -1,53 +1,10 @@
-//! Native flag words of x86_64 as the PPM flag values of the event table.
+//! Native flag words of x86_64 as the PPM flag values of the event table: the `open` flags
+//! (with `O_F_CREATED` and libscap's `O_RDONLY` default) and their `O_CLOEXEC`/`O_NONBLOCK`
+//! part; the native values themselves are data (`agent/capture.toml`).
 
+use crate::coverage::plan;
 use edera_scap::info::FlagTable;
 use edera_scap::tables::flags;
-
-/// Native x86_64 `open` flag bits and their names in the PPM flag table.
-const NATIVE_OPEN_FLAGS: &[(u64, &str)] = &[
-    (0o1, "O_WRONLY"),
-    (0o2, "O_RDWR"),
-    (0o100, "O_CREAT"),
-    (0o200, "O_EXCL"),
-    (0o1000, "O_TRUNC"),
-    (0o2000, "O_APPEND"),
-    (0o4000, "O_NONBLOCK"),
-    (0o10000, "O_DSYNC"),
-    (0o40000, "O_DIRECT"),
-    (0o100000, "O_LARGEFILE"),
-    (0o200000, "O_DIRECTORY"),
-    (0o2000000, "O_CLOEXEC"),
-    (0o4010000, "O_SYNC"),
-    (0o20200000, "O_TMPFILE"),
-];
-
-/// Native `fcntl` commands and their names in the PPM table.
-const NATIVE_FCNTL: &[(u64, &str)] = &[
-    (0, "F_DUPFD"),
-    (1, "F_GETFD"),
-    (2, "F_SETFD"),
-    (3, "F_GETFL"),
-    (4, "F_SETFL"),
-    (5, "F_GETLK"),
-    (6, "F_SETLK"),
-    (7, "F_SETLKW"),
-    (8, "F_SETOWN"),
-    (9, "F_GETOWN"),
-    (10, "F_SETSIG"),
-    (11, "F_GETSIG"),
-    (15, "F_SETOWN_EX"),
-    (16, "F_GETOWN_EX"),
-    (36, "F_OFD_GETLK"),
-    (37, "F_OFD_SETLK"),
-    (38, "F_OFD_SETLKW"),
-    (1024, "F_SETLEASE"),
-    (1025, "F_GETLEASE"),
-    (1026, "F_NOTIFY"),
-    (1029, "F_CANCELLK"),
-    (1030, "F_DUPFD_CLOEXEC"),
-    (1031, "F_SETPIPE_SZ"),
-    (1032, "F_GETPIPE_SZ"),
-];
 
 fn ppm(table: &FlagTable, name: &str) -> u64 {
     table
@@ -57,47 +14,43 @@ fn ppm(table: &FlagTable, name: &str) -> u64 {
         .map_or(0, |(_, v)| *v)
 }
 
-/// The conversions with the PPM values looked up by name once (records are encoded without
-/// comparing names).
+/// The PPM values of the open flags added beside the conversion, looked up by name once
+/// (records are encoded without comparing names).
 struct Resolved {
-    open: Vec<(u64, u64)>,
     rdonly: u64,
     created: u64,
-    cloexec: u64,
-    nonblock: u64,
-    fcntl: Vec<(u64, u8)>,
+    /// PPM ptrace requests whose `data` is the word read, and those whose `data` is a signal.
+    ptrace_peek: [u64; 3],
+    ptrace_signal: [u64; 4],
 }
 
 fn resolved() -> &'static Resolved {
     static R: std::sync::OnceLock<Resolved> = std::sync::OnceLock::new();
     R.get_or_init(|| {
-        let file = |n| ppm(&flags::FILE_FLAGS, n);
+        let request = |n| ppm(&flags::PTRACE_REQUESTS, n);
         Resolved {
-            open: NATIVE_OPEN_FLAGS
-                .iter()
-                .map(|(bits, n)| (*bits, file(n)))
-                .collect(),
-            rdonly: file("O_RDONLY"),
-            created: file("O_F_CREATED"),
-            cloexec: file("O_CLOEXEC"),
-            nonblock: file("O_NONBLOCK"),
-            fcntl: NATIVE_FCNTL
-                .iter()
-                .map(|(v, n)| (*v, ppm(&flags::FCNTL_COMMANDS, n) as u8))
-                .collect(),
+            rdonly: ppm(&flags::FILE_FLAGS, "O_RDONLY"),
+            created: ppm(&flags::FILE_FLAGS, "O_F_CREATED"),
+            ptrace_peek: ["PTRACE_PEEKTEXT", "PTRACE_PEEKDATA", "PTRACE_PEEKUSR"].map(request),
+            ptrace_signal: [
+                "PTRACE_CONT",
+                "PTRACE_SINGLESTEP",
+                "PTRACE_DETACH",
+                "PTRACE_SYSCALL",
+            ]
+            .map(request),
         }
     })
 }
+
+/// Native `O_CLOEXEC` and `O_NONBLOCK` (x86_64), the bits `cloexec_flags` keeps.
+const NATIVE_CLOEXEC_NONBLOCK: u64 = 0o2000000 | 0o4000;
 
 /// Native open flags as PPM flags (`O_RDONLY` when no access bit is set, as libscap does),
 /// with `O_F_CREATED` when the call created the file.
 pub fn open_flags(native: u64, created: bool) -> u32 {
     let r = resolved();
-    let mut out = r
-        .open
-        .iter()
-        .filter(|(bits, _)| native & bits == *bits)
-        .fold(0, |acc, (_, v)| acc | v);
+    let mut out = plan::FILE_FLAGS.convert(native);
     if native & 0o3 == 0 {
         out |= r.rdonly;
     }
@@ -110,24 +63,40 @@ pub fn open_flags(native: u64, created: bool) -> u32 {
 /// `O_CLOEXEC`/`O_NONBLOCK` bits (dup3, pipe2; `SOCK_CLOEXEC`/`SOCK_NONBLOCK` share them)
 /// as PPM open flags, without the access mode.
 pub fn cloexec_flags(native: u64) -> u32 {
-    let r = resolved();
-    let mut out = 0;
-    if native & 0o2000000 != 0 {
-        out |= r.cloexec;
-    }
-    if native & 0o4000 != 0 {
-        out |= r.nonblock;
-    }
-    out as u32
+    plan::FILE_FLAGS.convert(native & NATIVE_CLOEXEC_NONBLOCK) as u32
 }
 
-/// A native `fcntl` command as its PPM code (`UNKNOWN` for others).
-pub fn fcntl_cmd(native: u64) -> u8 {
-    resolved()
-        .fcntl
-        .iter()
-        .find(|(n, _)| *n == native)
-        .map_or(0, |(_, v)| *v)
+/// `ptrace_dynamic_param` indexes: a 64-bit value, a signal.
+const PTRACE_IDX_UINT64: u8 = 0;
+const PTRACE_IDX_SIGTYPE: u8 = 1;
+
+/// ptrace's `addr` as its PT_DYN value (0 when the call failed, as the modern probe sends).
+pub fn ptrace_addr(ret: i64, addr: u64) -> Vec<u8> {
+    dyn_u64(if ret < 0 { 0 } else { addr })
+}
+
+/// ptrace's `data` as its PT_DYN value for the native request `request`: the word the call
+/// read (`peeked`, from user memory at `data`) for PEEK requests, the signal for CONT,
+/// SINGLESTEP, DETACH and SYSCALL, `data` itself otherwise; 0 when the call failed.
+pub fn ptrace_data(ret: i64, request: u64, data: u64, peeked: u64) -> Vec<u8> {
+    if ret < 0 {
+        return dyn_u64(0);
+    }
+    let r = resolved();
+    let request = plan::PTRACE_REQUESTS.convert(request);
+    if r.ptrace_peek.contains(&request) {
+        dyn_u64(peeked)
+    } else if r.ptrace_signal.contains(&request) {
+        vec![PTRACE_IDX_SIGTYPE, data as u8]
+    } else {
+        dyn_u64(data)
+    }
+}
+
+fn dyn_u64(v: u64) -> Vec<u8> {
+    let mut out = vec![PTRACE_IDX_UINT64];
+    out.extend_from_slice(&v.to_le_bytes());
+    out
 }
 
 #[cfg(test)]
@@ -152,15 +121,46 @@ mod tests {
     }
 
     #[test]
+    fn ptrace_dyn_values_follow_the_request() {
+        // The indexes are the schema's ptrace_dynamic_param entries.
+        let event =
+            edera_scap::info::event_info(edera_scap::tables::EventCode::SyscallPtraceX as u16);
+        let table = event
+            .and_then(|e| e.params.iter().find(|p| p.name == "data"))
+            .map(|p| &p.extra);
+        let Some(edera_scap::info::ParamExtra::Dyn(entries)) = table else {
+            panic!("ptrace data is PT_DYN: {table:?}")
+        };
+        assert_eq!(
+            entries[usize::from(PTRACE_IDX_UINT64)].ptype,
+            edera_scap::info::ParamType::Uint64
+        );
+        assert_eq!(
+            entries[usize::from(PTRACE_IDX_SIGTYPE)].ptype,
+            edera_scap::info::ParamType::Sigtype
+        );
+        // Native PTRACE_PEEKDATA 2, PTRACE_CONT 7, PTRACE_ATTACH 16 (linux/ptrace.h).
+        assert_eq!(
+            ptrace_data(0, 2, 0x1000, 42),
+            [&[0][..], &42u64.to_le_bytes()].concat()
+        );
+        assert_eq!(ptrace_data(0, 7, 9, 42), [1, 9]);
+        assert_eq!(
+            ptrace_data(0, 16, 5, 42),
+            [&[0][..], &5u64.to_le_bytes()].concat()
+        );
+        assert_eq!(
+            ptrace_data(-1, 7, 9, 42),
+            [&[0][..], &0u64.to_le_bytes()].concat()
+        );
+        assert_eq!(ptrace_addr(-3, 77), ptrace_data(-1, 0, 0, 0));
+    }
+
+    #[test]
     fn fcntl_commands_convert_to_ppm() {
-        assert_eq!(
-            u64::from(fcntl_cmd(1030)),
-            ppm(&flags::FCNTL_COMMANDS, "F_DUPFD_CLOEXEC")
-        );
-        assert_eq!(
-            u64::from(fcntl_cmd(4)),
-            ppm(&flags::FCNTL_COMMANDS, "F_SETFL")
-        );
-        assert_eq!(fcntl_cmd(9999), 0);
+        let fcntl = |n| plan::FCNTL_COMMANDS.convert(n);
+        assert_eq!(fcntl(1030), ppm(&flags::FCNTL_COMMANDS, "F_DUPFD_CLOEXEC"));
+        assert_eq!(fcntl(4), ppm(&flags::FCNTL_COMMANDS, "F_SETFL"));
+        assert_eq!(fcntl(9999), 0);
     }
 }

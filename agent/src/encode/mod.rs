@@ -141,6 +141,32 @@ fn fill(
     }
 }
 
+/// The little-endian integer of `size` bytes at `off` of a copied struct (0 when it was not
+/// copied that far).
+fn field(blob: &[u8], off: u8, size: u8) -> u64 {
+    let (off, size) = (usize::from(off), usize::from(size).min(8));
+    let mut v = [0u8; 8];
+    if let Some(b) = blob.get(off..off + size) {
+        v[..size].copy_from_slice(b);
+    }
+    u64::from_le_bytes(v)
+}
+
+/// A PT_FDLIST from the `struct pollfd`s copied (`int fd; short events; short revents`): the
+/// count, then each fd (64 bits) with its returned events as PPM flags (16 bits).
+fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
+    let entries: Vec<&[u8]> = pollfds.chunks_exact(8).take(count as usize).collect();
+    let mut out = Vec::with_capacity(2 + 10 * entries.len());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in entries {
+        let fd = i32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let revents = u64::from(u16::from_le_bytes([e[6], e[7]]));
+        out.extend_from_slice(&i64::from(fd).to_le_bytes());
+        out.extend_from_slice(&(events.convert(revents) as u16).to_le_bytes());
+    }
+    out
+}
+
 /// `PPME_PROCEXIT_1_E`: the exit status and what it says (wait(2) encoding).
 fn procexit(ev: &mut Event, r: &Record<'_>) {
     let code = r.ret;
@@ -167,20 +193,24 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         {
             int(ev, arg(i) as i32 as i64 as u64)
         }
-        Some(Source::Arg(i)) if p.name == "cmd" => int(ev, u64::from(flags::fcntl_cmd(arg(i)))),
         Some(Source::Arg(i)) => int(ev, arg(i)),
+        Some(Source::Flags(table, i)) => int(ev, table.convert(arg(i))),
         Some(Source::OpenFlags(i)) => int(
             ev,
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
         ),
-        Some(Source::SockFlags(i) | Source::CloexecFlags(i)) => {
-            int(ev, u64::from(flags::cloexec_flags(arg(i))))
-        }
+        Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
         Some(Source::Str(i)) => {
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
         }
-        Some(Source::BufArgLen(i, _) | Source::BufRetLen(i)) => ev.push(blob(i)),
+        Some(
+            Source::BufArgLen(i, _)
+            | Source::BufRetLen(i)
+            | Source::Iovec(i, ..)
+            | Source::MsgIovec(i, _),
+        ) => ev.push(blob(i)),
+        Some(Source::IovLen) => int(ev, r.iov_len),
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
@@ -204,6 +234,32 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
         Some(Source::Dev) => int(ev, u64::from(r.dev)),
         Some(Source::Ino) => int(ev, r.ino),
+        Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
+        Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
+        Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
+        Some(Source::PtraceData(i, req)) => {
+            let peeked = field(blob(i), 0, 8);
+            ev.push(&flags::ptrace_data(r.ret, arg(req), arg(i), peeked))
+        }
+        Some(Source::Fdlist(table, i, n)) => ev.push(&fdlist(blob(i), arg(n), table)),
+        Some(Source::Field(i, off, size)) => int(ev, field(blob(i), off, size)),
+        Some(Source::FlagsField(table, i, off, size)) => {
+            int(ev, table.convert(field(blob(i), off, size)))
+        }
+        Some(Source::OpenFlagsField(i, off, size)) => int(
+            ev,
+            u64::from(flags::open_flags(
+                field(blob(i), off, size),
+                r.flags & RF_CREATED != 0,
+            )),
+        ),
+        // tv_sec, tv_nsec; 0 when the struct could not be read.
+        Some(Source::Reltime(i)) => {
+            let b = blob(i);
+            let (sec, nsec) = (field(b, 0, 8), field(b, 8, 8));
+            int(ev, sec.wrapping_mul(1_000_000_000).wrapping_add(nsec))
+        }
         None if matches!(
             p.ptype,
             ParamType::Fspath | ParamType::Fsrelpath | ParamType::Charbuf

@@ -15,11 +15,21 @@ pub static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// (with the reason printed) when the probe cannot be attached without root. As root, the
 /// probe must attach: a program the kernel refuses fails the test rather than skipping it.
 pub fn capture(syscalls: &[&str], workload: impl FnOnce()) -> Option<Vec<Vec<u8>>> {
+    capture_in(syscalls, None, workload)
+}
+
+/// [`capture`], in pid namespace `pidns` only when given (the zone agent's mode, whose program
+/// the verifier checks apart).
+pub fn capture_in(
+    syscalls: &[&str],
+    pidns: Option<(u64, u64)>,
+    workload: impl FnOnce(),
+) -> Option<Vec<Vec<u8>>> {
     let options = Options {
         ring_bytes: 4 << 20,
         syscalls: syscalls.iter().map(|s| s.to_string()).collect(),
         procexit: false,
-        pidns: None,
+        pidns,
     };
     let mut probe = match Probe::attach(&options) {
         Ok(p) => p,

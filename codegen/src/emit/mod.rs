@@ -1,5 +1,6 @@
 //! The code generator: schema (+ catalog) in, formatted Rust out.
 
+pub mod capture;
 pub mod conversions;
 pub mod fields;
 pub mod index;
@@ -10,6 +11,7 @@ pub mod types;
 pub mod validate;
 
 use crate::model::Schema;
+pub use capture::generate_capture;
 pub use conversions::generate_conversions;
 pub use libsinsp::generate_libsinsp;
 pub use validate::Problem;

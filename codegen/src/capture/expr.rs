@@ -1,0 +1,346 @@
+//! The source expressions of `agent/capture.toml`, parsed: where one exit-event parameter of a
+//! syscall comes from. The grammar is documented at the top of the file itself.
+
+/// Where a parameter comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// `ret`: the return value.
+    Ret,
+    /// `argN`: argument register N, as an integer.
+    Arg(u8),
+    /// `str(argN)`: the NUL-terminated string at argument N.
+    Str(u8),
+    /// `buf(argN, len=argM)`: the buffer at argument N, of the length in argument M.
+    BufArgLen(u8, u8),
+    /// `buf(argN, len=ret)`: the buffer at argument N, of the length of the return value.
+    BufRetLen(u8),
+    /// `sockaddr(argN, len=argM)`: the `struct sockaddr` at argument N.
+    Sockaddr(u8, u8),
+    /// `fd_pair(argN, K)`: fd number K of the `int[2]` the call filled at argument N.
+    FdOfPair(u8, u8),
+    /// `open_flags(argN)`: an `open` flags word as PPM flags, with `O_F_CREATED`.
+    OpenFlags(u8),
+    /// `cloexec_flags(argN)`: the `O_CLOEXEC`/`O_NONBLOCK` bits of argument N as PPM flags.
+    CloexecFlags(u8),
+    /// `flags(TABLE, argN)`: argument N converted with TABLE's native values.
+    Flags(String, u8),
+    /// `tuple_out` / `tuple_out(argN)`: the socket tuple, local end first; the remote end
+    /// from the sockaddr at argument N when the socket has none.
+    TupleOut(Option<u8>),
+    /// `tuple_in`: the socket tuple, remote end first.
+    TupleIn,
+    /// `sock_sk`, `sock_peer`: kernel addresses of the socket and its unix peer.
+    SockSk,
+    SockPeer,
+    /// `dev`, `ino`: device and inode of the call's file.
+    Dev,
+    Ino,
+    /// `vm_size`, `vm_rss`, `vm_swap`: the process's memory counters (KiB) after the call.
+    VmSize,
+    VmRss,
+    VmSwap,
+    /// `field(argN, off=O, size=S)`: the integer of S bytes (1, 2, 4, 8) at offset O of the
+    /// struct at argument N; `deref(argN, size=S)` is `field(argN, off=0, size=S)`.
+    Field {
+        arg: u8,
+        off: u8,
+        size: u8,
+    },
+    /// `flags(TABLE, field(argN, off=O, size=S))`: a struct field converted with TABLE.
+    FlagsField {
+        table: String,
+        arg: u8,
+        off: u8,
+        size: u8,
+    },
+    /// `open_flags(field(argN, off=O, size=S))`: a struct field holding `open` flags.
+    OpenFlagsField {
+        arg: u8,
+        off: u8,
+        size: u8,
+    },
+    /// `reltime(argN)`: the `struct timespec` at argument N, in nanoseconds.
+    Reltime(u8),
+    /// `iovec(argN, count=argM)`: the buffers of the iovec array at argument N (M entries),
+    /// gathered; with `len=ret`, only as many bytes as the call returned.
+    Iovec {
+        arg: u8,
+        count: u8,
+        ret: bool,
+    },
+    /// `iov_len`: the total length of the call's iovec array.
+    IovLen,
+    /// `msg_iovec(argN)`: the buffers of the iovec array of the `struct user_msghdr` at
+    /// argument N, gathered; with `len=ret`, only as many bytes as the call returned.
+    MsgIovec {
+        arg: u8,
+        ret: bool,
+    },
+    /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
+    /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
+    Fdlist(u8, u8),
+    /// `ptrace_addr(argN)`: ptrace's `addr` as its PT_DYN value (0 when the call failed).
+    PtraceAddr(u8),
+    /// `ptrace_data(argN, request=argM)`: ptrace's `data` as its PT_DYN value for the request
+    /// in argument M: the word read for PEEK requests, the signal for CONT, SINGLESTEP, DETACH
+    /// and SYSCALL, the argument otherwise (0 when the call failed).
+    PtraceData {
+        arg: u8,
+        request: u8,
+    },
+}
+
+/// How a source's value is encoded: which parameter types it fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Integer,
+    String,
+    Bytes,
+    Sockaddr,
+    Tuple,
+    /// A PT_DYN value of the ptrace table.
+    PtraceDyn,
+    /// A PT_FDLIST.
+    Fdlist,
+}
+
+impl Expr {
+    /// The shape of the value.
+    pub fn shape(&self) -> Shape {
+        match self {
+            Expr::Str(_) => Shape::String,
+            Expr::BufArgLen(..)
+            | Expr::BufRetLen(_)
+            | Expr::Iovec { .. }
+            | Expr::MsgIovec { .. } => Shape::Bytes,
+            Expr::Sockaddr(..) => Shape::Sockaddr,
+            Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
+            Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
+            Expr::Fdlist(..) => Shape::Fdlist,
+            _ => Shape::Integer,
+        }
+    }
+}
+
+/// Which fd's kernel objects are read (`read = ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdExpr {
+    Ret,
+    Arg(u8),
+    IntAt(u8),
+}
+
+fn arg(s: &str) -> Result<u8, String> {
+    let n = s
+        .trim()
+        .strip_prefix("arg")
+        .and_then(|n| n.parse::<u8>().ok())
+        .ok_or_else(|| format!("`{s}` is not an argument (arg0 .. arg5)"))?;
+    if n < 6 {
+        Ok(n)
+    } else {
+        Err(format!("`{s}`: syscalls have six arguments (arg0 .. arg5)"))
+    }
+}
+
+/// `key=value` of a call argument.
+fn keyed<'a>(s: &'a str, key: &str) -> Result<&'a str, String> {
+    s.trim()
+        .strip_prefix(key)
+        .and_then(|r| r.trim_start().strip_prefix('='))
+        .map(str::trim)
+        .ok_or_else(|| format!("expected `{key}=...`, found `{s}`"))
+}
+
+fn number(s: &str) -> Result<u8, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a small number"))
+}
+
+/// `name(a, b, ...)` → (`name`, [a, b, ...]); a bare word has no arguments.
+fn call(s: &str) -> Result<(&str, Vec<&str>), String> {
+    let s = s.trim();
+    let Some(open) = s.find('(') else {
+        return Ok((s, Vec::new()));
+    };
+    let inner = s[open + 1..]
+        .strip_suffix(')')
+        .ok_or_else(|| format!("`{s}`: missing `)`"))?;
+    // Split at the commas outside nested parentheses.
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(inner[start..].trim());
+    Ok((s[..open].trim(), parts))
+}
+
+/// Parses one parameter source.
+pub fn parse(s: &str) -> Result<Expr, String> {
+    let (name, a) = call(s)?;
+    let bad = || format!("`{s}`: wrong arguments for `{name}`");
+    let e = match (name, a.as_slice()) {
+        ("ret", []) => Expr::Ret,
+        ("str", [x]) => Expr::Str(arg(x)?),
+        ("buf", [x, len]) => match keyed(len, "len")? {
+            "ret" => Expr::BufRetLen(arg(x)?),
+            l => Expr::BufArgLen(arg(x)?, arg(l)?),
+        },
+        ("sockaddr", [x, len]) => Expr::Sockaddr(arg(x)?, arg(keyed(len, "len")?)?),
+        ("fd_pair", [x, k]) => match number(k)? {
+            k @ (0 | 1) => Expr::FdOfPair(arg(x)?, k),
+            _ => return Err(bad()),
+        },
+        ("open_flags", [x]) if x.starts_with("field") => match parse(x)? {
+            Expr::Field { arg, off, size } => Expr::OpenFlagsField { arg, off, size },
+            _ => return Err(bad()),
+        },
+        ("open_flags", [x]) => Expr::OpenFlags(arg(x)?),
+        ("cloexec_flags", [x]) => Expr::CloexecFlags(arg(x)?),
+        ("flags", [t, x]) if !t.is_empty() && x.starts_with("field") => match parse(x)? {
+            Expr::Field { arg, off, size } => Expr::FlagsField {
+                table: (*t).to_string(),
+                arg,
+                off,
+                size,
+            },
+            _ => return Err(bad()),
+        },
+        ("flags", [t, x]) if !t.is_empty() => Expr::Flags((*t).to_string(), arg(x)?),
+        ("reltime", [x]) => Expr::Reltime(arg(x)?),
+        ("iovec", [x, n]) => Expr::Iovec {
+            arg: arg(x)?,
+            count: arg(keyed(n, "count")?)?,
+            ret: false,
+        },
+        ("iovec", [x, n, len]) if keyed(len, "len")? == "ret" => Expr::Iovec {
+            arg: arg(x)?,
+            count: arg(keyed(n, "count")?)?,
+            ret: true,
+        },
+        ("iov_len", []) => Expr::IovLen,
+        ("msg_iovec", [x]) => Expr::MsgIovec {
+            arg: arg(x)?,
+            ret: false,
+        },
+        ("msg_iovec", [x, len]) if keyed(len, "len")? == "ret" => Expr::MsgIovec {
+            arg: arg(x)?,
+            ret: true,
+        },
+        ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
+        ("tuple_out", []) => Expr::TupleOut(None),
+        ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
+        ("tuple_in", []) => Expr::TupleIn,
+        ("sock_sk", []) => Expr::SockSk,
+        ("sock_peer", []) => Expr::SockPeer,
+        ("dev", []) => Expr::Dev,
+        ("ino", []) => Expr::Ino,
+        ("vm_size", []) => Expr::VmSize,
+        ("vm_rss", []) => Expr::VmRss,
+        ("vm_swap", []) => Expr::VmSwap,
+        ("field", [x, off, size]) => {
+            field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
+        }
+        ("deref", [x, size]) => field(arg(x)?, 0, keyed(size, "size")?)?,
+        ("ptrace_addr", [x]) => Expr::PtraceAddr(arg(x)?),
+        ("ptrace_data", [x, req]) => Expr::PtraceData {
+            arg: arg(x)?,
+            request: arg(keyed(req, "request")?)?,
+        },
+        (a, []) if a.starts_with("arg") => Expr::Arg(arg(a)?),
+        _ => return Err(format!("`{s}` is not a source expression")),
+    };
+    Ok(e)
+}
+
+fn field(arg: u8, off: u8, size: &str) -> Result<Expr, String> {
+    let size = number(size)?;
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return Err(format!("field size {size}: 1, 2, 4 or 8"));
+    }
+    if usize::from(off) + usize::from(size) > 255 {
+        return Err(format!("field at {off}+{size}: past 255 bytes"));
+    }
+    Ok(Expr::Field { arg, off, size })
+}
+
+/// Parses a `read` value.
+pub fn parse_fd(s: &str) -> Result<FdExpr, String> {
+    match call(s)? {
+        ("ret", a) if a.is_empty() => Ok(FdExpr::Ret),
+        ("int_at", a) if a.len() == 1 => Ok(FdExpr::IntAt(arg(a[0])?)),
+        (a, b) if b.is_empty() && a.starts_with("arg") => Ok(FdExpr::Arg(arg(a)?)),
+        _ => Err(format!("`{s}`: `read` is ret, argN or int_at(argN)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_parse() {
+        assert_eq!(parse("ret"), Ok(Expr::Ret));
+        assert_eq!(parse("arg3"), Ok(Expr::Arg(3)));
+        assert_eq!(parse("buf(arg1, len=arg2)"), Ok(Expr::BufArgLen(1, 2)));
+        assert_eq!(parse("buf(arg1,len = ret)"), Ok(Expr::BufRetLen(1)));
+        assert_eq!(
+            parse("flags(prot_flags, arg2)"),
+            Ok(Expr::Flags("prot_flags".into(), 2))
+        );
+        assert_eq!(
+            parse("field(arg1, off=8, size=4)"),
+            Ok(Expr::Field {
+                arg: 1,
+                off: 8,
+                size: 4
+            })
+        );
+        assert_eq!(
+            parse("deref(arg0, size=8)"),
+            Ok(Expr::Field {
+                arg: 0,
+                off: 0,
+                size: 8
+            })
+        );
+        assert_eq!(parse("tuple_out(arg4)"), Ok(Expr::TupleOut(Some(4))));
+        assert_eq!(
+            parse("flags(openat2_flags, field(arg2, off=16, size=8))"),
+            Ok(Expr::FlagsField {
+                table: "openat2_flags".into(),
+                arg: 2,
+                off: 16,
+                size: 8
+            })
+        );
+        assert_eq!(
+            parse("open_flags(field(arg2, off=0, size=8))"),
+            Ok(Expr::OpenFlagsField {
+                arg: 2,
+                off: 0,
+                size: 8
+            })
+        );
+        assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
+        for bad in [
+            "arg6",
+            "str(ret)",
+            "buf(arg1)",
+            "field(arg1, off=0, size=3)",
+            "nope",
+            "str(arg1",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Checks of `agent/capture.toml` against the schema, and the plan resolved for emission. Every
+//! problem names the row (syscall, native table) it is about.
+
+use std::collections::BTreeMap;
+
+use super::expr::{Expr, FdExpr, Shape, parse, parse_fd};
+use super::{CAPTURE_FILE, CapturePlan, NativeFlags};
+use crate::emit::Problem;
+use crate::emit::types::fixed_size;
+use crate::model::{Event, Param, Schema, Syscall};
+
+/// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
+/// event keeps the last slot for the thread's argument area.
+pub const NBLOBS: usize = 2;
+
+/// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
+const FILE_FLAGS: &str = "file_flags";
+/// The PPM flag table of the events in an `fdlist` source.
+pub const POLL_FLAGS: &str = "poll_flags";
+
+/// A native flag table, resolved to PPM values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conversion {
+    Identity,
+    /// (native bits, PPM value), in PPM table order.
+    Bits(Vec<(u64, u64)>),
+    /// (native value, PPM value), in PPM table order.
+    Values(Vec<(u64, u64)>),
+}
+
+/// One captured syscall, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedRow {
+    pub syscall: String,
+    pub read: Option<FdExpr>,
+    /// A process event (its other parameters come from the agent's process reader).
+    pub process: bool,
+    /// (parameter name, source), in the exit event's layout order.
+    pub params: Vec<(String, Expr)>,
+}
+
+/// The plan as the emitter needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The native tables the rows use, by PPM table name.
+    pub tables: BTreeMap<String, Conversion>,
+    /// The rows in native syscall-number order.
+    pub rows: Vec<ResolvedRow>,
+}
+
+fn problem(entry: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        file: CAPTURE_FILE.into(),
+        entry: entry.into(),
+        message: message.into(),
+    }
+}
+
+/// Whether a value of `shape` can fill a parameter of type `ptype`.
+fn fits(shape: Shape, param: &Param) -> bool {
+    let ptype = param.ptype.as_str();
+    match shape {
+        Shape::Integer => fixed_size(ptype).is_some(),
+        Shape::String => matches!(ptype, "PT_CHARBUF" | "PT_FSPATH" | "PT_FSRELPATH"),
+        Shape::Bytes => ptype == "PT_BYTEBUF",
+        Shape::Sockaddr => ptype == "PT_SOCKADDR",
+        Shape::Tuple => ptype == "PT_SOCKTUPLE",
+        Shape::PtraceDyn => param.dyn_table.as_deref() == Some("ptrace_dynamic_param"),
+        Shape::Fdlist => ptype == "PT_FDLIST",
+    }
+}
+
+/// The flag table a source converts with, if it converts.
+fn table_of(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Flags(t, _) | Expr::FlagsField { table: t, .. } => Some(t),
+        Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
+            Some(FILE_FLAGS)
+        }
+        _ => None,
+    }
+}
+
+/// What the kernel side does with one argument's memory, to find two sources that disagree.
+fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
+    Some(match e {
+        Expr::Str(i) => (*i, "string", 0),
+        Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
+        Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
+        Expr::Fdlist(i, n) => (*i, "pollfd array", *n),
+        Expr::Iovec { arg, count, ret } => (
+            *arg,
+            if *ret {
+                "iovec array of the returned length"
+            } else {
+                "iovec array"
+            },
+            *count,
+        ),
+        Expr::MsgIovec { arg, ret } => (
+            *arg,
+            if *ret {
+                "msghdr of the returned length"
+            } else {
+                "msghdr"
+            },
+            0,
+        ),
+        Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
+        Expr::Field { arg, .. }
+        | Expr::FlagsField { arg, .. }
+        | Expr::OpenFlagsField { arg, .. }
+        | Expr::Reltime(arg)
+        | Expr::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
+        _ => return None,
+    })
+}
+
+fn resolve_table(schema: &Schema, name: &str, n: &NativeFlags) -> Result<Conversion, Vec<Problem>> {
+    let entry = format!("native.{name}");
+    let Some(table) = schema.flag_tables.iter().find(|t| t.name == name) else {
+        return Err(vec![problem(
+            entry,
+            "no PPM flag table of that name in schema/flags.toml",
+        )]);
+    };
+    let kinds = usize::from(n.identity)
+        + usize::from(!n.bits.is_empty())
+        + usize::from(!n.values.is_empty());
+    if kinds != 1 {
+        return Err(vec![problem(
+            entry,
+            "give exactly one of identity = true, bits or values",
+        )]);
+    }
+    if n.identity {
+        return Ok(Conversion::Identity);
+    }
+    let native = if n.bits.is_empty() {
+        &n.values
+    } else {
+        &n.bits
+    };
+    let mut problems = Vec::new();
+    for flag in native.keys() {
+        if !table.entries.iter().any(|e| &e.name == flag) {
+            problems.push(problem(
+                &entry,
+                format!("`{flag}` is not a flag of the PPM table"),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // In PPM table order, each name once (a few tables list a name twice).
+    let mut pairs: Vec<(u64, u64)> = Vec::new();
+    for e in &table.entries {
+        if let Some(&v) = native.get(&e.name)
+            && !pairs.iter().any(|&(n, _)| n == v)
+        {
+            pairs.push((v, e.value));
+        }
+    }
+    Ok(if n.bits.is_empty() {
+        Conversion::Values(pairs)
+    } else {
+        Conversion::Bits(pairs)
+    })
+}
+
+/// Checks one row against its exit event; the resolved parameters when it is sound.
+fn check_row(
+    name: &str,
+    row: &super::Row,
+    exit: &Event,
+    tables: &BTreeMap<String, Conversion>,
+    out: &mut Vec<Problem>,
+) -> Vec<(String, Expr)> {
+    let entry = format!("syscall.{name}");
+    let before = out.len();
+    let param = |p: &str| exit.params.iter().find(|q| q.name == p);
+    let mut sources: Vec<(&Param, Expr)> = Vec::new();
+    for (p, src) in &row.params {
+        let Some(info) = param(p) else {
+            out.push(problem(
+                &entry,
+                format!("{} has no parameter `{p}`", exit.id),
+            ));
+            continue;
+        };
+        match parse(src) {
+            Ok(e) => sources.push((info, e)),
+            Err(msg) => out.push(problem(&entry, format!("{p}: {msg}"))),
+        }
+    }
+    for p in row.empty.keys() {
+        if param(p).is_none() {
+            out.push(problem(
+                &entry,
+                format!("{} has no parameter `{p}`", exit.id),
+            ));
+        } else if row.params.contains_key(p) {
+            out.push(problem(
+                &entry,
+                format!("`{p}` has a source and is listed empty"),
+            ));
+        }
+    }
+    // A process event's listed sources only say what the kernel side copies for the process
+    // reader; the others are the values encoded.
+    if row.process.is_none() {
+        for p in &exit.params {
+            if !row.params.contains_key(&p.name) && !row.empty.contains_key(&p.name) {
+                out.push(problem(
+                    &entry,
+                    format!(
+                        "parameter `{}` has no source (give one, or `empty.{} = \"<reason>\"`)",
+                        p.name, p.name
+                    ),
+                ));
+            }
+        }
+        for (info, e) in &sources {
+            let p = &info.name;
+            if matches!(e, Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
+                out.push(problem(
+                    &entry,
+                    format!("{p}: no native values for `{POLL_FLAGS}` (add [native.{POLL_FLAGS}])"),
+                ));
+            }
+            if !fits(e.shape(), info) {
+                out.push(problem(
+                    &entry,
+                    format!(
+                        "{p}: a {:?} source cannot fill a {} parameter",
+                        e.shape(),
+                        info.ptype
+                    ),
+                ));
+            }
+            match (table_of(e), info.flags.as_deref()) {
+                (Some(t), Some(own)) if t != own => out.push(problem(
+                    &entry,
+                    format!("{p}: flag table `{t}` is not the parameter's (`{own}`)"),
+                )),
+                (Some(t), None) => out.push(problem(
+                    &entry,
+                    format!("{p}: flag table `{t}` for a parameter without flags"),
+                )),
+                (None, Some(own)) => out.push(problem(
+                    &entry,
+                    format!("{p}: the parameter has flag table `{own}`: use flags({own}, argN)"),
+                )),
+                (Some(t), Some(_)) if !tables.contains_key(t) => out.push(problem(
+                    &entry,
+                    format!("{p}: no native values for `{t}` (add [native.{t}])"),
+                )),
+                _ => {}
+            }
+        }
+    }
+    if let Some(r) = &row.read
+        && let Err(msg) = parse_fd(r)
+    {
+        out.push(problem(&entry, format!("read: {msg}")));
+    }
+    let mut copies: Vec<(u8, &str, u8)> =
+        sources.iter().filter_map(|(_, e)| copy_kind(e)).collect();
+    copies.sort_unstable();
+    copies.dedup();
+    for w in copies.windows(2) {
+        if w[0].0 == w[1].0 {
+            out.push(problem(
+                &entry,
+                format!(
+                    "arg{} is read both as a {} and as a {}",
+                    w[0].0, w[0].1, w[1].1
+                ),
+            ));
+        }
+    }
+    copies.dedup_by_key(|c| c.0);
+    let slots = if row.process.is_some() {
+        NBLOBS - 1
+    } else {
+        NBLOBS
+    };
+    if copies.len() > slots {
+        out.push(problem(
+            &entry,
+            format!(
+                "{} arguments with user memory: the kernel side copies {slots} at most",
+                copies.len()
+            ),
+        ));
+    }
+    if out.len() > before {
+        return Vec::new();
+    }
+    let mut params: Vec<(String, Expr)> = sources
+        .into_iter()
+        .map(|(p, e)| (p.name.clone(), e))
+        .collect();
+    params.sort_by_key(|(p, _)| exit.params.iter().position(|q| &q.name == p));
+    params
+}
+
+/// Checks `plan` against `schema`: the resolved plan, or every problem found.
+pub fn check(schema: &Schema, plan: &CapturePlan) -> Result<Resolved, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut tables = BTreeMap::new();
+    for (name, n) in &plan.native {
+        match resolve_table(schema, name, n) {
+            Ok(c) => {
+                tables.insert(name.clone(), c);
+            }
+            Err(p) => problems.extend(p),
+        }
+    }
+    let native: &[Syscall] = schema
+        .syscalls
+        .iter()
+        .find(|m| m.arch == "x86_64")
+        .map_or(&[], |m| &m.entries);
+    let event = |id: &str| schema.events.iter().find(|e| e.id == id);
+    let own_event = |s: &Syscall| {
+        (s.exit != "PPME_GENERIC_X")
+            .then(|| event(&s.exit))
+            .flatten()
+    };
+    for name in plan.syscall.keys().chain(plan.not_captured.keys()) {
+        match native.iter().find(|s| &s.name == name) {
+            None => problems.push(problem(
+                format!("syscall.{name}"),
+                "no x86_64 syscall of that name",
+            )),
+            Some(s) if own_event(s).is_none() => problems.push(problem(
+                format!("syscall.{name}"),
+                format!("{name} has no event of its own (its exit is {})", s.exit),
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in plan.not_captured.keys() {
+        if plan.syscall.contains_key(name) {
+            problems.push(problem(
+                format!("not_captured.{name}"),
+                "the syscall also has a row",
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in native {
+        let Some(exit) = own_event(s) else { continue };
+        if !seen.insert(&s.name) {
+            continue;
+        }
+        let Some(row) = plan.syscall.get(&s.name) else {
+            if !plan.not_captured.contains_key(&s.name) {
+                problems.push(problem(
+                    format!("syscall.{}", s.name),
+                    format!(
+                        "no row and no `not_captured` reason for a syscall with its own event ({})",
+                        exit.id
+                    ),
+                ));
+            }
+            continue;
+        };
+        let params = check_row(&s.name, row, exit, &tables, &mut problems);
+        rows.push(ResolvedRow {
+            syscall: s.name.clone(),
+            read: row.read.as_deref().and_then(|r| parse_fd(r).ok()),
+            process: row.process.is_some(),
+            params,
+        });
+    }
+    if problems.is_empty() {
+        Ok(Resolved { tables, rows })
+    } else {
+        Err(problems)
+    }
+}

@@ -1,0 +1,372 @@
+//! Emits the agent's capture plan: `capture_plan.rs` (the covered syscalls with the source of
+//! each exit-event parameter, the native flag conversions, and the kernel side's constants) and
+//! `capture_plan.h` (the same constants for `bpf/capture.bpf.c`). The runtime types (`Covered`,
+//! `Source`, `FdFrom`, `FlagMap`) are hand-written in the agent's `coverage` module.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{GenError, format, validate};
+use crate::capture::CapturePlan;
+use crate::capture::expr::{Expr, FdExpr};
+use crate::capture::validate::{Conversion, NBLOBS, POLL_FLAGS, Resolved, check};
+use crate::model::Schema;
+
+/// What the generated files say they come from.
+const WHAT: &str = "capture plan from agent/capture.toml and schema/*.toml";
+
+/// A constant shared by the kernel side and the agent: C name, Rust name, value, meaning.
+struct Shared {
+    c: &'static str,
+    rust: &'static str,
+    value: u8,
+    doc: &'static str,
+}
+
+const fn shared(c: &'static str, rust: &'static str, value: u8, doc: &'static str) -> Shared {
+    Shared {
+        c,
+        rust,
+        value,
+        doc,
+    }
+}
+
+/// `enum arg_kind`: what the kernel side copies from the user memory an argument points to.
+const ARG_KINDS: &[Shared] = &[
+    shared("ARG_VALUE", "VALUE", 0, "Nothing: the argument is a value."),
+    shared("ARG_STRING", "STRING", 1, "A NUL-terminated string."),
+    shared(
+        "ARG_BUFFER_LEN_ARG",
+        "BUFFER_LEN_ARG",
+        2,
+        "A buffer whose length is argument `len_arg`.",
+    ),
+    shared(
+        "ARG_BUFFER_LEN_RET",
+        "BUFFER_LEN_RET",
+        3,
+        "A buffer of the (non-negative) returned length.",
+    ),
+    shared(
+        "ARG_FD_PAIR",
+        "FD_PAIR",
+        4,
+        "The `int[2]` the syscall filled (pipe, socketpair).",
+    ),
+    shared(
+        "ARG_FIXED",
+        "FIXED",
+        5,
+        "A struct of `len_arg` bytes (fields decoded in user space).",
+    ),
+    shared(
+        "ARG_IOVEC",
+        "IOVEC",
+        7,
+        "An iovec array (count in argument `len_arg`): its buffers gathered.",
+    ),
+    shared(
+        "ARG_IOVEC_LEN_RET",
+        "IOVEC_LEN_RET",
+        8,
+        "An iovec array: its buffers gathered up to the returned length.",
+    ),
+    shared(
+        "ARG_MSGHDR",
+        "MSGHDR",
+        9,
+        "A struct user_msghdr: its iovec array's buffers gathered.",
+    ),
+    shared(
+        "ARG_MSGHDR_LEN_RET",
+        "MSGHDR_LEN_RET",
+        10,
+        "A struct user_msghdr: its buffers gathered up to the returned length.",
+    ),
+    shared(
+        "ARG_ARRAY8",
+        "ARRAY8",
+        6,
+        "An array of 8-byte items, as many as argument `len_arg` says.",
+    ),
+];
+
+/// `enum fd_src`: which fd's kernel objects are read.
+const FD_SOURCES: &[Shared] = &[
+    shared("FD_NONE", "NONE", 0, "None."),
+    shared("FD_RET", "RET", 1, "The return value."),
+    shared("FD_ARG0", "ARG0", 2, "`FD_ARG0 + i`: argument i."),
+    shared(
+        "FD_INT_AT_ARG0",
+        "INT_AT_ARG0",
+        8,
+        "`FD_INT_AT_ARG0 + i`: the first int at argument i.",
+    ),
+];
+
+/// `sc_desc.want` bits: what the kernel side reads besides the arguments.
+const WANTS: &[Shared] = &[
+    shared(
+        "WANT_FILE",
+        "WANT_FILE",
+        1,
+        "The fd's file: device, inode, created.",
+    ),
+    shared(
+        "WANT_SOCK",
+        "WANT_SOCK",
+        2,
+        "The fd's socket: family, addresses, ports.",
+    ),
+    shared(
+        "WANT_PROC",
+        "WANT_PROC",
+        4,
+        "Process events: comm, ids, limits, the argument area into the last blob slot.",
+    ),
+    shared(
+        "WANT_ENV",
+        "WANT_ENV",
+        8,
+        "execve: the environment area into the first blob slot.",
+    ),
+    shared(
+        "WANT_MM",
+        "WANT_MM",
+        16,
+        "The process's memory counters (vm_size, vm_rss, vm_swap).",
+    ),
+];
+
+/// `capture_plan.rs` and `capture_plan.h`, in that order.
+pub fn generate_capture(schema: &Schema, plan: &CapturePlan) -> Result<[String; 2], GenError> {
+    let mut problems = validate::validate_schema(schema);
+    let resolved = match check(schema, plan) {
+        Ok(r) if problems.is_empty() => r,
+        Ok(_) => return Err(GenError::Invalid(problems)),
+        Err(p) => {
+            problems.extend(p);
+            return Err(GenError::Invalid(problems));
+        }
+    };
+    Ok([format(emit_rust(&resolved), WHAT)?, emit_c()])
+}
+
+fn consts(list: &[Shared]) -> TokenStream {
+    let items = list.iter().map(|s| {
+        let name = format_ident!("{}", s.rust);
+        let v = Literal::u8_unsuffixed(s.value);
+        let doc = s.doc;
+        quote! { #[doc = #doc] pub const #name: u8 = #v; }
+    });
+    quote! { #(#items)* }
+}
+
+fn table_ident(name: &str) -> proc_macro2::Ident {
+    format_ident!("{}", name.to_ascii_uppercase())
+}
+
+fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
+    let ident = table_ident(name);
+    let doc = format!("Native x86_64 values of the PPM flag table `{name}`.");
+    let pairs = |v: &[(u64, u64)]| {
+        let items = v.iter().map(|(n, p)| {
+            let (n, p) = (Literal::u64_unsuffixed(*n), Literal::u64_unsuffixed(*p));
+            quote! { (#n, #p) }
+        });
+        quote! { &[ #(#items),* ] }
+    };
+    let value = match c {
+        Conversion::Identity => quote! { FlagMap::Identity },
+        Conversion::Bits(v) => {
+            let v = pairs(v);
+            quote! { FlagMap::Bits(#v) }
+        }
+        Conversion::Values(v) => {
+            let v = pairs(v);
+            quote! { FlagMap::Values(#v) }
+        }
+    };
+    quote! { #[doc = #doc] pub static #ident: FlagMap = #value; }
+}
+
+fn lit(v: u8) -> Literal {
+    Literal::u8_unsuffixed(v)
+}
+
+fn emit_source(e: &Expr) -> TokenStream {
+    match e {
+        Expr::Ret => quote! { Ret },
+        Expr::Arg(i) => {
+            let i = lit(*i);
+            quote! { Arg(#i) }
+        }
+        Expr::Str(i) => {
+            let i = lit(*i);
+            quote! { Str(#i) }
+        }
+        Expr::BufArgLen(i, l) => {
+            let (i, l) = (lit(*i), lit(*l));
+            quote! { BufArgLen(#i, #l) }
+        }
+        Expr::BufRetLen(i) => {
+            let i = lit(*i);
+            quote! { BufRetLen(#i) }
+        }
+        Expr::Sockaddr(i, l) => {
+            let (i, l) = (lit(*i), lit(*l));
+            quote! { Sockaddr(#i, #l) }
+        }
+        Expr::FdOfPair(i, k) => {
+            let (i, k) = (lit(*i), lit(*k));
+            quote! { FdOfPair(#i, #k) }
+        }
+        Expr::OpenFlags(i) => {
+            let i = lit(*i);
+            quote! { OpenFlags(#i) }
+        }
+        Expr::CloexecFlags(i) => {
+            let i = lit(*i);
+            quote! { CloexecFlags(#i) }
+        }
+        Expr::Flags(t, i) => {
+            let (t, i) = (table_ident(t), lit(*i));
+            quote! { Flags(&#t, #i) }
+        }
+        Expr::TupleOut(None) => quote! { TupleOut(None) },
+        Expr::TupleOut(Some(i)) => {
+            let i = lit(*i);
+            quote! { TupleOut(Some(#i)) }
+        }
+        Expr::TupleIn => quote! { TupleIn },
+        Expr::SockSk => quote! { SockSk },
+        Expr::SockPeer => quote! { SockPeer },
+        Expr::Dev => quote! { Dev },
+        Expr::Ino => quote! { Ino },
+        Expr::VmSize => quote! { VmSize },
+        Expr::VmRss => quote! { VmRss },
+        Expr::VmSwap => quote! { VmSwap },
+        Expr::Field { arg, off, size } => {
+            let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
+            quote! { Field(#a, #o, #s) }
+        }
+        Expr::FlagsField {
+            table,
+            arg,
+            off,
+            size,
+        } => {
+            let (t, a, o, s) = (table_ident(table), lit(*arg), lit(*off), lit(*size));
+            quote! { FlagsField(&#t, #a, #o, #s) }
+        }
+        Expr::OpenFlagsField { arg, off, size } => {
+            let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
+            quote! { OpenFlagsField(#a, #o, #s) }
+        }
+        Expr::Iovec { arg, count, ret } => {
+            let (a, c) = (lit(*arg), lit(*count));
+            quote! { Iovec(#a, #c, #ret) }
+        }
+        Expr::IovLen => quote! { IovLen },
+        Expr::MsgIovec { arg, ret } => {
+            let a = lit(*arg);
+            quote! { MsgIovec(#a, #ret) }
+        }
+        Expr::Fdlist(i, n) => {
+            let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
+            quote! { Fdlist(&#t, #i, #n) }
+        }
+        Expr::Reltime(i) => {
+            let i = lit(*i);
+            quote! { Reltime(#i) }
+        }
+        Expr::PtraceAddr(i) => {
+            let i = lit(*i);
+            quote! { PtraceAddr(#i) }
+        }
+        Expr::PtraceData { arg, request } => {
+            let (a, r) = (lit(*arg), lit(*request));
+            quote! { PtraceData(#a, #r) }
+        }
+    }
+}
+
+fn emit_rust(r: &Resolved) -> TokenStream {
+    let kinds = consts(ARG_KINDS);
+    let fds = consts(FD_SOURCES);
+    let wants = consts(WANTS);
+    let nblobs = Literal::usize_unsuffixed(NBLOBS);
+    let tables = r.tables.iter().map(|(n, c)| emit_conversion(n, c));
+    // A process row without sources adds nothing to the process reader's parameters.
+    let rows = r
+        .rows
+        .iter()
+        .filter(|row| !(row.process && row.params.is_empty()))
+        .map(|row| {
+            let name = &row.syscall;
+            let fd = match row.read {
+                None => quote! { FdFrom::None },
+                Some(FdExpr::Ret) => quote! { FdFrom::Ret },
+                Some(FdExpr::Arg(i)) => {
+                    let i = lit(i);
+                    quote! { FdFrom::Arg(#i) }
+                }
+                Some(FdExpr::IntAt(i)) => {
+                    let i = lit(i);
+                    quote! { FdFrom::IntAt(#i) }
+                }
+            };
+            let params = row.params.iter().map(|(p, e)| {
+                let s = emit_source(e);
+                quote! { (#p, #s) }
+            });
+            quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
+        });
+    quote! {
+        use crate::coverage::{Covered, FdFrom, FlagMap, Source::*};
+
+        /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
+        pub const NBLOBS: usize = #nblobs;
+
+        /// `enum arg_kind` of the kernel side.
+        pub mod kind { #kinds }
+
+        /// `enum fd_src` of the kernel side.
+        pub mod fd_src { #fds }
+
+        #wants
+
+        #(#tables)*
+
+        /// The covered syscalls (x86_64 names), in native number order.
+        pub static COVERED: &[Covered] = &[ #(#rows),* ];
+    }
+}
+
+fn c_enum(name: &str, list: &[Shared]) -> String {
+    let mut s = format!("enum {name} {{\n");
+    for k in list {
+        s += &format!("    {} = {}, /* {} */\n", k.c, k.value, k.doc);
+    }
+    s + "};\n"
+}
+
+fn emit_c() -> String {
+    let mut s = format!(
+        "// @generated by codegen (edera-falco: {WHAT}); do not edit. Read it with: cargo run -p codegen -- emit DIR\n\n"
+    );
+    s += "/* The constants bpf/capture.bpf.c shares with the agent (codegen/src/emit/capture.rs). */\n";
+    s += "#ifndef EDERA_CAPTURE_PLAN_H\n#define EDERA_CAPTURE_PLAN_H\n\n";
+    s += &format!(
+        "#define NBLOBS {NBLOBS} /* arguments with user memory per syscall, at most */\n\n"
+    );
+    s += &c_enum("arg_kind", ARG_KINDS);
+    s += "\n";
+    s += &c_enum("fd_src", FD_SOURCES);
+    s += "\n";
+    for w in WANTS {
+        s += &format!("#define {} {} /* {} */\n", w.c, w.value, w.doc);
+    }
+    s + "\n#endif\n"
+}

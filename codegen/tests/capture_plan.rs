@@ -1,0 +1,196 @@
+//! `agent/capture.toml`: the checked-in plan is complete and sound against the checked-in
+//! schema; each kind of mistake is a problem naming the file and the row.
+
+use std::path::{Path, PathBuf};
+
+use codegen::capture::validate::check;
+use codegen::capture::{CAPTURE_FILE, load_plan, parse_plan};
+use codegen::model::Schema;
+use codegen::schema_io::load_schema;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn schema() -> Schema {
+    load_schema(&root().join("schema")).unwrap()
+}
+
+/// The checked-in plan with `edit` applied to its text.
+fn problems_with(edit: impl Fn(&str) -> String) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(CAPTURE_FILE)).unwrap();
+    let plan = parse_plan(&edit(&text)).unwrap();
+    match check(&schema(), &plan) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn assert_problem(problems: &[String], row: &str, needle: &str) {
+    assert!(
+        problems
+            .iter()
+            .any(|m| m.starts_with(&format!("agent/capture.toml: {row}: ")) && m.contains(needle)),
+        "expected a problem of {row} containing {needle:?}, got {problems:#?}"
+    );
+}
+
+/// Replace the first `from` after `[syscall.NAME]` with `to`.
+fn in_row(text: &str, name: &str, from: &str, to: &str) -> String {
+    let at = text.find(&format!("[syscall.{name}]\n")).unwrap();
+    let (head, tail) = text.split_at(at);
+    format!("{head}{}", tail.replacen(from, to, 1))
+}
+
+#[test]
+fn checked_in_plan_is_complete_and_sound() {
+    let schema = schema();
+    let plan = load_plan(&root().join(CAPTURE_FILE)).unwrap();
+    let resolved = check(&schema, &plan).unwrap();
+    // Every x86_64 syscall with an event of its own has a row or a reason, never both.
+    let x86 = &schema
+        .syscalls
+        .iter()
+        .find(|m| m.arch == "x86_64")
+        .unwrap()
+        .entries;
+    for s in x86.iter().filter(|s| s.exit != "PPME_GENERIC_X") {
+        let row = plan.syscall.contains_key(&s.name);
+        let reason = plan.not_captured.contains_key(&s.name);
+        assert!(
+            row != reason,
+            "{}: row {row}, not_captured {reason}",
+            s.name
+        );
+    }
+    let rows: Vec<&str> = resolved.rows.iter().map(|r| r.syscall.as_str()).collect();
+    for name in [
+        "mmap", "munmap", "mprotect", "brk", "ptrace", "openat", "connect",
+    ] {
+        assert!(rows.contains(&name), "{name}");
+    }
+}
+
+#[test]
+fn a_missing_row_is_an_error() {
+    let p = problems_with(|t| t.replace("[syscall.mprotect]\n", "[syscall.mprotect_gone]\n"));
+    assert_problem(
+        &p,
+        "syscall.mprotect",
+        "no row and no `not_captured` reason",
+    );
+    assert_problem(
+        &p,
+        "syscall.mprotect_gone",
+        "no x86_64 syscall of that name",
+    );
+}
+
+#[test]
+fn a_generic_syscall_cannot_have_a_row() {
+    let p = problems_with(|t| format!("{t}\n[syscall.sched_yield]\nparams = {{}}\n"));
+    assert_problem(&p, "syscall.sched_yield", "has no event of its own");
+}
+
+#[test]
+fn unknown_parameters_are_errors() {
+    let p = problems_with(|t| in_row(t, "mprotect", "length = ", "lenght = "));
+    assert_problem(&p, "syscall.mprotect", "has no parameter `lenght`");
+    assert_problem(&p, "syscall.mprotect", "parameter `length` has no source");
+}
+
+#[test]
+fn a_parameter_needs_a_source_or_a_reason() {
+    let p = problems_with(|t| in_row(t, "mprotect", ", addr = \"arg0\"", ""));
+    assert_problem(&p, "syscall.mprotect", "parameter `addr` has no source");
+}
+
+#[test]
+fn flag_tables_must_be_the_parameters() {
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "mprotect",
+            "flags(prot_flags, arg2)",
+            "flags(mmap_flags, arg2)",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.mprotect",
+        "flag table `mmap_flags` is not the parameter's (`prot_flags`)",
+    );
+    let p = problems_with(|t| in_row(t, "mprotect", "flags(prot_flags, arg2)", "arg2"));
+    assert_problem(&p, "syscall.mprotect", "use flags(prot_flags, argN)");
+}
+
+#[test]
+fn sources_must_fit_the_parameter_type() {
+    let p = problems_with(|t| in_row(t, "mprotect", "addr = \"arg0\"", "addr = \"str(arg0)\""));
+    assert_problem(
+        &p,
+        "syscall.mprotect",
+        "a String source cannot fill a PT_UINT64 parameter",
+    );
+    let p = problems_with(|t| in_row(t, "chdir", "str(arg0)", "arg0"));
+    assert_problem(
+        &p,
+        "syscall.chdir",
+        "a Integer source cannot fill a PT_CHARBUF parameter",
+    );
+}
+
+#[test]
+fn bad_expressions_and_native_tables_are_errors() {
+    let p = problems_with(|t| in_row(t, "mprotect", "addr = \"arg0\"", "addr = \"arg9\""));
+    assert_problem(&p, "syscall.mprotect", "addr: `arg9`");
+    let p = problems_with(|t| t.replace("PROT_EXEC = 0x4,", "PROT_EKSEC = 0x4,"));
+    assert_problem(
+        &p,
+        "native.prot_flags",
+        "`PROT_EKSEC` is not a flag of the PPM table",
+    );
+    let p = problems_with(|t| t.replace("[native.mlock2_flags]\nidentity = true\n", ""));
+    assert_problem(&p, "syscall.mlock2", "no native values for `mlock2_flags`");
+}
+
+#[test]
+fn too_many_memory_arguments_are_an_error() {
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "mount",
+            "flags = \"flags(mount_flags, arg3)\" }\nempty = { type = ",
+            "flags = \"flags(mount_flags, arg3)\", type = \"str(arg2)\" }\nempty = { typ = ",
+        )
+    });
+    assert_problem(&p, "syscall.mount", "3 arguments with user memory");
+}
+
+#[test]
+fn one_argument_is_copied_one_way() {
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "mount",
+            "flags = \"flags(mount_flags, arg3)\"",
+            "flags = \"flags(mount_flags, field(arg1, off=0, size=4))\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.mount",
+        "arg1 is read both as a fixed-size struct and as a string",
+    );
+}
+
+#[test]
+fn fd_lists_need_the_native_poll_flags() {
+    let p = problems_with(|t| {
+        t.replace(
+            "\n[native.poll_flags]\nbits = { POLLIN",
+            "\n[native.ignored]\nbits = { POLLIN",
+        )
+    });
+    assert_problem(&p, "syscall.poll", "no native values for `poll_flags`");
+}
