@@ -71,7 +71,9 @@ pub struct FalcoOptions {
     /// Events wanted in the capture (about: the workload runs in rounds).
     #[arg(long, default_value_t = 500_000)]
     pub events: u64,
-    /// Use this capture instead of making one with the agent.
+    /// The capture to replay, made with the agent first when the file does not exist (kept
+    /// afterwards, so that another run can compare on the same events). Default: a
+    /// temporary capture, made and removed.
     #[arg(long)]
     pub capture: Option<PathBuf>,
     /// Only these rule sets (letters a-d, comma-separated).
@@ -354,9 +356,9 @@ fn json(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
-/// Makes the capture with the agent: rounds of [`WORKLOAD`] for about `events` events.
-fn make_capture(agent: &Path, events: u64, dir: &Path) -> Result<PathBuf, String> {
-    let capture = dir.join("capture.scap");
+/// Writes `capture` with the agent: rounds of [`WORKLOAD`] (run in `dir`) for about `events`
+/// events.
+fn make_capture(agent: &Path, events: u64, capture: &Path, dir: &Path) -> Result<(), String> {
     let script = dir.join("workload.sh");
     std::fs::write(&script, WORKLOAD).map_err(|e| format!("{}: {e}", script.display()))?;
     let work = dir.join("work");
@@ -365,7 +367,7 @@ fn make_capture(agent: &Path, events: u64, dir: &Path) -> Result<PathBuf, String
     let status = Command::new(agent)
         .arg("capture")
         .arg("-w")
-        .arg(&capture)
+        .arg(capture)
         .arg("--")
         .arg("bash")
         .arg(&script)
@@ -377,7 +379,7 @@ fn make_capture(agent: &Path, events: u64, dir: &Path) -> Result<PathBuf, String
     if !status.success() {
         return Err(format!("{} capture failed: {status}", agent.display()));
     }
-    Ok(capture)
+    Ok(())
 }
 
 /// Events per second of `seconds` (0 when it is not positive).
@@ -407,18 +409,19 @@ fn run_in(o: &FalcoOptions, runs: u32, shared: &Path, dir: &Path) -> Result<(), 
         .iter()
         .map(|&l| rule_set(l, shared))
         .collect::<Result<Vec<_>, _>>()?;
-    let capture = match &o.capture {
-        Some(c) => c.clone(),
-        None => {
-            let agent = match &o.agent {
-                Some(a) => a.clone(),
-                None => std::env::current_exe()
-                    .map_err(|e| e.to_string())?
-                    .with_file_name("edera-falco-agent"),
-            };
-            make_capture(&agent, o.events, dir)?
-        }
-    };
+    let capture = o
+        .capture
+        .clone()
+        .unwrap_or_else(|| dir.join("capture.scap"));
+    if !capture.exists() {
+        let agent = match &o.agent {
+            Some(a) => a.clone(),
+            None => std::env::current_exe()
+                .map_err(|e| e.to_string())?
+                .with_file_name("edera-falco-agent"),
+        };
+        make_capture(&agent, o.events, &capture, dir)?;
+    }
     let events = read_back(&capture)?.events;
     let head = dir.join("head.scap");
     Template::from_file(&capture)?.write_file(&head, 1)?;
