@@ -95,7 +95,8 @@ fn failed(what: &str, status: &str, stderr: &str) -> String {
     format!("{what} failed ({status}): {}", stderr.trim())
 }
 
-fn seconds(tv: libc::timeval) -> f64 {
+/// A `timeval` (rusage's CPU times) in seconds.
+pub fn seconds(tv: libc::timeval) -> f64 {
     tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6
 }
 

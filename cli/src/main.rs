@@ -9,14 +9,16 @@
 //! - `edera-falco bench-replay`: the replay benchmark, the plugin against sysdig on one large
 //!   capture, side by side;
 //! - `edera-falco bench-agent [--runs N]`: the agent's overhead on syscall-heavy workloads beside
-//!   Falco's own modern eBPF probe on the same workloads.
+//!   Falco's own modern eBPF probe on the same workloads;
+//! - `edera-falco bench-falco [--runs N] [--events N]`: the plugin inside the real Falco against
+//!   Falco's own libsinsp, on one agent capture with the same rules.
 //!
 //! The plugin library is `--plugin PATH`, else `$EDERA_PLUGIN_SO`, else the
 //! `libedera_falco_plugin.so` next to this executable (cargo puts both in `target/<profile>/`).
 
 use clap::{Parser, Subcommand};
 use edera_falco_cli::format::Format;
-use edera_falco_cli::{bench, bench_agent, bench_zones};
+use edera_falco_cli::{bench, bench_agent, bench_falco, bench_zones};
 use edera_falco_harness::fixtures::replay_config;
 use edera_falco_harness::handle::{Next, load_plugin};
 use edera_falco_harness::library::{LIBRARY_NAME, use_library};
@@ -89,6 +91,9 @@ enum Command {
     /// Benchmark: the agent's overhead (edera-falco-agent bench) beside Falco's modern eBPF
     /// probe (../shared/falco) on the same workloads.
     BenchAgent(bench_agent::AgentOptions),
+    /// Benchmark: the real Falco (../shared/falco) on one agent capture, as its own syscall
+    /// source (libsinsp) and through the plugin, with the same rule sets.
+    BenchFalco(bench_falco::FalcoOptions),
 }
 
 #[derive(Subcommand)]
@@ -219,6 +224,7 @@ fn run_with_library(path: PathBuf, command: Command) -> Result<(), String> {
         Command::BenchReplay(options) => bench::run(&options),
         Command::BenchZones(options) => bench_zones::run(&options),
         Command::BenchAgent(options) => bench_agent::run(&options),
+        Command::BenchFalco(options) => bench_falco::run(&options),
     }
 }
 

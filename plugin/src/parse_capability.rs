@@ -11,12 +11,15 @@
 //! it (see `payload.rs`), then the event itself. What the fields of the event need (its
 //! thread, its fd, the previous event's time) is then known until the next event, and
 //! [`Current`] records which event that is, so that extraction never answers for an event
-//! with the state of another.
+//! with the state of another. It also keeps the event's `evt.type`, which every rule of the
+//! `edera_zone` source asks first (Falco indexes plugin-source rules by nothing): extraction
+//! answers it from here, without decoding the event again, when Falco's event number matches.
 
 use crate::ffi::guarded;
 use crate::metrics::Metrics;
 use crate::payload::ZoneEvent;
 use crate::plugin::EderaPlugin;
+use crate::render::event_type_name;
 use crate::zones::ZoneSlot;
 use edera_scap::event::RawEvent;
 use falco_plugin::anyhow;
@@ -31,6 +34,8 @@ pub struct Current {
     pub key: (u64, u64, u16, u32),
     /// Timestamp of the event parsed before it (any zone), for `evt.deltatime`; 0 for the first.
     pub prev_ts: u64,
+    /// The event's number (the host's `evtnum`) and `evt.type`, when it decoded.
+    pub evt_type: Option<(usize, &'static str)>,
 }
 
 impl Current {
@@ -44,16 +49,23 @@ impl Current {
     pub fn is(&self, zone: ZoneSlot, raw: &RawEvent<'_>) -> bool {
         self.zone == Some(zone) && self.key == Current::key_of(raw)
     }
+
+    /// The `evt.type` of event number `number`, if it is the one parsed last.
+    pub fn evt_type(&self, number: usize) -> Option<&'static str> {
+        self.evt_type
+            .and_then(|(n, name)| (n == number).then_some(name))
+    }
 }
 
 impl EderaPlugin {
-    /// Apply one plugin event to its zone's state.
-    pub fn parse_zone_event(&mut self, event: &ZoneEvent<'_>) {
+    /// Apply one plugin event, number `number`, to its zone's state.
+    pub fn parse_zone_event(&mut self, event: &ZoneEvent<'_>, number: usize) {
         let prev_ts = self.current.key.0;
         self.current = Current {
             zone: None,
             key: (event.ts, 0, 0, 0),
             prev_ts,
+            evt_type: None,
         };
         let Some(zone) = self.zones.get_mut(event.zone) else {
             return;
@@ -78,6 +90,7 @@ impl EderaPlugin {
             zone: Some(event.zone),
             key: Current::key_of(&raw),
             prev_ts,
+            evt_type: Some((number, event_type_name(&raw, true))),
         };
     }
 }
@@ -92,7 +105,7 @@ impl ParsePlugin for EderaPlugin {
     ) -> anyhow::Result<()> {
         guarded("parse_event", || {
             match event.event() {
-                Ok(event) => self.parse_zone_event(&event),
+                Ok(ev) => self.parse_zone_event(&ev, event.event_number()),
                 Err(_) => Metrics::add(&self.metrics.malformed, 1),
             }
             Ok(())

@@ -18,7 +18,7 @@ use falco_plugin::anyhow;
 use falco_plugin::extract::ExtractRequest;
 
 use super::ctx::{Ctx, Req, with_event};
-use super::value::text;
+use super::value::{borrowed_text, text};
 use crate::plugin::EderaPlugin;
 use crate::render::{self, Options};
 use crate::state::FdInfo;
@@ -58,9 +58,15 @@ pub fn dir(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
     })
 }
 
-/// `evt.type`: the table name; generic syscalls are named after their syscall.
+/// `evt.type`: the table name; generic syscalls are named after their syscall. Every rule asks
+/// it first: for the event just parsed it comes from the parser's record, not a new decode.
 pub fn type_(p: &mut EderaPlugin, req: Req) -> anyhow::Result<Option<CString>> {
-    with_event(p, &req, |c| text(render::event_type_name(&c.raw, true)))
+    if let Some(name) = p.current.evt_type(req.event.event_number()) {
+        return Ok(borrowed_text(name));
+    }
+    with_event(p, &req, |c| {
+        borrowed_text(render::event_type_name(&c.raw, true))
+    })
 }
 
 /// The event codes `evt.type.is[key]` selects: a number selects that code alone, a name the

@@ -9,6 +9,14 @@ pub fn text(b: impl Into<Vec<u8>>) -> Option<CString> {
     CString::new(b).ok()
 }
 
+/// A borrowed string as a string value, like [`text`] but in one allocation (from a `&str`,
+/// [`text`] allocates the bytes and then grows them for the NUL).
+pub fn borrowed_text(s: &str) -> Option<CString> {
+    let mut b = Vec::with_capacity(s.len() + 1);
+    b.extend(s.bytes().filter(|&c| c != 0));
+    CString::new(b).ok()
+}
+
 /// A signed libsinsp integer, served as its decimal text (see the catalog's notes).
 pub fn dec(v: i64) -> Option<CString> {
     text(v.to_string())
