@@ -99,12 +99,11 @@ fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
     let entry = sc.entry;
     match (&sc.exit, event_info(entry.exit)) {
         (Fill::Process(process), Some(info)) => {
-            let t = procinfo::thread_of(r);
             ev.start(entry.exit);
             for p in info.params {
                 match p.name {
                     "res" => ev.push_int(p.ptype, r.ret as u64),
-                    name => match procinfo::param(name, *process, r, t.as_ref()) {
+                    name => match procinfo::param(name, *process, r) {
                         Some(v) => ev.push(&v),
                         None => value(ev, p, None, r, &[0xff; 6]),
                     },
@@ -211,6 +210,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             | Source::MsgIovec(i, _),
         ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
+        Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
+        Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
+        Some(Source::QueuePct) => int(ev, u64::from(r.queue_pct())),
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
@@ -232,7 +234,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         },
         Some(Source::SockSk) => int(ev, r.sock.map_or(0, |s| s.sk)),
         Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
-        Some(Source::Dev) => int(ev, u64::from(r.dev)),
+        Some(Source::Dev) => int(ev, u64::from(r.user_dev())),
         Some(Source::Ino) => int(ev, r.ino),
         Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
         Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
