@@ -103,8 +103,10 @@ struct cgroups_area {
 /* WANT_PROC: what Falco's modern probe reads of the task at the exit tracepoint besides the
  * head's fields. `data` holds, one after the other, `cwd_len` bytes of the working directory,
  * `exe_path_len` of the exe file's path (each NUL-terminated), `args_len` bytes of the argument
- * area and (WANT_ENV) `env_len` of the environment area, each at most PROC_PART; PROC_PART of
- * slack past PROC_DATA_LEN lets a masked write offset below PROC_DATA_LEN always have room. */
+ * area and (WANT_ENV) `env_len` of the environment area and `filename_len` of the path the exec
+ * was given (NUL-terminated), each at most PROC_PART (a string that finds no room below
+ * PROC_DATA_LEN is left out); PROC_PART of slack past PROC_DATA_LEN lets a masked write offset
+ * below PROC_DATA_LEN always have room. */
 #define PROC_PART 4096 /* MAX_PATH, MAX_PROC_ARG_ENV of the modern probe */
 #define PROC_DATA_LEN (4 * PROC_PART)
 /* proc_area.exe_flags: libscap's execve_flags (PPM_EXE_*) */
@@ -132,8 +134,8 @@ struct proc_area {
     __u32 exe_path_len;
     __u32 args_len;
     __u32 env_len;
-    __u32 len; /* bytes of data used */
-    __u32 pad;
+    __u32 len;          /* bytes of data used */
+    __u32 filename_len; /* WANT_ENV: the path the exec was given, after the other strings */
     char data[PROC_DATA_LEN + PROC_PART];
 };
 
@@ -898,6 +900,23 @@ static __always_inline __u32 put_kernel_str(struct proc_area *pa, const void *sr
 }
 
 /* Append user memory [start, end), cut at PROC_PART, to the area's data; its length. */
+/* Append the user string at `src`, NUL included, to the area's data; its length, 0 when it
+ * could not be read or there is no room. */
+static __always_inline __u32 put_user_str(struct proc_area *pa, const char *src)
+{
+    __u32 off = pa->len;
+    if (off >= PROC_DATA_LEN)
+        return 0;
+    /* Masked after a barrier: clang would otherwise drop the mask (off < PROC_DATA_LEN here)
+     * and the verifier sees an unbounded offset. */
+    barrier_var(off);
+    long n = bpf_probe_read_user_str(&pa->data[off & (PROC_DATA_LEN - 1)], PROC_PART, src);
+    if (n <= 0)
+        return 0;
+    pa->len = off + (__u32)n;
+    return (__u32)n;
+}
+
 static __always_inline __u32 put_user_area(struct proc_area *pa, unsigned long start, unsigned long end)
 {
     __u32 off = pa->len;
@@ -1243,11 +1262,18 @@ static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, 
         int at = r->h.nr == NR_EXECVEAT; /* execveat(dirfd, path, argv, envp, flags) */
         pa->args_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 2 : 1]);
         pa->env_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 3 : 2]);
+        pa->filename_len = put_user_str(pa, (const char *)r->h.args[at ? 1 : 0]);
         return;
     }
     pa->args_len = put_user_area(pa, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
-    if (d->want & WANT_ENV)
-        pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+    if (d->want & WANT_ENV) {
+        unsigned long env_end = BPF_CORE_READ(mm, env_end);
+        pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), env_end);
+        /* The kernel copies the path it was given (bprm->filename, AT_EXECFN) to the new stack
+         * right after the environment strings. */
+        if (r->h.ret == 0)
+            pa->filename_len = put_user_str(pa, (const char *)env_end);
+    }
 }
 
 /* Process events: the thread's comm, ids, limits, cgroups (read_cgroups) and process area, as

@@ -132,6 +132,7 @@ pub fn param(name: &str, process: Process, r: &Record<'_>) -> Option<Vec<u8>> {
         "exe" => charbuf(exe),
         "args" => string_area(args),
         "env" if process == Process::Exec => string_area(p.env),
+        "filename" if process == Process::Exec => charbuf(p.filename),
         "cwd" => charbuf(p.cwd),
         "trusted_exepath" => charbuf(p.exe_path),
         "pgft_maj" => u64_le(p.pgft_maj),

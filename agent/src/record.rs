@@ -125,6 +125,8 @@ pub struct ProcArea<'a> {
     /// The argument and environment areas (NUL-separated strings, cut at [`PROC_PART`]).
     pub args: &'a [u8],
     pub env: &'a [u8],
+    /// Execs: the path the exec was given (as the kernel copied it), without its NUL.
+    pub filename: &'a [u8],
 }
 
 impl<'a> ProcArea<'a> {
@@ -165,6 +167,7 @@ impl<'a> ProcArea<'a> {
             exe_path: without_nul(take(u32_field(7))?),
             args: take(u32_field(8))?,
             env: take(u32_field(9))?,
+            filename: without_nul(take(u32_field(11))?),
         })
     }
 }
@@ -433,6 +436,7 @@ mod tests {
     #[test]
     fn process_records_carry_their_process_area() {
         let strings: &[&[u8]] = &[b"/home\0", b"/bin/sh\0", b"sh\0-c\0", b"A=1\0"];
+        let filename = b"./sh\0";
         let mut b = vec![0u8; PROC_DATA_AT];
         b[PROC_AT + 40..PROC_AT + 48].copy_from_slice(&0x1fu64.to_ne_bytes());
         b[PROC_AT + 72..PROC_AT + 76].copy_from_slice(&4u32.to_ne_bytes());
@@ -442,10 +446,13 @@ mod tests {
             b[at..at + 4].copy_from_slice(&(s.len() as u32).to_ne_bytes());
             b.extend_from_slice(s);
         }
+        b[PROC_AT + 116..PROC_AT + 120].copy_from_slice(&(filename.len() as u32).to_ne_bytes());
+        b.extend_from_slice(filename);
         let p = Record::parse(&b).unwrap().proc.unwrap();
         assert_eq!((p.cap_effective, p.exe_flags, p.pgid), (0x1f, 4, 77));
         assert_eq!((p.cwd, p.exe_path), (&b"/home"[..], &b"/bin/sh"[..]));
         assert_eq!((p.args, p.env), (&b"sh\0-c\0"[..], &b"A=1\0"[..]));
+        assert_eq!(p.filename, b"./sh");
         // Lengths past what was sent, or past PROC_PART, read as no process area.
         assert!(Record::parse(&b[..b.len() - 1]).unwrap().proc.is_none());
         b[PROC_AT + 96..PROC_AT + 100].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());
