@@ -275,6 +275,12 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
+            // The sockaddr a tuple's remote end falls back to: its length is the next argument
+            // (connect, sendto).
+            TupleOut(Some(i)) => {
+                args.push((i, kind::BUFFER_LEN_ARG, i + 1));
+                p.want |= WANT_SOCK;
+            }
             Dev | Ino => p.want |= WANT_FILE,
             TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,
@@ -370,6 +376,17 @@ mod tests {
         assert_eq!(
             (mmap.want, mmap.nblobs, mmap.fd_src),
             (WANT_MM, 0, fd_src::NONE)
+        );
+        // sendto's data and the destination sockaddr (addrlen in the next argument).
+        let sendto = arg_plan("sendto");
+        assert_eq!(
+            (
+                sendto.kind[4],
+                sendto.len_arg[4],
+                sendto.slot[4],
+                sendto.nblobs
+            ),
+            (kind::BUFFER_LEN_ARG, 5, 1, 2)
         );
         let accept = arg_plan("accept4");
         assert_eq!(
