@@ -12,7 +12,7 @@
 //!   why). The table is printed; every type must agree but those in [`EXCEPTIONS`], each with
 //!   its reason, and a listed type that agrees fails the test (remove it from the list).
 //!   Arguments in [`ARG_EXCEPTIONS`] are left out of that comparison, each with its reason;
-//!   each must still differ somewhere. Fields
+//!   each must still differ somewhere ([`RACES`], left out too, may agree). Fields
 //!   in [`FIELD_EXCEPTIONS`] are left out of that comparison and get their own table (the
 //!   event types each differs on); each must still differ somewhere.
 //! - On the agent's capture, Falco's libsinsp and the plugin give the same field values, event
@@ -76,14 +76,14 @@ const PROC_FIELDS: &[&str] = &[
 const FIELD_EXCEPTIONS: &[(&str, &str)] = &[
     (
         "proc.cwd",
-        "neither gives the workload's directory to the programs it execs: libsinsp shows `/` on \
-         the probe's capture (its execve and clone exits carry no cwd), the test's directory on \
-         the agent's (H2: cwd from the kernel)",
+        "libsinsp shows `/` on the probe's capture, whose clone and execve exits carry no cwd, \
+         and the directory the workload runs in (the test's) on the agent's, whose exits carry \
+         the cwd read from the kernel",
     ),
     (
         "fd.name",
-        "fds named differently: the pipe the workload inherits (close), UDP sockets' bound \
-         address (recvfrom, sendto)",
+        "fds named differently: the pipe the workload inherits (close), UDP sockets' local \
+         address, which libsinsp infers from the capture's interface list (recvfrom, sendto)",
     ),
 ];
 
@@ -126,9 +126,11 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "recvfrom",
-        "UDP tuple: the agent gives the bound address 0.0.0.0 where the probe gives 127.0.0.1",
+        "the fd's name: both tuples leave an unconnected UDP socket's unknown end 0.0.0.0; \
+         libsinsp fills it from the capture's interface list (127.0.0.1 by the loopback \
+         interface), which Falco writes and the agent's capture does not have yet",
     ),
-    ("sendto", "UDP tuple: as recvfrom, both ends"),
+    ("sendto", "as recvfrom"),
 ];
 
 /// Arguments left out of the per-syscall comparison, by syscall, and why: each must still
@@ -144,10 +146,21 @@ const ARG_EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("execve", "cwd", "as clone"),
 ];
 
-/// Whether argument `name` of syscall `ty` is an [`ARG_EXCEPTIONS`] one.
+/// Arguments whose value on the agent's side depends on scheduling, and why: left out of the
+/// comparison, as [`ARG_EXCEPTIONS`], but they may agree.
+const RACES: &[(&str, &str, &str)] = &[(
+    "clone3",
+    "flags",
+    "a new thread's clone3 exit reads the flags from the caller's struct clone_args, on the \
+     caller's stack, which the caller may have reused by then (the probe reads them in the \
+     caller's context, at sched_process_fork)",
+)];
+
+/// Whether argument `name` of syscall `ty` is an [`ARG_EXCEPTIONS`] or a [`RACES`] one.
 fn arg_excepted(ty: &str, name: &str) -> bool {
     ARG_EXCEPTIONS
         .iter()
+        .chain(RACES)
         .any(|(t, n, _)| *t == ty && *n == name)
 }
 
@@ -897,6 +910,7 @@ fn the_agent_captures_what_falcos_probe_captures() {
         }
     }
     for (ty, arg, reason) in ARG_EXCEPTIONS {
+        // RACES are left out of this check: they may agree.
         let values = |events: &[Event]| {
             let of: Vec<&Event> = events
                 .iter()
