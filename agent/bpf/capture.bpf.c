@@ -82,9 +82,12 @@ struct record_head {
     __u32 vm_rss_kb;
     __u32 vm_swap_kb;
     __u64 iov_len; /* ARG_IOVEC*: the iovec array's total length (its first MAX_IOV entries) */
+    /* WANT_QUEUE: the accept queue of the listening socket at argument 0, after success */
+    __u32 queue_len;
+    __u32 queue_max;
 };
 
-_Static_assert(sizeof(struct record_head) == 224, "agent/src/record.rs HEAD_LEN");
+_Static_assert(sizeof(struct record_head) == 232, "agent/src/record.rs HEAD_LEN");
 
 /* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
  * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
@@ -100,8 +103,10 @@ struct cgroups_area {
 /* WANT_PROC: what Falco's modern probe reads of the task at the exit tracepoint besides the
  * head's fields. `data` holds, one after the other, `cwd_len` bytes of the working directory,
  * `exe_path_len` of the exe file's path (each NUL-terminated), `args_len` bytes of the argument
- * area and (WANT_ENV) `env_len` of the environment area, each at most PROC_PART; PROC_PART of
- * slack past PROC_DATA_LEN lets a masked write offset below PROC_DATA_LEN always have room. */
+ * area and (WANT_ENV) `env_len` of the environment area and `filename_len` of the path the exec
+ * was given (NUL-terminated), each at most PROC_PART (a string that finds no room below
+ * PROC_DATA_LEN is left out); PROC_PART of slack past PROC_DATA_LEN lets a masked write offset
+ * below PROC_DATA_LEN always have room. */
 #define PROC_PART 4096 /* MAX_PATH, MAX_PROC_ARG_ENV of the modern probe */
 #define PROC_DATA_LEN (4 * PROC_PART)
 /* proc_area.exe_flags: libscap's execve_flags (PPM_EXE_*) */
@@ -129,8 +134,8 @@ struct proc_area {
     __u32 exe_path_len;
     __u32 args_len;
     __u32 env_len;
-    __u32 len; /* bytes of data used */
-    __u32 pad;
+    __u32 len;          /* bytes of data used */
+    __u32 filename_len; /* WANT_ENV: the path the exec was given, after the other strings */
     char data[PROC_DATA_LEN + PROC_PART];
 };
 
@@ -242,6 +247,8 @@ struct sock_common {
 
 struct sock {
     struct sock_common __sk_common;
+    __u32 sk_ack_backlog;
+    __u32 sk_max_ack_backlog;
 } __attribute__((preserve_access_index));
 
 struct unix_sock {
@@ -390,6 +397,16 @@ struct cgroup {
 struct cgroup_subsys {
     const char *name;
 } __attribute__((preserve_access_index));
+
+/* The subsystems the modern probe sends, in its order; their ids relocated against the kernel's
+ * BTF (a kernel without one leaves it out). */
+enum cgroup_subsys_id {
+    cpuset_cgrp_id,
+    cpu_cgrp_id,
+    cpuacct_cgrp_id,
+    io_cgrp_id,
+    memory_cgrp_id,
+};
 
 struct cgroup_subsys_state {
     struct cgroup *cgroup;
@@ -716,12 +733,16 @@ static __always_inline void read_file(struct record_head *h, struct file *f)
         h->flags |= RF_CREATED;
 }
 
+/* The kernel socket of file `f`, NULL for none. */
+static __always_inline struct sock *file_sock(struct file *f)
+{
+    struct socket *so = f ? BPF_CORE_READ(f, private_data) : 0;
+    return so ? BPF_CORE_READ(so, sk) : 0;
+}
+
 static __always_inline void read_sock(struct record_head *h, struct file *f)
 {
-    struct socket *so = BPF_CORE_READ(f, private_data);
-    if (!so)
-        return;
-    struct sock *sk = BPF_CORE_READ(so, sk);
+    struct sock *sk = file_sock(f);
     if (!sk)
         return;
     __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -755,7 +776,7 @@ static __always_inline __u32 deepest_nr(struct pid *p)
     return nr;
 }
 
-#define MAX_SUBSYS 16       /* subsystems read, at most (the kernel has 14 at most today) */
+#define MAX_SUBSYS 16       /* subsystem ids read, below (the kernel has 14 at most today) */
 #define MAX_CGROUP_DEPTH 16 /* path components read from the cgroup up, at most */
 
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
@@ -830,8 +851,16 @@ undo:
     return 0;
 }
 
-/* The current task's cgroups, one `subsys=path` entry per subsystem of its css_set (in
- * subsystem id order; libscap's `cgroups` parameter). Entries past CGROUPS_LEN are left out. */
+/* The id of subsystem `name` of enum cgroup_subsys_id in the running kernel, MAX_SUBSYS for
+ * one it does not have. */
+#define SUBSYS_ID(name)                                                                             \
+    (bpf_core_enum_value_exists(enum cgroup_subsys_id, name) ? bpf_core_enum_value(enum cgroup_subsys_id, name) \
+                                                             : MAX_SUBSYS)
+#define PROBE_SUBSYS 5
+
+/* The current task's cgroups as libscap's `cgroups` parameter: one `subsys=path` entry for
+ * each subsystem the modern probe sends (cpuset, cpu, cpuacct, io, memory, in that order) that
+ * the kernel has. Entries past CGROUPS_LEN are left out. */
 static __always_inline void read_cgroups(struct record *r)
 {
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -839,11 +868,16 @@ static __always_inline void read_cgroups(struct record *r)
     r->cg.len = 0;
     if (!cset)
         return;
+    __u32 ids[PROBE_SUBSYS] = {SUBSYS_ID(cpuset_cgrp_id), SUBSYS_ID(cpu_cgrp_id), SUBSYS_ID(cpuacct_cgrp_id),
+                               SUBSYS_ID(io_cgrp_id), SUBSYS_ID(memory_cgrp_id)};
     __u32 nsubsys = bpf_core_field_size(cset->subsys) / sizeof(void *);
     void *subsys = (void *)cset + bpf_core_field_offset(cset->subsys);
-    for (__u32 i = 0; i < MAX_SUBSYS && i < nsubsys; i++) {
+    for (__u32 i = 0; i < PROBE_SUBSYS; i++) {
+        __u32 id = ids[i];
+        if (id >= MAX_SUBSYS || id >= nsubsys)
+            continue;
         struct cgroup_subsys_state *css = 0;
-        bpf_probe_read_kernel(&css, sizeof(css), subsys + i * sizeof(void *));
+        bpf_probe_read_kernel(&css, sizeof(css), subsys + id * sizeof(void *));
         if (css && !put_cgroup(&r->cg, css))
             break;
     }
@@ -866,6 +900,23 @@ static __always_inline __u32 put_kernel_str(struct proc_area *pa, const void *sr
 }
 
 /* Append user memory [start, end), cut at PROC_PART, to the area's data; its length. */
+/* Append the user string at `src`, NUL included, to the area's data; its length, 0 when it
+ * could not be read or there is no room. */
+static __always_inline __u32 put_user_str(struct proc_area *pa, const char *src)
+{
+    __u32 off = pa->len;
+    if (off >= PROC_DATA_LEN)
+        return 0;
+    /* Masked after a barrier: clang would otherwise drop the mask (off < PROC_DATA_LEN here)
+     * and the verifier sees an unbounded offset. */
+    barrier_var(off);
+    long n = bpf_probe_read_user_str(&pa->data[off & (PROC_DATA_LEN - 1)], PROC_PART, src);
+    if (n <= 0)
+        return 0;
+    pa->len = off + (__u32)n;
+    return (__u32)n;
+}
+
 static __always_inline __u32 put_user_area(struct proc_area *pa, unsigned long start, unsigned long end)
 {
     __u32 off = pa->len;
@@ -1211,11 +1262,18 @@ static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, 
         int at = r->h.nr == NR_EXECVEAT; /* execveat(dirfd, path, argv, envp, flags) */
         pa->args_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 2 : 1]);
         pa->env_len = put_user_strings(pa, (const char *const *)r->h.args[at ? 3 : 2]);
+        pa->filename_len = put_user_str(pa, (const char *)r->h.args[at ? 1 : 0]);
         return;
     }
     pa->args_len = put_user_area(pa, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
-    if (d->want & WANT_ENV)
-        pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+    if (d->want & WANT_ENV) {
+        unsigned long env_end = BPF_CORE_READ(mm, env_end);
+        pa->env_len = put_user_area(pa, BPF_CORE_READ(mm, env_start), env_end);
+        /* The kernel copies the path it was given (bprm->filename, AT_EXECFN) to the new stack
+         * right after the environment strings. */
+        if (r->h.ret == 0)
+            pa->filename_len = put_user_str(pa, (const char *)env_end);
+    }
 }
 
 /* Process events: the thread's comm, ids, limits, cgroups (read_cgroups) and process area, as
@@ -1280,6 +1338,19 @@ static __always_inline void read_mm(struct record_head *h)
     h->vm_swap_kb = (__u32)(rss_counter(mm, MM_SWAPENTS) * PAGE_KB);
 }
 
+/* WANT_QUEUE: the accept queue of the listening socket at argument 0 (accept, accept4), read
+ * after a successful call as the modern probe reads it. */
+static __always_inline void read_queue(struct record_head *h)
+{
+    if (h->ret < 0)
+        return;
+    struct sock *sk = file_sock(fd_file((__s32)h->args[0]));
+    if (!sk)
+        return;
+    h->queue_len = BPF_CORE_READ(sk, sk_ack_backlog);
+    h->queue_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+}
+
 static __always_inline void read_fd(struct record *r, struct sc_desc *d)
 {
     if (!(d->want & (WANT_FILE | WANT_SOCK)))
@@ -1319,6 +1390,8 @@ int on_sys_exit(__u64 *ctx)
         read_fd(r, d);
         if (d->want & WANT_MM)
             read_mm(&r->h);
+        if (d->want & WANT_QUEUE)
+            read_queue(&r->h);
         bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
         return 0;
     }
@@ -1345,6 +1418,8 @@ int on_sys_exit(__u64 *ctx)
     read_fd(r, d);
     if (d->want & WANT_MM)
         read_mm(&r->h);
+    if (d->want & WANT_QUEUE)
+        read_queue(&r->h);
     __u64 size = sizeof(struct record_head);
     if (d->want & WANT_PROC)
         size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));

@@ -54,6 +54,11 @@ pub enum Source {
     VmSize,
     VmRss,
     VmSwap,
+    /// The accept queue of the listening socket at argument 0: its length, its limit, and
+    /// how full it is (percent).
+    QueueLen,
+    QueueMax,
+    QueuePct,
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
     /// A struct field (argument, offset, size) converted with a native flag table.
@@ -135,7 +140,7 @@ pub mod plan {
 
 use Source::*;
 pub use plan::COVERED;
-use plan::{WANT_ENV, WANT_FILE, WANT_MM, WANT_PROC, WANT_SOCK, fd_src, kind};
+use plan::{WANT_ENV, WANT_FILE, WANT_MM, WANT_PROC, WANT_QUEUE, WANT_SOCK, fd_src, kind};
 
 /// The covered entry of a syscall name.
 pub fn covered(name: &str) -> Option<&'static Covered> {
@@ -244,7 +249,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     // Process events also carry the thread's comm and argument area (the last blob slot).
     let process = syscalls::native_by_name(name).and_then(|e| Process::of(e.exit));
     if let Some(kind) = process {
-        p.want |= WANT_PROC;
+        p.want |= WANT_PROC | WANT_MM;
         p.nblobs = crate::record::NBLOBS as u8;
         if kind == Process::Exec {
             p.want |= WANT_ENV;
@@ -270,9 +275,16 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
+            // The sockaddr a tuple's remote end falls back to: its length is the next argument
+            // (connect, sendto).
+            TupleOut(Some(i)) => {
+                args.push((i, kind::BUFFER_LEN_ARG, i + 1));
+                p.want |= WANT_SOCK;
+            }
             Dev | Ino => p.want |= WANT_FILE,
             TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,
+            QueueLen | QueueMax | QueuePct => p.want |= WANT_QUEUE,
             _ => {}
         }
     }
@@ -364,6 +376,22 @@ mod tests {
         assert_eq!(
             (mmap.want, mmap.nblobs, mmap.fd_src),
             (WANT_MM, 0, fd_src::NONE)
+        );
+        // sendto's data and the destination sockaddr (addrlen in the next argument).
+        let sendto = arg_plan("sendto");
+        assert_eq!(
+            (
+                sendto.kind[4],
+                sendto.len_arg[4],
+                sendto.slot[4],
+                sendto.nblobs
+            ),
+            (kind::BUFFER_LEN_ARG, 5, 1, 2)
+        );
+        let accept = arg_plan("accept4");
+        assert_eq!(
+            (accept.want, accept.fd_src),
+            (WANT_SOCK | WANT_QUEUE, fd_src::RET)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

@@ -4,17 +4,16 @@
 //! Everything comes from the kernel side at the exit tracepoint, as libscap's modern probe
 //! reads it, so a process gone before encoding keeps its values: ids (also in the task's own
 //! pid namespace, the process group's too), clone flags, effective uid and gid, comm, limits, login uid,
-//! address space size, cgroups, the working directory and the exe file's path (dentry walks),
-//! the exe's inode, times and flags (writable, overlayfs layer, memfd), capabilities, tty,
-//! page faults, the pid namespace's init start, and the argument and environment areas (up to
-//! the probe's 4096 bytes each). Only resident and swapped memory still come from /proc when
-//! the record is encoded (empty for a process already gone): the kernel side reads them for
-//! process events once the mm counters land in the record head.
+//! address space, resident and swapped sizes (the mm counters), cgroups, the working
+//! directory and the exe file's path (dentry walks), the exe's inode, times and flags
+//! (writable, overlayfs layer, memfd), capabilities, tty, page faults, the pid namespace's init
+//! start, and the argument and environment areas (up to the probe's 4096 bytes each). Nothing
+//! is read from /proc.
 
+use crate::coverage::plan;
 use crate::record::Record;
-use edera_scap::file::ThreadInfo;
 use edera_scap::libsinsp;
-use edera_scap::tables::{EventCode, flags};
+use edera_scap::tables::EventCode;
 
 /// The kind of process event a syscall's exit event is, resolved once per syscall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,15 +63,6 @@ fn charbuf(s: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Native clone flag bits (x86_64 `include/uapi/linux/sched.h`) and their PPM names.
-const NATIVE_CLONE_FLAGS: &[(u64, &str)] = &[
-    (0x100, "CLONE_VM"),
-    (0x200, "CLONE_FS"),
-    (0x400, "CLONE_FILES"),
-    (0x800, "CLONE_SIGHAND"),
-    (0x10000, "CLONE_THREAD"),
-];
-
 /// The native flags of a clone in `r`: `clone`'s first argument, the first field of
 /// `clone3`'s `struct clone_args` (copied by the kernel side), 0 for fork and vfork.
 fn native_clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u64 {
@@ -86,14 +76,10 @@ fn native_clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u64 {
     }
 }
 
-/// The clone's flags as PPM clone flags (the bits libsinsp's thread handling reads).
+/// The clone's flags as PPM clone flags, every native flag converted as the modern probe
+/// does (`[native.clone_flags]` of agent/capture.toml).
 fn clone_flags(r: &Record<'_>, at: CloneFlagsAt) -> u32 {
-    let native = native_clone_flags(r, at);
-    NATIVE_CLONE_FLAGS
-        .iter()
-        .filter(|(bit, _)| native & bit != 0)
-        .filter_map(|(_, n)| flags::CLONE_FLAGS.entries.iter().find(|(e, _)| e == n))
-        .fold(0, |acc, (_, v)| acc | *v as u32)
+    plan::CLONE_FLAGS.convert(native_clone_flags(r, at)) as u32
 }
 
 fn u64_le(v: u64) -> Vec<u8> {
@@ -113,16 +99,9 @@ fn string_area(area: &[u8]) -> Vec<u8> {
     v
 }
 
-/// The value of parameter `name` of process event `process` for record `r`; `t`, the
-/// thread's /proc entry, gives what the kernel side does not read (resident and swapped
-/// memory); `None` when this module does not provide it (the encoder then uses the empty
-/// value).
-pub fn param(
-    name: &str,
-    process: Process,
-    r: &Record<'_>,
-    t: Option<&ThreadInfo>,
-) -> Option<Vec<u8>> {
+/// The value of parameter `name` of process event `process` for record `r`; `None` when this
+/// module does not provide it (the encoder then uses the empty value).
+pub fn param(name: &str, process: Process, r: &Record<'_>) -> Option<Vec<u8>> {
     match name {
         "tid" => return Some(pid(i64::from(r.tid))),
         "pid" => return Some(pid(i64::from(r.pid))),
@@ -139,8 +118,8 @@ pub fn param(
         "vpid" if r.vpid != 0 => return Some(pid(i64::from(r.vpid))),
         "cgroups" if !r.cgroups.is_empty() => return Some(r.cgroups.to_vec()),
         "comm" if !r.comm.is_empty() => return Some(charbuf(r.comm)),
-        "vm_rss" => return t.map(|t| u32_le(t.vmrss_kb.unwrap_or(0))),
-        "vm_swap" => return t.map(|t| u32_le(t.vmswap_kb.unwrap_or(0))),
+        "vm_rss" => return Some(u32_le(r.vm_rss_kb)),
+        "vm_swap" => return Some(u32_le(r.vm_swap_kb)),
         _ => {}
     }
     let p = r.proc?;
@@ -153,6 +132,7 @@ pub fn param(
         "exe" => charbuf(exe),
         "args" => string_area(args),
         "env" if process == Process::Exec => string_area(p.env),
+        "filename" if process == Process::Exec => charbuf(p.filename),
         "cwd" => charbuf(p.cwd),
         "trusted_exepath" => charbuf(p.exe_path),
         "pgft_maj" => u64_le(p.pgft_maj),
@@ -175,49 +155,36 @@ pub fn param(
     })
 }
 
-/// What the kernel side does not read yet of the record's thread, from its /proc status while
-/// it still exists: resident and swapped memory (`VmRSS`, `VmSwap`, KiB).
-pub fn thread_of(r: &Record<'_>) -> Option<ThreadInfo> {
-    let status = std::fs::read_to_string(format!("/proc/{}/task/{}/status", r.pid, r.tid)).ok()?;
-    let kb = |key: &str| {
-        status.lines().find_map(|l| {
-            l.strip_prefix(key)?
-                .strip_prefix(':')?
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-    };
-    Some(ThreadInfo {
-        vmrss_kb: kb("VmRSS"),
-        vmswap_kb: kb("VmSwap"),
-        ..ThreadInfo::default()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::record::HEAD_LEN;
 
     #[test]
-    fn resident_memory_comes_from_the_live_thread_and_nothing_else_from_proc() {
-        // A head-only record of this thread: the kernel side's process area is missing.
+    fn memory_and_clone_flags_come_from_the_record_and_nothing_from_proc() {
+        // A head-only record of this (live) thread: the kernel side's process area is missing.
         let pid = std::process::id();
-        let tid = std::fs::read_link("/proc/thread-self")
-            .ok()
-            .and_then(|l| l.file_name()?.to_str()?.parse::<u32>().ok())
-            .unwrap();
         let mut b = vec![0u8; HEAD_LEN];
-        b[8..16].copy_from_slice(&((u64::from(pid) << 32) | u64::from(tid)).to_ne_bytes());
-        let r = Record::parse(&b).unwrap();
-        let t = thread_of(&r);
+        b[8..16].copy_from_slice(&((u64::from(pid) << 32) | u64::from(pid)).to_ne_bytes());
+        let mut r = Record::parse(&b).unwrap();
+        r.vm_rss_kb = 5;
+        // glibc's fork: clone(CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGCHLD).
+        r.args[0] = 0x0120_0011;
+        let u32_of = |v: Option<Vec<u8>>| u32::from_le_bytes(v.unwrap().try_into().unwrap());
         let exec = Process::Exec;
-        let rss = param("vm_rss", exec, &r, t.as_ref()).unwrap();
-        assert!(u32::from_le_bytes(rss.try_into().unwrap()) > 0);
+        assert_eq!(u32_of(param("vm_rss", exec, &r)), 5);
+        assert_eq!(u32_of(param("vm_swap", exec, &r)), 0);
         for name in ["cwd", "exe", "args", "pgid", "tty", "trusted_exepath"] {
-            assert_eq!(param(name, exec, &r, t.as_ref()), None, "{name}");
+            assert_eq!(param(name, exec, &r), None, "{name}");
         }
+        let ppm = |name: &str| {
+            let flags = &edera_scap::tables::flags::CLONE_FLAGS.entries;
+            flags.iter().find(|(n, _)| *n == name).unwrap().1 as u32
+        };
+        let clone = Process::Clone(CloneFlagsAt::Arg0);
+        assert_eq!(
+            u32_of(param("flags", clone, &r)),
+            ppm("CLONE_CHILD_CLEARTID") | ppm("CLONE_CHILD_SETTID")
+        );
     }
 }

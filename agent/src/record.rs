@@ -31,7 +31,9 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 4
-    + 8;
+    + 8
+    + 4
+    + 4;
 /// End of the blob slots (`struct record`'s head and blobs).
 const BLOBS_END: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
 /// Bytes of cgroup entries a process record carries, at most (`CGROUPS_LEN`).
@@ -57,6 +59,22 @@ pub const RF_FILE: u32 = 1;
 pub const RF_CREATED: u32 = 2;
 /// `flags`: the socket fields are those of the syscall's socket.
 pub const RF_SOCK: u32 = 4;
+
+/// Bits of the minor number in the kernel's internal `dev_t` (`MINORBITS`).
+const MINOR_BITS: u32 = 20;
+
+/// A device number as libscap's events and fd tables carry it: the user-space encoding of
+/// `major:minor` (the kernel's `new_encode_dev`, glibc's `makedev` in 32 bits).
+pub fn user_dev(major: u32, minor: u32) -> u32 {
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+impl Record<'_> {
+    /// [`Record::dev`] in the user-space encoding ([`user_dev`]).
+    pub fn user_dev(&self) -> u32 {
+        user_dev(self.dev >> MINOR_BITS, self.dev & ((1 << MINOR_BITS) - 1))
+    }
+}
 
 /// The kernel socket of a syscall's fd.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,6 +125,8 @@ pub struct ProcArea<'a> {
     /// The argument and environment areas (NUL-separated strings, cut at [`PROC_PART`]).
     pub args: &'a [u8],
     pub env: &'a [u8],
+    /// Execs: the path the exec was given (as the kernel copied it), without its NUL.
+    pub filename: &'a [u8],
 }
 
 impl<'a> ProcArea<'a> {
@@ -147,6 +167,7 @@ impl<'a> ProcArea<'a> {
             exe_path: without_nul(take(u32_field(7))?),
             args: take(u32_field(8))?,
             env: take(u32_field(9))?,
+            filename: without_nul(take(u32_field(11))?),
         })
     }
 }
@@ -168,7 +189,8 @@ pub struct Record<'a> {
     pub cpu: u32,
     /// `RF_*` bits.
     pub flags: u32,
-    /// Device (kernel `dev_t`) and inode of the syscall's file when `flags & RF_FILE`.
+    /// Device (the kernel's internal `dev_t`: major << 20 | minor, see [`user_dev`]) and inode
+    /// of the syscall's file when `flags & RF_FILE`.
     pub dev: u32,
     pub ino: u64,
     /// The syscall's socket when `flags & RF_SOCK`.
@@ -190,6 +212,10 @@ pub struct Record<'a> {
     pub vm_swap_kb: u32,
     /// The total length of a syscall's iovec array (`ARG_IOVEC*`).
     pub iov_len: u64,
+    /// `WANT_QUEUE`: the length and limit of the accept queue of the listening socket at
+    /// argument 0, after a successful call (0 otherwise).
+    pub queue_len: u32,
+    pub queue_max: u32,
     /// Process events: the thread's and its process's ids in their own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
@@ -302,11 +328,22 @@ impl<'a> Record<'a> {
             vm_rss_kb: u32_at(b, FDLIMIT + 24),
             vm_swap_kb: u32_at(b, FDLIMIT + 28),
             iov_len: u64_at(b, FDLIMIT + 32),
+            queue_len: u32_at(b, FDLIMIT + 40),
+            queue_max: u32_at(b, FDLIMIT + 44),
             cgroups: cgroups_of(b),
             proc: ProcArea::parse(b),
             blob_lens,
             blobs,
         })
+    }
+
+    /// How full the accept queue is, in percent of its limit, as the modern probe computes
+    /// it (0 when either is 0).
+    pub fn queue_pct(&self) -> u8 {
+        if self.queue_len == 0 || self.queue_max == 0 {
+            return 0;
+        }
+        (u64::from(self.queue_len) * 100 / u64::from(self.queue_max)) as u8
     }
 
     /// Whether this is a process exit rather than a syscall.
@@ -336,8 +373,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn devices_in_the_user_space_encoding() {
+        // The kernel's 8:1 (sda1) and 259:65536, as `stat` gives them (glibc's makedev).
+        assert_eq!(user_dev(8, 1), 0x801);
+        assert_eq!(user_dev(259, 65536), 0x1001_0300);
+        let mut b = vec![0u8; HEAD_LEN];
+        b[DEV..DEV + 4].copy_from_slice(&(259u32 << 20 | 65536).to_ne_bytes());
+        assert_eq!(Record::parse(&b).unwrap().user_dev(), 0x1001_0300);
+    }
+
+    #[test]
     fn layout_round_trip() {
-        assert_eq!(HEAD_LEN, 224, "struct record_head of bpf/capture.bpf.c");
+        assert_eq!(HEAD_LEN, 232, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; BLOBS_END];
         b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
@@ -350,12 +397,15 @@ mod tests {
         b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
         b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
         b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&7u64.to_ne_bytes());
+        b[FDLIMIT + 40..FDLIMIT + 48].copy_from_slice(&((4u64 << 32) | 3).to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!((r.vtid, r.vpid), (4, 3));
         assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
         assert_eq!(r.iov_len, 7);
+        // 3 of 4: 75 percent.
+        assert_eq!((r.queue_len, r.queue_max, r.queue_pct()), (3, 4, 75));
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!(r.blob(0), b"");
         let s = r.sock.unwrap();
@@ -386,6 +436,7 @@ mod tests {
     #[test]
     fn process_records_carry_their_process_area() {
         let strings: &[&[u8]] = &[b"/home\0", b"/bin/sh\0", b"sh\0-c\0", b"A=1\0"];
+        let filename = b"./sh\0";
         let mut b = vec![0u8; PROC_DATA_AT];
         b[PROC_AT + 40..PROC_AT + 48].copy_from_slice(&0x1fu64.to_ne_bytes());
         b[PROC_AT + 72..PROC_AT + 76].copy_from_slice(&4u32.to_ne_bytes());
@@ -395,10 +446,13 @@ mod tests {
             b[at..at + 4].copy_from_slice(&(s.len() as u32).to_ne_bytes());
             b.extend_from_slice(s);
         }
+        b[PROC_AT + 116..PROC_AT + 120].copy_from_slice(&(filename.len() as u32).to_ne_bytes());
+        b.extend_from_slice(filename);
         let p = Record::parse(&b).unwrap().proc.unwrap();
         assert_eq!((p.cap_effective, p.exe_flags, p.pgid), (0x1f, 4, 77));
         assert_eq!((p.cwd, p.exe_path), (&b"/home"[..], &b"/bin/sh"[..]));
         assert_eq!((p.args, p.env), (&b"sh\0-c\0"[..], &b"A=1\0"[..]));
+        assert_eq!(p.filename, b"./sh");
         // Lengths past what was sent, or past PROC_PART, read as no process area.
         assert!(Record::parse(&b[..b.len() - 1]).unwrap().proc.is_none());
         b[PROC_AT + 96..PROC_AT + 100].copy_from_slice(&(PROC_PART as u32 + 1).to_ne_bytes());

@@ -14,7 +14,7 @@ use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
 use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
-use edera_scap::tables::EventCode;
+use edera_scap::tables::{EventCode, syscalls};
 use event::Event;
 
 /// `-EINPROGRESS`: a non-blocking connect under way has a tuple.
@@ -57,6 +57,7 @@ impl Encoder {
         let Some(sc) = coverage::syscall(r.nr) else {
             return;
         };
+        let sc = exec_as_execve(sc, r);
         let entry = sc.entry;
         if let Some(sources) = sc.enter.as_ref().filter(|_| self.compat.is_none())
             && let Some(info) = event_info(entry.enter)
@@ -94,17 +95,30 @@ impl Encoder {
     }
 }
 
+/// A successful exec runs a new program whichever call made it: the modern probe sends a
+/// successful execveat as an execve exit (on x86_64, from its `sched_process_exec` handler), and
+/// so does the agent; a failed execveat keeps its own event.
+fn exec_as_execve(sc: &'static Syscall, r: &Record<'_>) -> &'static Syscall {
+    let execve = || {
+        let nr = syscalls::native_by_name("execve")?.nr;
+        coverage::syscall(nr)
+    };
+    match sc.exit {
+        Fill::Process(procinfo::Process::Exec) if r.ret == 0 => execve().unwrap_or(sc),
+        _ => sc,
+    }
+}
+
 /// The exit event of syscall `sc` for `r`.
 fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
     let entry = sc.entry;
     match (&sc.exit, event_info(entry.exit)) {
         (Fill::Process(process), Some(info)) => {
-            let t = procinfo::thread_of(r);
             ev.start(entry.exit);
             for p in info.params {
                 match p.name {
                     "res" => ev.push_int(p.ptype, r.ret as u64),
-                    name => match procinfo::param(name, *process, r, t.as_ref()) {
+                    name => match procinfo::param(name, *process, r) {
                         Some(v) => ev.push(&v),
                         None => value(ev, p, None, r, &[0xff; 6]),
                     },
@@ -211,6 +225,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             | Source::MsgIovec(i, _),
         ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
+        Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
+        Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
+        Some(Source::QueuePct) => int(ev, u64::from(r.queue_pct())),
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
@@ -232,7 +249,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         },
         Some(Source::SockSk) => int(ev, r.sock.map_or(0, |s| s.sk)),
         Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
-        Some(Source::Dev) => int(ev, u64::from(r.dev)),
+        Some(Source::Dev) => int(ev, u64::from(r.user_dev())),
         Some(Source::Ino) => int(ev, r.ino),
         Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
         Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
@@ -269,5 +286,33 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         }
         None if p.ptype.fixed_size().is_none() => ev.push(&[]),
         None => int(ev, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::HEAD_LEN;
+    use edera_scap::event::RawEvent;
+
+    /// The names of the events `r` is encoded as.
+    fn encoded(r: &Record<'_>) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        Encoder::new().encode(r, 1, |e| {
+            let e = RawEvent::parse(e).unwrap();
+            names.push(e.info().unwrap().name);
+        });
+        names
+    }
+
+    #[test]
+    fn a_successful_execveat_is_an_execve_and_a_failed_one_an_execveat() {
+        let execveat = syscalls::native_by_name("execveat").unwrap().nr;
+        let b = vec![0u8; HEAD_LEN];
+        let mut r = Record::parse(&b).unwrap();
+        r.nr = execveat;
+        assert_eq!(encoded(&r), ["execve"]);
+        r.ret = -2;
+        assert_eq!(encoded(&r), ["execveat"]);
     }
 }

@@ -6,6 +6,7 @@
 
 use super::sockets::{Sockets, sockets};
 use crate::encode::flags::open_flags;
+use crate::record::user_dev;
 use edera_scap::file::{FdDetail, FdInfo, FdType};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -14,12 +15,12 @@ use std::os::unix::fs::MetadataExt;
 pub const MAX_FDS_PER_PROCESS: usize = 65_536;
 pub const MAX_FDS: usize = 1 << 20;
 
-/// A user-space `dev_t` as the kernel's internal encoding (major << 20 | minor), which the
-/// events carry.
-pub fn kernel_dev(dev: u64) -> u32 {
+/// A `stat` device number (glibc's `dev_t`) as libscap's fd tables carry it, the encoding the
+/// events' `dev` parameters use too ([`user_dev`]).
+fn fd_dev(dev: u64) -> u32 {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    ((major << 20) | (minor & 0xfffff)) as u32
+    user_dev(major as u32, minor as u32)
 }
 
 /// The type of an `anon_inode:` fd by its link text.
@@ -91,7 +92,7 @@ fn fd_info(pid: u64, fd: i64, socks: &Sockets) -> Option<FdInfo> {
         return Some(entry(fd, ino, FdType::Directory, FdDetail::Name(link)));
     }
     let open_flags = open_flags(fdinfo_flags(pid, fd), false);
-    let dev = meta.as_ref().map(|m| kernel_dev(m.dev()));
+    let dev = meta.as_ref().map(|m| fd_dev(m.dev()));
     Some(entry(
         fd,
         ino,
@@ -176,9 +177,10 @@ mod tests {
     }
 
     #[test]
-    fn kernel_dev_encoding() {
-        // 8:1 (sda1): user space 0x801, kernel 0x800001.
-        assert_eq!(kernel_dev(0x801), 0x0080_0001);
+    fn fd_devs_and_anon_types() {
+        // glibc's makedev(8, 1) (sda1) and makedev(259, 65536) (a minor past 8 bits).
+        assert_eq!(fd_dev(0x801), 0x801);
+        assert_eq!(fd_dev(0x1001_0300), 0x1001_0300);
         assert_eq!(anon_type("[eventfd]"), FdType::Event);
         assert_eq!(anon_type("bpf-map"), FdType::Bpf);
         assert_eq!(anon_type("inotify"), FdType::Inotify);

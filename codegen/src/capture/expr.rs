@@ -70,6 +70,11 @@ pub enum Expr {
     },
     /// `iov_len`: the total length of the call's iovec array.
     IovLen,
+    /// `queuelen`, `queuemax`, `queuepct`: the accept queue of the listening socket at
+    /// argument 0 (accept, accept4): its length, its limit, and how full it is (percent).
+    QueueLen,
+    QueueMax,
+    QueuePct,
     /// `msg_iovec(argN)`: the buffers of the iovec array of the `struct user_msghdr` at
     /// argument N, gathered; with `len=ret`, only as many bytes as the call returned.
     MsgIovec {
@@ -228,6 +233,9 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             ret: true,
         },
         ("iov_len", []) => Expr::IovLen,
+        ("queuelen", []) => Expr::QueueLen,
+        ("queuemax", []) => Expr::QueueMax,
+        ("queuepct", []) => Expr::QueuePct,
         ("msg_iovec", [x]) => Expr::MsgIovec {
             arg: arg(x)?,
             ret: false,

@@ -86,6 +86,8 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
     Some(match e {
         Expr::Str(i) => (*i, "string", 0),
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
+        // The sockaddr a tuple's remote end falls back to, its length in the next argument.
+        Expr::TupleOut(Some(i)) => (*i, "buffer with length argument", *i + 1),
         Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
         Expr::Fdlist(i, n) => (*i, "pollfd array", *n),
         Expr::Iovec { arg, count, ret } => (

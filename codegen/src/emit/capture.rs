@@ -137,6 +137,12 @@ const WANTS: &[Shared] = &[
         16,
         "The process's memory counters (vm_size, vm_rss, vm_swap).",
     ),
+    shared(
+        "WANT_QUEUE",
+        "WANT_QUEUE",
+        32,
+        "The accept queue of the listening socket at argument 0 (length, limit).",
+    ),
 ];
 
 /// `capture_plan.rs` and `capture_plan.h`, in that order.
@@ -269,6 +275,9 @@ fn emit_source(e: &Expr) -> TokenStream {
             quote! { Iovec(#a, #c, #ret) }
         }
         Expr::IovLen => quote! { IovLen },
+        Expr::QueueLen => quote! { QueueLen },
+        Expr::QueueMax => quote! { QueueMax },
+        Expr::QueuePct => quote! { QueuePct },
         Expr::MsgIovec { arg, ret } => {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
