@@ -57,7 +57,7 @@ struct record_head {
     __u32 nr;
     __u32 cpu;
     __u16 blob_len[NBLOBS];
-    __u32 flags;
+    __u16 flags; /* RF_*; with the three lengths before it, 8 bytes */
     __u64 ino;
     __u32 dev;
     __u16 sock_family;
@@ -85,6 +85,7 @@ struct record_head {
 };
 
 _Static_assert(sizeof(struct record_head) == 224, "agent/src/record.rs HEAD_LEN");
+_Static_assert(__builtin_offsetof(struct record_head, ino) == 88, "agent/src/record.rs INO");
 
 /* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
  * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
@@ -618,6 +619,7 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     __u8 kind = d->kind[i & 7], k = d->slot[i & 7], j = d->len_arg[i & 7];
     if (k >= NBLOBS)
         return;
+    __u8 *blob = r->blob[k];
     __u64 limit = BLOB_LEN;
     if (kind == ARG_IOVEC_LEN_RET || kind == ARG_MSGHDR_LEN_RET)
         limit = r->h.ret > 0 ? (__u64)r->h.ret : 0;
@@ -651,10 +653,10 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
         __u32 at = off;
         barrier_var(at);
         at &= BLOB_LEN - 1;
-        if (bpf_probe_read_user(&r->blob[k & 1][at], len, (void *)v.base) == 0)
+        if (bpf_probe_read_user(&blob[at], len, (void *)v.base) == 0)
             off += len;
     }
-    r->h.blob_len[k & 1] = (__u16)off;
+    r->h.blob_len[k] = (__u16)off;
     r->h.iov_len = total;
 }
 
@@ -1348,10 +1350,12 @@ int on_sys_exit(__u64 *ctx)
     __u64 size = sizeof(struct record_head);
     if (d->want & WANT_PROC)
         size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));
-    else if (r->h.blob_len[1])
-        size += BLOB_LEN + r->h.blob_len[1];
-    else if (r->h.blob_len[0])
-        size += r->h.blob_len[0];
+    else
+        for (int k = NBLOBS - 1; k >= 0; k--)
+            if (r->h.blob_len[k]) {
+                size += k * BLOB_LEN + r->h.blob_len[k];
+                break;
+            }
     if (size > sizeof(struct record))
         size = sizeof(struct record);
     if (output(cpu, r, size))

@@ -13,7 +13,7 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 2 * NBLOBS
-    + 4
+    + 2
     + 8
     + 4
     + 2 * 4
@@ -220,7 +220,7 @@ const ARGS: usize = 24;
 const NR: usize = ARGS + 8 * NARGS;
 const BLOB_LENS: usize = NR + 8;
 const FLAGS: usize = BLOB_LENS + 2 * NBLOBS;
-const INO: usize = FLAGS + 4;
+const INO: usize = FLAGS + 2;
 const DEV: usize = INO + 8;
 const FAMILY: usize = DEV + 4;
 const SK: usize = FAMILY + 2 * 4 + 4;
@@ -265,7 +265,7 @@ impl<'a> Record<'a> {
                 0
             };
         }
-        let flags = u32_at(b, FLAGS);
+        let flags = u32::from(u16_at(b, FLAGS));
         let sock = (flags & RF_SOCK != 0).then(|| Sock {
             family: u16_at(b, FAMILY),
             sport: u16_at(b, FAMILY + 2),
@@ -343,7 +343,10 @@ mod tests {
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
         b[NR..NR + 4].copy_from_slice(&257u32.to_ne_bytes());
         b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&4u16.to_ne_bytes());
-        b[FLAGS..FLAGS + 4].copy_from_slice(&(RF_SOCK | RF_FILE).to_ne_bytes());
+        b[FLAGS..FLAGS + 2].copy_from_slice(&((RF_SOCK | RF_FILE) as u16).to_ne_bytes());
+        b[INO..INO + 8].copy_from_slice(&99u64.to_ne_bytes());
+        b[BLOB_LENS + 4..BLOB_LENS + 6].copy_from_slice(&2u16.to_ne_bytes());
+        b[HEAD_LEN + 2 * BLOB_LEN..HEAD_LEN + 2 * BLOB_LEN + 2].copy_from_slice(b"y\0");
         b[FAMILY..FAMILY + 2].copy_from_slice(&2u16.to_ne_bytes());
         b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
@@ -357,7 +360,8 @@ mod tests {
         assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
         assert_eq!(r.iov_len, 7);
         assert_eq!(r.blob(1), b"/x\0\0");
-        assert_eq!(r.blob(0), b"");
+        assert_eq!((r.blob(0), r.blob(2)), (&b""[..], &b"y\0"[..]));
+        assert_eq!((r.flags, r.ino), (RF_SOCK | RF_FILE, 99));
         let s = r.sock.unwrap();
         assert_eq!(
             (s.family, s.dport, &s.daddr[..4]),

@@ -160,11 +160,11 @@ fn too_many_memory_arguments_are_an_error() {
         in_row(
             t,
             "mount",
-            "flags = \"flags(mount_flags, arg3)\" }\nempty = { type = ",
-            "flags = \"flags(mount_flags, arg3)\", type = \"str(arg2)\" }\nempty = { typ = ",
+            "flags = \"flags(mount_flags, arg3)\"",
+            "flags = \"flags(mount_flags, field(arg4, off=0, size=4))\"",
         )
     });
-    assert_problem(&p, "syscall.mount", "3 arguments with user memory");
+    assert_problem(&p, "syscall.mount", "4 arguments with user memory");
 }
 
 #[test]

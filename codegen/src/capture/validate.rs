@@ -11,7 +11,7 @@ use crate::model::{Event, Param, Schema, Syscall};
 
 /// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
 /// event keeps the last slot for the thread's argument area.
-pub const NBLOBS: usize = 2;
+pub const NBLOBS: usize = 3;
 
 /// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
 const FILE_FLAGS: &str = "file_flags";
