@@ -131,7 +131,7 @@ struct proc_area {
     __u32 args_len;
     __u32 env_len;
     __u32 len; /* bytes of data used */
-    __u32 pad;
+    __u32 fd_path_len; /* WANT_PATH (not a process record): the fd's path, first in data */
     char data[PROC_DATA_LEN + PROC_PART];
 };
 
@@ -1021,6 +1021,14 @@ static __always_inline __u64 read_caps(const struct cred *cred, __u64 field_off)
     return caps & ((1ULL << 41) - 1);
 }
 
+/* The inheritable, permitted and effective sets of `cred`. */
+static __always_inline void read_cap_sets(struct proc_area *pa, const struct cred *cred)
+{
+    pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
+    pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
+    pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));
+}
+
 #define CAP_DAC_OVERRIDE 1
 #define CAP_FOWNER 3
 #define SB_RDONLY 1
@@ -1186,9 +1194,7 @@ static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, 
     if (cred) {
         pa->euid = BPF_CORE_READ(cred, euid.val);
         pa->egid = BPF_CORE_READ(cred, egid.val);
-        pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
-        pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
-        pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));
+        read_cap_sets(pa, cred);
     }
     pa->pgft_maj = BPF_CORE_READ(task, maj_flt);
     pa->pgft_min = BPF_CORE_READ(task, min_flt);
@@ -1282,17 +1288,33 @@ static __always_inline void read_mm(struct record_head *h)
     h->vm_swap_kb = (__u32)(rss_counter(mm, MM_SWAPENTS) * PAGE_KB);
 }
 
-static __always_inline void read_fd(struct record *r, struct sc_desc *d)
+/* The fd's file and socket into the head; the file, for WANT_PATH. */
+static __always_inline struct file *read_fd(struct record *r, struct sc_desc *d)
 {
-    if (!(d->want & (WANT_FILE | WANT_SOCK)))
-        return;
+    if (!(d->want & (WANT_FILE | WANT_SOCK | WANT_PATH)))
+        return 0;
     struct file *f = fd_file(fd_of(r, d));
     if (!f)
-        return;
+        return 0;
     if (d->want & WANT_FILE)
         read_file(&r->h, f);
     if (d->want & WANT_SOCK)
         read_sock(&r->h, f);
+    return f;
+}
+
+/* WANT_CAPS, WANT_PATH: what goes into the process area of a record that is not a process
+ * event (the area's head, then the fd's path); its cgroups are none. */
+static __always_inline void read_task_extras(struct record *r, struct sc_desc *d)
+{
+    r->cg.len = 0;
+    __builtin_memset(&r->proc, 0, __builtin_offsetof(struct proc_area, data));
+    if (!(d->want & WANT_CAPS))
+        return;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    const struct cred *cred = BPF_CORE_READ(task, cred);
+    if (cred)
+        read_cap_sets(&r->proc, cred);
 }
 
 /* Everything is taken at the exit tracepoint, as libscap's modern probe does: the syscall
@@ -1311,7 +1333,8 @@ int on_sys_exit(__u64 *ctx)
         return 0;
     __s64 ret = (__s64)ctx[1];
     __u32 cpu = bpf_get_smp_processor_id();
-    if (d->nblobs == 0) {
+    /* Records with a process area (WANT_PROC, WANT_CAPS, WANT_PATH) are built in scratch. */
+    if (d->nblobs == 0 && !(d->want & (WANT_CAPS | WANT_PATH))) {
         struct record *r = reserve(cpu, sizeof(struct record_head));
         if (!r) {
             count_drop();
@@ -1343,12 +1366,16 @@ int on_sys_exit(__u64 *ctx)
     if (d->want & WANT_PROC) {
         read_proc(r, d);
         read_cgroups(r);
+    } else if (d->want & (WANT_CAPS | WANT_PATH)) {
+        read_task_extras(r, d);
     }
-    read_fd(r, d);
+    struct file *f = read_fd(r, d);
+    if (f && (d->want & WANT_PATH))
+        r->proc.fd_path_len = put_path(&r->proc, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
     if (d->want & WANT_MM)
         read_mm(&r->h);
     __u64 size = sizeof(struct record_head);
-    if (d->want & WANT_PROC)
+    if (d->want & (WANT_PROC | WANT_CAPS | WANT_PATH))
         size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));
     else
         for (int k = NBLOBS - 1; k >= 0; k--)

@@ -54,6 +54,12 @@ pub enum Source {
     VmSize,
     VmRss,
     VmSwap,
+    /// The task's capability sets after the call.
+    CapInheritable,
+    CapPermitted,
+    CapEffective,
+    /// The path of the call's file.
+    FdPath,
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
     /// A struct field (argument, offset, size) converted with a native flag table.
@@ -88,6 +94,9 @@ pub enum FlagMap {
     Bits(&'static [(u64, u64)]),
     /// (native value, PPM value) of an enumeration; 0 for values not listed.
     Values(&'static [(u64, u64)]),
+    /// (mask, magic, then): a word whose bits under the mask are the magic number has them
+    /// cleared, then is converted with the inner map.
+    Magic(u64, u64, &'static FlagMap),
 }
 
 impl FlagMap {
@@ -103,6 +112,10 @@ impl FlagMap {
                 .iter()
                 .find(|(n, _)| *n == native)
                 .map_or(0, |(_, v)| *v),
+            FlagMap::Magic(mask, magic, then) if native & mask == *magic => {
+                then.convert(native & !mask)
+            }
+            FlagMap::Magic(_, _, then) => then.convert(native),
         }
     }
 }
@@ -135,7 +148,9 @@ pub mod plan {
 
 use Source::*;
 pub use plan::COVERED;
-use plan::{WANT_ENV, WANT_FILE, WANT_MM, WANT_PROC, WANT_SOCK, fd_src, kind};
+use plan::{
+    WANT_CAPS, WANT_ENV, WANT_FILE, WANT_MM, WANT_PATH, WANT_PROC, WANT_SOCK, fd_src, kind,
+};
 
 /// The covered entry of a syscall name.
 pub fn covered(name: &str) -> Option<&'static Covered> {
@@ -273,6 +288,8 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Dev | Ino => p.want |= WANT_FILE,
             TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,
+            CapInheritable | CapPermitted | CapEffective => p.want |= WANT_CAPS,
+            FdPath => p.want |= WANT_PATH,
             _ => {}
         }
     }
@@ -296,7 +313,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
         FdFrom::IntAt(i) => fd_src::INT_AT_ARG0 + i,
     };
     if p.fd_src == fd_src::NONE {
-        p.want &= !(WANT_FILE | WANT_SOCK);
+        p.want &= !(WANT_FILE | WANT_SOCK | WANT_PATH);
     }
     if process.is_some() {
         p.nblobs = crate::record::NBLOBS as u8;
@@ -323,6 +340,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn magic_words_are_dropped_before_conversion() {
+        // mount(2)'s MS_MGC_VAL: MS_RDONLY | MS_NOSUID under it, and without it.
+        assert_eq!(plan::MOUNT_FLAGS.convert(0xc0ed_0003), 3);
+        assert_eq!(plan::MOUNT_FLAGS.convert(3), 3);
+        // Bits under the mask that are not the magic word are flags.
+        assert_eq!(plan::MOUNT_FLAGS.convert(0x0001_0001), 0x0001_0001);
     }
 
     #[test]
@@ -364,6 +390,15 @@ mod tests {
         assert_eq!(
             (mmap.want, mmap.nblobs, mmap.fd_src),
             (WANT_MM, 0, fd_src::NONE)
+        );
+        assert_eq!(
+            (arg_plan("capset").want, arg_plan("capset").nblobs),
+            (WANT_CAPS, 0)
+        );
+        let by_handle = arg_plan("open_by_handle_at");
+        assert_eq!(
+            (by_handle.want, by_handle.fd_src),
+            (WANT_FILE | WANT_PATH, fd_src::RET)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

@@ -107,6 +107,8 @@ pub struct ProcArea<'a> {
     /// The argument and environment areas (NUL-separated strings, cut at [`PROC_PART`]).
     pub args: &'a [u8],
     pub env: &'a [u8],
+    /// `WANT_PATH`: the path of the syscall's file, without its NUL.
+    pub fd_path: &'a [u8],
 }
 
 impl<'a> ProcArea<'a> {
@@ -147,6 +149,7 @@ impl<'a> ProcArea<'a> {
             exe_path: without_nul(take(u32_field(7))?),
             args: take(u32_field(8))?,
             env: take(u32_field(9))?,
+            fd_path: without_nul(take(u32_field(11))?),
         })
     }
 }

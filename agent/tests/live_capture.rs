@@ -373,13 +373,41 @@ fn int(e: &RawEvent<'_>, name: &str) -> u64 {
     u64::from_le_bytes(v)
 }
 
+/// Runs the Python `script` with `args` while the probe captures `syscalls`, in this process's
+/// pid namespace (the program variant the zone agent loads): the events of the script's thread
+/// and what it printed; `None` when the probe cannot be attached. Panics when the script fails.
+fn python_under_probe(
+    syscalls: &[&str],
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Option<(Vec<Vec<u8>>, String)> {
+    let mut run = None;
+    let pidns = Options::own_pidns().ok();
+    let events = capture_in(syscalls, pidns, || {
+        let child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let pid = u64::from(child.id());
+        run = Some((pid, child.wait_with_output().unwrap()));
+    })?;
+    let (pid, out) = run.unwrap();
+    assert!(out.status.success(), "workload failed");
+    let ours = events
+        .into_iter()
+        .filter(|e| RawEvent::parse(e).is_ok_and(|e| e.header.tid == pid))
+        .collect();
+    Some((ours, String::from_utf8(out.stdout).unwrap()))
+}
+
 /// The capture plan's newer sources: a Python workload (ctypes, so the syscalls are exactly the
 /// ones it makes) maps, protects and unmaps memory, reads a limit and asks to be traced; the
 /// exit events carry the values it passed and got back, flags as the PPM tables name them.
 #[test]
 fn memory_limits_and_ptrace_carry_their_arguments() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut run = None;
     let syscalls = [
         "mmap",
         "mprotect",
@@ -394,23 +422,10 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         "sendmsg",
         "recvmsg",
     ];
-    // In this process's pid namespace: the program variant the zone agent loads.
-    let pidns = Options::own_pidns().ok();
-    let Some(events) = capture_in(&syscalls, pidns, || {
-        let child = std::process::Command::new("python3")
-            .args(["-c", WORKLOAD])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3");
-        let pid = u64::from(child.id());
-        run = Some((pid, child.wait_with_output().unwrap()));
-    }) else {
+    let Some((events, stdout)) = python_under_probe(&syscalls, WORKLOAD, &[]) else {
         return;
     };
-    let (pid, out) = run.unwrap();
-    assert!(out.status.success(), "workload failed");
-    let printed: Vec<u64> = String::from_utf8(out.stdout)
-        .unwrap()
+    let printed: Vec<u64> = stdout
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
@@ -420,7 +435,6 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
     let ours: Vec<RawEvent<'_>> = events
         .iter()
         .filter_map(|e| RawEvent::parse(e).ok())
-        .filter(|e| e.header.tid == pid)
         .collect();
     let find = |id: &str, matches: &dyn Fn(&RawEvent<'_>) -> bool| {
         ours.iter()
@@ -544,4 +558,153 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
             ppm(&flags::OPENAT2_FLAGS, "RESOLVE_NO_SYMLINKS")
         )
     );
+}
+
+const CREDS_AND_HANDLES: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+L = ctypes.c_long
+# getresuid(&r, &e, &s)
+ids = [ctypes.c_uint(7) for _ in range(3)]
+assert libc.syscall(L(118), *[ctypes.byref(i) for i in ids]) == 0
+# capget, then capset without CAP_NET_RAW (13) in the effective set
+class Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class Data(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+hdr, caps = Header(0x20080522, 0), (Data * 2)()
+assert libc.syscall(L(125), ctypes.byref(hdr), caps) == 0
+caps[0].effective &= ~(1 << 13)
+assert libc.syscall(L(126), ctypes.byref(hdr), caps) == 0
+both = lambda f: getattr(caps[0], f) | (getattr(caps[1], f) << 32)
+# mount on a missing directory: fails, with its arguments (MS_RDONLY|MS_NOSUID under the
+# legacy magic word)
+assert libc.syscall(L(165), b"edera-src", b"/nonexistent-edera", b"tmpfs", L(0xC0ED0003), None) == -1
+# ppoll(NULL, 0, &{0, 1000}, &{SIGUSR1}, 8)
+class Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+mask = ctypes.c_uint64(1 << 9)
+assert libc.syscall(L(271), None, L(0), ctypes.byref(Timespec(0, 1000)), ctypes.byref(mask), L(8)) == 0
+# io_uring_enter(-1, ...): EBADF, with its sig argument
+assert libc.syscall(L(426), L(-1), L(0), L(0), L(0), L(0x12345), L(8)) == -1
+# name_to_handle_at, then open_by_handle_at on the directory's mount
+path = os.path.realpath(sys.argv[1])
+class Handle(ctypes.Structure):
+    _fields_ = [("bytes", ctypes.c_uint32), ("type", ctypes.c_int), ("f", ctypes.c_ubyte * 128)]
+h, mount_id = Handle(128, 0), ctypes.c_int()
+assert libc.syscall(L(303), L(-100), path.encode(), ctypes.byref(h), ctypes.byref(mount_id), L(0)) == 0, ctypes.get_errno()
+mfd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+fd = libc.syscall(L(304), L(mfd), ctypes.byref(h), L(0))
+assert fd >= 0, ctypes.get_errno()
+print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, flush=True)
+print(path, flush=True)
+"#;
+
+/// The sources added last: a Python workload reads its ids, drops a capability, fails a mount,
+/// waits in ppoll with a signal mask and opens a file by its handle; the exit events carry
+/// what it passed and what the kernel gave back (capabilities after the call, the opened
+/// file's path and inode).
+#[test]
+fn credentials_mounts_and_handles_carry_their_arguments() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("edera-handle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("target");
+    std::fs::write(&file, b"x").unwrap();
+    let syscalls = [
+        "getresuid",
+        "capset",
+        "mount",
+        "ppoll",
+        "io_uring_enter",
+        "open_by_handle_at",
+    ];
+    let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Some((events, stdout)) = run else {
+        return;
+    };
+    let mut lines = stdout.lines();
+    let printed: Vec<u64> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let [ruid, euid, suid, inh, perm, eff, mfd, fd, ino] = printed[..] else {
+        panic!("workload printed {printed:?}")
+    };
+    let path = lines.next().unwrap();
+    let ours: Vec<RawEvent<'_>> = events
+        .iter()
+        .filter_map(|e| RawEvent::parse(e).ok())
+        .collect();
+    let find = |id: &str| {
+        ours.iter()
+            .find(|e| e.info().map(|i| i.id) == Some(id))
+            .unwrap_or_else(|| panic!("no {id} of the workload"))
+    };
+    let param = |e: &RawEvent<'_>, name: &str| param_named(e, name).unwrap().to_vec();
+
+    let ids = find("PPME_SYSCALL_GETRESUID_X");
+    assert_eq!(
+        (int(ids, "ruid"), int(ids, "euid"), int(ids, "suid")),
+        (ruid, euid, suid)
+    );
+
+    let capset = find("PPME_SYSCALL_CAPSET_X");
+    assert_eq!(
+        (
+            int(capset, "res"),
+            int(capset, "cap_inheritable"),
+            int(capset, "cap_permitted"),
+            int(capset, "cap_effective")
+        ),
+        (0, inh, perm, eff)
+    );
+    assert_eq!(eff & (1 << 13), 0, "the workload dropped CAP_NET_RAW");
+
+    let mount = find("PPME_SYSCALL_MOUNT_X");
+    let mflag = |n| ppm(&flags::MOUNT_FLAGS, n);
+    assert_eq!(
+        (
+            text(&param(mount, "dev")),
+            text(&param(mount, "dir")),
+            text(&param(mount, "type")),
+        ),
+        (
+            "edera-src".to_string(),
+            "/nonexistent-edera".to_string(),
+            "tmpfs".to_string()
+        )
+    );
+    assert_eq!(int(mount, "flags"), mflag("RDONLY") | mflag("NOSUID"));
+
+    // The kernel writes the time left back into the timespec (none after the whole wait),
+    // and the timeout is read at exit, as the modern probe reads it.
+    let ppoll = find("PPME_SYSCALL_PPOLL_X");
+    assert_eq!(
+        (
+            int(ppoll, "res"),
+            int(ppoll, "timeout"),
+            int(ppoll, "sigmask")
+        ),
+        (0, 0, 1 << 9)
+    );
+
+    let enter = find("PPME_SYSCALL_IO_URING_ENTER_X");
+    assert_eq!((int(enter, "fd") as i64, int(enter, "sig")), (-1, 0x12345));
+
+    let by_handle = find("PPME_SYSCALL_OPEN_BY_HANDLE_AT_X");
+    assert_eq!(
+        (
+            int(by_handle, "fd"),
+            int(by_handle, "mountfd"),
+            int(by_handle, "ino")
+        ),
+        (fd, mfd, ino)
+    );
+    assert_eq!(text(&param(by_handle, "path")), path);
+    assert_eq!(int(by_handle, "flags"), ppm(&flags::FILE_FLAGS, "O_RDONLY"));
 }

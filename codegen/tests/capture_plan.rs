@@ -194,3 +194,20 @@ fn fd_lists_need_the_native_poll_flags() {
     });
     assert_problem(&p, "syscall.poll", "no native values for `poll_flags`");
 }
+
+#[test]
+fn fd_sources_need_a_read_fd_and_magic_words_their_mask() {
+    let p = problems_with(|t| in_row(t, "open_by_handle_at", "read = \"ret\"\n", ""));
+    assert_problem(
+        &p,
+        "syscall.open_by_handle_at",
+        "path: the source reads the fd's kernel objects",
+    );
+    let p = problems_with(|t| {
+        t.replace(
+            "magic = [0xffff0000, 0xc0ed0000]",
+            "magic = [0xffff, 0xc0ed0000]",
+        )
+    });
+    assert_problem(&p, "native.mount_flags", "a non-zero value within its mask");
+}

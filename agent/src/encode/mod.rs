@@ -237,6 +237,10 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
         Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
         Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(Source::CapInheritable) => int(ev, r.proc.map_or(0, |p| p.cap_inheritable)),
+        Some(Source::CapPermitted) => int(ev, r.proc.map_or(0, |p| p.cap_permitted)),
+        Some(Source::CapEffective) => int(ev, r.proc.map_or(0, |p| p.cap_effective)),
+        Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
         Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
         Some(Source::PtraceData(i, req)) => {
             let peeked = field(blob(i), 0, 8);

@@ -39,6 +39,13 @@ pub enum Expr {
     VmSize,
     VmRss,
     VmSwap,
+    /// `cap_inheritable`, `cap_permitted`, `cap_effective`: the task's capability sets after
+    /// the call.
+    CapInheritable,
+    CapPermitted,
+    CapEffective,
+    /// `fd_path`: the path of the `read` fd's file, as the kernel side walks it.
+    FdPath,
     /// `field(argN, off=O, size=S)`: the integer of S bytes (1, 2, 4, 8) at offset O of the
     /// struct at argument N; `deref(argN, size=S)` is `field(argN, off=0, size=S)`.
     Field {
@@ -108,7 +115,7 @@ impl Expr {
     /// The shape of the value.
     pub fn shape(&self) -> Shape {
         match self {
-            Expr::Str(_) => Shape::String,
+            Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
             | Expr::Iovec { .. }
@@ -247,6 +254,10 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         ("vm_size", []) => Expr::VmSize,
         ("vm_rss", []) => Expr::VmRss,
         ("vm_swap", []) => Expr::VmSwap,
+        ("cap_inheritable", []) => Expr::CapInheritable,
+        ("cap_permitted", []) => Expr::CapPermitted,
+        ("cap_effective", []) => Expr::CapEffective,
+        ("fd_path", []) => Expr::FdPath,
         ("field", [x, off, size]) => {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
         }
@@ -331,6 +342,8 @@ mod tests {
                 size: 8
             })
         );
+        assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
+        assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
         for bad in [
             "arg6",
@@ -339,6 +352,7 @@ mod tests {
             "field(arg1, off=0, size=3)",
             "nope",
             "str(arg1",
+            "fd_path(arg0)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

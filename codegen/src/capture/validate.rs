@@ -26,6 +26,12 @@ pub enum Conversion {
     Bits(Vec<(u64, u64)>),
     /// (native value, PPM value), in PPM table order.
     Values(Vec<(u64, u64)>),
+    /// A word whose bits under `mask` equal `value` has them cleared, then is converted.
+    Magic {
+        mask: u64,
+        value: u64,
+        then: Box<Conversion>,
+    },
 }
 
 /// One captured syscall, resolved.
@@ -81,6 +87,20 @@ fn table_of(e: &Expr) -> Option<&str> {
     }
 }
 
+/// Whether a source reads the kernel objects of the row's `read` fd.
+fn reads_fd(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Dev
+            | Expr::Ino
+            | Expr::FdPath
+            | Expr::TupleOut(_)
+            | Expr::TupleIn
+            | Expr::SockSk
+            | Expr::SockPeer
+    )
+}
+
 /// What the kernel side does with one argument's memory, to find two sources that disagree.
 fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
     Some(match e {
@@ -117,6 +137,27 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
 }
 
 fn resolve_table(schema: &Schema, name: &str, n: &NativeFlags) -> Result<Conversion, Vec<Problem>> {
+    let entry = format!("native.{name}");
+    let conversion = resolve_values(schema, name, n)?;
+    match n.magic {
+        None => Ok(conversion),
+        Some([mask, value]) if value & !mask == 0 && value != 0 => Ok(Conversion::Magic {
+            mask,
+            value,
+            then: Box::new(conversion),
+        }),
+        Some(_) => Err(vec![problem(
+            entry,
+            "magic = [mask, value]: a non-zero value within its mask",
+        )]),
+    }
+}
+
+fn resolve_values(
+    schema: &Schema,
+    name: &str,
+    n: &NativeFlags,
+) -> Result<Conversion, Vec<Problem>> {
     let entry = format!("native.{name}");
     let Some(table) = schema.flag_tables.iter().find(|t| t.name == name) else {
         return Err(vec![problem(
@@ -264,6 +305,19 @@ fn check_row(
         && let Err(msg) = parse_fd(r)
     {
         out.push(problem(&entry, format!("read: {msg}")));
+    }
+    if row.read.is_none() {
+        for (info, e) in &sources {
+            if reads_fd(e) {
+                out.push(problem(
+                    &entry,
+                    format!(
+                        "{}: the source reads the fd's kernel objects: give `read`",
+                        info.name
+                    ),
+                ));
+            }
+        }
     }
     let mut copies: Vec<(u8, &str, u8)> =
         sources.iter().filter_map(|(_, e)| copy_kind(e)).collect();

@@ -137,6 +137,18 @@ const WANTS: &[Shared] = &[
         16,
         "The process's memory counters (vm_size, vm_rss, vm_swap).",
     ),
+    shared(
+        "WANT_CAPS",
+        "WANT_CAPS",
+        32,
+        "The task's capability sets after the call, into the process area.",
+    ),
+    shared(
+        "WANT_PATH",
+        "WANT_PATH",
+        64,
+        "The path of the fd's file, into the process area.",
+    ),
 ];
 
 /// `capture_plan.rs` and `capture_plan.h`, in that order.
@@ -170,6 +182,11 @@ fn table_ident(name: &str) -> proc_macro2::Ident {
 fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
     let ident = table_ident(name);
     let doc = format!("Native x86_64 values of the PPM flag table `{name}`.");
+    let value = flag_map(c);
+    quote! { #[doc = #doc] pub static #ident: FlagMap = #value; }
+}
+
+fn flag_map(c: &Conversion) -> TokenStream {
     let pairs = |v: &[(u64, u64)]| {
         let items = v.iter().map(|(n, p)| {
             let (n, p) = (Literal::u64_unsuffixed(*n), Literal::u64_unsuffixed(*p));
@@ -177,7 +194,7 @@ fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
         });
         quote! { &[ #(#items),* ] }
     };
-    let value = match c {
+    match c {
         Conversion::Identity => quote! { FlagMap::Identity },
         Conversion::Bits(v) => {
             let v = pairs(v);
@@ -187,8 +204,15 @@ fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
             let v = pairs(v);
             quote! { FlagMap::Values(#v) }
         }
-    };
-    quote! { #[doc = #doc] pub static #ident: FlagMap = #value; }
+        Conversion::Magic { mask, value, then } => {
+            let (m, v, then) = (
+                Literal::u64_unsuffixed(*mask),
+                Literal::u64_unsuffixed(*value),
+                flag_map(then),
+            );
+            quote! { FlagMap::Magic(#m, #v, &#then) }
+        }
+    }
 }
 
 fn lit(v: u8) -> Literal {
@@ -247,6 +271,10 @@ fn emit_source(e: &Expr) -> TokenStream {
         Expr::VmSize => quote! { VmSize },
         Expr::VmRss => quote! { VmRss },
         Expr::VmSwap => quote! { VmSwap },
+        Expr::CapInheritable => quote! { CapInheritable },
+        Expr::CapPermitted => quote! { CapPermitted },
+        Expr::CapEffective => quote! { CapEffective },
+        Expr::FdPath => quote! { FdPath },
         Expr::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
