@@ -81,7 +81,8 @@ struct record_head {
     /* WANT_MM (with vm_size_kb): resident file, anonymous and shared pages, and swap entries, KiB */
     __u32 vm_rss_kb;
     __u32 vm_swap_kb;
-    __u64 iov_len; /* ARG_IOVEC*: the iovec array's total length (its first MAX_IOV entries) */
+    __u32 iov_len; /* ARG_IOVEC*, ARG_MMSGHDR: the iovec array's total length (its first MAX_IOV entries) */
+    __u32 msg_len; /* ARG_MMSGHDR: the first message's msg_len */
 };
 
 _Static_assert(sizeof(struct record_head) == 224, "agent/src/record.rs HEAD_LEN");
@@ -609,9 +610,11 @@ struct msghdr_iov {
     __u64 iovlen;
 };
 #define MSGHDR_IOV 16
+#define MMSGHDR_LEN 56 /* struct mmsghdr: msg_len after the struct user_msghdr */
 
 /* ARG_IOVEC*: gather the buffers of the iovec array at argument i (its count in argument
- * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, into blob slot slot[i],
+ * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, ARG_MMSGHDR: of the first
+ * struct mmsghdr at argument i (up to its msg_len, which goes in msg_len), into blob slot slot[i],
  * up to BLOB_LEN bytes, and up to the returned length for the *_LEN_RET kinds; the array's
  * total length goes in iov_len. */
 static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, int i)
@@ -626,7 +629,16 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     if (limit > BLOB_LEN)
         limit = BLOB_LEN;
     __u64 iov = r->h.args[i & 7], cnt = 0, total = 0;
-    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET) {
+    if (kind == ARG_MMSGHDR) {
+        /* Nothing when the call handled no message; else up to the first one's length. */
+        __u32 msg_len = 0;
+        if (r->h.ret <= 0 || bpf_probe_read_user(&msg_len, sizeof(msg_len), (void *)(iov + MMSGHDR_LEN)))
+            return;
+        r->h.msg_len = msg_len;
+        if (msg_len && msg_len < limit)
+            limit = msg_len;
+    }
+    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET || kind == ARG_MMSGHDR) {
         struct msghdr_iov m = {};
         if (bpf_probe_read_user(&m, sizeof(m), (void *)(iov + MSGHDR_IOV)))
             return;
@@ -657,7 +669,7 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
             off += len;
     }
     r->h.blob_len[k] = (__u16)off;
-    r->h.iov_len = total;
+    r->h.iov_len = (__u32)total;
 }
 
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
@@ -1358,7 +1370,7 @@ int on_sys_exit(__u64 *ctx)
 #pragma unroll
     for (int i = 0; i < NARGS; i++) {
         copy_arg(r, d, i);
-        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MSGHDR_LEN_RET)
+        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MMSGHDR)
             iov_arg = i;
     }
     if (iov_arg >= 0)

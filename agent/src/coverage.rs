@@ -76,6 +76,8 @@ pub enum Source {
     /// Argument `i` points to a `struct user_msghdr`: its iovec array's buffers gathered (up
     /// to the returned length when the flag is set).
     MsgIovec(u8, bool),
+    /// Argument `i` points to a `struct mmsghdr` array: of its first message, the part given.
+    Mmsg(u8, MmsgPart),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -83,6 +85,19 @@ pub enum Source {
     /// `req`) as PT_DYN values.
     PtraceAddr(u8),
     PtraceData(u8, u8),
+}
+
+/// What of the first message of a `struct mmsghdr` array a source gives (sendmmsg and
+/// recvmmsg are captured as one event, of their first message, as the modern probe does where
+/// the kernel rejects its per-message loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmsgPart {
+    /// Its `msg_len` when the call handled a message, else the return value.
+    Res,
+    /// Its `msg_len` when the call handled a message, else 0.
+    Len,
+    /// Its buffers gathered, up to its `msg_len`.
+    Data,
 }
 
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
@@ -283,6 +298,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
             MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
+            Mmsg(i, _) => args.push((i, kind::MMSGHDR, 0)),
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,

@@ -191,8 +191,10 @@ pub struct Record<'a> {
     /// `vm_size_kb` is read with them.
     pub vm_rss_kb: u32,
     pub vm_swap_kb: u32,
-    /// The total length of a syscall's iovec array (`ARG_IOVEC*`).
+    /// The total length of a syscall's iovec array (`ARG_IOVEC*`, `ARG_MMSGHDR`).
     pub iov_len: u64,
+    /// `ARG_MMSGHDR`: the first message's `msg_len`.
+    pub msg_len: u32,
     /// Process events: the thread's and its process's ids in their own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
@@ -304,7 +306,8 @@ impl<'a> Record<'a> {
             vpid: u32_at(b, FDLIMIT + 20),
             vm_rss_kb: u32_at(b, FDLIMIT + 24),
             vm_swap_kb: u32_at(b, FDLIMIT + 28),
-            iov_len: u64_at(b, FDLIMIT + 32),
+            iov_len: u64::from(u32_at(b, FDLIMIT + 32)),
+            msg_len: u32_at(b, FDLIMIT + 36),
             cgroups: cgroups_of(b),
             proc: ProcArea::parse(b),
             blob_lens,
@@ -355,13 +358,13 @@ mod tests {
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
         b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
         b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
-        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&7u64.to_ne_bytes());
+        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&((8u64 << 32) | 7).to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!((r.vtid, r.vpid), (4, 3));
         assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
-        assert_eq!(r.iov_len, 7);
+        assert_eq!((r.iov_len, r.msg_len), (7, 8));
         assert_eq!(r.blob(1), b"/x\0\0");
         assert_eq!((r.blob(0), r.blob(2)), (&b""[..], &b"y\0"[..]));
         assert_eq!((r.flags, r.ino), (RF_SOCK | RF_FILE, 99));

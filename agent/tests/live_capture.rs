@@ -597,6 +597,26 @@ assert libc.syscall(L(303), L(-100), path.encode(), ctypes.byref(h), ctypes.byre
 mfd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
 fd = libc.syscall(L(304), L(mfd), ctypes.byref(h), L(0))
 assert fd >= 0, ctypes.get_errno()
+# sendmmsg two datagrams over a unix socket pair, recvmmsg them
+import socket
+s1, s2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.POINTER(Iovec)),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int), ("pad", ctypes.c_int), ("len", ctypes.c_uint32)]
+assert ctypes.sizeof(Mmsghdr) == 64
+def mmsg(bufs):
+    iovs = [(Iovec * 1)(Iovec(ctypes.cast(b, ctypes.c_void_p), len(b))) for b in bufs]
+    return (Mmsghdr * len(bufs))(*[Mmsghdr(None, 0, v, 1, None, 0, 0, 0, 0) for v in iovs]), iovs
+out = [ctypes.create_string_buffer(b"first-msg", 9), ctypes.create_string_buffer(b"second", 6)]
+msgs, keep = mmsg(out)
+assert libc.syscall(L(307), L(s1.fileno()), msgs, L(2), L(0)) == 2
+inb = [ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)]
+msgs, keep = mmsg(inb)
+assert libc.syscall(L(299), L(s2.fileno()), msgs, L(2), L(0), None) == 2
+assert inb[0].raw[:9] == b"first-msg" and msgs[0].len == 9
 print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, flush=True)
 print(path, flush=True)
 "#;
@@ -619,6 +639,8 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "ppoll",
         "io_uring_enter",
         "open_by_handle_at",
+        "sendmmsg",
+        "recvmmsg",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -695,6 +717,16 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
 
     let enter = find("PPME_SYSCALL_IO_URING_ENTER_X");
     assert_eq!((int(enter, "fd") as i64, int(enter, "sig")), (-1, 0x12345));
+
+    // One event per call, of its first message.
+    for id in ["PPME_SOCKET_SENDMMSG_X", "PPME_SOCKET_RECVMMSG_X"] {
+        let e = find(id);
+        assert_eq!(
+            (int(e, "res"), int(e, "size"), param(e, "data")),
+            (9, 9, b"first-msg".to_vec()),
+            "{id}"
+        );
+    }
 
     let by_handle = find("PPME_SYSCALL_OPEN_BY_HANDLE_AT_X");
     assert_eq!(

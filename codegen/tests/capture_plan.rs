@@ -182,6 +182,19 @@ fn one_argument_is_copied_one_way() {
         "syscall.mount",
         "arg1 is read both as a fixed-size struct and as a string",
     );
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "sendmmsg",
+            "size = \"iov_len\"",
+            "size = \"field(arg1, off=56, size=4)\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.sendmmsg",
+        "arg1 is read both as a fixed-size struct and as a mmsghdr array",
+    );
 }
 
 #[test]

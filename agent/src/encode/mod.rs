@@ -9,7 +9,7 @@ pub mod flags;
 pub mod net;
 
 use crate::compat::Compat;
-use crate::coverage::{self, Fill, Source, Syscall};
+use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
@@ -211,6 +211,12 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             | Source::MsgIovec(i, _),
         ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
+        Some(Source::Mmsg(i, part)) => match part {
+            MmsgPart::Data => ev.push(blob(i)),
+            MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),
+            MmsgPart::Len if r.ret <= 0 => int(ev, 0),
+            MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
+        },
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);

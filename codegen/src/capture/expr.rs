@@ -83,6 +83,12 @@ pub enum Expr {
         arg: u8,
         ret: bool,
     },
+    /// `mmsg_res(argN)`, `mmsg_len(argN)`, `mmsg_data(argN)`: the first message of the
+    /// `struct mmsghdr` array at argument N (sendmmsg, recvmmsg).
+    Mmsg {
+        arg: u8,
+        what: MmsgPart,
+    },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
     Fdlist(u8, u8),
@@ -95,6 +101,17 @@ pub enum Expr {
         arg: u8,
         request: u8,
     },
+}
+
+/// What of the first message of a `struct mmsghdr` array a source gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmsgPart {
+    /// Its `msg_len` when the call handled a message, else the return value.
+    Res,
+    /// Its `msg_len` when the call handled a message, else 0.
+    Len,
+    /// Its buffers gathered, up to its `msg_len`.
+    Data,
 }
 
 /// How a source's value is encoded: which parameter types it fits.
@@ -119,7 +136,11 @@ impl Expr {
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
             | Expr::Iovec { .. }
-            | Expr::MsgIovec { .. } => Shape::Bytes,
+            | Expr::MsgIovec { .. }
+            | Expr::Mmsg {
+                what: MmsgPart::Data,
+                ..
+            } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
@@ -243,6 +264,18 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             arg: arg(x)?,
             ret: true,
         },
+        ("mmsg_res", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Res,
+        },
+        ("mmsg_len", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Len,
+        },
+        ("mmsg_data", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Data,
+        },
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
@@ -344,6 +377,13 @@ mod tests {
         );
         assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
         assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
+        assert_eq!(
+            parse("mmsg_len(arg1)"),
+            Ok(Expr::Mmsg {
+                arg: 1,
+                what: MmsgPart::Len
+            })
+        );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
         for bad in [
             "arg6",

@@ -127,6 +127,7 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
             0,
         ),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
+        Expr::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
         Expr::Field { arg, .. }
         | Expr::FlagsField { arg, .. }
         | Expr::OpenFlagsField { arg, .. }

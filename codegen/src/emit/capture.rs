@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 
 use super::{GenError, format, validate};
 use crate::capture::CapturePlan;
-use crate::capture::expr::{Expr, FdExpr};
+use crate::capture::expr::{Expr, FdExpr, MmsgPart};
 use crate::capture::validate::{Conversion, NBLOBS, POLL_FLAGS, Resolved, check};
 use crate::model::Schema;
 
@@ -83,6 +83,12 @@ const ARG_KINDS: &[Shared] = &[
         "MSGHDR_LEN_RET",
         10,
         "A struct user_msghdr: its buffers gathered up to the returned length.",
+    ),
+    shared(
+        "ARG_MMSGHDR",
+        "MMSGHDR",
+        11,
+        "A struct mmsghdr array: the first message's buffers gathered (up to its msg_len) and msg_len.",
     ),
     shared(
         "ARG_ARRAY8",
@@ -297,6 +303,15 @@ fn emit_source(e: &Expr) -> TokenStream {
             quote! { Iovec(#a, #c, #ret) }
         }
         Expr::IovLen => quote! { IovLen },
+        Expr::Mmsg { arg, what } => {
+            let a = lit(*arg);
+            let w = match what {
+                MmsgPart::Res => quote! { MmsgPart::Res },
+                MmsgPart::Len => quote! { MmsgPart::Len },
+                MmsgPart::Data => quote! { MmsgPart::Data },
+            };
+            quote! { Mmsg(#a, #w) }
+        }
         Expr::MsgIovec { arg, ret } => {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
@@ -352,7 +367,7 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
     quote! {
-        use crate::coverage::{Covered, FdFrom, FlagMap, Source::*};
+        use crate::coverage::{Covered, FdFrom, FlagMap, MmsgPart, Source::*};
 
         /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
         pub const NBLOBS: usize = #nblobs;
