@@ -78,6 +78,9 @@ pub enum Source {
     MsgIovec(u8, bool),
     /// Argument `i` points to a `struct mmsghdr` array: of its first message, the part given.
     Mmsg(u8, MmsgPart),
+    /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
+    /// else the parameter's empty value.
+    When(u8, &'static [u64], bool, &'static Source),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -283,7 +286,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
     for (_, src) in c.params {
-        match *src {
+        let mut src = *src;
+        while let When(_, _, _, then) = src {
+            src = *then;
+        }
+        match src {
             Str(i) => args.push((i, kind::STRING, 0)),
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),
             BufRetLen(i) => args.push((i, kind::BUFFER_LEN_RET, 0)),

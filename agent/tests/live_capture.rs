@@ -617,6 +617,18 @@ inb = [ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)]
 msgs, keep = mmsg(inb)
 assert libc.syscall(L(299), L(s2.fileno()), msgs, L(2), L(0), None) == 2
 assert inb[0].raw[:9] == b"first-msg" and msgs[0].len == 9
+# prctl: a name (PR_SET_NAME), an integer (PR_SET_DUMPABLE)
+assert libc.prctl(15, b"edera-named", 0, 0, 0) == 0
+assert libc.prctl(4, 1, 0, 0, 0) == 0
+# a semaphore: SETVAL 5, then one operation (-1, IPC_NOWAIT)
+sem = libc.syscall(L(64), L(0), L(1), L(0o600))
+assert sem >= 0
+assert libc.syscall(L(66), L(sem), L(0), L(16), L(5)) == 0
+class Sembuf(ctypes.Structure):
+    _fields_ = [("num", ctypes.c_ushort), ("op", ctypes.c_short), ("flg", ctypes.c_short)]
+ops = (Sembuf * 2)(Sembuf(0, -1, 0o4000), Sembuf(7, 7, 7))
+assert libc.syscall(L(65), L(sem), ops, L(1)) == 0
+assert libc.syscall(L(66), L(sem), L(0), L(0), L(0)) == 0
 print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, flush=True)
 print(path, flush=True)
 "#;
@@ -641,6 +653,9 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "open_by_handle_at",
         "sendmmsg",
         "recvmmsg",
+        "prctl",
+        "semctl",
+        "semop",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -717,6 +732,54 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
 
     let enter = find("PPME_SYSCALL_IO_URING_ENTER_X");
     assert_eq!((int(enter, "fd") as i64, int(enter, "sig")), (-1, 0x12345));
+
+    let prctls: Vec<_> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_PRCTL_X"))
+        .collect();
+    let set_name = prctls
+        .iter()
+        .find(|e| int(e, "option") == ppm(&flags::PRCTL_OPTIONS, "PR_SET_NAME"))
+        .expect("PR_SET_NAME");
+    assert_eq!(
+        (
+            text(&param(set_name, "arg2_str")),
+            int(set_name, "arg2_int")
+        ),
+        ("edera-named".to_string(), 0)
+    );
+    let dumpable = prctls
+        .iter()
+        .find(|e| int(e, "option") == ppm(&flags::PRCTL_OPTIONS, "PR_SET_DUMPABLE"))
+        .expect("PR_SET_DUMPABLE");
+    assert_eq!(
+        (
+            text(&param(dumpable, "arg2_str")),
+            int(dumpable, "arg2_int")
+        ),
+        (String::new(), 1)
+    );
+
+    // semctl's val is SETVAL's only; semop's second operation is zero when one is passed.
+    let semctls: Vec<(u64, u64)> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_SEMCTL_X"))
+        .map(|e| (int(e, "cmd"), int(e, "val")))
+        .collect();
+    let semctl = |n| ppm(&flags::SEMCTL_COMMANDS, n);
+    assert_eq!(semctls, [(semctl("SETVAL"), 5), (semctl("IPC_RMID"), 0)]);
+    let semop = find("PPME_SYSCALL_SEMOP_X");
+    assert_eq!(
+        (
+            int(semop, "nsops"),
+            int(semop, "sem_op_0") as u16 as i16,
+            int(semop, "sem_flg_0"),
+            int(semop, "sem_num_1"),
+            int(semop, "sem_op_1"),
+            int(semop, "sem_flg_1")
+        ),
+        (1, -1, ppm(&flags::SEMOP_FLAGS, "IPC_NOWAIT"), 0, 0, 0)
+    );
 
     // One event per call, of its first message.
     for id in ["PPME_SOCKET_SENDMMSG_X", "PPME_SOCKET_RECVMMSG_X"] {

@@ -211,6 +211,10 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             | Source::MsgIovec(i, _),
         ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
+        Some(Source::When(i, values, holds, then)) => {
+            let given = (values.contains(&arg(i)) == holds).then_some(*then);
+            value(ev, p, given, r, slot)
+        }
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
             MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),

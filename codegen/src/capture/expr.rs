@@ -89,6 +89,14 @@ pub enum Expr {
         arg: u8,
         what: MmsgPart,
     },
+    /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
+    /// parameter's empty value; `unless(...)` the other way round.
+    When {
+        arg: u8,
+        values: Vec<u64>,
+        holds: bool,
+        then: Box<Expr>,
+    },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
     Fdlist(u8, u8),
@@ -129,9 +137,17 @@ pub enum Shape {
 }
 
 impl Expr {
+    /// The source a `when`/`unless` gives when it gives one; any other source itself.
+    pub fn base(&self) -> &Expr {
+        match self {
+            Expr::When { then, .. } => then.base(),
+            e => e,
+        }
+    }
+
     /// The shape of the value.
     pub fn shape(&self) -> Shape {
-        match self {
+        match self.base() {
             Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
@@ -276,6 +292,22 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             arg: arg(x)?,
             what: MmsgPart::Data,
         },
+        (w @ ("when" | "unless"), [cond, then]) => {
+            let (a, values) = cond
+                .split_once('=')
+                .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
+            let values = values
+                .split('|')
+                .map(|v| v.trim().parse::<u64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
+            Expr::When {
+                arg: arg(a)?,
+                values,
+                holds: w == "when",
+                then: Box::new(parse(then)?),
+            }
+        }
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
@@ -378,6 +410,15 @@ mod tests {
         assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
         assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
         assert_eq!(
+            parse("unless(arg0=15|16, str(arg1))"),
+            Ok(Expr::When {
+                arg: 0,
+                values: vec![15, 16],
+                holds: false,
+                then: Box::new(Expr::Str(1))
+            })
+        );
+        assert_eq!(
             parse("mmsg_len(arg1)"),
             Ok(Expr::Mmsg {
                 arg: 1,
@@ -393,6 +434,8 @@ mod tests {
             "nope",
             "str(arg1",
             "fd_path(arg0)",
+            "when(arg0, arg1)",
+            "when(arg0=x, arg1)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

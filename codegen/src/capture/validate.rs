@@ -78,7 +78,7 @@ fn fits(shape: Shape, param: &Param) -> bool {
 
 /// The flag table a source converts with, if it converts.
 fn table_of(e: &Expr) -> Option<&str> {
-    match e {
+    match e.base() {
         Expr::Flags(t, _) | Expr::FlagsField { table: t, .. } => Some(t),
         Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
             Some(FILE_FLAGS)
@@ -90,7 +90,7 @@ fn table_of(e: &Expr) -> Option<&str> {
 /// Whether a source reads the kernel objects of the row's `read` fd.
 fn reads_fd(e: &Expr) -> bool {
     matches!(
-        e,
+        e.base(),
         Expr::Dev
             | Expr::Ino
             | Expr::FdPath
@@ -103,7 +103,7 @@ fn reads_fd(e: &Expr) -> bool {
 
 /// What the kernel side does with one argument's memory, to find two sources that disagree.
 fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
-    Some(match e {
+    Some(match e.base() {
         Expr::Str(i) => (*i, "string", 0),
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
@@ -265,7 +265,7 @@ fn check_row(
         }
         for (info, e) in &sources {
             let p = &info.name;
-            if matches!(e, Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
+            if matches!(e.base(), Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
                 out.push(problem(
                     &entry,
                     format!("{p}: no native values for `{POLL_FLAGS}` (add [native.{POLL_FLAGS}])"),

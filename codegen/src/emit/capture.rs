@@ -316,6 +316,16 @@ fn emit_source(e: &Expr) -> TokenStream {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
         }
+        Expr::When {
+            arg,
+            values,
+            holds,
+            then,
+        } => {
+            let (a, then) = (lit(*arg), emit_source(then));
+            let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
+            quote! { When(#a, &[#(#values),*], #holds, &#then) }
+        }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
             quote! { Fdlist(&#t, #i, #n) }
