@@ -106,11 +106,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "queuemax 0: the probe reads the listening socket's backlog (1)",
     ),
     (
-        "capset",
-        "a generic event: agent/capture.toml lists it not captured (the task's capabilities \
-         after the call are not read yet) (H1)",
-    ),
-    (
         "clone",
         "flags 0 where the probe gives CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID, \
          pidns_init_start_ts 0, cgroups differ, and cwd an empty string or the directory where \
@@ -133,18 +128,9 @@ const EXCEPTIONS: &[(&str, &str)] = &[
          cap_effective the probe fills are empty or 0, filename is empty, env is cut at 256 \
          bytes, cgroups differ, and cwd is filled where the probe leaves it empty (H2)",
     ),
-    (
-        "mount",
-        "type: the agent copies two of mount's three strings (dev, dir) and leaves type empty \
-         (\"\"), where the probe gives <NA> for a bind mount's NULL type (H1)",
-    ),
+    ("open_by_handle_at", "dev: as creat"),
     ("openat", "dev: as creat"),
     ("openat2", "dev: as creat"),
-    (
-        "prctl",
-        "arg2_str: the name PR_SET_NAME sets is not copied (the agent gives arg2 as an integer \
-         only) (H1)",
-    ),
     (
         "recvfrom",
         "UDP tuple: the agent gives the bound address 0.0.0.0 where the probe gives 127.0.0.1",
@@ -467,10 +453,10 @@ fn split_args(args: &str) -> Vec<(String, String)> {
 }
 
 /// What differs between two runs in any value: the work directory (each run its own) by
-/// `<W>`, ports of IPv4 endpoints (the kernel picks them) by `<port>`, pipe inode numbers by
-/// `<ino>`.
+/// `<W>`, ports of IPv4 endpoints (the kernel picks them) by `<port>`, kernel addresses (of
+/// unix sockets in fd names) by `<addr>`, pipe inode numbers by `<ino>`.
 fn run_free(text: &str, work: &str) -> String {
-    let text = without_ports(&text.replace(work, "<W>"));
+    let text = without_kernel_addresses(&without_ports(&text.replace(work, "<W>")));
     match text.split_once("pipe:[") {
         Some((head, tail)) => match tail.split_once(']') {
             Some((_, rest)) => format!("{head}pipe:[<ino>]{rest}"),
@@ -478,6 +464,21 @@ fn run_free(text: &str, work: &str) -> String {
         },
         None => text,
     }
+}
+
+/// Kernel addresses (16 hex digits from `ffff`) replaced by `<addr>`.
+fn without_kernel_addresses(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("ffff") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let len = if hex == 16 { 16 } else { 4 };
+        out.push_str(if hex == 16 { "<addr>" } else { &tail[..4] });
+        rest = &tail[len..];
+    }
+    out + rest
 }
 
 /// Ports of `a.b.c.d:port` replaced by `<port>`.
@@ -511,7 +512,8 @@ fn without_ports(text: &str) -> String {
 ///   pointers, ...) by `<addr>`;
 /// - inode numbers and their times (files are created anew) by `<ino>`;
 /// - page-fault counts and memory sizes (they vary with the run) by `<mem>`;
-/// - getrandom's bytes by `<random>`.
+/// - getrandom's bytes by `<random>`;
+/// - semaphore ids (semget's result, semid) by `<ipc>`.
 fn normalise(ty: &str, name: &str, value: &str, work: &str) -> String {
     let value = run_free(value, work);
     // A result may be followed by its meaning: `8861(edera-parity)`, `-2(ENOENT)`.
@@ -533,6 +535,9 @@ fn normalise(ty: &str, name: &str, value: &str, work: &str) -> String {
         "ino" | "exe_ino" | "exe_ino_ctime" | "exe_ino_mtime" => "<ino>".into(),
         "pgft_maj" | "pgft_min" | "vm_size" | "vm_rss" | "vm_swap" => "<mem>".into(),
         "buf" if ty == "getrandom" => "<random>".into(),
+        // The kernel numbers IPC objects from a counter.
+        "res" if positive && ty == "semget" => "<ipc>".into(),
+        "semid" => "<ipc>".into(),
         _ => value,
     }
 }

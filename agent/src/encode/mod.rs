@@ -200,6 +200,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
         ),
         Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
+        // A string that could not be read (a NULL pointer: mount's type for a bind mount) is
+        // empty, as the modern probe leaves it.
+        Some(Source::Str(i)) if blob(i).is_empty() => ev.push(&[]),
         Some(Source::Str(i)) => {
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
