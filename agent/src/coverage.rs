@@ -78,6 +78,16 @@ pub enum Source {
     MsgIovec(u8, bool),
     /// Argument `i` points to a `struct mmsghdr` array: of its first message, the part given.
     Mmsg(u8, MmsgPart),
+    /// setsockopt's and getsockopt's option value at argument `val` as its PT_DYN, for the
+    /// level and option name in those arguments; its length is argument `len`, or the int
+    /// argument `len` points to (`len_at`).
+    Sockopt {
+        val: u8,
+        level: u8,
+        name: u8,
+        len: u8,
+        len_at: bool,
+    },
     /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
     /// else the parameter's empty value.
     When(u8, &'static [u64], bool, &'static Source),
@@ -306,6 +316,23 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
             Mmsg(i, _) => args.push((i, kind::MMSGHDR, 0)),
+            // Up to the given length; a length the call returns in memory is not known
+            // before the copy: the first 16 bytes (an int, a u64, a timeval).
+            Sockopt {
+                val,
+                len,
+                len_at: false,
+                ..
+            } => args.push((val, kind::BUFFER_LEN_ARG, len)),
+            Sockopt {
+                val,
+                len,
+                len_at: true,
+                ..
+            } => {
+                args.push((val, kind::FIXED, 16));
+                args.push((len, kind::FIXED, 4));
+            }
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             Dev | Ino => p.want |= WANT_FILE,

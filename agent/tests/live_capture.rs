@@ -629,6 +629,13 @@ class Sembuf(ctypes.Structure):
 ops = (Sembuf * 2)(Sembuf(0, -1, 0o4000), Sembuf(7, 7, 7))
 assert libc.syscall(L(65), L(sem), ops, L(1)) == 0
 assert libc.syscall(L(66), L(sem), L(0), L(0), L(0)) == 0
+# socket options: SO_REUSEADDR 1, SO_RCVTIMEO {2 s, 5 us}, TCP_NODELAY 1; getsockopt SO_TYPE
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+assert libc.syscall(L(54), L(t.fileno()), L(1), L(2), ctypes.byref(ctypes.c_int(1)), L(4)) == 0
+assert libc.syscall(L(54), L(t.fileno()), L(1), L(20), ctypes.byref(Timespec(2, 5)), L(16)) == 0
+assert libc.syscall(L(54), L(t.fileno()), L(6), L(1), ctypes.byref(ctypes.c_int(1)), L(4)) == 0
+val, vlen = ctypes.c_int(0), ctypes.c_uint(4)
+assert libc.syscall(L(55), L(t.fileno()), L(1), L(3), ctypes.byref(val), ctypes.byref(vlen)) == 0
 print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, flush=True)
 print(path, flush=True)
 "#;
@@ -656,6 +663,8 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "prctl",
         "semctl",
         "semop",
+        "setsockopt",
+        "getsockopt",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -779,6 +788,46 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
             int(semop, "sem_flg_1")
         ),
         (1, -1, ppm(&flags::SEMOP_FLAGS, "IPC_NOWAIT"), 0, 0, 0)
+    );
+
+    // Option values as PT_DYN: an index of sockopt_dynamic_param, then the value.
+    let sockopts: Vec<(u64, u64, Vec<u8>, u64)> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SOCKET_SETSOCKOPT_X"))
+        .map(|e| {
+            (
+                int(e, "level"),
+                int(e, "optname"),
+                param(e, "val"),
+                int(e, "optlen"),
+            )
+        })
+        .collect();
+    let level = |n| ppm(&flags::SOCKOPT_LEVELS, n);
+    let option = |n| ppm(&flags::SOCKOPT_OPTIONS, n);
+    let dyn_value = |index: u8, v: &[u8]| [&[index][..], v].concat();
+    assert_eq!(
+        sockopts,
+        [
+            (
+                level("SOL_SOCKET"),
+                option("SO_REUSEADDR"),
+                dyn_value(2, &1u32.to_le_bytes()),
+                4
+            ),
+            (
+                level("SOL_SOCKET"),
+                option("SO_RCVTIMEO"),
+                dyn_value(4, &2_000_005_000u64.to_le_bytes()),
+                16
+            ),
+            (level("SOL_TCP"), 0, dyn_value(0, &1u32.to_le_bytes()), 4),
+        ]
+    );
+    let get = find("PPME_SOCKET_GETSOCKOPT_X");
+    assert_eq!(
+        (int(get, "optname"), param(get, "val"), int(get, "optlen")),
+        (option("SO_TYPE"), dyn_value(2, &1u32.to_le_bytes()), 4)
     );
 
     // One event per call, of its first message.

@@ -7,6 +7,7 @@
 pub mod event;
 pub mod flags;
 pub mod net;
+pub mod sockopt;
 
 use crate::compat::Compat;
 use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
@@ -214,6 +215,20 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             | Source::MsgIovec(i, _),
         ) => ev.push(blob(i)),
         Some(Source::IovLen) => int(ev, r.iov_len),
+        Some(Source::Sockopt {
+            val,
+            level,
+            name,
+            len,
+            len_at,
+        }) => {
+            let len = if len_at {
+                field(blob(len), 0, 4)
+            } else {
+                arg(len)
+            };
+            ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
+        }
         Some(Source::When(i, values, holds, then)) => {
             let given = (values.contains(&arg(i)) == holds).then_some(*then);
             value(ev, p, given, r, slot)

@@ -89,6 +89,16 @@ pub enum Expr {
         arg: u8,
         what: MmsgPart,
     },
+    /// `sockopt(argN, level=argL, name=argM, len=argK)`: the option value at argument N as
+    /// the PT_DYN of `sockopt_dynamic_param`; `len=deref(argK)`: its length is the int
+    /// argument K points to (getsockopt).
+    Sockopt {
+        val: u8,
+        level: u8,
+        name: u8,
+        len: u8,
+        len_at: bool,
+    },
     /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
     /// parameter's empty value; `unless(...)` the other way round.
     When {
@@ -132,6 +142,8 @@ pub enum Shape {
     Tuple,
     /// A PT_DYN value of the ptrace table.
     PtraceDyn,
+    /// A PT_DYN value of the sockopt table.
+    SockoptDyn,
     /// A PT_FDLIST.
     Fdlist,
 }
@@ -160,6 +172,7 @@ impl Expr {
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
+            Expr::Sockopt { .. } => Shape::SockoptDyn,
             Expr::Fdlist(..) => Shape::Fdlist,
             _ => Shape::Integer,
         }
@@ -292,6 +305,20 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             arg: arg(x)?,
             what: MmsgPart::Data,
         },
+        ("sockopt", [x, level, name, len]) => {
+            let len = keyed(len, "len")?;
+            let (len, len_at) = match call(len)? {
+                ("deref", a) if a.len() == 1 => (arg(a[0])?, true),
+                _ => (arg(len)?, false),
+            };
+            Expr::Sockopt {
+                val: arg(x)?,
+                level: arg(keyed(level, "level")?)?,
+                name: arg(keyed(name, "name")?)?,
+                len,
+                len_at,
+            }
+        }
         (w @ ("when" | "unless"), [cond, then]) => {
             let (a, values) = cond
                 .split_once('=')
@@ -409,6 +436,16 @@ mod tests {
         );
         assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
         assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
+        assert_eq!(
+            parse("sockopt(arg3, level=arg1, name=arg2, len=deref(arg4))"),
+            Ok(Expr::Sockopt {
+                val: 3,
+                level: 1,
+                name: 2,
+                len: 4,
+                len_at: true
+            })
+        );
         assert_eq!(
             parse("unless(arg0=15|16, str(arg1))"),
             Ok(Expr::When {

@@ -72,6 +72,7 @@ fn fits(shape: Shape, param: &Param) -> bool {
         Shape::Sockaddr => ptype == "PT_SOCKADDR",
         Shape::Tuple => ptype == "PT_SOCKTUPLE",
         Shape::PtraceDyn => param.dyn_table.as_deref() == Some("ptrace_dynamic_param"),
+        Shape::SockoptDyn => param.dyn_table.as_deref() == Some("sockopt_dynamic_param"),
         Shape::Fdlist => ptype == "PT_FDLIST",
     }
 }
@@ -128,6 +129,10 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
         ),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
         Expr::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
+        Expr::Sockopt {
+            val, len_at: true, ..
+        } => (*val, "fixed-size struct", 0),
+        Expr::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
         Expr::Field { arg, .. }
         | Expr::FlagsField { arg, .. }
         | Expr::OpenFlagsField { arg, .. }

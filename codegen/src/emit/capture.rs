@@ -316,6 +316,16 @@ fn emit_source(e: &Expr) -> TokenStream {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
         }
+        Expr::Sockopt {
+            val,
+            level,
+            name,
+            len,
+            len_at,
+        } => {
+            let (v, l, n, k) = (lit(*val), lit(*level), lit(*name), lit(*len));
+            quote! { Sockopt { val: #v, level: #l, name: #n, len: #k, len_at: #len_at } }
+        }
         Expr::When {
             arg,
             values,
