@@ -250,7 +250,8 @@ static void misc(void) {
 }
 
 /* The last syscalls the agent captures with the probe's parameters: ids through three
- * pointers, a signal mask, messages in batches, a file opened by its handle, semaphores. */
+ * pointers, a signal mask, socket options, messages in batches, a file opened by its handle,
+ * semaphores. */
 static void rest(void) {
   uid_t r, e, su;
   check(getresuid(&r, &e, &su) == 0, "getresuid");
@@ -270,6 +271,12 @@ static void rest(void) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  int one = 1, type = 0;
+  socklen_t type_len = sizeof type;
+  struct timeval tv = {2, 5};
+  check(setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "setsockopt SO_PASSCRED");
+  check(setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "setsockopt SO_RCVTIMEO");
+  check(getsockopt(pair[0], SOL_SOCKET, SO_TYPE, &type, &type_len) == 0, "getsockopt SO_TYPE");
   check(sendmmsg(pair[0], msgs, 2, 0) == 2, "sendmmsg");
   check(recvmmsg(pair[1], msgs + 2, 2, 0, NULL) == 2, "recvmmsg");
   close(pair[0]);
