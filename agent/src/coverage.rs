@@ -18,6 +18,8 @@ use edera_scap::tables::syscalls;
 pub enum Source {
     /// The return value.
     Ret,
+    /// The return value when not negative, else 0.
+    RetLen,
     /// Argument register `i`, as an integer.
     Arg(u8),
     /// Argument `i` is an `open` flags word, converted to PPM flags (plus `O_F_CREATED` when

@@ -188,6 +188,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
     let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
     match src {
         Some(Source::Ret) => int(ev, r.ret as u64),
+        Some(Source::RetLen) => int(ev, r.ret.max(0) as u64),
         // C `int` arguments (fds, pids) arrive in 64-bit registers without sign extension.
         Some(Source::Arg(i))
             if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) =>
@@ -229,10 +230,12 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             };
             ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
         }
-        Some(Source::When(i, values, holds, then)) => {
-            let given = (values.contains(&arg(i)) == holds).then_some(*then);
-            value(ev, p, given, r, slot)
+        // Otherwise empty, as the modern probe leaves it (no bytes, or 0).
+        Some(Source::When(i, values, holds, then)) if values.contains(&arg(i)) == holds => {
+            value(ev, p, Some(*then), r, slot)
         }
+        Some(Source::When(..)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        Some(Source::When(..)) => int(ev, 0),
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
             MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),

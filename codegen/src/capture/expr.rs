@@ -6,6 +6,8 @@
 pub enum Expr {
     /// `ret`: the return value.
     Ret,
+    /// `ret_len`: the return value when not negative, else 0 (a failed call's size).
+    RetLen,
     /// `argN`: argument register N, as an integer.
     Arg(u8),
     /// `str(argN)`: the NUL-terminated string at argument N.
@@ -247,6 +249,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     let bad = || format!("`{s}`: wrong arguments for `{name}`");
     let e = match (name, a.as_slice()) {
         ("ret", []) => Expr::Ret,
+        ("ret_len", []) => Expr::RetLen,
         ("str", [x]) => Expr::Str(arg(x)?),
         ("buf", [x, len]) => match keyed(len, "len")? {
             "ret" => Expr::BufRetLen(arg(x)?),
@@ -394,6 +397,7 @@ mod tests {
     fn expressions_parse() {
         assert_eq!(parse("ret"), Ok(Expr::Ret));
         assert_eq!(parse("arg3"), Ok(Expr::Arg(3)));
+        assert_eq!(parse("ret_len"), Ok(Expr::RetLen));
         assert_eq!(parse("buf(arg1, len=arg2)"), Ok(Expr::BufArgLen(1, 2)));
         assert_eq!(parse("buf(arg1,len = ret)"), Ok(Expr::BufRetLen(1)));
         assert_eq!(

@@ -228,6 +228,7 @@ fn lit(v: u8) -> Literal {
 fn emit_source(e: &Expr) -> TokenStream {
     match e {
         Expr::Ret => quote! { Ret },
+        Expr::RetLen => quote! { RetLen },
         Expr::Arg(i) => {
             let i = lit(*i);
             quote! { Arg(#i) }
