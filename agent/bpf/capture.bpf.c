@@ -672,6 +672,23 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     r->h.iov_len = (__u32)total;
 }
 
+/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i, as the call
+ * left them (msg_controllen is what it wrote), into the last blob slot. */
+#define MSGHDR_CONTROL 32
+static __always_inline void copy_control(struct record *r, int i)
+{
+    struct {
+        __u64 ptr;
+        __u64 len;
+    } c = {};
+    if (bpf_probe_read_user(&c, sizeof(c), (void *)(r->h.args[i & 7] + MSGHDR_CONTROL)) || !c.ptr)
+        return;
+    __u64 len = c.len < BLOB_LEN ? c.len : BLOB_LEN;
+    len &= (BLOB_LEN * 2 - 1);
+    if (len && len <= BLOB_LEN && bpf_probe_read_user(r->blob[NBLOBS - 1], len, (void *)c.ptr) == 0)
+        r->h.blob_len[NBLOBS - 1] = (__u16)len;
+}
+
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
                                       __s64 ret, struct pt_regs *regs)
 {
@@ -1373,8 +1390,11 @@ int on_sys_exit(__u64 *ctx)
         if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MMSGHDR)
             iov_arg = i;
     }
-    if (iov_arg >= 0)
+    if (iov_arg >= 0) {
         gather_iovec(r, d, iov_arg);
+        if (d->want & WANT_CONTROL)
+            copy_control(r, iov_arg);
+    }
     if (d->want & WANT_PROC) {
         read_proc(r, d);
         read_cgroups(r);

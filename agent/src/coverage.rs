@@ -62,6 +62,8 @@ pub enum Source {
     CapEffective,
     /// The path of the call's file.
     FdPath,
+    /// Argument `i` points to a `struct user_msghdr`: its control messages after the call.
+    MsgControl(u8),
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
     /// A struct field (argument, offset, size) converted with a native flag table.
@@ -179,7 +181,8 @@ pub mod plan {
 use Source::*;
 pub use plan::COVERED;
 use plan::{
-    WANT_CAPS, WANT_ENV, WANT_FILE, WANT_MM, WANT_PATH, WANT_PROC, WANT_SOCK, fd_src, kind,
+    WANT_CAPS, WANT_CONTROL, WANT_ENV, WANT_FILE, WANT_MM, WANT_PATH, WANT_PROC, WANT_SOCK, fd_src,
+    kind,
 };
 
 /// The covered entry of a syscall name.
@@ -342,6 +345,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,
             CapInheritable | CapPermitted | CapEffective => p.want |= WANT_CAPS,
             FdPath => p.want |= WANT_PATH,
+            MsgControl(_) => p.want |= WANT_CONTROL,
             _ => {}
         }
     }
@@ -451,6 +455,11 @@ mod tests {
         assert_eq!(
             (by_handle.want, by_handle.fd_src),
             (WANT_FILE | WANT_PATH, fd_src::RET)
+        );
+        let recvmsg = arg_plan("recvmsg");
+        assert_eq!(
+            (recvmsg.kind[1], recvmsg.want),
+            (kind::MSGHDR_LEN_RET, WANT_SOCK | WANT_CONTROL)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

@@ -636,9 +636,15 @@ assert libc.syscall(L(54), L(t.fileno()), L(1), L(20), ctypes.byref(Timespec(2, 
 assert libc.syscall(L(54), L(t.fileno()), L(6), L(1), ctypes.byref(ctypes.c_int(1)), L(4)) == 0
 val, vlen = ctypes.c_int(0), ctypes.c_uint(4)
 assert libc.syscall(L(55), L(t.fileno()), L(1), L(3), ctypes.byref(val), ctypes.byref(vlen)) == 0
+# recvmsg with a control message: an fd passed over a socket pair
+import array
+c1, c2 = socket.socketpair()
+c1.sendmsg([b"fd"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0]))])
+_, anc, _, _ = c2.recvmsg(16, socket.CMSG_SPACE(4))
+passed = int.from_bytes(anc[0][2][:4], "little")
 # readv on a bad fd: the size of a failed call is 0
 assert libc.syscall(L(19), L(-1), None, L(0)) == -1
-print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, flush=True)
+print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, passed, flush=True)
 print(path, flush=True)
 "#;
 
@@ -668,6 +674,7 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "setsockopt",
         "getsockopt",
         "readv",
+        "recvmsg",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -681,7 +688,7 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
-    let [ruid, euid, suid, inh, perm, eff, mfd, fd, ino] = printed[..] else {
+    let [ruid, euid, suid, inh, perm, eff, mfd, fd, ino, passed] = printed[..] else {
         panic!("workload printed {printed:?}")
     };
     let path = lines.next().unwrap();
@@ -828,6 +835,21 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
     assert_eq!(
         (int(get, "optname"), param(get, "val"), int(get, "optlen")),
         (option("SO_TYPE"), dyn_value(2, &1u32.to_le_bytes()), 4)
+    );
+
+    // The control message as the call left it: struct cmsghdr (len 20, SOL_SOCKET,
+    // SCM_RIGHTS) and the fd it received.
+    let recvmsg = find("PPME_SOCKET_RECVMSG_X");
+    let mut control = 20u64.to_le_bytes().to_vec();
+    control.extend_from_slice(&1u32.to_le_bytes());
+    control.extend_from_slice(&1u32.to_le_bytes());
+    control.extend_from_slice(&(passed as u32).to_le_bytes());
+    assert_eq!(
+        (
+            param(recvmsg, "data"),
+            param(recvmsg, "msgcontrol")[..20].to_vec()
+        ),
+        (b"fd".to_vec(), control)
     );
 
     let readv = find("PPME_SYSCALL_READV_X");

@@ -279,6 +279,23 @@ static void rest(void) {
   check(getsockopt(pair[0], SOL_SOCKET, SO_TYPE, &type, &type_len) == 0, "getsockopt SO_TYPE");
   check(sendmmsg(pair[0], msgs, 2, 0) == 2, "sendmmsg");
   check(recvmmsg(pair[1], msgs + 2, 2, 0, NULL) == 2, "recvmmsg");
+  /* an fd passed in a control message */
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control = {0};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int passed = 0;
+  memcpy(CMSG_DATA(cmsg), &passed, sizeof passed);
+  check(sendmsg(pair[0], &msg, 0) == 5, "sendmsg with an fd");
+  msg.msg_iov = &iov[2];
+  check(recvmsg(pair[1], &msg, 0) == 5, "recvmsg with an fd");
+  memcpy(&passed, CMSG_DATA(cmsg), sizeof passed);
+  close(passed);
   close(pair[0]);
   close(pair[1]);
   struct {

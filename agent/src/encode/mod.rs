@@ -271,6 +271,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::CapInheritable) => int(ev, r.proc.map_or(0, |p| p.cap_inheritable)),
         Some(Source::CapPermitted) => int(ev, r.proc.map_or(0, |p| p.cap_permitted)),
         Some(Source::CapEffective) => int(ev, r.proc.map_or(0, |p| p.cap_effective)),
+        Some(Source::MsgControl(_)) => ev.push(r.blob(crate::record::NBLOBS - 1)),
         Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
         Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
         Some(Source::PtraceData(i, req)) => {

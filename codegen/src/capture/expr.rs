@@ -48,6 +48,9 @@ pub enum Expr {
     CapEffective,
     /// `fd_path`: the path of the `read` fd's file, as the kernel side walks it.
     FdPath,
+    /// `msg_control(argN)`: the control messages of the `struct user_msghdr` at argument N,
+    /// after the call (copied into the last blob slot).
+    MsgControl(u8),
     /// `field(argN, off=O, size=S)`: the integer of S bytes (1, 2, 4, 8) at offset O of the
     /// struct at argument N; `deref(argN, size=S)` is `field(argN, off=0, size=S)`.
     Field {
@@ -167,6 +170,7 @@ impl Expr {
             | Expr::BufRetLen(_)
             | Expr::Iovec { .. }
             | Expr::MsgIovec { .. }
+            | Expr::MsgControl(_)
             | Expr::Mmsg {
                 what: MmsgPart::Data,
                 ..
@@ -353,6 +357,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         ("cap_permitted", []) => Expr::CapPermitted,
         ("cap_effective", []) => Expr::CapEffective,
         ("fd_path", []) => Expr::FdPath,
+        ("msg_control", [x]) => Expr::MsgControl(arg(x)?),
         ("field", [x, off, size]) => {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
         }
@@ -440,6 +445,7 @@ mod tests {
         );
         assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
         assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
+        assert_eq!(parse("msg_control(arg1)"), Ok(Expr::MsgControl(1)));
         assert_eq!(
             parse("sockopt(arg3, level=arg1, name=arg2, len=deref(arg4))"),
             Ok(Expr::Sockopt {

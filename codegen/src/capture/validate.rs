@@ -341,11 +341,12 @@ fn check_row(
         }
     }
     copies.dedup_by_key(|c| c.0);
-    let slots = if row.process.is_some() {
-        NBLOBS - 1
-    } else {
-        NBLOBS
-    };
+    // Process events and control messages keep the last slot.
+    let keeps_last = row.process.is_some()
+        || sources
+            .iter()
+            .any(|(_, e)| matches!(e.base(), Expr::MsgControl(_)));
+    let slots = if keeps_last { NBLOBS - 1 } else { NBLOBS };
     if copies.len() > slots {
         out.push(problem(
             &entry,

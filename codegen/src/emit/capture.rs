@@ -150,6 +150,12 @@ const WANTS: &[Shared] = &[
         "The task's capability sets after the call, into the process area.",
     ),
     shared(
+        "WANT_CONTROL",
+        "WANT_CONTROL",
+        128,
+        "The control messages of the msghdr argument, into the last blob slot.",
+    ),
+    shared(
         "WANT_PATH",
         "WANT_PATH",
         64,
@@ -282,6 +288,10 @@ fn emit_source(e: &Expr) -> TokenStream {
         Expr::CapPermitted => quote! { CapPermitted },
         Expr::CapEffective => quote! { CapEffective },
         Expr::FdPath => quote! { FdPath },
+        Expr::MsgControl(i) => {
+            let i = lit(*i);
+            quote! { MsgControl(#i) }
+        }
         Expr::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
