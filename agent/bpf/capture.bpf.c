@@ -39,7 +39,8 @@ struct sc_desc {
     __u8 len_arg[NARGS];
     __u8 slot[NARGS];
     __u8 fd_src;
-    __u8 want;
+    __u8 pad;
+    __u16 want; /* WANT_* bits */
 };
 
 /* record_head.flags */
@@ -57,7 +58,7 @@ struct record_head {
     __u32 nr;
     __u32 cpu;
     __u16 blob_len[NBLOBS];
-    __u32 flags;
+    __u16 flags; /* RF_*; with the three lengths before it, 8 bytes */
     __u64 ino;
     __u32 dev;
     __u16 sock_family;
@@ -81,13 +82,15 @@ struct record_head {
     /* WANT_MM (with vm_size_kb): resident file, anonymous and shared pages, and swap entries, KiB */
     __u32 vm_rss_kb;
     __u32 vm_swap_kb;
-    __u64 iov_len; /* ARG_IOVEC*: the iovec array's total length (its first MAX_IOV entries) */
+    __u32 iov_len; /* ARG_IOVEC*, ARG_MMSGHDR: the iovec array's total length (its first MAX_IOV entries) */
+    __u32 msg_len; /* ARG_MMSGHDR: the first message's msg_len */
     /* WANT_QUEUE: the accept queue of the listening socket at argument 0, after success */
     __u32 queue_len;
     __u32 queue_max;
 };
 
 _Static_assert(sizeof(struct record_head) == 232, "agent/src/record.rs HEAD_LEN");
+_Static_assert(__builtin_offsetof(struct record_head, ino) == 88, "agent/src/record.rs INO");
 
 /* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
  * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
@@ -136,6 +139,8 @@ struct proc_area {
     __u32 env_len;
     __u32 len;          /* bytes of data used */
     __u32 filename_len; /* WANT_ENV: the path the exec was given, after the other strings */
+    __u32 fd_path_len;  /* WANT_PATH (not a process record): the fd's path, first in data */
+    __u32 pad;
     char data[PROC_DATA_LEN + PROC_PART];
 };
 
@@ -152,7 +157,7 @@ _Static_assert(__builtin_offsetof(struct record, cg.data) == sizeof(struct recor
 _Static_assert(__builtin_offsetof(struct record, proc) ==
                    __builtin_offsetof(struct record, cg.data) + CGROUPS_LEN + CGROUP_PART,
                "agent/src/record.rs PROC_AT");
-_Static_assert(__builtin_offsetof(struct proc_area, data) == 120, "agent/src/record.rs PROC_DATA_AT");
+_Static_assert(__builtin_offsetof(struct proc_area, data) == 128, "agent/src/record.rs PROC_DATA_AT");
 
 /* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
 struct super_block {
@@ -625,9 +630,11 @@ struct msghdr_iov {
     __u64 iovlen;
 };
 #define MSGHDR_IOV 16
+#define MMSGHDR_LEN 56 /* struct mmsghdr: msg_len after the struct user_msghdr */
 
 /* ARG_IOVEC*: gather the buffers of the iovec array at argument i (its count in argument
- * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, into blob slot slot[i],
+ * len_arg[i]), ARG_MSGHDR*: of the struct user_msghdr at argument i, ARG_MMSGHDR: of the first
+ * struct mmsghdr at argument i (up to its msg_len, which goes in msg_len), into blob slot slot[i],
  * up to BLOB_LEN bytes, and up to the returned length for the *_LEN_RET kinds; the array's
  * total length goes in iov_len. */
 static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, int i)
@@ -635,13 +642,23 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     __u8 kind = d->kind[i & 7], k = d->slot[i & 7], j = d->len_arg[i & 7];
     if (k >= NBLOBS)
         return;
+    __u8 *blob = r->blob[k];
     __u64 limit = BLOB_LEN;
     if (kind == ARG_IOVEC_LEN_RET || kind == ARG_MSGHDR_LEN_RET)
         limit = r->h.ret > 0 ? (__u64)r->h.ret : 0;
     if (limit > BLOB_LEN)
         limit = BLOB_LEN;
     __u64 iov = r->h.args[i & 7], cnt = 0, total = 0;
-    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET) {
+    if (kind == ARG_MMSGHDR) {
+        /* Nothing when the call handled no message; else up to the first one's length. */
+        __u32 msg_len = 0;
+        if (r->h.ret <= 0 || bpf_probe_read_user(&msg_len, sizeof(msg_len), (void *)(iov + MMSGHDR_LEN)))
+            return;
+        r->h.msg_len = msg_len;
+        if (msg_len && msg_len < limit)
+            limit = msg_len;
+    }
+    if (kind == ARG_MSGHDR || kind == ARG_MSGHDR_LEN_RET || kind == ARG_MMSGHDR) {
         struct msghdr_iov m = {};
         if (bpf_probe_read_user(&m, sizeof(m), (void *)(iov + MSGHDR_IOV)))
             return;
@@ -668,11 +685,28 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
         __u32 at = off;
         barrier_var(at);
         at &= BLOB_LEN - 1;
-        if (bpf_probe_read_user(&r->blob[k & 1][at], len, (void *)v.base) == 0)
+        if (bpf_probe_read_user(&blob[at], len, (void *)v.base) == 0)
             off += len;
     }
-    r->h.blob_len[k & 1] = (__u16)off;
-    r->h.iov_len = total;
+    r->h.blob_len[k] = (__u16)off;
+    r->h.iov_len = (__u32)total;
+}
+
+/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i, as the call
+ * left them (msg_controllen is what it wrote), into the last blob slot. */
+#define MSGHDR_CONTROL 32
+static __always_inline void copy_control(struct record *r, int i)
+{
+    struct {
+        __u64 ptr;
+        __u64 len;
+    } c = {};
+    if (bpf_probe_read_user(&c, sizeof(c), (void *)(r->h.args[i & 7] + MSGHDR_CONTROL)) || !c.ptr)
+        return;
+    __u64 len = c.len < BLOB_LEN ? c.len : BLOB_LEN;
+    len &= (BLOB_LEN * 2 - 1);
+    if (len && len <= BLOB_LEN && bpf_probe_read_user(r->blob[NBLOBS - 1], len, (void *)c.ptr) == 0)
+        r->h.blob_len[NBLOBS - 1] = (__u16)len;
 }
 
 static __always_inline void fill_head(struct record_head *h, __u64 pid_tgid, __u32 nr, __u32 cpu,
@@ -1070,6 +1104,14 @@ static __always_inline __u64 read_caps(const struct cred *cred, __u64 field_off)
     return caps & ((1ULL << 41) - 1);
 }
 
+/* The inheritable, permitted and effective sets of `cred`. */
+static __always_inline void read_cap_sets(struct proc_area *pa, const struct cred *cred)
+{
+    pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
+    pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
+    pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));
+}
+
 #define CAP_DAC_OVERRIDE 1
 #define CAP_FOWNER 3
 #define SB_RDONLY 1
@@ -1235,9 +1277,7 @@ static __always_inline void read_proc_area(struct record *r, struct sc_desc *d, 
     if (cred) {
         pa->euid = BPF_CORE_READ(cred, euid.val);
         pa->egid = BPF_CORE_READ(cred, egid.val);
-        pa->cap_inheritable = read_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable));
-        pa->cap_permitted = read_caps(cred, bpf_core_field_offset(struct cred, cap_permitted));
-        pa->cap_effective = read_caps(cred, bpf_core_field_offset(struct cred, cap_effective));
+        read_cap_sets(pa, cred);
     }
     pa->pgft_maj = BPF_CORE_READ(task, maj_flt);
     pa->pgft_min = BPF_CORE_READ(task, min_flt);
@@ -1351,17 +1391,33 @@ static __always_inline void read_queue(struct record_head *h)
     h->queue_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
 }
 
-static __always_inline void read_fd(struct record *r, struct sc_desc *d)
+/* The fd's file and socket into the head; the file, for WANT_PATH. */
+static __always_inline struct file *read_fd(struct record *r, struct sc_desc *d)
 {
-    if (!(d->want & (WANT_FILE | WANT_SOCK)))
-        return;
+    if (!(d->want & (WANT_FILE | WANT_SOCK | WANT_PATH)))
+        return 0;
     struct file *f = fd_file(fd_of(r, d));
     if (!f)
-        return;
+        return 0;
     if (d->want & WANT_FILE)
         read_file(&r->h, f);
     if (d->want & WANT_SOCK)
         read_sock(&r->h, f);
+    return f;
+}
+
+/* WANT_CAPS, WANT_PATH: what goes into the process area of a record that is not a process
+ * event (the area's head, then the fd's path); its cgroups are none. */
+static __always_inline void read_task_extras(struct record *r, struct sc_desc *d)
+{
+    r->cg.len = 0;
+    __builtin_memset(&r->proc, 0, __builtin_offsetof(struct proc_area, data));
+    if (!(d->want & WANT_CAPS))
+        return;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    const struct cred *cred = BPF_CORE_READ(task, cred);
+    if (cred)
+        read_cap_sets(&r->proc, cred);
 }
 
 /* Everything is taken at the exit tracepoint, as libscap's modern probe does: the syscall
@@ -1380,7 +1436,8 @@ int on_sys_exit(__u64 *ctx)
         return 0;
     __s64 ret = (__s64)ctx[1];
     __u32 cpu = bpf_get_smp_processor_id();
-    if (d->nblobs == 0) {
+    /* Records with a process area (WANT_PROC, WANT_CAPS, WANT_PATH) are built in scratch. */
+    if (d->nblobs == 0 && !(d->want & (WANT_CAPS | WANT_PATH))) {
         struct record *r = reserve(cpu, sizeof(struct record_head));
         if (!r) {
             count_drop();
@@ -1406,27 +1463,36 @@ int on_sys_exit(__u64 *ctx)
 #pragma unroll
     for (int i = 0; i < NARGS; i++) {
         copy_arg(r, d, i);
-        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MSGHDR_LEN_RET)
+        if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MMSGHDR)
             iov_arg = i;
     }
-    if (iov_arg >= 0)
+    if (iov_arg >= 0) {
         gather_iovec(r, d, iov_arg);
+        if (d->want & WANT_CONTROL)
+            copy_control(r, iov_arg);
+    }
     if (d->want & WANT_PROC) {
         read_proc(r, d);
         read_cgroups(r);
+    } else if (d->want & (WANT_CAPS | WANT_PATH)) {
+        read_task_extras(r, d);
     }
-    read_fd(r, d);
+    struct file *f = read_fd(r, d);
+    if (f && (d->want & WANT_PATH))
+        r->proc.fd_path_len = put_path(&r->proc, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry));
     if (d->want & WANT_MM)
         read_mm(&r->h);
     if (d->want & WANT_QUEUE)
         read_queue(&r->h);
     __u64 size = sizeof(struct record_head);
-    if (d->want & WANT_PROC)
+    if (d->want & (WANT_PROC | WANT_CAPS | WANT_PATH))
         size = __builtin_offsetof(struct record, proc.data) + (r->proc.len & (PROC_DATA_LEN * 2 - 1));
-    else if (r->h.blob_len[1])
-        size += BLOB_LEN + r->h.blob_len[1];
-    else if (r->h.blob_len[0])
-        size += r->h.blob_len[0];
+    else
+        for (int k = NBLOBS - 1; k >= 0; k--)
+            if (r->h.blob_len[k]) {
+                size += k * BLOB_LEN + r->h.blob_len[k];
+                break;
+            }
     if (size > sizeof(struct record))
         size = sizeof(struct record);
     if (output(cpu, r, size))

@@ -18,6 +18,8 @@ use edera_scap::tables::syscalls;
 pub enum Source {
     /// The return value.
     Ret,
+    /// The return value when not negative, else 0.
+    RetLen,
     /// Argument register `i`, as an integer.
     Arg(u8),
     /// Argument `i` is an `open` flags word, converted to PPM flags (plus `O_F_CREATED` when
@@ -59,6 +61,14 @@ pub enum Source {
     QueueLen,
     QueueMax,
     QueuePct,
+    /// The task's capability sets after the call.
+    CapInheritable,
+    CapPermitted,
+    CapEffective,
+    /// The path of the call's file.
+    FdPath,
+    /// Argument `i` points to a `struct user_msghdr`: its control messages after the call.
+    MsgControl(u8),
     /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
     Field(u8, u8, u8),
     /// A struct field (argument, offset, size) converted with a native flag table.
@@ -75,6 +85,21 @@ pub enum Source {
     /// Argument `i` points to a `struct user_msghdr`: its iovec array's buffers gathered (up
     /// to the returned length when the flag is set).
     MsgIovec(u8, bool),
+    /// Argument `i` points to a `struct mmsghdr` array: of its first message, the part given.
+    Mmsg(u8, MmsgPart),
+    /// setsockopt's and getsockopt's option value at argument `val` as its PT_DYN, for the
+    /// level and option name in those arguments; its length is argument `len`, or the int
+    /// argument `len` points to (`len_at`).
+    Sockopt {
+        val: u8,
+        level: u8,
+        name: u8,
+        len: u8,
+        len_at: bool,
+    },
+    /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
+    /// else the parameter's empty value.
+    When(u8, &'static [u64], bool, &'static Source),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -84,15 +109,33 @@ pub enum Source {
     PtraceData(u8, u8),
 }
 
+/// What of the first message of a `struct mmsghdr` array a source gives (sendmmsg and
+/// recvmmsg are captured as one event, of their first message, as the modern probe does where
+/// the kernel rejects its per-message loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmsgPart {
+    /// Its `msg_len` when the call handled a message, else the return value.
+    Res,
+    /// Its `msg_len` when the call handled a message, else 0.
+    Len,
+    /// Its buffers gathered, up to its `msg_len`.
+    Data,
+}
+
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FlagMap {
     /// The PPM values are the native ones.
     Identity,
-    /// (native bits, PPM value): every native flag set adds its PPM value.
+    /// (native bits, PPM value): a native flag adds its PPM value when any of its bits is set,
+    /// as the driver's `flags & O_X` tests do (`O_TMPFILE` is `__O_TMPFILE | O_DIRECTORY`: an
+    /// `O_DIRECTORY` open carries `PPM_O_TMPFILE` too, as the modern probe sends it).
     Bits(&'static [(u64, u64)]),
     /// (native value, PPM value) of an enumeration; 0 for values not listed.
     Values(&'static [(u64, u64)]),
+    /// (mask, magic, then): a word whose bits under the mask are the magic number has them
+    /// cleared, then is converted with the inner map.
+    Magic(u64, u64, &'static FlagMap),
 }
 
 impl FlagMap {
@@ -102,12 +145,16 @@ impl FlagMap {
             FlagMap::Identity => native,
             FlagMap::Bits(bits) => bits
                 .iter()
-                .filter(|(n, _)| native & n == *n)
+                .filter(|(n, _)| native & n != 0)
                 .fold(0, |acc, (_, v)| acc | v),
             FlagMap::Values(values) => values
                 .iter()
                 .find(|(n, _)| *n == native)
                 .map_or(0, |(_, v)| *v),
+            FlagMap::Magic(mask, magic, then) if native & mask == *magic => {
+                then.convert(native & !mask)
+            }
+            FlagMap::Magic(_, _, then) => then.convert(native),
         }
     }
 }
@@ -140,7 +187,10 @@ pub mod plan {
 
 use Source::*;
 pub use plan::COVERED;
-use plan::{WANT_ENV, WANT_FILE, WANT_MM, WANT_PROC, WANT_QUEUE, WANT_SOCK, fd_src, kind};
+use plan::{
+    WANT_CAPS, WANT_CONTROL, WANT_ENV, WANT_FILE, WANT_MM, WANT_PATH, WANT_PROC, WANT_QUEUE,
+    WANT_SOCK, fd_src, kind,
+};
 
 /// The covered entry of a syscall name.
 pub fn covered(name: &str) -> Option<&'static Covered> {
@@ -236,7 +286,7 @@ pub struct ArgPlan {
     /// [`fd_src`]: none, the return value, an argument, or the int at an argument.
     pub fd_src: u8,
     /// `WANT_*` bits: what the kernel side reads besides the arguments.
-    pub want: u8,
+    pub want: u16,
 }
 
 /// The kernel-side plan of one syscall: slots are given to memory arguments in argument order,
@@ -258,7 +308,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
     for (_, src) in c.params {
-        match *src {
+        let mut src = *src;
+        while let When(_, _, _, then) = src {
+            src = *then;
+        }
+        match src {
             Str(i) => args.push((i, kind::STRING, 0)),
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),
             BufRetLen(i) => args.push((i, kind::BUFFER_LEN_RET, 0)),
@@ -273,6 +327,24 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
             MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
+            Mmsg(i, _) => args.push((i, kind::MMSGHDR, 0)),
+            // Up to the given length; a length the call returns in memory is not known
+            // before the copy: the first 16 bytes (an int, a u64, a timeval).
+            Sockopt {
+                val,
+                len,
+                len_at: false,
+                ..
+            } => args.push((val, kind::BUFFER_LEN_ARG, len)),
+            Sockopt {
+                val,
+                len,
+                len_at: true,
+                ..
+            } => {
+                args.push((val, kind::FIXED, 16));
+                args.push((len, kind::FIXED, 4));
+            }
             // The word a PEEK request read.
             PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
             // The sockaddr a tuple's remote end falls back to: its length is the next argument
@@ -285,6 +357,9 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             TupleOut(_) | TupleIn | SockSk | SockPeer => p.want |= WANT_SOCK,
             VmSize | VmRss | VmSwap => p.want |= WANT_MM,
             QueueLen | QueueMax | QueuePct => p.want |= WANT_QUEUE,
+            CapInheritable | CapPermitted | CapEffective => p.want |= WANT_CAPS,
+            FdPath => p.want |= WANT_PATH,
+            MsgControl(_) => p.want |= WANT_CONTROL,
             _ => {}
         }
     }
@@ -308,7 +383,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
         FdFrom::IntAt(i) => fd_src::INT_AT_ARG0 + i,
     };
     if p.fd_src == fd_src::NONE {
-        p.want &= !(WANT_FILE | WANT_SOCK);
+        p.want &= !(WANT_FILE | WANT_SOCK | WANT_PATH);
     }
     if process.is_some() {
         p.nblobs = crate::record::NBLOBS as u8;
@@ -335,6 +410,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn magic_words_are_dropped_before_conversion() {
+        // mount(2)'s MS_MGC_VAL: MS_RDONLY | MS_NOSUID under it, and without it.
+        assert_eq!(plan::MOUNT_FLAGS.convert(0xc0ed_0003), 3);
+        assert_eq!(plan::MOUNT_FLAGS.convert(3), 3);
+        // Bits under the mask that are not the magic word are flags.
+        assert_eq!(plan::MOUNT_FLAGS.convert(0x0001_0001), 0x0001_0001);
+    }
+
+    #[test]
+    fn a_flag_is_set_when_any_of_its_native_bits_is() {
+        let ppm = |name: &str| {
+            edera_scap::tables::flags::FILE_FLAGS
+                .entries
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+                .unwrap()
+        };
+        // O_DIRECTORY (0o200000) is one of O_TMPFILE's bits (0o20200000), O_DSYNC (0o10000)
+        // one of O_SYNC's (0o4010000): the driver's `flags & O_X` tests set both.
+        assert_eq!(
+            plan::FILE_FLAGS.convert(0o200000),
+            ppm("O_DIRECTORY") | ppm("O_TMPFILE")
+        );
+        assert_eq!(
+            plan::FILE_FLAGS.convert(0o10000),
+            ppm("O_DSYNC") | ppm("O_SYNC")
+        );
     }
 
     #[test]
@@ -392,6 +498,20 @@ mod tests {
         assert_eq!(
             (accept.want, accept.fd_src),
             (WANT_SOCK | WANT_QUEUE, fd_src::RET)
+        );
+        assert_eq!(
+            (arg_plan("capset").want, arg_plan("capset").nblobs),
+            (WANT_CAPS, 0)
+        );
+        let by_handle = arg_plan("open_by_handle_at");
+        assert_eq!(
+            (by_handle.want, by_handle.fd_src),
+            (WANT_FILE | WANT_PATH, fd_src::RET)
+        );
+        let recvmsg = arg_plan("recvmsg");
+        assert_eq!(
+            (recvmsg.kind[1], recvmsg.want),
+            (kind::MSGHDR_LEN_RET, WANT_SOCK | WANT_CONTROL)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

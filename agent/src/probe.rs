@@ -38,7 +38,8 @@ struct ScDesc {
     len_arg: [u8; 6],
     slot: [u8; 6],
     fd_src: u8,
-    want: u8,
+    pad: u8,
+    want: u16,
 }
 
 // SAFETY: plain bytes, no padding.
@@ -254,6 +255,7 @@ fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError>
             len_arg: p.len_arg,
             slot: p.slot,
             fd_src: p.fd_src,
+            pad: 0,
             want: p.want,
         };
         table

@@ -13,7 +13,7 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 2 * NBLOBS
-    + 4
+    + 2
     + 8
     + 4
     + 2 * 4
@@ -31,7 +31,8 @@ pub const HEAD_LEN: usize = 8 * 3
     + 4
     + 4
     + 4
-    + 8
+    + 4
+    + 4
     + 4
     + 4;
 /// End of the blob slots (`struct record`'s head and blobs).
@@ -46,7 +47,7 @@ const CGROUP_PART: usize = 256;
 /// Where a process record's process area starts (`struct record`'s `proc`).
 const PROC_AT: usize = CGROUPS_AT + CGROUPS_LEN + CGROUP_PART;
 /// Where the process area's strings start (`proc.data`), after its fixed fields.
-const PROC_DATA_AT: usize = PROC_AT + 120;
+const PROC_DATA_AT: usize = PROC_AT + 128;
 /// Bytes of each string of the process area, at most (`PROC_PART`: the modern probe's
 /// MAX_PATH and MAX_PROC_ARG_ENV).
 pub const PROC_PART: usize = 4096;
@@ -127,6 +128,8 @@ pub struct ProcArea<'a> {
     pub env: &'a [u8],
     /// Execs: the path the exec was given (as the kernel copied it), without its NUL.
     pub filename: &'a [u8],
+    /// `WANT_PATH`: the path of the syscall's file, without its NUL.
+    pub fd_path: &'a [u8],
 }
 
 impl<'a> ProcArea<'a> {
@@ -168,6 +171,7 @@ impl<'a> ProcArea<'a> {
             args: take(u32_field(8))?,
             env: take(u32_field(9))?,
             filename: without_nul(take(u32_field(11))?),
+            fd_path: without_nul(take(u32_field(12))?),
         })
     }
 }
@@ -210,8 +214,10 @@ pub struct Record<'a> {
     /// `vm_size_kb` is read with them.
     pub vm_rss_kb: u32,
     pub vm_swap_kb: u32,
-    /// The total length of a syscall's iovec array (`ARG_IOVEC*`).
+    /// The total length of a syscall's iovec array (`ARG_IOVEC*`, `ARG_MMSGHDR`).
     pub iov_len: u64,
+    /// `ARG_MMSGHDR`: the first message's `msg_len`.
+    pub msg_len: u32,
     /// `WANT_QUEUE`: the length and limit of the accept queue of the listening socket at
     /// argument 0, after a successful call (0 otherwise).
     pub queue_len: u32,
@@ -246,7 +252,7 @@ const ARGS: usize = 24;
 const NR: usize = ARGS + 8 * NARGS;
 const BLOB_LENS: usize = NR + 8;
 const FLAGS: usize = BLOB_LENS + 2 * NBLOBS;
-const INO: usize = FLAGS + 4;
+const INO: usize = FLAGS + 2;
 const DEV: usize = INO + 8;
 const FAMILY: usize = DEV + 4;
 const SK: usize = FAMILY + 2 * 4 + 4;
@@ -291,7 +297,7 @@ impl<'a> Record<'a> {
                 0
             };
         }
-        let flags = u32_at(b, FLAGS);
+        let flags = u32::from(u16_at(b, FLAGS));
         let sock = (flags & RF_SOCK != 0).then(|| Sock {
             family: u16_at(b, FAMILY),
             sport: u16_at(b, FAMILY + 2),
@@ -327,7 +333,8 @@ impl<'a> Record<'a> {
             vpid: u32_at(b, FDLIMIT + 20),
             vm_rss_kb: u32_at(b, FDLIMIT + 24),
             vm_swap_kb: u32_at(b, FDLIMIT + 28),
-            iov_len: u64_at(b, FDLIMIT + 32),
+            iov_len: u64::from(u32_at(b, FDLIMIT + 32)),
+            msg_len: u32_at(b, FDLIMIT + 36),
             queue_len: u32_at(b, FDLIMIT + 40),
             queue_max: u32_at(b, FDLIMIT + 44),
             cgroups: cgroups_of(b),
@@ -390,24 +397,28 @@ mod tests {
         b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
         b[NR..NR + 4].copy_from_slice(&257u32.to_ne_bytes());
         b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&4u16.to_ne_bytes());
-        b[FLAGS..FLAGS + 4].copy_from_slice(&(RF_SOCK | RF_FILE).to_ne_bytes());
+        b[FLAGS..FLAGS + 2].copy_from_slice(&((RF_SOCK | RF_FILE) as u16).to_ne_bytes());
+        b[INO..INO + 8].copy_from_slice(&99u64.to_ne_bytes());
+        b[BLOB_LENS + 4..BLOB_LENS + 6].copy_from_slice(&2u16.to_ne_bytes());
+        b[HEAD_LEN + 2 * BLOB_LEN..HEAD_LEN + 2 * BLOB_LEN + 2].copy_from_slice(b"y\0");
         b[FAMILY..FAMILY + 2].copy_from_slice(&2u16.to_ne_bytes());
         b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
         b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
         b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
         b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
-        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&7u64.to_ne_bytes());
+        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&((8u64 << 32) | 7).to_ne_bytes());
         b[FDLIMIT + 40..FDLIMIT + 48].copy_from_slice(&((4u64 << 32) | 3).to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
         assert_eq!((r.vtid, r.vpid), (4, 3));
         assert_eq!((r.vm_rss_kb, r.vm_swap_kb), (5, 6));
-        assert_eq!(r.iov_len, 7);
+        assert_eq!((r.iov_len, r.msg_len), (7, 8));
         // 3 of 4: 75 percent.
         assert_eq!((r.queue_len, r.queue_max, r.queue_pct()), (3, 4, 75));
         assert_eq!(r.blob(1), b"/x\0\0");
-        assert_eq!(r.blob(0), b"");
+        assert_eq!((r.blob(0), r.blob(2)), (&b""[..], &b"y\0"[..]));
+        assert_eq!((r.flags, r.ino), (RF_SOCK | RF_FILE, 99));
         let s = r.sock.unwrap();
         assert_eq!(
             (s.family, s.dport, &s.daddr[..4]),

@@ -372,13 +372,41 @@ fn int(e: &RawEvent<'_>, name: &str) -> u64 {
     u64::from_le_bytes(v)
 }
 
+/// Runs the Python `script` with `args` while the probe captures `syscalls`, in this process's
+/// pid namespace (the program variant the zone agent loads): the events of the script's thread
+/// and what it printed; `None` when the probe cannot be attached. Panics when the script fails.
+fn python_under_probe(
+    syscalls: &[&str],
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Option<(Vec<Vec<u8>>, String)> {
+    let mut run = None;
+    let pidns = Options::own_pidns().ok();
+    let events = capture_in(syscalls, pidns, || {
+        let child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let pid = u64::from(child.id());
+        run = Some((pid, child.wait_with_output().unwrap()));
+    })?;
+    let (pid, out) = run.unwrap();
+    assert!(out.status.success(), "workload failed");
+    let ours = events
+        .into_iter()
+        .filter(|e| RawEvent::parse(e).is_ok_and(|e| e.header.tid == pid))
+        .collect();
+    Some((ours, String::from_utf8(out.stdout).unwrap()))
+}
+
 /// The capture plan's newer sources: a Python workload (ctypes, so the syscalls are exactly the
 /// ones it makes) maps, protects and unmaps memory, reads a limit and asks to be traced; the
 /// exit events carry the values it passed and got back, flags as the PPM tables name them.
 #[test]
 fn memory_limits_and_ptrace_carry_their_arguments() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut run = None;
     let syscalls = [
         "mmap",
         "mprotect",
@@ -393,23 +421,10 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         "sendmsg",
         "recvmsg",
     ];
-    // In this process's pid namespace: the program variant the zone agent loads.
-    let pidns = Options::own_pidns().ok();
-    let Some(events) = capture_in(&syscalls, pidns, || {
-        let child = std::process::Command::new("python3")
-            .args(["-c", WORKLOAD])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3");
-        let pid = u64::from(child.id());
-        run = Some((pid, child.wait_with_output().unwrap()));
-    }) else {
+    let Some((events, stdout)) = python_under_probe(&syscalls, WORKLOAD, &[]) else {
         return;
     };
-    let (pid, out) = run.unwrap();
-    assert!(out.status.success(), "workload failed");
-    let printed: Vec<u64> = String::from_utf8(out.stdout)
-        .unwrap()
+    let printed: Vec<u64> = stdout
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
@@ -419,7 +434,6 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
     let ours: Vec<RawEvent<'_>> = events
         .iter()
         .filter_map(|e| RawEvent::parse(e).ok())
-        .filter(|e| e.header.tid == pid)
         .collect();
     let find = |id: &str, matches: &dyn Fn(&RawEvent<'_>) -> bool| {
         ours.iter()
@@ -543,4 +557,322 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
             ppm(&flags::OPENAT2_FLAGS, "RESOLVE_NO_SYMLINKS")
         )
     );
+}
+
+const CREDS_AND_HANDLES: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+L = ctypes.c_long
+# getresuid(&r, &e, &s)
+ids = [ctypes.c_uint(7) for _ in range(3)]
+assert libc.syscall(L(118), *[ctypes.byref(i) for i in ids]) == 0
+# capget, then capset without CAP_NET_RAW (13) in the effective set
+class Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class Data(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+hdr, caps = Header(0x20080522, 0), (Data * 2)()
+assert libc.syscall(L(125), ctypes.byref(hdr), caps) == 0
+caps[0].effective &= ~(1 << 13)
+assert libc.syscall(L(126), ctypes.byref(hdr), caps) == 0
+both = lambda f: getattr(caps[0], f) | (getattr(caps[1], f) << 32)
+# mount on a missing directory: fails, with its arguments (MS_RDONLY|MS_NOSUID under the
+# legacy magic word)
+assert libc.syscall(L(165), b"edera-src", b"/nonexistent-edera", b"tmpfs", L(0xC0ED0003), None) == -1
+# ppoll(NULL, 0, &{0, 1000}, &{SIGUSR1}, 8)
+class Timespec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+mask = ctypes.c_uint64(1 << 9)
+assert libc.syscall(L(271), None, L(0), ctypes.byref(Timespec(0, 1000)), ctypes.byref(mask), L(8)) == 0
+# io_uring_enter(-1, ...): EBADF, with its sig argument
+assert libc.syscall(L(426), L(-1), L(0), L(0), L(0), L(0x12345), L(8)) == -1
+# name_to_handle_at, then open_by_handle_at on the directory's mount
+path = os.path.realpath(sys.argv[1])
+class Handle(ctypes.Structure):
+    _fields_ = [("bytes", ctypes.c_uint32), ("type", ctypes.c_int), ("f", ctypes.c_ubyte * 128)]
+h, mount_id = Handle(128, 0), ctypes.c_int()
+assert libc.syscall(L(303), L(-100), path.encode(), ctypes.byref(h), ctypes.byref(mount_id), L(0)) == 0, ctypes.get_errno()
+mfd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+fd = libc.syscall(L(304), L(mfd), ctypes.byref(h), L(0))
+assert fd >= 0, ctypes.get_errno()
+# sendmmsg two datagrams over a unix socket pair, recvmmsg them
+import socket
+s1, s2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.POINTER(Iovec)),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int), ("pad", ctypes.c_int), ("len", ctypes.c_uint32)]
+assert ctypes.sizeof(Mmsghdr) == 64
+def mmsg(bufs):
+    iovs = [(Iovec * 1)(Iovec(ctypes.cast(b, ctypes.c_void_p), len(b))) for b in bufs]
+    return (Mmsghdr * len(bufs))(*[Mmsghdr(None, 0, v, 1, None, 0, 0, 0, 0) for v in iovs]), iovs
+out = [ctypes.create_string_buffer(b"first-msg", 9), ctypes.create_string_buffer(b"second", 6)]
+msgs, keep = mmsg(out)
+assert libc.syscall(L(307), L(s1.fileno()), msgs, L(2), L(0)) == 2
+inb = [ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)]
+msgs, keep = mmsg(inb)
+assert libc.syscall(L(299), L(s2.fileno()), msgs, L(2), L(0), None) == 2
+assert inb[0].raw[:9] == b"first-msg" and msgs[0].len == 9
+# prctl: a name (PR_SET_NAME), an integer (PR_SET_DUMPABLE)
+assert libc.prctl(15, b"edera-named", 0, 0, 0) == 0
+assert libc.prctl(4, 1, 0, 0, 0) == 0
+# a semaphore: SETVAL 5, then one operation (-1, IPC_NOWAIT)
+sem = libc.syscall(L(64), L(0), L(1), L(0o600))
+assert sem >= 0
+assert libc.syscall(L(66), L(sem), L(0), L(16), L(5)) == 0
+class Sembuf(ctypes.Structure):
+    _fields_ = [("num", ctypes.c_ushort), ("op", ctypes.c_short), ("flg", ctypes.c_short)]
+ops = (Sembuf * 2)(Sembuf(0, -1, 0o4000), Sembuf(7, 7, 7))
+assert libc.syscall(L(65), L(sem), ops, L(1)) == 0
+assert libc.syscall(L(66), L(sem), L(0), L(0), L(0)) == 0
+# socket options: SO_REUSEADDR 1, SO_RCVTIMEO {2 s, 5 us}, TCP_NODELAY 1; getsockopt SO_TYPE
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+assert libc.syscall(L(54), L(t.fileno()), L(1), L(2), ctypes.byref(ctypes.c_int(1)), L(4)) == 0
+assert libc.syscall(L(54), L(t.fileno()), L(1), L(20), ctypes.byref(Timespec(2, 5)), L(16)) == 0
+assert libc.syscall(L(54), L(t.fileno()), L(6), L(1), ctypes.byref(ctypes.c_int(1)), L(4)) == 0
+val, vlen = ctypes.c_int(0), ctypes.c_uint(4)
+assert libc.syscall(L(55), L(t.fileno()), L(1), L(3), ctypes.byref(val), ctypes.byref(vlen)) == 0
+# recvmsg with a control message: an fd passed over a socket pair
+import array
+c1, c2 = socket.socketpair()
+c1.sendmsg([b"fd"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0]))])
+_, anc, _, _ = c2.recvmsg(16, socket.CMSG_SPACE(4))
+passed = int.from_bytes(anc[0][2][:4], "little")
+# readv on a bad fd: the size of a failed call is 0
+assert libc.syscall(L(19), L(-1), None, L(0)) == -1
+print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, passed, flush=True)
+print(path, flush=True)
+"#;
+
+/// The sources added last: a Python workload reads its ids, drops a capability, fails a mount,
+/// waits in ppoll with a signal mask and opens a file by its handle; the exit events carry
+/// what it passed and what the kernel gave back (capabilities after the call, the opened
+/// file's path and inode).
+#[test]
+fn credentials_mounts_and_handles_carry_their_arguments() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("edera-handle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("target");
+    std::fs::write(&file, b"x").unwrap();
+    let syscalls = [
+        "getresuid",
+        "capset",
+        "mount",
+        "ppoll",
+        "io_uring_enter",
+        "open_by_handle_at",
+        "sendmmsg",
+        "recvmmsg",
+        "prctl",
+        "semctl",
+        "semop",
+        "setsockopt",
+        "getsockopt",
+        "readv",
+        "recvmsg",
+    ];
+    let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Some((events, stdout)) = run else {
+        return;
+    };
+    let mut lines = stdout.lines();
+    let printed: Vec<u64> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let [ruid, euid, suid, inh, perm, eff, mfd, fd, ino, passed] = printed[..] else {
+        panic!("workload printed {printed:?}")
+    };
+    let path = lines.next().unwrap();
+    let ours: Vec<RawEvent<'_>> = events
+        .iter()
+        .filter_map(|e| RawEvent::parse(e).ok())
+        .collect();
+    let find = |id: &str| {
+        ours.iter()
+            .find(|e| e.info().map(|i| i.id) == Some(id))
+            .unwrap_or_else(|| panic!("no {id} of the workload"))
+    };
+    let param = |e: &RawEvent<'_>, name: &str| param_named(e, name).unwrap().to_vec();
+
+    let ids = find("PPME_SYSCALL_GETRESUID_X");
+    assert_eq!(
+        (int(ids, "ruid"), int(ids, "euid"), int(ids, "suid")),
+        (ruid, euid, suid)
+    );
+
+    let capset = find("PPME_SYSCALL_CAPSET_X");
+    assert_eq!(
+        (
+            int(capset, "res"),
+            int(capset, "cap_inheritable"),
+            int(capset, "cap_permitted"),
+            int(capset, "cap_effective")
+        ),
+        (0, inh, perm, eff)
+    );
+    assert_eq!(eff & (1 << 13), 0, "the workload dropped CAP_NET_RAW");
+
+    let mount = find("PPME_SYSCALL_MOUNT_X");
+    let mflag = |n| ppm(&flags::MOUNT_FLAGS, n);
+    assert_eq!(
+        (
+            text(&param(mount, "dev")),
+            text(&param(mount, "dir")),
+            text(&param(mount, "type")),
+        ),
+        (
+            "edera-src".to_string(),
+            "/nonexistent-edera".to_string(),
+            "tmpfs".to_string()
+        )
+    );
+    assert_eq!(int(mount, "flags"), mflag("RDONLY") | mflag("NOSUID"));
+
+    // The kernel writes the time left back into the timespec (none after the whole wait),
+    // and the timeout is read at exit, as the modern probe reads it.
+    let ppoll = find("PPME_SYSCALL_PPOLL_X");
+    assert_eq!(
+        (
+            int(ppoll, "res"),
+            int(ppoll, "timeout"),
+            int(ppoll, "sigmask")
+        ),
+        (0, 0, 1 << 9)
+    );
+
+    let enter = find("PPME_SYSCALL_IO_URING_ENTER_X");
+    assert_eq!((int(enter, "fd") as i64, int(enter, "sig")), (-1, 0x12345));
+
+    let prctls: Vec<_> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_PRCTL_X"))
+        .collect();
+    let set_name = prctls
+        .iter()
+        .find(|e| int(e, "option") == ppm(&flags::PRCTL_OPTIONS, "PR_SET_NAME"))
+        .expect("PR_SET_NAME");
+    assert_eq!(
+        (
+            text(&param(set_name, "arg2_str")),
+            int(set_name, "arg2_int")
+        ),
+        ("edera-named".to_string(), 0)
+    );
+    let dumpable = prctls
+        .iter()
+        .find(|e| int(e, "option") == ppm(&flags::PRCTL_OPTIONS, "PR_SET_DUMPABLE"))
+        .expect("PR_SET_DUMPABLE");
+    assert_eq!(
+        (param(dumpable, "arg2_str"), int(dumpable, "arg2_int")),
+        (Vec::new(), 1)
+    );
+
+    // semctl's val is SETVAL's only; semop's second operation is zero when one is passed.
+    let semctls: Vec<(u64, u64)> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_SEMCTL_X"))
+        .map(|e| (int(e, "cmd"), int(e, "val")))
+        .collect();
+    let semctl = |n| ppm(&flags::SEMCTL_COMMANDS, n);
+    assert_eq!(semctls, [(semctl("SETVAL"), 5), (semctl("IPC_RMID"), 0)]);
+    let semop = find("PPME_SYSCALL_SEMOP_X");
+    assert_eq!(
+        (
+            int(semop, "nsops"),
+            int(semop, "sem_op_0") as u16 as i16,
+            int(semop, "sem_flg_0"),
+            int(semop, "sem_num_1"),
+            int(semop, "sem_op_1"),
+            int(semop, "sem_flg_1")
+        ),
+        (1, -1, ppm(&flags::SEMOP_FLAGS, "IPC_NOWAIT"), 0, 0, 0)
+    );
+
+    // Option values as PT_DYN: an index of sockopt_dynamic_param, then the value.
+    let sockopts: Vec<(u64, u64, Vec<u8>, u64)> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SOCKET_SETSOCKOPT_X"))
+        .map(|e| {
+            (
+                int(e, "level"),
+                int(e, "optname"),
+                param(e, "val"),
+                int(e, "optlen"),
+            )
+        })
+        .collect();
+    let level = |n| ppm(&flags::SOCKOPT_LEVELS, n);
+    let option = |n| ppm(&flags::SOCKOPT_OPTIONS, n);
+    let dyn_value = |index: u8, v: &[u8]| [&[index][..], v].concat();
+    assert_eq!(
+        sockopts,
+        [
+            (
+                level("SOL_SOCKET"),
+                option("SO_REUSEADDR"),
+                dyn_value(2, &1u32.to_le_bytes()),
+                4
+            ),
+            (
+                level("SOL_SOCKET"),
+                option("SO_RCVTIMEO"),
+                dyn_value(4, &2_000_005_000u64.to_le_bytes()),
+                16
+            ),
+            (level("SOL_TCP"), 0, dyn_value(0, &1u32.to_le_bytes()), 4),
+        ]
+    );
+    let get = find("PPME_SOCKET_GETSOCKOPT_X");
+    assert_eq!(
+        (int(get, "optname"), param(get, "val"), int(get, "optlen")),
+        (option("SO_TYPE"), dyn_value(2, &1u32.to_le_bytes()), 4)
+    );
+
+    // The control message as the call left it: struct cmsghdr (len 20, SOL_SOCKET,
+    // SCM_RIGHTS) and the fd it received.
+    let recvmsg = find("PPME_SOCKET_RECVMSG_X");
+    let mut control = 20u64.to_le_bytes().to_vec();
+    control.extend_from_slice(&1u32.to_le_bytes());
+    control.extend_from_slice(&1u32.to_le_bytes());
+    control.extend_from_slice(&(passed as u32).to_le_bytes());
+    assert_eq!(
+        (
+            param(recvmsg, "data"),
+            param(recvmsg, "msgcontrol")[..20].to_vec()
+        ),
+        (b"fd".to_vec(), control)
+    );
+
+    let readv = find("PPME_SYSCALL_READV_X");
+    assert_eq!((int(readv, "res") as i64, int(readv, "size")), (-9, 0));
+
+    // One event per call, of its first message.
+    for id in ["PPME_SOCKET_SENDMMSG_X", "PPME_SOCKET_RECVMMSG_X"] {
+        let e = find(id);
+        assert_eq!(
+            (int(e, "res"), int(e, "size"), param(e, "data")),
+            (9, 9, b"first-msg".to_vec()),
+            "{id}"
+        );
+    }
+
+    let by_handle = find("PPME_SYSCALL_OPEN_BY_HANDLE_AT_X");
+    assert_eq!(
+        (
+            int(by_handle, "fd"),
+            int(by_handle, "mountfd"),
+            int(by_handle, "ino")
+        ),
+        (fd, mfd, ino)
+    );
+    assert_eq!(text(&param(by_handle, "path")), path);
+    assert_eq!(int(by_handle, "flags"), ppm(&flags::FILE_FLAGS, "O_RDONLY"));
 }

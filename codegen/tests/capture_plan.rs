@@ -160,11 +160,11 @@ fn too_many_memory_arguments_are_an_error() {
         in_row(
             t,
             "mount",
-            "flags = \"flags(mount_flags, arg3)\" }\nempty = { type = ",
-            "flags = \"flags(mount_flags, arg3)\", type = \"str(arg2)\" }\nempty = { typ = ",
+            "flags = \"flags(mount_flags, arg3)\"",
+            "flags = \"flags(mount_flags, field(arg4, off=0, size=4))\"",
         )
     });
-    assert_problem(&p, "syscall.mount", "3 arguments with user memory");
+    assert_problem(&p, "syscall.mount", "4 arguments with user memory");
 }
 
 #[test]
@@ -182,6 +182,19 @@ fn one_argument_is_copied_one_way() {
         "syscall.mount",
         "arg1 is read both as a fixed-size struct and as a string",
     );
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "sendmmsg",
+            "size = \"iov_len\"",
+            "size = \"field(arg1, off=56, size=4)\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.sendmmsg",
+        "arg1 is read both as a fixed-size struct and as a mmsghdr array",
+    );
 }
 
 #[test]
@@ -193,4 +206,21 @@ fn fd_lists_need_the_native_poll_flags() {
         )
     });
     assert_problem(&p, "syscall.poll", "no native values for `poll_flags`");
+}
+
+#[test]
+fn fd_sources_need_a_read_fd_and_magic_words_their_mask() {
+    let p = problems_with(|t| in_row(t, "open_by_handle_at", "read = \"ret\"\n", ""));
+    assert_problem(
+        &p,
+        "syscall.open_by_handle_at",
+        "path: the source reads the fd's kernel objects",
+    );
+    let p = problems_with(|t| {
+        t.replace(
+            "magic = [0xffff0000, 0xc0ed0000]",
+            "magic = [0xffff, 0xc0ed0000]",
+        )
+    });
+    assert_problem(&p, "native.mount_flags", "a non-zero value within its mask");
 }

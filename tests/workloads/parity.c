@@ -18,7 +18,9 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/sem.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -247,6 +249,79 @@ static void misc(void) {
   check(setns(-1, 0) < 0, "setns on a bad fd fails");
 }
 
+/* The last syscalls the agent captures with the probe's parameters: ids through three
+ * pointers, a signal mask, socket options, messages in batches, a file opened by its handle,
+ * semaphores. */
+static void rest(void) {
+  uid_t r, e, su;
+  check(getresuid(&r, &e, &su) == 0, "getresuid");
+  gid_t rg, eg, sg;
+  check(getresgid(&rg, &eg, &sg) == 0, "getresgid");
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGUSR1);
+  struct timespec ts = {0, 1000};
+  check(ppoll(NULL, 0, &ts, &mask) == 0, "ppoll");
+  int pair[2];
+  check(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) == 0, "socketpair dgram");
+  char out0[] = "first", out1[] = "second", in0[16], in1[16];
+  struct iovec iov[4] = {{out0, 5}, {out1, 6}, {in0, sizeof in0}, {in1, sizeof in1}};
+  struct mmsghdr msgs[4] = {0};
+  for (int i = 0; i < 4; i++) {
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int one = 1, type = 0;
+  socklen_t type_len = sizeof type;
+  struct timeval tv = {2, 5};
+  check(setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "setsockopt SO_PASSCRED");
+  check(setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "setsockopt SO_RCVTIMEO");
+  check(getsockopt(pair[0], SOL_SOCKET, SO_TYPE, &type, &type_len) == 0, "getsockopt SO_TYPE");
+  check(sendmmsg(pair[0], msgs, 2, 0) == 2, "sendmmsg");
+  check(recvmmsg(pair[1], msgs + 2, 2, 0, NULL) == 2, "recvmmsg");
+  /* an fd passed in a control message */
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control = {0};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int passed = 0;
+  memcpy(CMSG_DATA(cmsg), &passed, sizeof passed);
+  check(sendmsg(pair[0], &msg, 0) == 5, "sendmsg with an fd");
+  msg.msg_iov = &iov[2];
+  check(recvmsg(pair[1], &msg, 0) == 5, "recvmsg with an fd");
+  memcpy(&passed, CMSG_DATA(cmsg), sizeof passed);
+  close(passed);
+  close(pair[0]);
+  close(pair[1]);
+  struct {
+    struct file_handle h;
+    unsigned char bytes[128];
+  } handle = {.h.handle_bytes = 128};
+  int mount_id;
+  check(name_to_handle_at(AT_FDCWD, "a.txt", &handle.h, &mount_id, 0) == 0, "name_to_handle_at");
+  int dir = open(".", O_RDONLY | O_DIRECTORY);
+  check(dir >= 0, "open .");
+  int fd = open_by_handle_at(dir, &handle.h, O_RDONLY);
+  check(fd >= 0, "open_by_handle_at");
+  close(fd);
+  close(dir);
+  int sem = semget(IPC_PRIVATE, 1, 0600);
+  check(sem >= 0, "semget");
+  check(semctl(sem, 0, SETVAL, 5) == 0, "semctl SETVAL");
+  struct sembuf op = {0, -1, IPC_NOWAIT};
+  check(semop(sem, &op, 1) == 0, "semop");
+  check(semctl(sem, 0, IPC_RMID) == 0, "semctl IPC_RMID");
+  check(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0) < 0, "io_uring_enter on a bad fd fails");
+  /* Not captured by the agent yet: listed exceptions of the comparison. */
+  syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* the session keyring */, 0);
+  check(syscall(SYS_quotactl, 0x800007 /* Q_GETQUOTA, USRQUOTA */, "/nonexistent", 0, NULL) < 0, "quotactl fails");
+}
+
 int main(int argc, char **argv) {
   check(argc == 2 && chdir(argv[1]) == 0, "usage: edera-parity DIR");
   check(mkdir("mnt", 0755) == 0 || errno == EEXIST, "mkdir mnt");
@@ -260,5 +335,6 @@ int main(int argc, char **argv) {
   threads();
   set_uid();
   misc();
+  rest();
   return 0;
 }

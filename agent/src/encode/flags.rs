@@ -6,7 +6,8 @@ use crate::coverage::plan;
 use edera_scap::info::FlagTable;
 use edera_scap::tables::flags;
 
-fn ppm(table: &FlagTable, name: &str) -> u64 {
+/// The PPM value of flag `name` of `table` (0 when absent).
+pub(super) fn ppm(table: &FlagTable, name: &str) -> u64 {
     table
         .entries
         .iter()

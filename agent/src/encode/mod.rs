@@ -7,9 +7,10 @@
 pub mod event;
 pub mod flags;
 pub mod net;
+pub mod sockopt;
 
 use crate::compat::Compat;
-use crate::coverage::{self, Fill, Source, Syscall};
+use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
@@ -201,6 +202,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
     let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
     match src {
         Some(Source::Ret) => int(ev, r.ret as u64),
+        Some(Source::RetLen) => int(ev, r.ret.max(0) as u64),
         // C `int` arguments (fds, pids) arrive in 64-bit registers without sign extension.
         Some(Source::Arg(i))
             if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) =>
@@ -214,6 +216,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
         ),
         Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
+        // A string that could not be read (a NULL pointer: mount's type for a bind mount) is
+        // empty, as the modern probe leaves it.
+        Some(Source::Str(i)) if blob(i).is_empty() => ev.push(&[]),
         Some(Source::Str(i)) => {
             let b = blob(i);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
@@ -228,6 +233,32 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
         Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
         Some(Source::QueuePct) => int(ev, u64::from(r.queue_pct())),
+        Some(Source::Sockopt {
+            val,
+            level,
+            name,
+            len,
+            len_at,
+        }) => {
+            let len = if len_at {
+                field(blob(len), 0, 4)
+            } else {
+                arg(len)
+            };
+            ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
+        }
+        // Otherwise empty, as the modern probe leaves it (no bytes, or 0).
+        Some(Source::When(i, values, holds, then)) if values.contains(&arg(i)) == holds => {
+            value(ev, p, Some(*then), r, slot)
+        }
+        Some(Source::When(..)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        Some(Source::When(..)) => int(ev, 0),
+        Some(Source::Mmsg(i, part)) => match part {
+            MmsgPart::Data => ev.push(blob(i)),
+            MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),
+            MmsgPart::Len if r.ret <= 0 => int(ev, 0),
+            MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
+        },
         Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
@@ -254,6 +285,11 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
         Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
         Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(Source::CapInheritable) => int(ev, r.proc.map_or(0, |p| p.cap_inheritable)),
+        Some(Source::CapPermitted) => int(ev, r.proc.map_or(0, |p| p.cap_permitted)),
+        Some(Source::CapEffective) => int(ev, r.proc.map_or(0, |p| p.cap_effective)),
+        Some(Source::MsgControl(_)) => ev.push(r.blob(crate::record::NBLOBS - 1)),
+        Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
         Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
         Some(Source::PtraceData(i, req)) => {
             let peeked = field(blob(i), 0, 8);

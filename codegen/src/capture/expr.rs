@@ -6,6 +6,8 @@
 pub enum Expr {
     /// `ret`: the return value.
     Ret,
+    /// `ret_len`: the return value when not negative, else 0 (a failed call's size).
+    RetLen,
     /// `argN`: argument register N, as an integer.
     Arg(u8),
     /// `str(argN)`: the NUL-terminated string at argument N.
@@ -39,6 +41,16 @@ pub enum Expr {
     VmSize,
     VmRss,
     VmSwap,
+    /// `cap_inheritable`, `cap_permitted`, `cap_effective`: the task's capability sets after
+    /// the call.
+    CapInheritable,
+    CapPermitted,
+    CapEffective,
+    /// `fd_path`: the path of the `read` fd's file, as the kernel side walks it.
+    FdPath,
+    /// `msg_control(argN)`: the control messages of the `struct user_msghdr` at argument N,
+    /// after the call (copied into the last blob slot).
+    MsgControl(u8),
     /// `field(argN, off=O, size=S)`: the integer of S bytes (1, 2, 4, 8) at offset O of the
     /// struct at argument N; `deref(argN, size=S)` is `field(argN, off=0, size=S)`.
     Field {
@@ -81,6 +93,30 @@ pub enum Expr {
         arg: u8,
         ret: bool,
     },
+    /// `mmsg_res(argN)`, `mmsg_len(argN)`, `mmsg_data(argN)`: the first message of the
+    /// `struct mmsghdr` array at argument N (sendmmsg, recvmmsg).
+    Mmsg {
+        arg: u8,
+        what: MmsgPart,
+    },
+    /// `sockopt(argN, level=argL, name=argM, len=argK)`: the option value at argument N as
+    /// the PT_DYN of `sockopt_dynamic_param`; `len=deref(argK)`: its length is the int
+    /// argument K points to (getsockopt).
+    Sockopt {
+        val: u8,
+        level: u8,
+        name: u8,
+        len: u8,
+        len_at: bool,
+    },
+    /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
+    /// parameter's empty value; `unless(...)` the other way round.
+    When {
+        arg: u8,
+        values: Vec<u64>,
+        holds: bool,
+        then: Box<Expr>,
+    },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
     Fdlist(u8, u8),
@@ -95,6 +131,17 @@ pub enum Expr {
     },
 }
 
+/// What of the first message of a `struct mmsghdr` array a source gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmsgPart {
+    /// Its `msg_len` when the call handled a message, else the return value.
+    Res,
+    /// Its `msg_len` when the call handled a message, else 0.
+    Len,
+    /// Its buffers gathered, up to its `msg_len`.
+    Data,
+}
+
 /// How a source's value is encoded: which parameter types it fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -105,22 +152,38 @@ pub enum Shape {
     Tuple,
     /// A PT_DYN value of the ptrace table.
     PtraceDyn,
+    /// A PT_DYN value of the sockopt table.
+    SockoptDyn,
     /// A PT_FDLIST.
     Fdlist,
 }
 
 impl Expr {
+    /// The source a `when`/`unless` gives when it gives one; any other source itself.
+    pub fn base(&self) -> &Expr {
+        match self {
+            Expr::When { then, .. } => then.base(),
+            e => e,
+        }
+    }
+
     /// The shape of the value.
     pub fn shape(&self) -> Shape {
-        match self {
-            Expr::Str(_) => Shape::String,
+        match self.base() {
+            Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
             | Expr::Iovec { .. }
-            | Expr::MsgIovec { .. } => Shape::Bytes,
+            | Expr::MsgIovec { .. }
+            | Expr::MsgControl(_)
+            | Expr::Mmsg {
+                what: MmsgPart::Data,
+                ..
+            } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
             Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
+            Expr::Sockopt { .. } => Shape::SockoptDyn,
             Expr::Fdlist(..) => Shape::Fdlist,
             _ => Shape::Integer,
         }
@@ -195,6 +258,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     let bad = || format!("`{s}`: wrong arguments for `{name}`");
     let e = match (name, a.as_slice()) {
         ("ret", []) => Expr::Ret,
+        ("ret_len", []) => Expr::RetLen,
         ("str", [x]) => Expr::Str(arg(x)?),
         ("buf", [x, len]) => match keyed(len, "len")? {
             "ret" => Expr::BufRetLen(arg(x)?),
@@ -244,6 +308,48 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             arg: arg(x)?,
             ret: true,
         },
+        ("mmsg_res", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Res,
+        },
+        ("mmsg_len", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Len,
+        },
+        ("mmsg_data", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Data,
+        },
+        ("sockopt", [x, level, name, len]) => {
+            let len = keyed(len, "len")?;
+            let (len, len_at) = match call(len)? {
+                ("deref", a) if a.len() == 1 => (arg(a[0])?, true),
+                _ => (arg(len)?, false),
+            };
+            Expr::Sockopt {
+                val: arg(x)?,
+                level: arg(keyed(level, "level")?)?,
+                name: arg(keyed(name, "name")?)?,
+                len,
+                len_at,
+            }
+        }
+        (w @ ("when" | "unless"), [cond, then]) => {
+            let (a, values) = cond
+                .split_once('=')
+                .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
+            let values = values
+                .split('|')
+                .map(|v| v.trim().parse::<u64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
+            Expr::When {
+                arg: arg(a)?,
+                values,
+                holds: w == "when",
+                then: Box::new(parse(then)?),
+            }
+        }
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
         ("tuple_out", []) => Expr::TupleOut(None),
         ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
@@ -255,6 +361,11 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         ("vm_size", []) => Expr::VmSize,
         ("vm_rss", []) => Expr::VmRss,
         ("vm_swap", []) => Expr::VmSwap,
+        ("cap_inheritable", []) => Expr::CapInheritable,
+        ("cap_permitted", []) => Expr::CapPermitted,
+        ("cap_effective", []) => Expr::CapEffective,
+        ("fd_path", []) => Expr::FdPath,
+        ("msg_control", [x]) => Expr::MsgControl(arg(x)?),
         ("field", [x, off, size]) => {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
         }
@@ -299,6 +410,7 @@ mod tests {
     fn expressions_parse() {
         assert_eq!(parse("ret"), Ok(Expr::Ret));
         assert_eq!(parse("arg3"), Ok(Expr::Arg(3)));
+        assert_eq!(parse("ret_len"), Ok(Expr::RetLen));
         assert_eq!(parse("buf(arg1, len=arg2)"), Ok(Expr::BufArgLen(1, 2)));
         assert_eq!(parse("buf(arg1,len = ret)"), Ok(Expr::BufRetLen(1)));
         assert_eq!(
@@ -339,6 +451,35 @@ mod tests {
                 size: 8
             })
         );
+        assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
+        assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
+        assert_eq!(parse("msg_control(arg1)"), Ok(Expr::MsgControl(1)));
+        assert_eq!(
+            parse("sockopt(arg3, level=arg1, name=arg2, len=deref(arg4))"),
+            Ok(Expr::Sockopt {
+                val: 3,
+                level: 1,
+                name: 2,
+                len: 4,
+                len_at: true
+            })
+        );
+        assert_eq!(
+            parse("unless(arg0=15|16, str(arg1))"),
+            Ok(Expr::When {
+                arg: 0,
+                values: vec![15, 16],
+                holds: false,
+                then: Box::new(Expr::Str(1))
+            })
+        );
+        assert_eq!(
+            parse("mmsg_len(arg1)"),
+            Ok(Expr::Mmsg {
+                arg: 1,
+                what: MmsgPart::Len
+            })
+        );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
         for bad in [
             "arg6",
@@ -347,6 +488,9 @@ mod tests {
             "field(arg1, off=0, size=3)",
             "nope",
             "str(arg1",
+            "fd_path(arg0)",
+            "when(arg0, arg1)",
+            "when(arg0=x, arg1)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

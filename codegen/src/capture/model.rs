@@ -34,6 +34,10 @@ pub struct NativeFlags {
     pub bits: BTreeMap<String, u64>,
     #[serde(default)]
     pub values: BTreeMap<String, u64>,
+    /// `[mask, value]`: a native word whose bits under `mask` equal `value` (a legacy magic
+    /// number, mount's MS_MGC_VAL) has those bits cleared before it is converted.
+    #[serde(default)]
+    pub magic: Option<[u64; 2]>,
 }
 
 /// One captured syscall.

@@ -11,7 +11,7 @@ use crate::model::{Event, Param, Schema, Syscall};
 
 /// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
 /// event keeps the last slot for the thread's argument area.
-pub const NBLOBS: usize = 2;
+pub const NBLOBS: usize = 3;
 
 /// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
 const FILE_FLAGS: &str = "file_flags";
@@ -26,6 +26,12 @@ pub enum Conversion {
     Bits(Vec<(u64, u64)>),
     /// (native value, PPM value), in PPM table order.
     Values(Vec<(u64, u64)>),
+    /// A word whose bits under `mask` equal `value` has them cleared, then is converted.
+    Magic {
+        mask: u64,
+        value: u64,
+        then: Box<Conversion>,
+    },
 }
 
 /// One captured syscall, resolved.
@@ -66,13 +72,14 @@ fn fits(shape: Shape, param: &Param) -> bool {
         Shape::Sockaddr => ptype == "PT_SOCKADDR",
         Shape::Tuple => ptype == "PT_SOCKTUPLE",
         Shape::PtraceDyn => param.dyn_table.as_deref() == Some("ptrace_dynamic_param"),
+        Shape::SockoptDyn => param.dyn_table.as_deref() == Some("sockopt_dynamic_param"),
         Shape::Fdlist => ptype == "PT_FDLIST",
     }
 }
 
 /// The flag table a source converts with, if it converts.
 fn table_of(e: &Expr) -> Option<&str> {
-    match e {
+    match e.base() {
         Expr::Flags(t, _) | Expr::FlagsField { table: t, .. } => Some(t),
         Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
             Some(FILE_FLAGS)
@@ -81,9 +88,23 @@ fn table_of(e: &Expr) -> Option<&str> {
     }
 }
 
+/// Whether a source reads the kernel objects of the row's `read` fd.
+fn reads_fd(e: &Expr) -> bool {
+    matches!(
+        e.base(),
+        Expr::Dev
+            | Expr::Ino
+            | Expr::FdPath
+            | Expr::TupleOut(_)
+            | Expr::TupleIn
+            | Expr::SockSk
+            | Expr::SockPeer
+    )
+}
+
 /// What the kernel side does with one argument's memory, to find two sources that disagree.
 fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
-    Some(match e {
+    Some(match e.base() {
         Expr::Str(i) => (*i, "string", 0),
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         // The sockaddr a tuple's remote end falls back to, its length in the next argument.
@@ -109,6 +130,11 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
             0,
         ),
         Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
+        Expr::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
+        Expr::Sockopt {
+            val, len_at: true, ..
+        } => (*val, "fixed-size struct", 0),
+        Expr::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
         Expr::Field { arg, .. }
         | Expr::FlagsField { arg, .. }
         | Expr::OpenFlagsField { arg, .. }
@@ -119,6 +145,27 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
 }
 
 fn resolve_table(schema: &Schema, name: &str, n: &NativeFlags) -> Result<Conversion, Vec<Problem>> {
+    let entry = format!("native.{name}");
+    let conversion = resolve_values(schema, name, n)?;
+    match n.magic {
+        None => Ok(conversion),
+        Some([mask, value]) if value & !mask == 0 && value != 0 => Ok(Conversion::Magic {
+            mask,
+            value,
+            then: Box::new(conversion),
+        }),
+        Some(_) => Err(vec![problem(
+            entry,
+            "magic = [mask, value]: a non-zero value within its mask",
+        )]),
+    }
+}
+
+fn resolve_values(
+    schema: &Schema,
+    name: &str,
+    n: &NativeFlags,
+) -> Result<Conversion, Vec<Problem>> {
     let entry = format!("native.{name}");
     let Some(table) = schema.flag_tables.iter().find(|t| t.name == name) else {
         return Err(vec![problem(
@@ -225,7 +272,7 @@ fn check_row(
         }
         for (info, e) in &sources {
             let p = &info.name;
-            if matches!(e, Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
+            if matches!(e.base(), Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
                 out.push(problem(
                     &entry,
                     format!("{p}: no native values for `{POLL_FLAGS}` (add [native.{POLL_FLAGS}])"),
@@ -267,6 +314,19 @@ fn check_row(
     {
         out.push(problem(&entry, format!("read: {msg}")));
     }
+    if row.read.is_none() {
+        for (info, e) in &sources {
+            if reads_fd(e) {
+                out.push(problem(
+                    &entry,
+                    format!(
+                        "{}: the source reads the fd's kernel objects: give `read`",
+                        info.name
+                    ),
+                ));
+            }
+        }
+    }
     let mut copies: Vec<(u8, &str, u8)> =
         sources.iter().filter_map(|(_, e)| copy_kind(e)).collect();
     copies.sort_unstable();
@@ -283,11 +343,12 @@ fn check_row(
         }
     }
     copies.dedup_by_key(|c| c.0);
-    let slots = if row.process.is_some() {
-        NBLOBS - 1
-    } else {
-        NBLOBS
-    };
+    // Process events and control messages keep the last slot.
+    let keeps_last = row.process.is_some()
+        || sources
+            .iter()
+            .any(|(_, e)| matches!(e.base(), Expr::MsgControl(_)));
+    let slots = if keeps_last { NBLOBS - 1 } else { NBLOBS };
     if copies.len() > slots {
         out.push(problem(
             &entry,

@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 
 use super::{GenError, format, validate};
 use crate::capture::CapturePlan;
-use crate::capture::expr::{Expr, FdExpr};
+use crate::capture::expr::{Expr, FdExpr, MmsgPart};
 use crate::capture::validate::{Conversion, NBLOBS, POLL_FLAGS, Resolved, check};
 use crate::model::Schema;
 
@@ -19,11 +19,11 @@ const WHAT: &str = "capture plan from agent/capture.toml and schema/*.toml";
 struct Shared {
     c: &'static str,
     rust: &'static str,
-    value: u8,
+    value: u16,
     doc: &'static str,
 }
 
-const fn shared(c: &'static str, rust: &'static str, value: u8, doc: &'static str) -> Shared {
+const fn shared(c: &'static str, rust: &'static str, value: u16, doc: &'static str) -> Shared {
     Shared {
         c,
         rust,
@@ -85,6 +85,12 @@ const ARG_KINDS: &[Shared] = &[
         "A struct user_msghdr: its buffers gathered up to the returned length.",
     ),
     shared(
+        "ARG_MMSGHDR",
+        "MMSGHDR",
+        11,
+        "A struct mmsghdr array: the first message's buffers gathered (up to its msg_len) and msg_len.",
+    ),
+    shared(
         "ARG_ARRAY8",
         "ARRAY8",
         6,
@@ -138,9 +144,27 @@ const WANTS: &[Shared] = &[
         "The process's memory counters (vm_size, vm_rss, vm_swap).",
     ),
     shared(
-        "WANT_QUEUE",
-        "WANT_QUEUE",
+        "WANT_CAPS",
+        "WANT_CAPS",
         32,
+        "The task's capability sets after the call, into the process area.",
+    ),
+    shared(
+        "WANT_CONTROL",
+        "WANT_CONTROL",
+        128,
+        "The control messages of the msghdr argument, into the last blob slot.",
+    ),
+    shared(
+        "WANT_PATH",
+        "WANT_PATH",
+        64,
+        "The path of the fd's file, into the process area.",
+    ),
+    shared(
+        "WANT_QUEUE",
+        "WANT_QUEUE",
+        256,
         "The accept queue of the listening socket at argument 0 (length, limit).",
     ),
 ];
@@ -159,12 +183,14 @@ pub fn generate_capture(schema: &Schema, plan: &CapturePlan) -> Result<[String; 
     Ok([format(emit_rust(&resolved), WHAT)?, emit_c()])
 }
 
-fn consts(list: &[Shared]) -> TokenStream {
+/// The constants of `list` as Rust constants of type `ty` (`u8` or `u16`, as the kernel side's
+/// field holding them).
+fn consts(list: &[Shared], ty: TokenStream) -> TokenStream {
     let items = list.iter().map(|s| {
         let name = format_ident!("{}", s.rust);
-        let v = Literal::u8_unsuffixed(s.value);
+        let v = Literal::u16_unsuffixed(s.value);
         let doc = s.doc;
-        quote! { #[doc = #doc] pub const #name: u8 = #v; }
+        quote! { #[doc = #doc] pub const #name: #ty = #v; }
     });
     quote! { #(#items)* }
 }
@@ -176,6 +202,11 @@ fn table_ident(name: &str) -> proc_macro2::Ident {
 fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
     let ident = table_ident(name);
     let doc = format!("Native x86_64 values of the PPM flag table `{name}`.");
+    let value = flag_map(c);
+    quote! { #[doc = #doc] pub static #ident: FlagMap = #value; }
+}
+
+fn flag_map(c: &Conversion) -> TokenStream {
     let pairs = |v: &[(u64, u64)]| {
         let items = v.iter().map(|(n, p)| {
             let (n, p) = (Literal::u64_unsuffixed(*n), Literal::u64_unsuffixed(*p));
@@ -183,7 +214,7 @@ fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
         });
         quote! { &[ #(#items),* ] }
     };
-    let value = match c {
+    match c {
         Conversion::Identity => quote! { FlagMap::Identity },
         Conversion::Bits(v) => {
             let v = pairs(v);
@@ -193,8 +224,15 @@ fn emit_conversion(name: &str, c: &Conversion) -> TokenStream {
             let v = pairs(v);
             quote! { FlagMap::Values(#v) }
         }
-    };
-    quote! { #[doc = #doc] pub static #ident: FlagMap = #value; }
+        Conversion::Magic { mask, value, then } => {
+            let (m, v, then) = (
+                Literal::u64_unsuffixed(*mask),
+                Literal::u64_unsuffixed(*value),
+                flag_map(then),
+            );
+            quote! { FlagMap::Magic(#m, #v, &#then) }
+        }
+    }
 }
 
 fn lit(v: u8) -> Literal {
@@ -204,6 +242,7 @@ fn lit(v: u8) -> Literal {
 fn emit_source(e: &Expr) -> TokenStream {
     match e {
         Expr::Ret => quote! { Ret },
+        Expr::RetLen => quote! { RetLen },
         Expr::Arg(i) => {
             let i = lit(*i);
             quote! { Arg(#i) }
@@ -253,6 +292,14 @@ fn emit_source(e: &Expr) -> TokenStream {
         Expr::VmSize => quote! { VmSize },
         Expr::VmRss => quote! { VmRss },
         Expr::VmSwap => quote! { VmSwap },
+        Expr::CapInheritable => quote! { CapInheritable },
+        Expr::CapPermitted => quote! { CapPermitted },
+        Expr::CapEffective => quote! { CapEffective },
+        Expr::FdPath => quote! { FdPath },
+        Expr::MsgControl(i) => {
+            let i = lit(*i);
+            quote! { MsgControl(#i) }
+        }
         Expr::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
@@ -278,9 +325,38 @@ fn emit_source(e: &Expr) -> TokenStream {
         Expr::QueueLen => quote! { QueueLen },
         Expr::QueueMax => quote! { QueueMax },
         Expr::QueuePct => quote! { QueuePct },
+        Expr::Mmsg { arg, what } => {
+            let a = lit(*arg);
+            let w = match what {
+                MmsgPart::Res => quote! { MmsgPart::Res },
+                MmsgPart::Len => quote! { MmsgPart::Len },
+                MmsgPart::Data => quote! { MmsgPart::Data },
+            };
+            quote! { Mmsg(#a, #w) }
+        }
         Expr::MsgIovec { arg, ret } => {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
+        }
+        Expr::Sockopt {
+            val,
+            level,
+            name,
+            len,
+            len_at,
+        } => {
+            let (v, l, n, k) = (lit(*val), lit(*level), lit(*name), lit(*len));
+            quote! { Sockopt { val: #v, level: #l, name: #n, len: #k, len_at: #len_at } }
+        }
+        Expr::When {
+            arg,
+            values,
+            holds,
+            then,
+        } => {
+            let (a, then) = (lit(*arg), emit_source(then));
+            let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
+            quote! { When(#a, &[#(#values),*], #holds, &#then) }
         }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
@@ -302,9 +378,9 @@ fn emit_source(e: &Expr) -> TokenStream {
 }
 
 fn emit_rust(r: &Resolved) -> TokenStream {
-    let kinds = consts(ARG_KINDS);
-    let fds = consts(FD_SOURCES);
-    let wants = consts(WANTS);
+    let kinds = consts(ARG_KINDS, quote! { u8 });
+    let fds = consts(FD_SOURCES, quote! { u8 });
+    let wants = consts(WANTS, quote! { u16 });
     let nblobs = Literal::usize_unsuffixed(NBLOBS);
     let tables = r.tables.iter().map(|(n, c)| emit_conversion(n, c));
     // A process row without sources adds nothing to the process reader's parameters.
@@ -333,7 +409,7 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
     quote! {
-        use crate::coverage::{Covered, FdFrom, FlagMap, Source::*};
+        use crate::coverage::{Covered, FdFrom, FlagMap, MmsgPart, Source::*};
 
         /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
         pub const NBLOBS: usize = #nblobs;
