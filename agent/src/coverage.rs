@@ -73,6 +73,12 @@ pub enum Source {
     Field(u8, u8, u8),
     /// A struct field (argument, offset, size) converted with a native flag table.
     FlagsField(&'static FlagMap, u8, u8, u8),
+    /// A constant (a PPM value the modern probe sets for an unused parameter).
+    Const(u64),
+    /// The `width` bits of argument `i` from bit `shift` up (argument, shift, width).
+    Bits(u8, u8, u8),
+    /// Those bits converted with a native flag table.
+    FlagsBits(&'static FlagMap, u8, u8, u8),
     /// A struct field holding `open` flags (openat2's `open_how`).
     OpenFlagsField(u8, u8, u8),
     /// Argument `i` points to a `struct timespec`: nanoseconds.
@@ -99,7 +105,9 @@ pub enum Source {
     },
     /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
     /// else the parameter's empty value.
-    When(u8, &'static [u64], bool, &'static Source),
+    /// The condition tests the `width` bits of argument `i` from bit `shift` up (argument,
+    /// shift, width; the whole argument: 0, 64).
+    When(u8, u8, u8, &'static [u64], bool, &'static Source),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -309,7 +317,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
     for (_, src) in c.params {
         let mut src = *src;
-        while let When(_, _, _, then) = src {
+        while let When(.., then) = src {
             src = *then;
         }
         match src {

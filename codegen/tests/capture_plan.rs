@@ -152,6 +152,20 @@ fn bad_expressions_and_native_tables_are_errors() {
     );
     let p = problems_with(|t| t.replace("[native.mlock2_flags]\nidentity = true\n", ""));
     assert_problem(&p, "syscall.mlock2", "no native values for `mlock2_flags`");
+    // QFMT_NOT_USED is 1; 3 is no quota format.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "quotactl",
+            "quota_fmt = \"const(1)\"",
+            "quota_fmt = \"const(3)\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.quotactl",
+        "quota_fmt: the constant is no value of flag table `quotactl_quota_fmts`",
+    );
 }
 
 #[test]

@@ -115,11 +115,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
          operation)",
     ),
     (
-        "quotactl",
-        "a generic event: agent/capture.toml lists it not captured (the command word and the \
-         dqblk/dqinfo structs)",
-    ),
-    (
         "recvfrom",
         "the fd's name: both tuples leave an unconnected UDP socket's unknown end 0.0.0.0; \
          libsinsp fills it from the capture's interface list (127.0.0.1 by the loopback \

@@ -167,6 +167,15 @@ fn field(blob: &[u8], off: u8, size: u8) -> u64 {
     u64::from_le_bytes(v)
 }
 
+/// The `width` bits of `word` from bit `shift` up (the plan keeps them within 64 bits).
+fn bits(word: u64, shift: u8, width: u8) -> u64 {
+    let v = word.checked_shr(u32::from(shift)).unwrap_or(0);
+    match 1u64.checked_shl(u32::from(width)) {
+        Some(top) => v & (top - 1),
+        None => v,
+    }
+}
+
 /// A PT_FDLIST from the `struct pollfd`s copied (`int fd; short events; short revents`): the
 /// count, then each fd (64 bits) with its returned events as PPM flags (16 bits).
 fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
@@ -211,6 +220,11 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         }
         Some(Source::Arg(i)) => int(ev, arg(i)),
         Some(Source::Flags(table, i)) => int(ev, table.convert(arg(i))),
+        Some(Source::Const(n)) => int(ev, n),
+        Some(Source::Bits(i, shift, width)) => int(ev, bits(arg(i), shift, width)),
+        Some(Source::FlagsBits(table, i, shift, width)) => {
+            int(ev, table.convert(bits(arg(i), shift, width)))
+        }
         Some(Source::OpenFlags(i)) => int(
             ev,
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
@@ -248,7 +262,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
         }
         // Otherwise empty, as the modern probe leaves it (no bytes, or 0).
-        Some(Source::When(i, values, holds, then)) if values.contains(&arg(i)) == holds => {
+        Some(Source::When(i, shift, width, values, holds, then))
+            if values.contains(&bits(arg(i), shift, width)) == holds =>
+        {
             value(ev, p, Some(*then), r, slot)
         }
         Some(Source::When(..)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
@@ -339,6 +355,16 @@ mod tests {
             names.push(e.info().unwrap().name);
         });
         names
+    }
+
+    #[test]
+    fn bits_take_a_word_apart() {
+        // quotactl's QCMD(Q_GETQUOTA, GRPQUOTA): the command above the low byte, the type in it.
+        let word = 0x8000_0701;
+        assert_eq!(bits(word, 8, 24), 0x80_0007);
+        assert_eq!(bits(word, 0, 8), 1);
+        assert_eq!(bits(u64::MAX, 0, 64), u64::MAX);
+        assert_eq!(bits(u64::MAX, 60, 4), 0xf);
     }
 
     #[test]

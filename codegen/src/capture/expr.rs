@@ -65,6 +65,22 @@ pub enum Expr {
         off: u8,
         size: u8,
     },
+    /// `const(N)`: the integer N (a PPM value the probe sets for an unused parameter).
+    Const(u64),
+    /// `bits(argN, shift=S, width=W)`: the W bits of argument N from bit S up (a word packing
+    /// several values, as quotactl's command and quota type).
+    Bits {
+        arg: u8,
+        shift: u8,
+        width: u8,
+    },
+    /// `flags(TABLE, bits(argN, shift=S, width=W))`: those bits converted with TABLE.
+    FlagsBits {
+        table: String,
+        arg: u8,
+        shift: u8,
+        width: u8,
+    },
     /// `open_flags(field(argN, off=O, size=S))`: a struct field holding `open` flags.
     OpenFlagsField {
         arg: u8,
@@ -110,9 +126,12 @@ pub enum Expr {
         len_at: bool,
     },
     /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
-    /// parameter's empty value; `unless(...)` the other way round.
+    /// parameter's empty value; `unless(...)` the other way round. The condition may test
+    /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64).
     When {
         arg: u8,
+        shift: u8,
+        width: u8,
         values: Vec<u64>,
         holds: bool,
         then: Box<Expr>,
@@ -284,6 +303,15 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             },
             _ => return Err(bad()),
         },
+        ("flags", [t, x]) if !t.is_empty() && x.starts_with("bits") => match parse(x)? {
+            Expr::Bits { arg, shift, width } => Expr::FlagsBits {
+                table: (*t).to_string(),
+                arg,
+                shift,
+                width,
+            },
+            _ => return Err(bad()),
+        },
         ("flags", [t, x]) if !t.is_empty() => Expr::Flags((*t).to_string(), arg(x)?),
         ("reltime", [x]) => Expr::Reltime(arg(x)?),
         ("iovec", [x, n]) => Expr::Iovec {
@@ -336,15 +364,24 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         }
         (w @ ("when" | "unless"), [cond, then]) => {
             let (a, values) = cond
-                .split_once('=')
+                .rsplit_once('=')
                 .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
+            let (arg, shift, width) = match a.trim() {
+                b if b.starts_with("bits") => match parse(b)? {
+                    Expr::Bits { arg, shift, width } => (arg, shift, width),
+                    _ => return Err(bad()),
+                },
+                a => (arg(a)?, 0, 64),
+            };
             let values = values
                 .split('|')
                 .map(|v| v.trim().parse::<u64>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
             Expr::When {
-                arg: arg(a)?,
+                arg,
+                shift,
+                width,
                 values,
                 holds: w == "when",
                 then: Box::new(parse(then)?),
@@ -368,6 +405,21 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         ("msg_control", [x]) => Expr::MsgControl(arg(x)?),
         ("field", [x, off, size]) => {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
+        }
+        ("const", [n]) => Expr::Const(n.parse().map_err(|_| format!("`{s}`: a decimal number"))?),
+        ("bits", [x, shift, width]) => {
+            let (shift, width) = (
+                number(keyed(shift, "shift")?)?,
+                number(keyed(width, "width")?)?,
+            );
+            if width == 0 || u32::from(shift) + u32::from(width) > 64 {
+                return Err(format!("`{s}`: bits within a 64-bit word"));
+            }
+            Expr::Bits {
+                arg: arg(x)?,
+                shift,
+                width,
+            }
         }
         ("deref", [x, size]) => field(arg(x)?, 0, keyed(size, "size")?)?,
         ("ptrace_addr", [x]) => Expr::PtraceAddr(arg(x)?),
@@ -451,6 +503,35 @@ mod tests {
                 size: 8
             })
         );
+        assert_eq!(
+            parse("flags(quotactl_types, bits(arg0, shift=0, width=8))"),
+            Ok(Expr::FlagsBits {
+                table: "quotactl_types".into(),
+                arg: 0,
+                shift: 0,
+                width: 8
+            })
+        );
+        assert_eq!(
+            parse("bits(arg0, shift=8, width=24)"),
+            Ok(Expr::Bits {
+                arg: 0,
+                shift: 8,
+                width: 24
+            })
+        );
+        assert_eq!(
+            parse("when(bits(arg0, shift=8, width=24)=8388610, str(arg3))"),
+            Ok(Expr::When {
+                arg: 0,
+                shift: 8,
+                width: 24,
+                values: vec![8388610],
+                holds: true,
+                then: Box::new(Expr::Str(3))
+            })
+        );
+        assert_eq!(parse("const(1)"), Ok(Expr::Const(1)));
         assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
         assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
         assert_eq!(parse("msg_control(arg1)"), Ok(Expr::MsgControl(1)));
@@ -468,6 +549,8 @@ mod tests {
             parse("unless(arg0=15|16, str(arg1))"),
             Ok(Expr::When {
                 arg: 0,
+                shift: 0,
+                width: 64,
                 values: vec![15, 16],
                 holds: false,
                 then: Box::new(Expr::Str(1))
@@ -486,6 +569,10 @@ mod tests {
             "str(ret)",
             "buf(arg1)",
             "field(arg1, off=0, size=3)",
+            "bits(arg0, shift=8, width=0)",
+            "const(x)",
+            "bits(arg0, shift=60, width=8)",
+            "bits(arg0, width=8, shift=0)",
             "nope",
             "str(arg1",
             "fd_path(arg0)",

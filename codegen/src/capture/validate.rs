@@ -7,7 +7,7 @@ use super::expr::{Expr, FdExpr, Shape, parse, parse_fd};
 use super::{CAPTURE_FILE, CapturePlan, NativeFlags};
 use crate::emit::Problem;
 use crate::emit::types::fixed_size;
-use crate::model::{Event, Param, Schema, Syscall};
+use crate::model::{Event, FlagTable, Param, Schema, Syscall};
 
 /// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
 /// event keeps the last slot for the thread's argument area.
@@ -80,7 +80,9 @@ fn fits(shape: Shape, param: &Param) -> bool {
 /// The flag table a source converts with, if it converts.
 fn table_of(e: &Expr) -> Option<&str> {
     match e.base() {
-        Expr::Flags(t, _) | Expr::FlagsField { table: t, .. } => Some(t),
+        Expr::Flags(t, _)
+        | Expr::FlagsField { table: t, .. }
+        | Expr::FlagsBits { table: t, .. } => Some(t),
         Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
             Some(FILE_FLAGS)
         }
@@ -223,6 +225,7 @@ fn check_row(
     name: &str,
     row: &super::Row,
     exit: &Event,
+    ppm_tables: &[FlagTable],
     tables: &BTreeMap<String, Conversion>,
     out: &mut Vec<Problem>,
 ) -> Vec<(String, Expr)> {
@@ -297,6 +300,20 @@ fn check_row(
                     &entry,
                     format!("{p}: flag table `{t}` for a parameter without flags"),
                 )),
+                // A constant of a flag parameter is one of its table's PPM values.
+                (None, Some(own)) if matches!(e.base(), Expr::Const(_)) => {
+                    let known = ppm_tables.iter().find(|t| t.name == own).is_some_and(|t| {
+                        t.entries
+                            .iter()
+                            .any(|f| matches!(e.base(), Expr::Const(v) if *v == f.value))
+                    });
+                    if !known {
+                        out.push(problem(
+                            &entry,
+                            format!("{p}: the constant is no value of flag table `{own}`"),
+                        ));
+                    }
+                }
                 (None, Some(own)) => out.push(problem(
                     &entry,
                     format!("{p}: the parameter has flag table `{own}`: use flags({own}, argN)"),
@@ -432,7 +449,14 @@ pub fn check(schema: &Schema, plan: &CapturePlan) -> Result<Resolved, Vec<Proble
             }
             continue;
         };
-        let params = check_row(&s.name, row, exit, &tables, &mut problems);
+        let params = check_row(
+            &s.name,
+            row,
+            exit,
+            &schema.flag_tables,
+            &tables,
+            &mut problems,
+        );
         rows.push(ResolvedRow {
             syscall: s.name.clone(),
             read: row.read.as_deref().and_then(|r| parse_fd(r).ok()),

@@ -313,6 +313,23 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (t, a, o, s) = (table_ident(table), lit(*arg), lit(*off), lit(*size));
             quote! { FlagsField(&#t, #a, #o, #s) }
         }
+        Expr::Const(n) => {
+            let n = Literal::u64_unsuffixed(*n);
+            quote! { Const(#n) }
+        }
+        Expr::Bits { arg, shift, width } => {
+            let (a, s, w) = (lit(*arg), lit(*shift), lit(*width));
+            quote! { Bits(#a, #s, #w) }
+        }
+        Expr::FlagsBits {
+            table,
+            arg,
+            shift,
+            width,
+        } => {
+            let (t, a, s, w) = (table_ident(table), lit(*arg), lit(*shift), lit(*width));
+            quote! { FlagsBits(&#t, #a, #s, #w) }
+        }
         Expr::OpenFlagsField { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { OpenFlagsField(#a, #o, #s) }
@@ -350,13 +367,15 @@ fn emit_source(e: &Expr) -> TokenStream {
         }
         Expr::When {
             arg,
+            shift,
+            width,
             values,
             holds,
             then,
         } => {
-            let (a, then) = (lit(*arg), emit_source(then));
+            let (a, s, w, then) = (lit(*arg), lit(*shift), lit(*width), emit_source(then));
             let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
-            quote! { When(#a, &[#(#values),*], #holds, &#then) }
+            quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then) }
         }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
