@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0-only)
 //
-// Syscall capture for the edera-falco agent: a raw tracepoint on sys_exit, and one on
-// sched_process_exit for process exits.
+// Syscall capture for the edera-falco agent: a raw tracepoint on sys_exit, one on
+// sched_process_exit for process exits, and one on sched_process_fork for clone3's flags.
 //
 // The kernel side is generic and driven by a table the agent fills from the libscap schema
 // (`syscalls` map, indexed by native syscall number): whether the syscall is enabled; for each
@@ -443,6 +443,7 @@ struct task_struct {
 
 #define RLIMIT_NOFILE 7
 #define NR_EXECVEAT 322 /* x86_64 */
+#define NR_CLONE3 435   /* x86_64 */
 
 #define FMODE_CREATED 0x100000
 #define AF_UNIX 1
@@ -483,6 +484,17 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } drops SEC(".maps");
+
+/* clone3's native flags per new task (its tid, the initial namespace's number), read from the
+ * caller's struct clone_args at sched_process_fork (on_process_fork) and taken by the child's
+ * exit (clone3_child_flags). An LRU map: a child whose exit is not captured leaves an entry
+ * that newer ones push out. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u32);
+    __type(value, __u64);
+} clone3_flags SEC(".maps");
 
 /* A path walk (put_path): where it is, and the path built so far, `buf[start, PROC_PART)`
  * (the walk goes leaf first; PROC_PART of slack past it). The walk's state is kept here, in
@@ -1420,6 +1432,21 @@ static __always_inline void read_task_extras(struct record *r, struct sc_desc *d
         read_cap_sets(&r->proc, cred);
 }
 
+/* A clone3 child's exit: the flags its caller's struct clone_args held at the fork, in place of
+ * the copy just read from that memory (the caller's stack, which it may have reused since),
+ * as the first 8 bytes of argument 0's blob. Without an entry the copy stays. */
+static __always_inline void clone3_child_flags(struct record *r, struct sc_desc *d)
+{
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    __u64 *flags = bpf_map_lookup_elem(&clone3_flags, &tid);
+    __u8 k = d->slot[0];
+    if (!flags || k >= NBLOBS)
+        return;
+    *(__u64 *)r->blob[k] = *flags;
+    r->h.blob_len[k] = sizeof(*flags);
+    bpf_map_delete_elem(&clone3_flags, &tid);
+}
+
 /* Everything is taken at the exit tracepoint, as libscap's modern probe does: the syscall
  * number is `orig_ax` and the argument registers still hold the arguments. No per-thread
  * enter state is kept. */
@@ -1466,6 +1493,8 @@ int on_sys_exit(__u64 *ctx)
         if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MMSGHDR)
             iov_arg = i;
     }
+    if (nr == NR_CLONE3 && ret == 0)
+        clone3_child_flags(r, d);
     if (iov_arg >= 0) {
         gather_iovec(r, d, iov_arg);
         if (d->want & WANT_CONTROL)
@@ -1497,6 +1526,30 @@ int on_sys_exit(__u64 *ctx)
         size = sizeof(struct record);
     if (output(cpu, r, size))
         count_drop();
+    return 0;
+}
+
+/* A new task (`ctx[1]`) of the current one (`ctx[0]`): when clone3 creates it, the flags of the
+ * caller's struct clone_args, read here while the caller is still in the call and the memory
+ * is as it passed it, for the child's exit. */
+SEC("tp_btf/sched_process_fork")
+int on_process_fork(__u64 *ctx)
+{
+    __u64 pid_tgid;
+    if (!zone_pid_tgid(&pid_tgid) || (__u32)(pid_tgid >> 32) == own_tgid)
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs((struct task_struct *)ctx[0]);
+    if (!regs || regs->orig_ax != NR_CLONE3)
+        return 0;
+    __u32 nr = NR_CLONE3;
+    struct sc_desc *d = bpf_map_lookup_elem(&syscalls, &nr);
+    if (!d || !d->enabled)
+        return 0;
+    __u64 flags;
+    if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)regs->di))
+        return 0;
+    __u32 tid = BPF_CORE_READ((struct task_struct *)ctx[1], pid);
+    bpf_map_update_elem(&clone3_flags, &tid, &flags, BPF_ANY);
     return 0;
 }
 

@@ -129,17 +129,12 @@ impl Probe {
         }
         let mut ebpf = loader.load(OBJECT)?;
         fill_syscalls(&mut ebpf, &o.syscalls)?;
-        // sys_exit as a BTF-typed tracepoint (the registers are read without helper calls);
-        // process exits as a raw tracepoint.
+        // sys_exit as a BTF-typed tracepoint (the registers are read without helper calls),
+        // forks too (the caller's registers, for clone3's flags); process exits as a raw
+        // tracepoint.
         let btf = Btf::from_sys_fs().map_err(|e| ProbeError::Map("kernel BTF", e.to_string()))?;
-        let p: &mut BtfTracePoint = ebpf
-            .program_mut("on_sys_exit")
-            .ok_or(ProbeError::Map("program", "on_sys_exit".into()))?
-            .try_into()
-            .map_err(|e| ProbeError::Program("program type", e))?;
-        p.load("sys_exit", &btf)
-            .map_err(|e| ProbeError::Program("load", e))?;
-        p.attach().map_err(|e| ProbeError::Program("attach", e))?;
+        attach_btf(&mut ebpf, "on_sys_exit", "sys_exit", &btf)?;
+        attach_btf(&mut ebpf, "on_process_fork", "sched_process_fork", &btf)?;
         let p: &mut RawTracePoint = ebpf
             .program_mut("on_process_exit")
             .ok_or(ProbeError::Map("program", "on_process_exit".into()))?
@@ -222,6 +217,24 @@ fn ts_of(b: &[u8]) -> u64 {
         return 0;
     }
     u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+/// Load program `name` as a BTF-typed tracepoint on `tracepoint` and attach it.
+fn attach_btf(
+    ebpf: &mut Ebpf,
+    name: &'static str,
+    tracepoint: &str,
+    btf: &Btf,
+) -> Result<(), ProbeError> {
+    let p: &mut BtfTracePoint = ebpf
+        .program_mut(name)
+        .ok_or(ProbeError::Map("program", name.into()))?
+        .try_into()
+        .map_err(|e| ProbeError::Program("program type", e))?;
+    p.load(tracepoint, btf)
+        .map_err(|e| ProbeError::Program("load", e))?;
+    p.attach().map_err(|e| ProbeError::Program("attach", e))?;
+    Ok(())
 }
 
 fn check_names(syscalls: &[String]) -> Result<(), ProbeError> {

@@ -29,7 +29,8 @@ pub enum Process {
 pub enum CloneFlagsAt {
     /// `clone`: its first argument.
     Arg0,
-    /// `clone3`: the first field of its `struct clone_args` (copied into the first blob slot).
+    /// `clone3`: the first field of its `struct clone_args` (copied into the first blob slot;
+    /// for the new task, as the kernel side read it in the caller's context at the fork).
     CloneArgs,
     /// fork, vfork: none.
     None,

@@ -1,8 +1,8 @@
 //! Process events on the real kernel: the process fields the kernel side reads at the exit
 //! tracepoint (working directory, exe file with its flags and overlayfs layer, capabilities,
 //! effective ids, process group, tty, page faults, argument and environment areas, a failed
-//! exec's argv) must be what the kernel had, also for processes gone before the events are
-//! encoded. Skips (with the reason) when not root; as root the probe must attach.
+//! exec's argv, a new thread's clone flags) must be what the kernel had, also for processes
+//! gone before the events are encoded. Skips (with the reason) when not root; as root the probe must attach.
 
 mod live;
 
@@ -385,4 +385,55 @@ fn an_exec_on_overlayfs_says_which_layer_its_file_is_in() {
     };
     assert_eq!(flags_of(&lower), EXE_LOWER_LAYER);
     assert_eq!(flags_of(&upper), EXE_UPPER_LAYER);
+}
+
+#[test]
+fn a_new_threads_clone3_exit_carries_the_flags_its_caller_passed() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Python starts each thread with glibc's clone3 and goes on on the same stack while the
+    // thread starts: the child's exit must not read the caller's struct clone_args from there.
+    const THREADS: usize = 64;
+    let script = format!(
+        "import os, threading\n\
+         for _ in range({THREADS}):\n    t = threading.Thread(target=int); t.start(); t.join()\n\
+         print(os.getpid())"
+    );
+    let mut pid = 0u64;
+    let Some(events) = capture(PROCESS_SYSCALLS, || {
+        let o = Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        pid = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    }) else {
+        return;
+    };
+    let events = parsed(&events);
+    let clone3s: Vec<_> = events
+        .iter()
+        .filter(|e| is_exit_of(e, &["clone3"]) && int(e, "pid") == pid)
+        .collect();
+    // The new threads (the process itself may have started with a clone3 of its launcher).
+    let children: Vec<_> = clone3s
+        .iter()
+        .filter(|e| int(e, "res") == 0 && e.header.tid != pid)
+        .collect();
+    assert_eq!(children.len(), THREADS, "the new threads' clone3 exits");
+    let thread = edera_scap::tables::flags::CLONE_FLAGS
+        .entries
+        .iter()
+        .find(|(n, _)| *n == "CLONE_THREAD")
+        .unwrap()
+        .1;
+    for child in children {
+        let tid = child.header.tid;
+        let caller = clone3s
+            .iter()
+            .find(|e| int(e, "res") == tid)
+            .unwrap_or_else(|| panic!("the clone3 exit that started thread {tid}"));
+        let flags = int(child, "flags");
+        assert_eq!(flags, int(caller, "flags"), "thread {tid}");
+        assert_ne!(flags & thread, 0, "thread {tid}: {flags:#x}");
+    }
 }

@@ -136,14 +136,15 @@ const ARG_EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("execve", "cwd", "as clone"),
 ];
 
-/// Arguments whose value on the agent's side depends on scheduling, and why: left out of the
+/// Arguments whose value on the probe's side depends on scheduling, and why: left out of the
 /// comparison, as [`ARG_EXCEPTIONS`], but they may agree.
 const RACES: &[(&str, &str, &str)] = &[(
     "clone3",
     "flags",
-    "a new thread's clone3 exit reads the flags from the caller's struct clone_args, on the \
-     caller's stack, which the caller may have reused by then (the probe reads them in the \
-     caller's context, at sched_process_fork)",
+    "on x86_64 the modern probe reads a new thread's clone3 flags at the thread's own exit, \
+     from the caller's struct clone_args on the caller's stack, which the caller may have \
+     reused by then (probe \"0\": no CLONE_THREAD); the agent reads them in the caller's \
+     context at sched_process_fork (agent/tests/live_process.rs checks them)",
 )];
 
 /// Whether argument `name` of syscall `ty` is an [`ARG_EXCEPTIONS`] or a [`RACES`] one.
