@@ -553,7 +553,9 @@ fn memory_limits_and_ptrace_carry_their_arguments() {
         (
             -100,
             "/".to_string(),
-            file("O_RDONLY") | file("O_DIRECTORY") | file("O_CLOEXEC"),
+            // O_TMPFILE too: its native value includes O_DIRECTORY, and the driver's
+            // `flags & O_TMPFILE` test (the modern probe's) sets it for any of its bits.
+            file("O_RDONLY") | file("O_DIRECTORY") | file("O_TMPFILE") | file("O_CLOEXEC"),
             ppm(&flags::OPENAT2_FLAGS, "RESOLVE_NO_SYMLINKS")
         )
     );
