@@ -173,11 +173,23 @@ fn a_workload_is_listed_and_its_events_carry_its_cgroup() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let cgroup_of = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let workload_cgroups = cgroup_of(workload_pid);
-    assert!(
-        workload_cgroups
+    // The shell runs before it has written itself into each of its cgroups (the daemon's
+    // `echo $$ > cgroup.procs` loop, then exec): wait for the loop to end.
+    let in_its_memory_cgroup = |cgroups: &str| {
+        cgroups
             .lines()
-            .any(|l| l.contains(":memory:") && l.ends_with(&format!("/{}", web.id))),
+            .any(|l| l.contains(":memory:") && l.ends_with(&format!("/{}", web.id)))
+    };
+    let start = Instant::now();
+    let workload_cgroups = loop {
+        let cgroups = cgroup_of(workload_pid);
+        if in_its_memory_cgroup(&cgroups) || start.elapsed() > Duration::from_secs(10) {
+            break cgroups;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        in_its_memory_cgroup(&workload_cgroups),
         "the workload's memory cgroup ends in its id: {workload_cgroups}"
     );
     assert!(!cgroup_of(zone_pid).contains(&web.id));
