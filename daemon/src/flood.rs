@@ -180,8 +180,8 @@ pub fn bogus_snapshot(noise: &mut Noise, threads: u64, string_len: usize) -> Cap
     state
 }
 
-/// The `n`th bogus snapshot: two of three fit in a message the plugin takes (about 12 MiB), the
-/// third does not (about 25 MiB: refused, the stream breaks, the plugin subscribes again).
+/// The `n`th bogus snapshot: two of three fit in a message the plugin takes (about 12 MB), the
+/// third does not (about 25 MB: refused, the stream breaks, the plugin subscribes again).
 fn nth_snapshot(noise: &mut Noise, n: u64) -> CaptureState {
     if n % 3 == 2 {
         bogus_snapshot(noise, 2_500, 1_000)
