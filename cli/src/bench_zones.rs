@@ -35,7 +35,9 @@ pub struct ZoneOptions {
     pub daemon: Option<PathBuf>,
 }
 
-fn kib(path: &str, key: &str) -> u64 {
+/// The `key` line (`VmRSS:`, `VmHWM:`, ...) of a `/proc/.../status` file, in KiB; 0 when
+/// absent.
+pub fn kib(path: &str, key: &str) -> u64 {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
@@ -45,7 +47,8 @@ fn kib(path: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Daemon(Child);
+/// A running stand-in daemon, killed when dropped.
+pub struct Daemon(pub Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -54,22 +57,16 @@ impl Drop for Daemon {
     }
 }
 
-fn start_daemon(
-    daemon: &Path,
-    socket: &Path,
-    capture: &Path,
-    zones: usize,
-) -> Result<Daemon, String> {
+/// Start the daemon at `daemon` serving on `socket` with the zones `zone_args` (its
+/// command-line options); returns once it serves.
+pub fn start_daemon(daemon: &Path, socket: &Path, zone_args: &[String]) -> Result<Daemon, String> {
     let _ = std::fs::remove_file(socket);
     let mut cmd = Command::new(daemon);
     cmd.arg("--socket")
         .arg(socket)
+        .args(zone_args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    for i in 0..zones {
-        cmd.arg("--capture-zone")
-            .arg(format!("z{i}={}", capture.display()));
-    }
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("{}: {e}", daemon.display()))?;
@@ -88,19 +85,29 @@ fn start_daemon(
     Ok(Daemon(child))
 }
 
-/// Run the benchmark and print its figures.
-pub fn run(o: &ZoneOptions) -> Result<(), String> {
-    let fixture = match &o.fixture {
-        Some(f) => f.clone(),
+/// The fixture zones replay and the daemon: those given, else curl_google.scap of the shared
+/// fixtures and the daemon beside this program.
+pub fn fixture_and_daemon(
+    fixture_given: Option<&Path>,
+    daemon_given: Option<&Path>,
+) -> Result<(PathBuf, PathBuf), String> {
+    let fixture = match fixture_given {
+        Some(f) => f.to_owned(),
         None => fixture("curl_google.scap")
             .ok_or("../shared/fixtures/scap/curl_google.scap not found: pass --fixture")?,
     };
-    let daemon = match &o.daemon {
-        Some(d) => d.clone(),
+    let daemon = match daemon_given {
+        Some(d) => d.to_owned(),
         None => std::env::current_exe()
             .map_err(|e| e.to_string())?
             .with_file_name("edera-falco-daemon"),
     };
+    Ok((fixture, daemon))
+}
+
+/// Run the benchmark and print its figures.
+pub fn run(o: &ZoneOptions) -> Result<(), String> {
+    let (fixture, daemon) = fixture_and_daemon(o.fixture.as_deref(), o.daemon.as_deref())?;
     let fields: Vec<&str> = o
         .fields
         .split(',')
@@ -139,7 +146,15 @@ pub fn run(o: &ZoneOptions) -> Result<(), String> {
     let socket = dir.join("daemon.socket");
     for &n in &o.zones {
         for batches in [false, true] {
-            let d = start_daemon(&daemon, &socket, &capture, n)?;
+            let zone_args: Vec<String> = (0..n)
+                .flat_map(|i| {
+                    [
+                        "--capture-zone".into(),
+                        format!("z{i}={}", capture.display()),
+                    ]
+                })
+                .collect();
+            let d = start_daemon(&daemon, &socket, &zone_args)?;
             let config = serde_json::json!({ "socket": socket, "batches": batches }).to_string();
             let expected = replay.events * n as u64;
             let r = bench_plugin::run(

@@ -11,14 +11,17 @@
 //! - `edera-falco bench-agent [--runs N]`: the agent's overhead on syscall-heavy workloads beside
 //!   Falco's own modern eBPF probe on the same workloads;
 //! - `edera-falco bench-falco [--runs N] [--events N]`: the plugin inside the real Falco against
-//!   Falco's own libsinsp, on one agent capture with the same rules.
+//!   Falco's own libsinsp, on one agent capture with the same rules;
+//! - `edera-falco soak [--minutes N] [--falco | --harness]`: a flooding zone beside a normal
+//!   one for N minutes, the plugin's memory sampled every second; fails when it passes the
+//!   caps' bound, the normal zone's events stop, or the flood is not seen.
 //!
 //! The plugin library is `--plugin PATH`, else `$EDERA_PLUGIN_SO`, else the
 //! `libedera_falco_plugin.so` next to this executable (cargo puts both in `target/<profile>/`).
 
 use clap::{Parser, Subcommand};
 use edera_falco_cli::format::Format;
-use edera_falco_cli::{bench, bench_agent, bench_falco, bench_zones};
+use edera_falco_cli::{bench, bench_agent, bench_falco, bench_zones, soak};
 use edera_falco_harness::fixtures::replay_config;
 use edera_falco_harness::handle::{Next, load_plugin};
 use edera_falco_harness::library::{LIBRARY_NAME, use_library};
@@ -94,6 +97,10 @@ enum Command {
     /// Benchmark: the real Falco (../shared/falco) on one agent capture, as its own syscall
     /// source (libsinsp) and through the plugin, with the same rule sets.
     BenchFalco(bench_falco::FalcoOptions),
+    /// Soak: a flooding zone beside a normal one for N minutes (stand-in daemon), the plugin in
+    /// Falco (../shared/falco) or the harness; RSS, counters and the normal zone's events every
+    /// second.
+    Soak(soak::SoakOptions),
 }
 
 #[derive(Subcommand)]
@@ -225,6 +232,7 @@ fn run_with_library(path: PathBuf, command: Command) -> Result<(), String> {
         Command::BenchZones(options) => bench_zones::run(&options),
         Command::BenchAgent(options) => bench_agent::run(&options),
         Command::BenchFalco(options) => bench_falco::run(&options),
+        Command::Soak(options) => soak::run(&options).map(|_| ()),
     }
 }
 

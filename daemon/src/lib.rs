@@ -6,8 +6,10 @@
 //! - [`zones`]: the zone table, each zone's latest snapshot and its event broadcast;
 //! - [`link`]: starting a zone and reading its agent's stream (the IDM channel's stand-in);
 //! - [`workload`]: workloads (containers) run in a zone, each in its own cgroup;
+//! - [`flood`]: a hostile zone flooding its subscribers (test-only, for the soak);
 //! - [`service`]: the gRPC service.
 
+pub mod flood;
 pub mod link;
 pub mod service;
 pub mod workload;

@@ -41,7 +41,7 @@ pub fn new_id() -> String {
 }
 
 /// The API record of a new zone.
-fn record(name: &str) -> Zone {
+pub(crate) fn record(name: &str) -> Zone {
     Zone {
         id: new_id(),
         spec: Some(ZoneSpec {
@@ -251,15 +251,7 @@ fn read_capture(
         return forward(&mut reader, z, tx, 0).map(|_| ());
     }
     // Loops over a file: keep the events in memory once (bounded by the file itself).
-    let mut events: Vec<(u16, Vec<u8>)> = Vec::new();
-    loop {
-        match reader.next_event() {
-            Ok(Some(ev)) => events.push((ev.cpu, ev.bytes().to_vec())),
-            Ok(None) => break,
-            Err(e) if e.is_recoverable() => {}
-            Err(e) => return Err(e.to_string()),
-        }
-    }
+    let events = events_of(&mut reader)?;
     let (first, last) = (
         events.first().map_or(0, |e| ev_ts(&e.1)),
         events.last().map_or(0, |e| ev_ts(&e.1)),
@@ -268,8 +260,7 @@ fn read_capture(
     for n in 0..loops {
         for (cpu, ev) in &events {
             let mut ev = ev.clone();
-            let shifted = ev_ts(&ev) + n * span;
-            ev[..8].copy_from_slice(&shifted.to_le_bytes());
+            shift_ts(&mut ev, n * span);
             if tx.send(Link::Event(*cpu, ev)).is_err() {
                 return Ok(());
             }
@@ -278,10 +269,41 @@ fn read_capture(
     Ok(())
 }
 
+/// The events of a capture (after its state), each with its CPU.
+pub(crate) fn read_events(capture: impl std::io::Read) -> Result<Vec<(u16, Vec<u8>)>, String> {
+    let mut reader = CaptureReader::new(capture, GeneratedTable, Limits::default())
+        .map_err(|e| e.to_string())?;
+    reader.read_state().map_err(|e| e.to_string())?;
+    events_of(&mut reader)
+}
+
+/// The rest of a reader's events, each with its CPU; damaged ones the reader can skip are.
+fn events_of(
+    reader: &mut CaptureReader<impl std::io::Read, GeneratedTable>,
+) -> Result<Vec<(u16, Vec<u8>)>, String> {
+    let mut events = Vec::new();
+    loop {
+        match reader.next_event() {
+            Ok(Some(ev)) => events.push((ev.cpu, ev.bytes().to_vec())),
+            Ok(None) => return Ok(events),
+            Err(e) if e.is_recoverable() => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// A raw event's timestamp (its first 8 bytes; events here are at least a header long).
-fn ev_ts(ev: &[u8]) -> u64 {
+pub(crate) fn ev_ts(ev: &[u8]) -> u64 {
     ev.get(..8)
         .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+/// Move a raw event's timestamp `by` nanoseconds later.
+pub(crate) fn shift_ts(ev: &mut [u8], by: u64) {
+    let shifted = ev_ts(ev) + by;
+    if let Some(ts) = ev.get_mut(..8) {
+        ts.copy_from_slice(&shifted.to_le_bytes());
+    }
 }
 
 /// What the link reader hands to the batcher, in stream order.
@@ -376,16 +398,21 @@ fn batch(z: &LocalZone, rx: &Receiver<Link>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        // Back-pressure: while the slowest subscriber is far behind, wait (the link's queue
-        // then fills, and the agent's writes, then its kernel ring buffers, which drop and
-        // count). Without subscribers, batches go nowhere.
-        while z.events.len() >= BROADCAST_BATCHES - 8 && z.events.receiver_count() > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        // Back-pressure: the link's queue then fills, and the agent's writes, then its kernel
+        // ring buffers, which drop and count.
+        wait_for_room(z);
         let _ = z.events.send(ZoneItem::Events(Batch::new(b)));
         if next.is_none() {
             next = rx.recv().ok();
         }
     }
     let _ = z.events.send(ZoneItem::End);
+}
+
+/// Back-pressure: wait while the zone's slowest subscriber is far behind. Without
+/// subscribers, batches go nowhere and nothing waits.
+pub(crate) fn wait_for_room(z: &LocalZone) {
+    while z.events.len() >= BROADCAST_BATCHES - 8 && z.events.receiver_count() > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }

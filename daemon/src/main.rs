@@ -38,6 +38,10 @@ struct Cli {
     /// A hostile zone sending malformed events (tests). Repeatable.
     #[arg(long = "garbage-zone")]
     garbage_zones: Vec<String>,
+    /// A hostile zone for the soak (tests only): NAME=FILE, FILE's events at full speed mixed
+    /// with damaged events, huge strings and bogus snapshots. Repeatable.
+    #[arg(long = "flood-zone", value_parser = parse_zone)]
+    flood_zones: Vec<(String, String)>,
     /// The agent binary (default: edera-falco-agent beside this program).
     #[arg(long)]
     agent: Option<PathBuf>,
@@ -100,6 +104,11 @@ async fn serve(cli: Cli) -> Result<(), String> {
     for name in &cli.garbage_zones {
         let z = edera_falco_daemon::link::start_garbage_zone(&zones, name)?;
         eprintln!("zone {name}: {} (garbage)", z.id);
+    }
+    for (name, file) in &cli.flood_zones {
+        let z =
+            edera_falco_daemon::flood::start_flood_zone(&zones, name, std::path::Path::new(file))?;
+        eprintln!("zone {name}: {} (flood of {file})", z.id);
     }
     eprintln!("serving the protect API on {}", cli.socket.display());
     tonic::transport::Server::builder()

@@ -246,6 +246,11 @@ impl Falco {
         Ok(())
     }
 
+    /// Falco's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Every alert collected so far, in order.
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
