@@ -104,10 +104,21 @@ pub enum Source {
         len_at: bool,
     },
     /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
-    /// else the parameter's empty value.
+    /// else the last source, or without one the parameter's empty value.
     /// The condition tests the `width` bits of argument `i` from bit `shift` up (argument,
     /// shift, width; the whole argument: 0, 64).
-    When(u8, u8, u8, &'static [u64], bool, &'static Source),
+    When(
+        u8,
+        u8,
+        u8,
+        &'static [u64],
+        bool,
+        &'static Source,
+        Option<&'static Source>,
+    ),
+    /// A PT_DYN value: entry `k` of the parameter's dynamic table (its index byte), then the
+    /// source encoded as that entry's type.
+    Dyn(u8, &'static Source),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -281,6 +292,21 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
     syscall(nr).map(|s| s.entry)
 }
 
+/// The sources `src` reads: itself, or those a `When` chooses between and the one inside a
+/// `Dyn`.
+fn leaves(src: &'static Source, out: &mut Vec<Source>) {
+    match src {
+        When(.., then, otherwise) => {
+            leaves(then, out);
+            if let Some(e) = otherwise {
+                leaves(e, out);
+            }
+        }
+        Dyn(_, then) => leaves(then, out),
+        s => out.push(*s),
+    }
+}
+
 /// What the kernel side copies and reads for one syscall (`struct sc_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ArgPlan {
@@ -315,11 +341,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     }
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
+    let mut read = Vec::new();
     for (_, src) in c.params {
-        let mut src = *src;
-        while let When(.., then) = src {
-            src = *then;
-        }
+        leaves(src, &mut read);
+    }
+    for src in read {
         match src {
             Str(i) => args.push((i, kind::STRING, 0)),
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),

@@ -238,3 +238,72 @@ fn fd_sources_need_a_read_fd_and_magic_words_their_mask() {
     });
     assert_problem(&p, "native.mount_flags", "a non-zero value within its mask");
 }
+
+#[test]
+fn dynamic_values_must_fit_their_table_entry() {
+    // keyctl_dynamic_param: 0 is PT_INT64, 1 is PT_CHARBUF; there is no 2.
+    let p = problems_with(|t| in_row(t, "keyctl", "dyn(1, str(arg1))", "dyn(1, arg1)"));
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg2: a Dyn(1) source cannot fill a PT_DYN parameter",
+    );
+    let p = problems_with(|t| in_row(t, "keyctl", "dyn(1, str(arg1))", "dyn(2, str(arg1))"));
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg2: a Dyn(2) source cannot fill a PT_DYN parameter",
+    );
+    // A dyn value of another parameter's kind, and an integer for a PT_DYN.
+    let p = problems_with(|t| in_row(t, "mprotect", "addr = \"arg0\"", "addr = \"dyn(0, arg0)\""));
+    assert_problem(
+        &p,
+        "syscall.mprotect",
+        "addr: a Dyn(0) source cannot fill a PT_UINT64 parameter",
+    );
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg4), dyn(0, const(0))",
+            "arg4, dyn(0, const(0))",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg5: a Integer source cannot fill a PT_DYN parameter",
+    );
+}
+
+#[test]
+fn else_branches_are_checked_as_the_first() {
+    // The else branch must fit the parameter too.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg4), dyn(0, const(0))",
+            "dyn(0, arg4), str(arg4)",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg5: a String source cannot fill a PT_DYN parameter",
+    );
+    // What an else branch (inside a dyn) copies counts against the other copies.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg1), dyn(0, const(0))",
+            "dyn(0, arg1), dyn(0, field(arg1, off=0, size=4))",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg1 is read both as a fixed-size struct and as a string",
+    );
+}

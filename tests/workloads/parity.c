@@ -317,8 +317,11 @@ static void rest(void) {
   check(semop(sem, &op, 1) == 0, "semop");
   check(semctl(sem, 0, IPC_RMID) == 0, "semctl IPC_RMID");
   check(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0) < 0, "io_uring_enter on a bad fd fails");
-  /* Not captured by the agent yet: listed exceptions of the comparison. */
+  /* keyctl: integer arguments, a string one (the new session keyring's name), two strings
+     between integers (a search that finds nothing); compared whether they succeed or not. */
   syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* the session keyring */, 0);
+  syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "edera-parity");
+  syscall(SYS_keyctl, 10 /* KEYCTL_SEARCH */, -3, "user", "edera-none", 0);
   check(syscall(SYS_quotactl, 0x800007 /* Q_GETQUOTA, USRQUOTA */, "/nonexistent", 0, NULL) < 0, "quotactl fails");
 }
 

@@ -14,7 +14,7 @@ use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
-use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
+use edera_scap::info::{EventInfo, ParamExtra, ParamInfo, ParamType, SyscallEntry, event_info};
 use edera_scap::tables::{EventCode, syscalls};
 use event::Event;
 
@@ -191,6 +191,27 @@ fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
     out
 }
 
+/// A PT_DYN value of parameter `p`: the index byte `k`, then `src` encoded as entry `k` of
+/// the parameter's dynamic table (empty when the table has no such entry).
+fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>, slot: &[u8; 6]) {
+    let entry = match p.extra {
+        ParamExtra::Dyn(entries) => entries.get(usize::from(k)),
+        _ => None,
+    };
+    let Some(entry) = entry else {
+        return ev.push(&[]);
+    };
+    let inner = ParamInfo {
+        name: p.name,
+        name_id: p.name_id,
+        ptype: entry.ptype,
+        fmt: entry.fmt,
+        extra: ParamExtra::None,
+    };
+    value(ev, &inner, Some(*src), r, slot);
+    ev.prefix_last(k);
+}
+
 /// `PPME_PROCEXIT_1_E`: the exit status and what it says (wait(2) encoding).
 fn procexit(ev: &mut Event, r: &Record<'_>) {
     let code = r.ret;
@@ -261,14 +282,19 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             };
             ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
         }
-        // Otherwise empty, as the modern probe leaves it (no bytes, or 0).
-        Some(Source::When(i, shift, width, values, holds, then))
-            if values.contains(&bits(arg(i), shift, width)) == holds =>
-        {
-            value(ev, p, Some(*then), r, slot)
+        // Otherwise the else source, or empty, as the modern probe leaves it (no bytes, or 0).
+        Some(Source::When(i, shift, width, values, holds, then, otherwise)) => {
+            match (
+                values.contains(&bits(arg(i), shift, width)) == holds,
+                otherwise,
+            ) {
+                (true, _) => value(ev, p, Some(*then), r, slot),
+                (false, Some(e)) => value(ev, p, Some(*e), r, slot),
+                (false, None) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+                (false, None) => int(ev, 0),
+            }
         }
-        Some(Source::When(..)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
-        Some(Source::When(..)) => int(ev, 0),
+        Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, slot),
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
             MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),
@@ -355,6 +381,54 @@ mod tests {
             names.push(e.info().unwrap().name);
         });
         names
+    }
+
+    /// The parameters of the exit event `r` is encoded as.
+    fn exit_params(r: &Record<'_>) -> Vec<Vec<u8>> {
+        let mut params = Vec::new();
+        Encoder::new().encode(r, 1, |e| {
+            let e = RawEvent::parse(e).unwrap();
+            params = (0..e.nparams())
+                .map(|i| e.param(i).unwrap().to_vec())
+                .collect();
+        });
+        params
+    }
+
+    #[test]
+    fn keyctl_arguments_are_strings_or_integers_by_operation() {
+        // keyctl_dynamic_param: index 0 an INT64, index 1 a CHARBUF; the kernel side copies
+        // arguments 1, 2 and 3 as strings into slots 0, 1 and 2.
+        let int = |v: i64| [&[0u8][..], &v.to_le_bytes()].concat();
+        let text = |s: &[u8]| [&[1u8][..], s].concat();
+        let keyctl = syscalls::native_by_name("keyctl").unwrap().nr;
+        let b = crate::record::with_blobs(&[b"_ses.x\0", b"user\0", b"desc\0"]);
+        let mut r = Record::parse(&b).unwrap();
+        r.nr = keyctl;
+        // KEYCTL_JOIN_SESSION_KEYRING(name): the name; the others 0.
+        r.args = [1, 0x7fff_0000, 5, 6, 7, 0];
+        let p = exit_params(&r);
+        assert_eq!(p[1], 1u32.to_le_bytes());
+        assert_eq!(p[2..], [text(b"_ses.x\0"), int(0), int(0), int(0)]);
+        // KEYCTL_GET_KEYRING_ID(id, create): integers, the id as the register holds it.
+        r.args = [0, (-3i64) as u64, 1, 6, 7, 0];
+        assert_eq!(exit_params(&r)[2..], [int(-3), int(1), int(0), int(0)]);
+        // KEYCTL_SEARCH(keyring, type, description, dest): two strings between integers.
+        r.args = [10, 4, 0x7fff_0000, 0x7fff_1000, 9, 0];
+        assert_eq!(
+            exit_params(&r)[2..],
+            [int(4), text(b"user\0"), text(b"desc\0"), int(9)]
+        );
+        // KEYCTL_SESSION_TO_PARENT and an operation the probe does not know: all 0; a
+        // string that could not be read (a NULL name) is the index alone.
+        for op in [18, 99] {
+            r.args = [op, 4, 5, 6, 7, 0];
+            assert_eq!(exit_params(&r)[2..], [int(0), int(0), int(0), int(0)]);
+        }
+        let b = crate::record::with_blobs(&[]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.args) = (keyctl, [1, 0, 0, 0, 0, 0]);
+        assert_eq!(exit_params(&r)[2], [1]);
     }
 
     #[test]

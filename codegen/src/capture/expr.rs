@@ -126,7 +126,8 @@ pub enum Expr {
         len_at: bool,
     },
     /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
-    /// parameter's empty value; `unless(...)` the other way round. The condition may test
+    /// parameter's empty value, or the source after it (`when(argM=V.., SOURCE, ELSE)`);
+    /// `unless(...)` the other way round. The condition may test
     /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64).
     When {
         arg: u8,
@@ -134,6 +135,13 @@ pub enum Expr {
         width: u8,
         values: Vec<u64>,
         holds: bool,
+        then: Box<Expr>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `dyn(K, SOURCE)`: a PT_DYN value of entry K of the parameter's dynamic table (its
+    /// index byte, then SOURCE encoded as that entry's type).
+    Dyn {
+        index: u8,
         then: Box<Expr>,
     },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
@@ -175,20 +183,41 @@ pub enum Shape {
     SockoptDyn,
     /// A PT_FDLIST.
     Fdlist,
+    /// A PT_DYN value of entry K of the parameter's dynamic table.
+    Dyn(u8),
 }
 
 impl Expr {
-    /// The source a `when`/`unless` gives when it gives one; any other source itself.
-    pub fn base(&self) -> &Expr {
+    /// The sources whose value the parameter may get: those a `when`/`unless` chooses
+    /// between (its else branch too), any other source itself.
+    pub fn branches(&self) -> Vec<&Expr> {
         match self {
-            Expr::When { then, .. } => then.base(),
-            e => e,
+            Expr::When {
+                then, otherwise, ..
+            } => {
+                let mut b = then.branches();
+                b.extend(otherwise.iter().flat_map(|e| e.branches()));
+                b
+            }
+            e => vec![e],
         }
     }
 
-    /// The shape of the value.
+    /// The sources read: the branches, and the source inside a `dyn`.
+    pub fn leaves(&self) -> Vec<&Expr> {
+        self.branches()
+            .into_iter()
+            .flat_map(|e| match e {
+                Expr::Dyn { then, .. } => then.leaves(),
+                e => vec![e],
+            })
+            .collect()
+    }
+
+    /// The shape of the value (of a `when`, its first branch's).
     pub fn shape(&self) -> Shape {
-        match self.base() {
+        match self {
+            Expr::When { then, .. } => then.shape(),
             Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
@@ -204,6 +233,7 @@ impl Expr {
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
             Expr::Sockopt { .. } => Shape::SockoptDyn,
             Expr::Fdlist(..) => Shape::Fdlist,
+            Expr::Dyn { index, .. } => Shape::Dyn(*index),
             _ => Shape::Integer,
         }
     }
@@ -362,7 +392,11 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 len_at,
             }
         }
-        (w @ ("when" | "unless"), [cond, then]) => {
+        ("dyn", [k, then]) => Expr::Dyn {
+            index: number(k)?,
+            then: Box::new(parse(then)?),
+        },
+        (w @ ("when" | "unless"), [cond, then, otherwise @ ..]) if otherwise.len() < 2 => {
             let (a, values) = cond
                 .rsplit_once('=')
                 .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
@@ -385,6 +419,10 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 values,
                 holds: w == "when",
                 then: Box::new(parse(then)?),
+                otherwise: match otherwise.first() {
+                    Some(e) => Some(Box::new(parse(e)?)),
+                    None => None,
+                },
             }
         }
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
@@ -459,6 +497,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn branches_and_leaves_see_through_when_and_dyn() {
+        let e = parse("when(arg0=1, dyn(1, str(arg1)), when(arg0=2, dyn(0, arg1)))").unwrap();
+        let branches: Vec<Shape> = e.branches().iter().map(|b| b.shape()).collect();
+        assert_eq!(branches, [Shape::Dyn(1), Shape::Dyn(0)]);
+        assert_eq!(e.leaves(), [&Expr::Str(1), &Expr::Arg(1)]);
+    }
+
+    #[test]
     fn expressions_parse() {
         assert_eq!(parse("ret"), Ok(Expr::Ret));
         assert_eq!(parse("arg3"), Ok(Expr::Arg(3)));
@@ -528,7 +574,8 @@ mod tests {
                 width: 24,
                 values: vec![8388610],
                 holds: true,
-                then: Box::new(Expr::Str(3))
+                then: Box::new(Expr::Str(3)),
+                otherwise: None
             })
         );
         assert_eq!(parse("const(1)"), Ok(Expr::Const(1)));
@@ -553,7 +600,8 @@ mod tests {
                 width: 64,
                 values: vec![15, 16],
                 holds: false,
-                then: Box::new(Expr::Str(1))
+                then: Box::new(Expr::Str(1)),
+                otherwise: None
             })
         );
         assert_eq!(
@@ -561,6 +609,24 @@ mod tests {
             Ok(Expr::Mmsg {
                 arg: 1,
                 what: MmsgPart::Len
+            })
+        );
+        assert_eq!(
+            parse("when(arg0=1, dyn(1, str(arg1)), dyn(0, const(0)))"),
+            Ok(Expr::When {
+                arg: 0,
+                shift: 0,
+                width: 64,
+                values: vec![1],
+                holds: true,
+                then: Box::new(Expr::Dyn {
+                    index: 1,
+                    then: Box::new(Expr::Str(1))
+                }),
+                otherwise: Some(Box::new(Expr::Dyn {
+                    index: 0,
+                    then: Box::new(Expr::Const(0))
+                }))
             })
         );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
@@ -578,6 +644,9 @@ mod tests {
             "fd_path(arg0)",
             "when(arg0, arg1)",
             "when(arg0=x, arg1)",
+            "when(arg0=1, arg1, arg2, arg3)",
+            "dyn(x, arg1)",
+            "dyn(0)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -372,10 +372,22 @@ fn emit_source(e: &Expr) -> TokenStream {
             values,
             holds,
             then,
+            otherwise,
         } => {
             let (a, s, w, then) = (lit(*arg), lit(*shift), lit(*width), emit_source(then));
             let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
-            quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then) }
+            let otherwise = match otherwise {
+                Some(e) => {
+                    let e = emit_source(e);
+                    quote! { Some(&#e) }
+                }
+                None => quote! { None },
+            };
+            quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then, #otherwise) }
+        }
+        Expr::Dyn { index, then } => {
+            let (k, then) = (lit(*index), emit_source(then));
+            quote! { Dyn(#k, &#then) }
         }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
