@@ -704,8 +704,9 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     r->h.iov_len = (__u32)total;
 }
 
-/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i, as the call
- * left them (msg_controllen is what it wrote), into the last blob slot. */
+/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i (of the first
+ * struct mmsghdr's, at the same offset), as the call left them (msg_controllen is what it
+ * wrote), into the last blob slot. */
 #define MSGHDR_CONTROL 32
 static __always_inline void copy_control(struct record *r, int i)
 {

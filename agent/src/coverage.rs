@@ -139,6 +139,8 @@ pub enum MmsgPart {
     Len,
     /// Its buffers gathered, up to its `msg_len`.
     Data,
+    /// Its control messages after the call, when the call handled a message (else none).
+    Control,
 }
 
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
@@ -361,7 +363,12 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
             MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
-            Mmsg(i, _) => args.push((i, kind::MMSGHDR, 0)),
+            Mmsg(i, part) => {
+                args.push((i, kind::MMSGHDR, 0));
+                if part == MmsgPart::Control {
+                    p.want |= WANT_CONTROL;
+                }
+            }
             // Up to the given length; a length the call returns in memory is not known
             // before the copy: the first 16 bytes (an int, a u64, a timeval).
             Sockopt {
@@ -546,6 +553,11 @@ mod tests {
         assert_eq!(
             (recvmsg.kind[1], recvmsg.want),
             (kind::MSGHDR_LEN_RET, WANT_SOCK | WANT_CONTROL)
+        );
+        let recvmmsg = arg_plan("recvmmsg");
+        assert_eq!(
+            (recvmmsg.kind[1], recvmmsg.want),
+            (kind::MMSGHDR, WANT_SOCK | WANT_CONTROL)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

@@ -559,6 +559,8 @@ fn normalise(ty: &str, name: &str, value: &str, work: &str) -> String {
         // The kernel numbers IPC objects from a counter.
         "res" if positive && ty == "semget" => "<ipc>".into(),
         "semid" => "<ipc>".into(),
+        // Key serial numbers are random (keyctl returns a keyring's).
+        "res" if positive && ty == "keyctl" => "<key>".into(),
         _ => value,
     }
 }

@@ -277,8 +277,25 @@ static void rest(void) {
   check(setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "setsockopt SO_PASSCRED");
   check(setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "setsockopt SO_RCVTIMEO");
   check(getsockopt(pair[0], SOL_SOCKET, SO_TYPE, &type, &type_len) == 0, "getsockopt SO_TYPE");
+  /* the first message passes an fd in a control message: recvmmsg's msgcontrol */
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } mcontrol[2] = {0};
+  msgs[0].msg_hdr.msg_control = mcontrol[0].buf;
+  msgs[0].msg_hdr.msg_controllen = sizeof mcontrol[0].buf;
+  struct cmsghdr *mcmsg = CMSG_FIRSTHDR(&msgs[0].msg_hdr);
+  mcmsg->cmsg_level = SOL_SOCKET;
+  mcmsg->cmsg_type = SCM_RIGHTS;
+  mcmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int mpassed = 0;
+  memcpy(CMSG_DATA(mcmsg), &mpassed, sizeof mpassed);
+  msgs[2].msg_hdr.msg_control = mcontrol[1].buf;
+  msgs[2].msg_hdr.msg_controllen = sizeof mcontrol[1].buf;
   check(sendmmsg(pair[0], msgs, 2, 0) == 2, "sendmmsg");
   check(recvmmsg(pair[1], msgs + 2, 2, 0, NULL) == 2, "recvmmsg");
+  memcpy(&mpassed, CMSG_DATA(CMSG_FIRSTHDR(&msgs[2].msg_hdr)), sizeof mpassed);
+  close(mpassed);
   /* an fd passed in a control message */
   union {
     struct cmsghdr h;

@@ -297,6 +297,9 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, slot),
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
+            // The first message's control messages (in the last slot, as msg_control's).
+            MmsgPart::Control if r.ret <= 0 => ev.push(&[]),
+            MmsgPart::Control => ev.push(r.blob(crate::record::NBLOBS - 1)),
             MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),
             MmsgPart::Len if r.ret <= 0 => int(ev, 0),
             MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
@@ -429,6 +432,20 @@ mod tests {
         let mut r = Record::parse(&b).unwrap();
         (r.nr, r.args) = (keyctl, [1, 0, 0, 0, 0, 0]);
         assert_eq!(exit_params(&r)[2], [1]);
+    }
+
+    #[test]
+    fn recvmmsg_control_messages_only_when_a_message_came() {
+        let recvmmsg = syscalls::native_by_name("recvmmsg").unwrap().nr;
+        let info = event_info(syscalls::native_by_name("recvmmsg").unwrap().exit).unwrap();
+        let at = info.param_index("msgcontrol").unwrap();
+        let control = b"control bytes";
+        let b = crate::record::with_blobs(&[b"data", b"", control]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.ret) = (recvmmsg, 1);
+        assert_eq!(exit_params(&r)[at], control);
+        r.ret = -11;
+        assert_eq!(exit_params(&r)[at], b"");
     }
 
     #[test]

@@ -167,6 +167,8 @@ pub enum MmsgPart {
     Len,
     /// Its buffers gathered, up to its `msg_len`.
     Data,
+    /// Its control messages after the call, when the call handled a message (else none).
+    Control,
 }
 
 /// How a source's value is encoded: which parameter types it fits.
@@ -214,6 +216,19 @@ impl Expr {
             .collect()
     }
 
+    /// Whether the kernel side copies this source's memory into the last blob slot (control
+    /// messages).
+    pub fn keeps_last_slot(&self) -> bool {
+        matches!(
+            self,
+            Expr::MsgControl(_)
+                | Expr::Mmsg {
+                    what: MmsgPart::Control,
+                    ..
+                }
+        )
+    }
+
     /// The shape of the value (of a `when`, its first branch's).
     pub fn shape(&self) -> Shape {
         match self {
@@ -225,7 +240,7 @@ impl Expr {
             | Expr::MsgIovec { .. }
             | Expr::MsgControl(_)
             | Expr::Mmsg {
-                what: MmsgPart::Data,
+                what: MmsgPart::Data | MmsgPart::Control,
                 ..
             } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
@@ -377,6 +392,10 @@ pub fn parse(s: &str) -> Result<Expr, String> {
         ("mmsg_data", [x]) => Expr::Mmsg {
             arg: arg(x)?,
             what: MmsgPart::Data,
+        },
+        ("mmsg_control", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Control,
         },
         ("sockopt", [x, level, name, len]) => {
             let len = keyed(len, "len")?;
@@ -627,6 +646,13 @@ mod tests {
                     index: 0,
                     then: Box::new(Expr::Const(0))
                 }))
+            })
+        );
+        assert_eq!(
+            parse("mmsg_control(arg1)"),
+            Ok(Expr::Mmsg {
+                arg: 1,
+                what: MmsgPart::Control
             })
         );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));

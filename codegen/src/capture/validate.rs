@@ -411,7 +411,7 @@ fn check_row(
     let keeps_last = row.process.is_some()
         || sources
             .iter()
-            .any(|(_, e)| e.leaves().iter().any(|l| matches!(l, Expr::MsgControl(_))));
+            .any(|(_, e)| e.leaves().iter().any(|l| l.keeps_last_slot()));
     let slots = if keeps_last { NBLOBS - 1 } else { NBLOBS };
     if copies.len() > slots {
         out.push(problem(

@@ -348,6 +348,7 @@ fn emit_source(e: &Expr) -> TokenStream {
                 MmsgPart::Res => quote! { MmsgPart::Res },
                 MmsgPart::Len => quote! { MmsgPart::Len },
                 MmsgPart::Data => quote! { MmsgPart::Data },
+                MmsgPart::Control => quote! { MmsgPart::Control },
             };
             quote! { Mmsg(#a, #w) }
         }
