@@ -157,14 +157,14 @@ fn bad_expressions_and_native_tables_are_errors() {
         in_row(
             t,
             "quotactl",
-            "quota_fmt = \"const(1)\"",
-            "quota_fmt = \"const(3)\"",
+            "quota_fmt_out = \"const(1)\"",
+            "quota_fmt_out = \"const(3)\"",
         )
     });
     assert_problem(
         &p,
         "syscall.quotactl",
-        "quota_fmt: the constant is no value of flag table `quotactl_quota_fmts`",
+        "quota_fmt_out: the constant is no value of flag table `quotactl_quota_fmts`",
     );
 }
 

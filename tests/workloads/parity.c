@@ -340,6 +340,9 @@ static void rest(void) {
   syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "edera-parity");
   syscall(SYS_keyctl, 10 /* KEYCTL_SEARCH */, -3, "user", "edera-none", 0);
   check(syscall(SYS_quotactl, 0x800007 /* Q_GETQUOTA, USRQUOTA */, "/nonexistent", 0, NULL) < 0, "quotactl fails");
+  /* QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 and a quota file: fails, with its arguments */
+  check(syscall(SYS_quotactl, 0x80000200u, "/nonexistent", 2, "/nonexistent/aquota.user") < 0,
+        "quotactl Q_QUOTAON fails");
 }
 
 int main(int argc, char **argv) {

@@ -449,6 +449,31 @@ mod tests {
     }
 
     #[test]
+    fn quotactl_sends_the_format_of_q_quotaon_only() {
+        let quotactl = syscalls::native_by_name("quotactl").unwrap();
+        let info = event_info(quotactl.exit).unwrap();
+        let at = info.param_index("quota_fmt").unwrap();
+        let fmt = |n| {
+            edera_scap::tables::flags::QUOTACTL_QUOTA_FMTS
+                .entries
+                .iter()
+                .find(|(name, _)| *name == n)
+                .map(|(_, v)| vec![*v as u8])
+                .unwrap()
+        };
+        let b = crate::record::with_blobs(&[]);
+        let mut r = Record::parse(&b).unwrap();
+        // QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 (2), then an unknown format (3).
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0200, 0, 2, 0, 0, 0]);
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_VFS_V0"));
+        r.args[2] = 3;
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_NOT_USED"));
+        // QCMD(Q_GETQUOTA, USRQUOTA): its id is no format.
+        r.args = [0x8000_0700, 0, 2, 0, 0, 0];
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_NOT_USED"));
+    }
+
+    #[test]
     fn bits_take_a_word_apart() {
         // quotactl's QCMD(Q_GETQUOTA, GRPQUOTA): the command above the low byte, the type in it.
         let word = 0x8000_0701;
