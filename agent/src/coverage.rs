@@ -116,6 +116,9 @@ pub enum Source {
         &'static Source,
         Option<&'static Source>,
     ),
+    /// The source when the call succeeded (a return value not negative), else the parameter's
+    /// empty value.
+    IfOk(&'static Source),
     /// A PT_DYN value: entry `k` of the parameter's dynamic table (its index byte), then the
     /// source encoded as that entry's type.
     Dyn(u8, &'static Source),
@@ -295,7 +298,7 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
 }
 
 /// The sources `src` reads: itself, or those a `When` chooses between and the one inside a
-/// `Dyn`.
+/// `Dyn` or an `IfOk`.
 fn leaves(src: &'static Source, out: &mut Vec<Source>) {
     match src {
         When(.., then, otherwise) => {
@@ -304,7 +307,7 @@ fn leaves(src: &'static Source, out: &mut Vec<Source>) {
                 leaves(e, out);
             }
         }
-        Dyn(_, then) => leaves(then, out),
+        Dyn(_, then) | IfOk(then) => leaves(then, out),
         s => out.push(*s),
     }
 }
@@ -323,10 +326,33 @@ pub struct ArgPlan {
     pub fd_src: u8,
     /// `WANT_*` bits: what the kernel side reads besides the arguments.
     pub want: u16,
+    /// An argument copied a second way, into a slot of its own.
+    pub second: Option<SecondCopy>,
+}
+
+/// The second way one argument is copied (a string, a buffer or a struct, as the call's
+/// command says it is: fsconfig's value, quotactl's quota file or structs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondCopy {
+    pub arg: u8,
+    pub kind: u8,
+    pub len_arg: u8,
+    pub slot: u8,
+}
+
+impl ArgPlan {
+    /// The blob slot of argument `arg` copied as `kind` (`0xff` for none).
+    pub fn slot_of(&self, arg: u8, kind: u8) -> u8 {
+        match self.second {
+            Some(s) if s.arg == arg && s.kind == kind => s.slot,
+            _ => self.slot.get(usize::from(arg)).copied().unwrap_or(0xff),
+        }
+    }
 }
 
 /// The kernel-side plan of one syscall: slots are given to memory arguments in argument order,
-/// at most [`crate::record::NBLOBS`] (the table never needs more; a test checks it).
+/// then to the argument read a second way, at most [`crate::record::NBLOBS`] (codegen checks
+/// the table never needs more).
 pub fn arg_plan(name: &str) -> ArgPlan {
     let mut p = ArgPlan {
         slot: [0xff; 6],
@@ -408,15 +434,37 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     // entries has the longest copy.
     args.sort_unstable();
     args.reverse();
-    args.dedup_by_key(|a| a.0);
+    args.dedup_by_key(|a| (a.0, a.1));
     args.reverse();
-    for (k, (i, kind, len)) in args.into_iter().take(crate::record::NBLOBS).enumerate() {
+    // Each argument's first way gets a slot, in argument order; the one argument the plan
+    // may read a second way gets the slot after them.
+    let (mut slots, mut second) = (0u8, None);
+    for (n, &(i, kind, len)) in args.iter().enumerate() {
+        if n > 0 && args[n - 1].0 == i {
+            second = Some((i, kind, len));
+            continue;
+        }
+        if usize::from(slots) == crate::record::NBLOBS {
+            break;
+        }
         let i = usize::from(i);
         p.kind[i] = kind;
         p.len_arg[i] = len;
-        p.slot[i] = k as u8;
-        p.nblobs = k as u8 + 1;
+        p.slot[i] = slots;
+        slots += 1;
     }
+    if let Some((arg, kind, len_arg)) = second
+        && usize::from(slots) < crate::record::NBLOBS
+    {
+        p.second = Some(SecondCopy {
+            arg,
+            kind,
+            len_arg,
+            slot: slots,
+        });
+        slots += 1;
+    }
+    p.nblobs = p.nblobs.max(slots);
     p.fd_src = match c.fd {
         FdFrom::None => fd_src::NONE,
         FdFrom::Ret => fd_src::RET,
@@ -553,6 +601,31 @@ mod tests {
         assert_eq!(
             (recvmsg.kind[1], recvmsg.want),
             (kind::MSGHDR_LEN_RET, WANT_SOCK | WANT_CONTROL)
+        );
+        // fsconfig's key (arg2), and its value (arg3) as a string and as a buffer of aux bytes.
+        let fsconfig = arg_plan("fsconfig");
+        assert_eq!(
+            (
+                fsconfig.kind[2],
+                fsconfig.kind[3],
+                fsconfig.slot[3],
+                fsconfig.nblobs
+            ),
+            (kind::STRING, kind::STRING, 1, 3)
+        );
+        let second = SecondCopy {
+            arg: 3,
+            kind: kind::BUFFER_LEN_ARG,
+            len_arg: 4,
+            slot: 2,
+        };
+        assert_eq!(fsconfig.second, Some(second));
+        assert_eq!(
+            (
+                fsconfig.slot_of(3, kind::BUFFER_LEN_ARG),
+                fsconfig.slot_of(3, kind::STRING)
+            ),
+            (2, 1)
         );
         let recvmmsg = arg_plan("recvmmsg");
         assert_eq!(

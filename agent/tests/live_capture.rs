@@ -629,6 +629,12 @@ mpassed = int.from_bytes(in_control.raw[16:20], "little")
 kid = libc.syscall(L(250), L(0), L(-3), L(1))
 jid = libc.syscall(L(250), L(1), b"edera-live")
 assert kid > 0 and jid > 0, ctypes.get_errno()
+# fsconfig on a new tmpfs context: a string value, then a binary one tmpfs refuses
+fsfd = libc.syscall(L(430), b"tmpfs", L(0))
+assert fsfd >= 0, ctypes.get_errno()
+assert libc.syscall(L(431), L(fsfd), L(1), b"size", b"1m", L(0)) == 0, ctypes.get_errno()
+assert libc.syscall(L(431), L(fsfd), L(2), b"size", b"\x01\x02", L(2)) == -1
+os.close(fsfd)
 # prctl: a name (PR_SET_NAME), an integer (PR_SET_DUMPABLE)
 assert libc.prctl(15, b"edera-named", 0, 0, 0) == 0
 assert libc.prctl(4, 1, 0, 0, 0) == 0
@@ -688,6 +694,7 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "readv",
         "recvmsg",
         "keyctl",
+        "fsconfig",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -917,6 +924,27 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
             dyn_value(0, &(-3i64).to_le_bytes()),
             dyn_value(0, &1i64.to_le_bytes())
         )
+    );
+    // fsconfig: the string value of a call that succeeded; none of one that failed.
+    let fsconfigs: Vec<_> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_FSCONFIG_X"))
+        .map(|e| {
+            (
+                int(e, "res") as i64,
+                text(&param(e, "key")),
+                param(e, "value_bytebuf"),
+                param(e, "value_charbuf"),
+                int(e, "aux"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fsconfigs,
+        [
+            (0, "size".to_string(), vec![], b"1m\0".to_vec(), 0),
+            (-22, "size".to_string(), vec![], vec![], 2)
+        ]
     );
     let join = keyctl(1);
     assert_eq!(

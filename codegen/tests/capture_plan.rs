@@ -178,11 +178,12 @@ fn too_many_memory_arguments_are_an_error() {
             "flags = \"flags(mount_flags, field(arg4, off=0, size=4))\"",
         )
     });
-    assert_problem(&p, "syscall.mount", "4 arguments with user memory");
+    assert_problem(&p, "syscall.mount", "4 copies of arguments' user memory");
 }
 
 #[test]
-fn one_argument_is_copied_one_way() {
+fn one_argument_is_copied_a_second_way_at_most() {
+    // A string and a struct: two slots, more than mount has.
     let p = problems_with(|t| {
         in_row(
             t,
@@ -191,10 +192,34 @@ fn one_argument_is_copied_one_way() {
             "flags = \"flags(mount_flags, field(arg1, off=0, size=4))\"",
         )
     });
+    assert_problem(&p, "syscall.mount", "4 copies of arguments' user memory");
+    // fsconfig reads arg3 two ways; a second argument read two ways is one too many.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "fsconfig",
+            "aux = \"arg4\"",
+            "aux = \"field(arg2, off=0, size=4)\"",
+        )
+    });
     assert_problem(
         &p,
-        "syscall.mount",
-        "arg1 is read both as a fixed-size struct and as a string",
+        "syscall.fsconfig",
+        "arg2, arg3 are read more than one way",
+    );
+    // Buffers of two lengths are no two ways.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "write",
+            "size = \"arg2\"",
+            "size = \"buf(arg1, len=arg0)\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.write",
+        "arg1 is read both as a buffer with length argument and as a buffer with length argument",
     );
     let p = problems_with(|t| {
         in_row(
@@ -292,7 +317,7 @@ fn else_branches_are_checked_as_the_first() {
         "syscall.keyctl",
         "arg5: a String source cannot fill a PT_DYN parameter",
     );
-    // What an else branch (inside a dyn) copies counts against the other copies.
+    // What an else branch (inside a dyn) copies counts: keyctl's three strings and a struct.
     let p = problems_with(|t| {
         in_row(
             t,
@@ -301,9 +326,5 @@ fn else_branches_are_checked_as_the_first() {
             "dyn(0, arg1), dyn(0, field(arg1, off=0, size=4))",
         )
     });
-    assert_problem(
-        &p,
-        "syscall.keyctl",
-        "arg1 is read both as a fixed-size struct and as a string",
-    );
+    assert_problem(&p, "syscall.keyctl", "4 copies of arguments' user memory");
 }

@@ -340,6 +340,14 @@ static void rest(void) {
   syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "edera-parity");
   syscall(SYS_keyctl, 10 /* KEYCTL_SEARCH */, -3, "user", "edera-none", 0);
   check(syscall(SYS_quotactl, 0x800007 /* Q_GETQUOTA, USRQUOTA */, "/nonexistent", 0, NULL) < 0, "quotactl fails");
+  /* fsconfig on a new tmpfs context: a string value, a flag, a binary value tmpfs refuses */
+  int fsfd = syscall(SYS_fsopen, "tmpfs", 0);
+  check(fsfd >= 0, "fsopen");
+  check(syscall(SYS_fsconfig, fsfd, 1 /* FSCONFIG_SET_STRING */, "size", "1m", 0) == 0, "fsconfig string");
+  check(syscall(SYS_fsconfig, fsfd, 0 /* FSCONFIG_SET_FLAG */, "noswap", NULL, 0) == 0 || errno == EINVAL,
+        "fsconfig flag");
+  check(syscall(SYS_fsconfig, fsfd, 2 /* FSCONFIG_SET_BINARY */, "size", "\1\2", 2) < 0, "fsconfig binary fails");
+  close(fsfd);
   /* QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 and a quota file: fails, with its arguments */
   check(syscall(SYS_quotactl, 0x80000200u, "/nonexistent", 2, "/nonexistent/aquota.user") < 0,
         "quotactl Q_QUOTAON fails");

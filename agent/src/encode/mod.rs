@@ -10,7 +10,8 @@ pub mod net;
 pub mod sockopt;
 
 use crate::compat::Compat;
-use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
+use crate::coverage::plan::kind;
+use crate::coverage::{self, ArgPlan, Fill, MmsgPart, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
@@ -63,7 +64,7 @@ impl Encoder {
         if let Some(sources) = sc.enter.as_ref().filter(|_| self.compat.is_none())
             && let Some(info) = event_info(entry.enter)
         {
-            fill(&mut self.ev, entry.enter, info, sources, r, &sc.plan.slot);
+            fill(&mut self.ev, entry.enter, info, sources, r, &sc.plan);
             self.emit(ts, tid, &mut emit);
         }
         exit_event(&mut self.ev, sc, r);
@@ -121,14 +122,12 @@ fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
                     "res" => ev.push_int(p.ptype, r.ret as u64),
                     name => match procinfo::param(name, *process, r) {
                         Some(v) => ev.push(&v),
-                        None => value(ev, p, None, r, &[0xff; 6]),
+                        None => value(ev, p, None, r, &sc.plan),
                     },
                 }
             }
         }
-        (Fill::Sources(sources), Some(info)) => {
-            fill(ev, entry.exit, info, sources, r, &sc.plan.slot)
-        }
+        (Fill::Sources(sources), Some(info)) => fill(ev, entry.exit, info, sources, r, &sc.plan),
         _ => {
             ev.start(EventCode::GenericX as u16);
             ev.push(&entry.ppm_sc.to_le_bytes());
@@ -144,7 +143,7 @@ fn fill(
     info: &EventInfo,
     sources: &[Option<Source>],
     r: &Record<'_>,
-    slots: &[u8; 6],
+    plan: &ArgPlan,
 ) {
     ev.start(code);
     for (p, src) in info
@@ -152,7 +151,7 @@ fn fill(
         .iter()
         .zip(sources.iter().copied().chain(std::iter::repeat(None)))
     {
-        value(ev, p, src, r, slots);
+        value(ev, p, src, r, plan);
     }
 }
 
@@ -193,7 +192,7 @@ fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
 
 /// A PT_DYN value of parameter `p`: the index byte `k`, then `src` encoded as entry `k` of
 /// the parameter's dynamic table (empty when the table has no such entry).
-fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>, slot: &[u8; 6]) {
+fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>, plan: &ArgPlan) {
     let entry = match p.extra {
         ParamExtra::Dyn(entries) => entries.get(usize::from(k)),
         _ => None,
@@ -208,7 +207,7 @@ fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>,
         fmt: entry.fmt,
         extra: ParamExtra::None,
     };
-    value(ev, &inner, Some(*src), r, slot);
+    value(ev, &inner, Some(*src), r, plan);
     ev.prefix_last(k);
 }
 
@@ -225,9 +224,11 @@ fn procexit(ev: &mut Event, r: &Record<'_>) {
     ev.push_int(ParamType::Pid, 0);
 }
 
-/// Push the value of parameter `p` from `src`; `slot` maps an argument to its blob slot.
-fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slot: &[u8; 6]) {
-    let blob = |i: u8| r.blob(usize::from(slot[usize::from(i)]));
+/// Push the value of parameter `p` from `src`; `plan` says which blob slot holds an argument's
+/// memory (copied as `kind`, for an argument copied two ways).
+fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, plan: &ArgPlan) {
+    let blob = |i: u8| r.blob(usize::from(plan.slot[usize::from(i)]));
+    let blob_as = |i: u8, kind: u8| r.blob(usize::from(plan.slot_of(i, kind)));
     let arg = |i: u8| r.args[usize::from(i)];
     let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
     match src {
@@ -253,17 +254,15 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
         // A string that could not be read (a NULL pointer: mount's type for a bind mount) is
         // empty, as the modern probe leaves it.
-        Some(Source::Str(i)) if blob(i).is_empty() => ev.push(&[]),
+        Some(Source::Str(i)) if blob_as(i, kind::STRING).is_empty() => ev.push(&[]),
         Some(Source::Str(i)) => {
-            let b = blob(i);
+            let b = blob_as(i, kind::STRING);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
         }
-        Some(
-            Source::BufArgLen(i, _)
-            | Source::BufRetLen(i)
-            | Source::Iovec(i, ..)
-            | Source::MsgIovec(i, _),
-        ) => ev.push(blob(i)),
+        Some(Source::BufArgLen(i, _)) => ev.push(blob_as(i, kind::BUFFER_LEN_ARG)),
+        Some(Source::BufRetLen(i) | Source::Iovec(i, ..) | Source::MsgIovec(i, _)) => {
+            ev.push(blob(i))
+        }
         Some(Source::IovLen) => int(ev, r.iov_len),
         Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
         Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
@@ -276,11 +275,17 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             len_at,
         }) => {
             let len = if len_at {
-                field(blob(len), 0, 4)
+                field(blob_as(len, kind::FIXED), 0, 4)
             } else {
                 arg(len)
             };
-            ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
+            let copied = if len_at {
+                kind::FIXED
+            } else {
+                kind::BUFFER_LEN_ARG
+            };
+            let val = blob_as(val, copied);
+            ev.push(&sockopt::sockopt_val(arg(level), arg(name), val, len))
         }
         // Otherwise the else source, or empty, as the modern probe leaves it (no bytes, or 0).
         Some(Source::When(i, shift, width, values, holds, then, otherwise)) => {
@@ -288,13 +293,16 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
                 values.contains(&bits(arg(i), shift, width)) == holds,
                 otherwise,
             ) {
-                (true, _) => value(ev, p, Some(*then), r, slot),
-                (false, Some(e)) => value(ev, p, Some(*e), r, slot),
+                (true, _) => value(ev, p, Some(*then), r, plan),
+                (false, Some(e)) => value(ev, p, Some(*e), r, plan),
                 (false, None) if p.ptype.fixed_size().is_none() => ev.push(&[]),
                 (false, None) => int(ev, 0),
             }
         }
-        Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, slot),
+        Some(Source::IfOk(then)) if r.ret >= 0 => value(ev, p, Some(*then), r, plan),
+        Some(Source::IfOk(_)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        Some(Source::IfOk(_)) => int(ev, 0),
+        Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, plan),
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
             // The first message's control messages (in the last slot, as msg_control's).
@@ -304,7 +312,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             MmsgPart::Len if r.ret <= 0 => int(ev, 0),
             MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
         },
-        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
+        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob_as(i, kind::BUFFER_LEN_ARG))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
             let at = 4 * usize::from(k);
@@ -314,9 +322,11 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             int(ev, fd as i64 as u64);
         }
         Some(Source::TupleOut(user)) => match r.sock {
-            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => {
-                ev.push(&net::tuple(&s, true, user.map(blob)))
-            }
+            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => ev.push(&net::tuple(
+                &s,
+                true,
+                user.map(|i| blob_as(i, kind::BUFFER_LEN_ARG)),
+            )),
             _ => ev.push(&[]),
         },
         Some(Source::TupleIn) => match r.sock {
@@ -337,24 +347,24 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
         Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
         Some(Source::PtraceData(i, req)) => {
-            let peeked = field(blob(i), 0, 8);
+            let peeked = field(blob_as(i, kind::FIXED), 0, 8);
             ev.push(&flags::ptrace_data(r.ret, arg(req), arg(i), peeked))
         }
         Some(Source::Fdlist(table, i, n)) => ev.push(&fdlist(blob(i), arg(n), table)),
-        Some(Source::Field(i, off, size)) => int(ev, field(blob(i), off, size)),
+        Some(Source::Field(i, off, size)) => int(ev, field(blob_as(i, kind::FIXED), off, size)),
         Some(Source::FlagsField(table, i, off, size)) => {
-            int(ev, table.convert(field(blob(i), off, size)))
+            int(ev, table.convert(field(blob_as(i, kind::FIXED), off, size)))
         }
         Some(Source::OpenFlagsField(i, off, size)) => int(
             ev,
             u64::from(flags::open_flags(
-                field(blob(i), off, size),
+                field(blob_as(i, kind::FIXED), off, size),
                 r.flags & RF_CREATED != 0,
             )),
         ),
         // tv_sec, tv_nsec; 0 when the struct could not be read.
         Some(Source::Reltime(i)) => {
-            let b = blob(i);
+            let b = blob_as(i, kind::FIXED);
             let (sec, nsec) = (field(b, 0, 8), field(b, 8, 8));
             int(ev, sec.wrapping_mul(1_000_000_000).wrapping_add(nsec))
         }
@@ -471,6 +481,33 @@ mod tests {
         // QCMD(Q_GETQUOTA, USRQUOTA): its id is no format.
         r.args = [0x8000_0700, 0, 2, 0, 0, 0];
         assert_eq!(exit_params(&r)[at], fmt("QFMT_NOT_USED"));
+    }
+
+    #[test]
+    fn fsconfig_values_are_strings_or_binary_by_command_after_success() {
+        let fsconfig = syscalls::native_by_name("fsconfig").unwrap();
+        let info = event_info(fsconfig.exit).unwrap();
+        let (bytes, chars) = (
+            info.param_index("value_bytebuf").unwrap(),
+            info.param_index("value_charbuf").unwrap(),
+        );
+        // Slots: the key, the value as a string, the value as a buffer.
+        let b = crate::record::with_blobs(&[b"size\0", b"1m\0", b"1m\0\xff"]);
+        let mut r = Record::parse(&b).unwrap();
+        // FSCONFIG_SET_STRING
+        (r.nr, r.args) = (fsconfig.nr, [3, 1, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b""[..], &b"1m\0"[..]));
+        // FSCONFIG_SET_BINARY of 4 bytes
+        r.args = [3, 2, 0, 0, 4, 0];
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b"1m\0\xff"[..], &b""[..]));
+        // A failed call, and FSCONFIG_SET_FLAG: no value.
+        r.ret = -22;
+        assert_eq!(exit_params(&r)[bytes], b"");
+        (r.ret, r.args) = (0, [3, 0, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b""[..], &b""[..]));
     }
 
     #[test]

@@ -138,6 +138,9 @@ pub enum Expr {
         then: Box<Expr>,
         otherwise: Option<Box<Expr>>,
     },
+    /// `ok(SOURCE)`: SOURCE when the call succeeded (a return value not negative), else the
+    /// parameter's empty value.
+    IfOk(Box<Expr>),
     /// `dyn(K, SOURCE)`: a PT_DYN value of entry K of the parameter's dynamic table (its
     /// index byte, then SOURCE encoded as that entry's type).
     Dyn {
@@ -194,6 +197,7 @@ impl Expr {
     /// between (its else branch too), any other source itself.
     pub fn branches(&self) -> Vec<&Expr> {
         match self {
+            Expr::IfOk(then) => then.branches(),
             Expr::When {
                 then, otherwise, ..
             } => {
@@ -232,7 +236,7 @@ impl Expr {
     /// The shape of the value (of a `when`, its first branch's).
     pub fn shape(&self) -> Shape {
         match self {
-            Expr::When { then, .. } => then.shape(),
+            Expr::When { then, .. } | Expr::IfOk(then) => then.shape(),
             Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
@@ -411,6 +415,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 len_at,
             }
         }
+        ("ok", [then]) => Expr::IfOk(Box::new(parse(then)?)),
         ("dyn", [k, then]) => Expr::Dyn {
             index: number(k)?,
             then: Box::new(parse(then)?),
@@ -647,6 +652,18 @@ mod tests {
                     then: Box::new(Expr::Const(0))
                 }))
             })
+        );
+        assert_eq!(
+            parse("ok(when(arg1=2, buf(arg3, len=arg4)))"),
+            Ok(Expr::IfOk(Box::new(Expr::When {
+                arg: 1,
+                shift: 0,
+                width: 64,
+                values: vec![2],
+                holds: true,
+                then: Box::new(Expr::BufArgLen(3, 4)),
+                otherwise: None
+            })))
         );
         assert_eq!(
             parse("mmsg_control(arg1)"),

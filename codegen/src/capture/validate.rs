@@ -13,6 +13,10 @@ use crate::model::{DynTable, Event, FlagTable, Param, Schema, Syscall};
 /// event keeps the last slot for the thread's argument area.
 pub const NBLOBS: usize = 3;
 
+/// The copies an argument may be read in a second way (each into a slot of its own), as
+/// [`copy_kind`] names them.
+const SECOND_WAYS: [&str; 3] = ["string", "buffer with length argument", "fixed-size struct"];
+
 /// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
 const FILE_FLAGS: &str = "file_flags";
 /// The PPM flag table of the events in an `fdlist` source.
@@ -395,8 +399,16 @@ fn check_row(
         .collect();
     copies.sort_unstable();
     copies.dedup();
+    // One argument may be copied a second way, into a slot of its own, when both ways are
+    // ones the encoder finds by their kind.
+    let mut twice = Vec::new();
     for w in copies.windows(2) {
-        if w[0].0 == w[1].0 {
+        if w[0].0 != w[1].0 {
+            continue;
+        }
+        if w[0].1 != w[1].1 && SECOND_WAYS.contains(&w[0].1) && SECOND_WAYS.contains(&w[1].1) {
+            twice.push(format!("arg{}", w[0].0));
+        } else {
             out.push(problem(
                 &entry,
                 format!(
@@ -406,7 +418,15 @@ fn check_row(
             ));
         }
     }
-    copies.dedup_by_key(|c| c.0);
+    if twice.len() > 1 {
+        out.push(problem(
+            &entry,
+            format!(
+                "{} are read more than one way: the kernel side copies one argument a second way",
+                twice.join(", ")
+            ),
+        ));
+    }
     // Process events and control messages keep the last slot.
     let keeps_last = row.process.is_some()
         || sources
@@ -417,7 +437,7 @@ fn check_row(
         out.push(problem(
             &entry,
             format!(
-                "{} arguments with user memory: the kernel side copies {slots} at most",
+                "{} copies of arguments' user memory: the kernel side copies {slots} at most",
                 copies.len()
             ),
         ));

@@ -386,6 +386,10 @@ fn emit_source(e: &Expr) -> TokenStream {
             };
             quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then, #otherwise) }
         }
+        Expr::IfOk(then) => {
+            let then = emit_source(then);
+            quote! { IfOk(&#then) }
+        }
         Expr::Dyn { index, then } => {
             let (k, then) = (lit(*index), emit_source(then));
             quote! { Dyn(#k, &#then) }
