@@ -103,14 +103,10 @@ pub enum Source {
         len: u8,
         len_at: bool,
     },
-    /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
-    /// else the last source, or without one the parameter's empty value.
-    /// The condition tests the `width` bits of argument `i` from bit `shift` up (argument,
-    /// shift, width; the whole argument: 0, 64).
+    /// The source when what the condition tests is one of the values (`true`), or none of
+    /// them (`false`); else the last source, or without one the parameter's empty value.
     When(
-        u8,
-        u8,
-        u8,
+        Cond,
         &'static [u64],
         bool,
         &'static Source,
@@ -129,6 +125,17 @@ pub enum Source {
     /// `req`) as PT_DYN values.
     PtraceAddr(u8),
     PtraceData(u8, u8),
+}
+
+/// What a [`Source::When`] tests: the `width` bits from bit `shift` up (the whole word: 0, 64)
+/// of argument `arg`, or of the integer of `field` = (offset, size) bytes of the struct it
+/// points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cond {
+    pub arg: u8,
+    pub field: Option<(u8, u8)>,
+    pub shift: u8,
+    pub width: u8,
 }
 
 /// What of the first message of a `struct mmsghdr` array a source gives (sendmmsg and
@@ -301,7 +308,11 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
 /// `Dyn` or an `IfOk`.
 fn leaves(src: &'static Source, out: &mut Vec<Source>) {
     match src {
-        When(.., then, otherwise) => {
+        When(cond, .., then, otherwise) => {
+            // The struct field the condition tests is copied too.
+            if let Some((off, size)) = cond.field {
+                out.push(Field(cond.arg, off, size));
+            }
             leaves(then, out);
             if let Some(e) = otherwise {
                 leaves(e, out);

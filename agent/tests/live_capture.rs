@@ -635,6 +635,10 @@ assert fsfd >= 0, ctypes.get_errno()
 assert libc.syscall(L(431), L(fsfd), L(1), b"size", b"1m", L(0)) == 0, ctypes.get_errno()
 assert libc.syscall(L(431), L(fsfd), L(2), b"size", b"\x01\x02", L(2)) == -1
 os.close(fsfd)
+# quotactl Q_SETQUOTA fails, its struct if_dqblk read after the call: dqb_valid QIF_BLIMITS |
+# QIF_SPACE | QIF_ITIME
+dqblk = (ctypes.c_uint64 * 9)(100, 90, 4096, 50, 40, 3, 7, 8, 1 | 2 | 32)
+assert libc.syscall(L(179), L(0x80000800), b"/nonexistent", L(1000), dqblk) == -1
 # prctl: a name (PR_SET_NAME), an integer (PR_SET_DUMPABLE)
 assert libc.prctl(15, b"edera-named", 0, 0, 0) == 0
 assert libc.prctl(4, 1, 0, 0, 0) == 0
@@ -695,6 +699,7 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "recvmsg",
         "keyctl",
         "fsconfig",
+        "quotactl",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -946,6 +951,22 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
             (-22, "size".to_string(), vec![], vec![], 2)
         ]
     );
+    // quotactl: the fields of struct if_dqblk whose dqb_valid bit is set, the others 0.
+    let quotactl = find("PPME_SYSCALL_QUOTACTL_X");
+    let fields: Vec<u64> = [
+        "id",
+        "dqb_bhardlimit",
+        "dqb_bsoftlimit",
+        "dqb_curspace",
+        "dqb_ihardlimit",
+        "dqb_isoftlimit",
+        "dqb_btime",
+        "dqb_itime",
+    ]
+    .iter()
+    .map(|n| int(quotactl, n))
+    .collect();
+    assert_eq!(fields, [1000, 100, 90, 4096, 0, 0, 0, 8]);
     let join = keyctl(1);
     assert_eq!(
         (int(join, "res"), param(join, "arg2"), param(join, "arg5")),

@@ -157,8 +157,8 @@ fn bad_expressions_and_native_tables_are_errors() {
         in_row(
             t,
             "quotactl",
-            "quota_fmt_out = \"const(1)\"",
-            "quota_fmt_out = \"const(3)\"",
+            "const(1)), const(1))\", cmd",
+            "const(1)), const(3))\", cmd",
         )
     });
     assert_problem(

@@ -348,6 +348,19 @@ static void rest(void) {
         "fsconfig flag");
   check(syscall(SYS_fsconfig, fsfd, 2 /* FSCONFIG_SET_BINARY */, "size", "\1\2", 2) < 0, "fsconfig binary fails");
   close(fsfd);
+  /* The structs of failed quotactl calls, read after the call as the probe reads them:
+     struct if_dqblk (u64 limits, space and times, u32 dqb_valid at 64: QIF_BLIMITS | QIF_SPACE
+     | QIF_ITIME), struct if_dqinfo (u64 graces, u32 flags, u32 dqi_valid: IIF_IGRACE |
+     IIF_FLAGS), Q_GETFMT's format (QFMT_VFS_V1). */
+  unsigned long long dqblk[9] = {100, 90, 4096, 50, 40, 3, 7, 8, 1 | 2 | 32};
+  check(syscall(SYS_quotactl, 0x80000800u /* Q_SETQUOTA, USRQUOTA */, "/nonexistent", 1000, dqblk) < 0,
+        "quotactl Q_SETQUOTA fails");
+  unsigned long long dqinfo[3] = {604800, 86400, 1ULL | (2ULL | 4ULL) << 32};
+  check(syscall(SYS_quotactl, 0x80000601u /* Q_SETINFO, GRPQUOTA */, "/nonexistent", 0, dqinfo) < 0,
+        "quotactl Q_SETINFO fails");
+  int quota_format = 4;
+  check(syscall(SYS_quotactl, 0x80000400u /* Q_GETFMT, USRQUOTA */, "/nonexistent", 0, &quota_format) < 0,
+        "quotactl Q_GETFMT fails");
   /* QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 and a quota file: fails, with its arguments */
   check(syscall(SYS_quotactl, 0x80000200u, "/nonexistent", 2, "/nonexistent/aquota.user") < 0,
         "quotactl Q_QUOTAON fails");

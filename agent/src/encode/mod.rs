@@ -288,11 +288,13 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
             ev.push(&sockopt::sockopt_val(arg(level), arg(name), val, len))
         }
         // Otherwise the else source, or empty, as the modern probe leaves it (no bytes, or 0).
-        Some(Source::When(i, shift, width, values, holds, then, otherwise)) => {
-            match (
-                values.contains(&bits(arg(i), shift, width)) == holds,
-                otherwise,
-            ) {
+        Some(Source::When(cond, values, holds, then, otherwise)) => {
+            let word = match cond.field {
+                None => arg(cond.arg),
+                Some((off, size)) => field(blob_as(cond.arg, kind::FIXED), off, size),
+            };
+            let tested = bits(word, cond.shift, cond.width);
+            match (values.contains(&tested) == holds, otherwise) {
                 (true, _) => value(ev, p, Some(*then), r, plan),
                 (false, Some(e)) => value(ev, p, Some(*e), r, plan),
                 (false, None) if p.ptype.fixed_size().is_none() => ev.push(&[]),
@@ -508,6 +510,56 @@ mod tests {
         (r.ret, r.args) = (0, [3, 0, 0, 0, 0, 0]);
         let p = exit_params(&r);
         assert_eq!((&p[bytes][..], &p[chars][..]), (&b""[..], &b""[..]));
+    }
+
+    #[test]
+    fn quotactl_structs_are_read_by_their_valid_bits() {
+        let quotactl = syscalls::native_by_name("quotactl").unwrap();
+        let info = event_info(quotactl.exit).unwrap();
+        let get = |p: &[Vec<u8>], name: &str| {
+            let v = &p[info.param_index(name).unwrap()];
+            let mut b = [0u8; 8];
+            b[..v.len()].copy_from_slice(v);
+            u64::from_le_bytes(b)
+        };
+        // struct if_dqblk: u64 fields 1..=8, dqb_valid QIF_BLIMITS | QIF_BTIME.
+        let mut dqblk: Vec<u8> = (1..=8u64).flat_map(|v| v.to_le_bytes()).collect();
+        dqblk.extend_from_slice(&(1u32 | 1 << 4).to_le_bytes());
+        // Slots: special, arg3 as a string, arg3 as a struct.
+        let b = crate::record::with_blobs(&[b"/dev/x\0", b"", &dqblk]);
+        let mut r = Record::parse(&b).unwrap();
+        // QCMD(Q_SETQUOTA, USRQUOTA), id 1000.
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0800, 0, 1000, 0, 0, 0]);
+        let p = exit_params(&r);
+        let names = [
+            "dqb_bhardlimit",
+            "dqb_bsoftlimit",
+            "dqb_curspace",
+            "dqb_ihardlimit",
+            "dqb_btime",
+            "dqb_itime",
+            "dqi_bgrace",
+            "id",
+        ];
+        let values: Vec<u64> = names.iter().map(|n| get(&p, n)).collect();
+        assert_eq!(values, [1, 2, 0, 0, 7, 0, 0, 1000]);
+        // Q_GETFMT: the format read back (the first u32), QFMT_VFS_OLD (1) as PPM's 2.
+        r.args[0] = 0x8000_0400;
+        assert_eq!(get(&exit_params(&r), "quota_fmt_out"), 2);
+        // Q_GETINFO: struct if_dqinfo, graces 10 and 20, flags 1, dqi_valid IIF_BGRACE |
+        // IIF_FLAGS; no dqblk fields.
+        let mut dqinfo: Vec<u8> = [10u64, 20].iter().flat_map(|v| v.to_le_bytes()).collect();
+        dqinfo.extend_from_slice(&1u32.to_le_bytes());
+        dqinfo.extend_from_slice(&(1u32 | 1 << 2).to_le_bytes());
+        let b = crate::record::with_blobs(&[b"/dev/x\0", b"", &dqinfo]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0500, 0, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        let values: Vec<u64> = ["dqi_bgrace", "dqi_igrace", "dqi_flags", "dqb_bhardlimit"]
+            .iter()
+            .map(|n| get(&p, n))
+            .collect();
+        assert_eq!(values, [10, 0, 1, 0]);
     }
 
     #[test]

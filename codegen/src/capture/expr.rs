@@ -128,9 +128,12 @@ pub enum Expr {
     /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
     /// parameter's empty value, or the source after it (`when(argM=V.., SOURCE, ELSE)`);
     /// `unless(...)` the other way round. The condition may test
-    /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64).
+    /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64), and
+    /// a struct field `field(argM, off=O, size=S)` (`field`: offset and size) or its bits
+    /// instead of the argument.
     When {
         arg: u8,
+        field: Option<(u8, u8)>,
         shift: u8,
         width: u8,
         values: Vec<u64>,
@@ -206,6 +209,34 @@ impl Expr {
                 b
             }
             e => vec![e],
+        }
+    }
+
+    /// What the kernel side copies for the source: its leaves, and the struct fields its
+    /// conditions test.
+    pub fn copies(&self) -> Vec<Expr> {
+        match self {
+            Expr::When {
+                arg,
+                field,
+                then,
+                otherwise,
+                ..
+            } => {
+                let mut c: Vec<Expr> = field
+                    .map(|(off, size)| Expr::Field {
+                        arg: *arg,
+                        off,
+                        size,
+                    })
+                    .into_iter()
+                    .collect();
+                c.extend(then.copies());
+                c.extend(otherwise.iter().flat_map(|e| e.copies()));
+                c
+            }
+            Expr::IfOk(then) | Expr::Dyn { then, .. } => then.copies(),
+            e => vec![e.clone()],
         }
     }
 
@@ -424,13 +455,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             let (a, values) = cond
                 .rsplit_once('=')
                 .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
-            let (arg, shift, width) = match a.trim() {
-                b if b.starts_with("bits") => match parse(b)? {
-                    Expr::Bits { arg, shift, width } => (arg, shift, width),
-                    _ => return Err(bad()),
-                },
-                a => (arg(a)?, 0, 64),
-            };
+            let (arg, field, shift, width) = condition(a)?;
             let values = values
                 .split('|')
                 .map(|v| v.trim().parse::<u64>())
@@ -438,6 +463,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
             Expr::When {
                 arg,
+                field,
                 shift,
                 width,
                 values,
@@ -495,6 +521,36 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     Ok(e)
 }
 
+/// What a `when` tests: argument `argM`, or a struct field `field(argM, off=O, size=S)`, or
+/// `bits(...)` of either: (argument, field offset and size, shift, width).
+type Condition = (u8, Option<(u8, u8)>, u8, u8);
+
+fn condition(s: &str) -> Result<Condition, String> {
+    let s = s.trim();
+    let operand = |x: &str| match parse(x)? {
+        Expr::Field { arg, off, size } => Ok((arg, Some((off, size)))),
+        Expr::Arg(a) => Ok((a, None)),
+        _ => Err(format!("`{s}`: a condition tests argM or field(argM, ..)")),
+    };
+    match call(s)? {
+        ("bits", a) if a.len() == 3 => {
+            let (shift, width) = (
+                number(keyed(a[1], "shift")?)?,
+                number(keyed(a[2], "width")?)?,
+            );
+            if width == 0 || u32::from(shift) + u32::from(width) > 64 {
+                return Err(format!("`{s}`: bits within a 64-bit word"));
+            }
+            let (arg, field) = operand(a[0])?;
+            Ok((arg, field, shift, width))
+        }
+        _ => {
+            let (arg, field) = operand(s)?;
+            Ok((arg, field, 0, 64))
+        }
+    }
+}
+
 fn field(arg: u8, off: u8, size: &str) -> Result<Expr, String> {
     let size = number(size)?;
     if !matches!(size, 1 | 2 | 4 | 8) {
@@ -519,6 +575,42 @@ pub fn parse_fd(s: &str) -> Result<FdExpr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_may_test_struct_fields() {
+        let e = parse(
+            "when(bits(field(arg3, off=64, size=4), shift=2, width=1)=1, field(arg3, off=0, size=8))",
+        )
+        .unwrap();
+        let Expr::When {
+            arg,
+            field,
+            shift,
+            width,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((*arg, *field, *shift, *width), (3, Some((64, 4)), 2, 1));
+        // The field tested is copied too.
+        assert_eq!(
+            e.copies(),
+            [
+                Expr::Field {
+                    arg: 3,
+                    off: 64,
+                    size: 4
+                },
+                Expr::Field {
+                    arg: 3,
+                    off: 0,
+                    size: 8
+                }
+            ]
+        );
+        assert!(parse("when(str(arg1)=1, arg2)").is_err());
+    }
 
     #[test]
     fn branches_and_leaves_see_through_when_and_dyn() {
@@ -594,6 +686,7 @@ mod tests {
             parse("when(bits(arg0, shift=8, width=24)=8388610, str(arg3))"),
             Ok(Expr::When {
                 arg: 0,
+                field: None,
                 shift: 8,
                 width: 24,
                 values: vec![8388610],
@@ -620,6 +713,7 @@ mod tests {
             parse("unless(arg0=15|16, str(arg1))"),
             Ok(Expr::When {
                 arg: 0,
+                field: None,
                 shift: 0,
                 width: 64,
                 values: vec![15, 16],
@@ -639,6 +733,7 @@ mod tests {
             parse("when(arg0=1, dyn(1, str(arg1)), dyn(0, const(0)))"),
             Ok(Expr::When {
                 arg: 0,
+                field: None,
                 shift: 0,
                 width: 64,
                 values: vec![1],
@@ -657,6 +752,7 @@ mod tests {
             parse("ok(when(arg1=2, buf(arg3, len=arg4)))"),
             Ok(Expr::IfOk(Box::new(Expr::When {
                 arg: 1,
+                field: None,
                 shift: 0,
                 width: 64,
                 values: vec![2],
@@ -690,6 +786,9 @@ mod tests {
             "when(arg0=1, arg1, arg2, arg3)",
             "dyn(x, arg1)",
             "dyn(0)",
+            "ok(arg1, arg2)",
+            "mmsg_control()",
+            "when(bits(field(arg3, off=0, size=4), shift=60, width=8)=1, arg1)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -394,8 +394,8 @@ fn check_row(
     }
     let mut copies: Vec<(u8, &str, u8)> = sources
         .iter()
-        .flat_map(|(_, e)| e.leaves())
-        .filter_map(copy_kind)
+        .flat_map(|(_, e)| e.copies())
+        .filter_map(|e| copy_kind(&e))
         .collect();
     copies.sort_unstable();
     copies.dedup();

@@ -368,6 +368,7 @@ fn emit_source(e: &Expr) -> TokenStream {
         }
         Expr::When {
             arg,
+            field,
             shift,
             width,
             values,
@@ -376,6 +377,13 @@ fn emit_source(e: &Expr) -> TokenStream {
             otherwise,
         } => {
             let (a, s, w, then) = (lit(*arg), lit(*shift), lit(*width), emit_source(then));
+            let field = match field {
+                Some((off, size)) => {
+                    let (o, z) = (lit(*off), lit(*size));
+                    quote! { Some((#o, #z)) }
+                }
+                None => quote! { None },
+            };
             let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
             let otherwise = match otherwise {
                 Some(e) => {
@@ -384,7 +392,7 @@ fn emit_source(e: &Expr) -> TokenStream {
                 }
                 None => quote! { None },
             };
-            quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then, #otherwise) }
+            quote! { When(Cond { arg: #a, field: #field, shift: #s, width: #w }, &[#(#values),*], #holds, &#then, #otherwise) }
         }
         Expr::IfOk(then) => {
             let then = emit_source(then);
@@ -445,7 +453,7 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
     quote! {
-        use crate::coverage::{Covered, FdFrom, FlagMap, MmsgPart, Source::*};
+        use crate::coverage::{Cond, Covered, FdFrom, FlagMap, MmsgPart, Source::*};
 
         /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
         pub const NBLOBS: usize = #nblobs;
