@@ -31,7 +31,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define PROCEXIT_NR 0xffffffff
 
 /* Per syscall: enabled, and for each argument its kind, the argument holding its length,
- * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used). */
+ * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used); one argument
+ * may be copied a second way (a string, a buffer, a struct: what the call's command says it
+ * is), into a slot of its own. */
 struct sc_desc {
     __u8 enabled;
     __u8 nblobs;
@@ -39,8 +41,12 @@ struct sc_desc {
     __u8 len_arg[NARGS];
     __u8 slot[NARGS];
     __u8 fd_src;
+    __u8 second_arg; /* the argument copied a second way, NARGS for none */
+    __u16 want;      /* WANT_* bits */
+    __u8 second_kind;
+    __u8 second_len_arg;
+    __u8 second_slot;
     __u8 pad;
-    __u16 want; /* WANT_* bits */
 };
 
 /* record_head.flags */
@@ -583,21 +589,22 @@ static __always_inline void count_drop(void)
         *n += 1;
 }
 
-static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
+/* Copy the user memory at argument i of kind `kind` (its length argument or size `len_arg`)
+ * into blob slot k. */
+static __always_inline void copy_arg(struct record *r, int i, __u8 kind, __u8 len_arg, __u8 k)
 {
     __u64 len = 0;
-    __u8 k = d->slot[i];
-    if (k >= NBLOBS)
+    if (k >= NBLOBS || i >= NARGS)
         return;
     void *ptr = (void *)r->h.args[i];
-    switch (d->kind[i]) {
+    switch (kind) {
     case ARG_STRING: {
         long n = bpf_probe_read_user_str(r->blob[k], BLOB_LEN, ptr);
         r->h.blob_len[k] = n > 0 ? (__u16)n : 0;
         return;
     }
     case ARG_BUFFER_LEN_ARG: {
-        __u8 j = d->len_arg[i];
+        __u8 j = len_arg;
         if (j < NARGS)
             len = r->h.args[j];
         break;
@@ -609,10 +616,10 @@ static __always_inline void copy_arg(struct record *r, struct sc_desc *d, int i)
         len = r->h.ret == 0 ? 8 : 0;
         break;
     case ARG_FIXED:
-        len = d->len_arg[i];
+        len = len_arg;
         break;
     case ARG_ARRAY8: {
-        __u8 j = d->len_arg[i];
+        __u8 j = len_arg;
         if (j < NARGS)
             len = r->h.args[j] > BLOB_LEN / 8 ? BLOB_LEN : r->h.args[j] * 8;
         break;
@@ -704,8 +711,9 @@ static __always_inline void gather_iovec(struct record *r, struct sc_desc *d, in
     r->h.iov_len = (__u32)total;
 }
 
-/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i, as the call
- * left them (msg_controllen is what it wrote), into the last blob slot. */
+/* WANT_CONTROL: the control messages of the struct user_msghdr at argument i (of the first
+ * struct mmsghdr's, at the same offset), as the call left them (msg_controllen is what it
+ * wrote), into the last blob slot. */
 #define MSGHDR_CONTROL 32
 static __always_inline void copy_control(struct record *r, int i)
 {
@@ -1489,10 +1497,12 @@ int on_sys_exit(__u64 *ctx)
     int iov_arg = -1;
 #pragma unroll
     for (int i = 0; i < NARGS; i++) {
-        copy_arg(r, d, i);
+        copy_arg(r, i, d->kind[i], d->len_arg[i], d->slot[i]);
         if (d->kind[i] >= ARG_IOVEC && d->kind[i] <= ARG_MMSGHDR)
             iov_arg = i;
     }
+    if (d->second_arg < NARGS)
+        copy_arg(r, d->second_arg, d->second_kind, d->second_len_arg, d->second_slot);
     if (nr == NR_CLONE3 && ret == 0)
         clone3_child_flags(r, d);
     if (iov_arg >= 0) {

@@ -103,11 +103,21 @@ pub enum Source {
         len: u8,
         len_at: bool,
     },
-    /// The source when argument `i` is one of the values (`true`), or none of them (`false`);
-    /// else the parameter's empty value.
-    /// The condition tests the `width` bits of argument `i` from bit `shift` up (argument,
-    /// shift, width; the whole argument: 0, 64).
-    When(u8, u8, u8, &'static [u64], bool, &'static Source),
+    /// The source when what the condition tests is one of the values (`true`), or none of
+    /// them (`false`); else the last source, or without one the parameter's empty value.
+    When(
+        Cond,
+        &'static [u64],
+        bool,
+        &'static Source,
+        Option<&'static Source>,
+    ),
+    /// The source when the call succeeded (a return value not negative), else the parameter's
+    /// empty value.
+    IfOk(&'static Source),
+    /// A PT_DYN value: entry `k` of the parameter's dynamic table (its index byte), then the
+    /// source encoded as that entry's type.
+    Dyn(u8, &'static Source),
     /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
     /// the fds and their returned events, converted with the table.
     Fdlist(&'static FlagMap, u8, u8),
@@ -115,6 +125,17 @@ pub enum Source {
     /// `req`) as PT_DYN values.
     PtraceAddr(u8),
     PtraceData(u8, u8),
+}
+
+/// What a [`Source::When`] tests: the `width` bits from bit `shift` up (the whole word: 0, 64)
+/// of argument `arg`, or of the integer of `field` = (offset, size) bytes of the struct it
+/// points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cond {
+    pub arg: u8,
+    pub field: Option<(u8, u8)>,
+    pub shift: u8,
+    pub width: u8,
 }
 
 /// What of the first message of a `struct mmsghdr` array a source gives (sendmmsg and
@@ -128,6 +149,8 @@ pub enum MmsgPart {
     Len,
     /// Its buffers gathered, up to its `msg_len`.
     Data,
+    /// Its control messages after the call, when the call handled a message (else none).
+    Control,
 }
 
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
@@ -281,6 +304,25 @@ pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
     syscall(nr).map(|s| s.entry)
 }
 
+/// The sources `src` reads: itself, or those a `When` chooses between and the one inside a
+/// `Dyn` or an `IfOk`.
+fn leaves(src: &'static Source, out: &mut Vec<Source>) {
+    match src {
+        When(cond, .., then, otherwise) => {
+            // The struct field the condition tests is copied too.
+            if let Some((off, size)) = cond.field {
+                out.push(Field(cond.arg, off, size));
+            }
+            leaves(then, out);
+            if let Some(e) = otherwise {
+                leaves(e, out);
+            }
+        }
+        Dyn(_, then) | IfOk(then) => leaves(then, out),
+        s => out.push(*s),
+    }
+}
+
 /// What the kernel side copies and reads for one syscall (`struct sc_desc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ArgPlan {
@@ -295,10 +337,33 @@ pub struct ArgPlan {
     pub fd_src: u8,
     /// `WANT_*` bits: what the kernel side reads besides the arguments.
     pub want: u16,
+    /// An argument copied a second way, into a slot of its own.
+    pub second: Option<SecondCopy>,
+}
+
+/// The second way one argument is copied (a string, a buffer or a struct, as the call's
+/// command says it is: fsconfig's value, quotactl's quota file or structs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondCopy {
+    pub arg: u8,
+    pub kind: u8,
+    pub len_arg: u8,
+    pub slot: u8,
+}
+
+impl ArgPlan {
+    /// The blob slot of argument `arg` copied as `kind` (`0xff` for none).
+    pub fn slot_of(&self, arg: u8, kind: u8) -> u8 {
+        match self.second {
+            Some(s) if s.arg == arg && s.kind == kind => s.slot,
+            _ => self.slot.get(usize::from(arg)).copied().unwrap_or(0xff),
+        }
+    }
 }
 
 /// The kernel-side plan of one syscall: slots are given to memory arguments in argument order,
-/// at most [`crate::record::NBLOBS`] (the table never needs more; a test checks it).
+/// then to the argument read a second way, at most [`crate::record::NBLOBS`] (codegen checks
+/// the table never needs more).
 pub fn arg_plan(name: &str) -> ArgPlan {
     let mut p = ArgPlan {
         slot: [0xff; 6],
@@ -315,11 +380,11 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     }
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
+    let mut read = Vec::new();
     for (_, src) in c.params {
-        let mut src = *src;
-        while let When(.., then) = src {
-            src = *then;
-        }
+        leaves(src, &mut read);
+    }
+    for src in read {
         match src {
             Str(i) => args.push((i, kind::STRING, 0)),
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),
@@ -335,7 +400,12 @@ pub fn arg_plan(name: &str) -> ArgPlan {
             Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
             MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
             MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
-            Mmsg(i, _) => args.push((i, kind::MMSGHDR, 0)),
+            Mmsg(i, part) => {
+                args.push((i, kind::MMSGHDR, 0));
+                if part == MmsgPart::Control {
+                    p.want |= WANT_CONTROL;
+                }
+            }
             // Up to the given length; a length the call returns in memory is not known
             // before the copy: the first 16 bytes (an int, a u64, a timeval).
             Sockopt {
@@ -375,15 +445,37 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     // entries has the longest copy.
     args.sort_unstable();
     args.reverse();
-    args.dedup_by_key(|a| a.0);
+    args.dedup_by_key(|a| (a.0, a.1));
     args.reverse();
-    for (k, (i, kind, len)) in args.into_iter().take(crate::record::NBLOBS).enumerate() {
+    // Each argument's first way gets a slot, in argument order; the one argument the plan
+    // may read a second way gets the slot after them.
+    let (mut slots, mut second) = (0u8, None);
+    for (n, &(i, kind, len)) in args.iter().enumerate() {
+        if n > 0 && args[n - 1].0 == i {
+            second = Some((i, kind, len));
+            continue;
+        }
+        if usize::from(slots) == crate::record::NBLOBS {
+            break;
+        }
         let i = usize::from(i);
         p.kind[i] = kind;
         p.len_arg[i] = len;
-        p.slot[i] = k as u8;
-        p.nblobs = k as u8 + 1;
+        p.slot[i] = slots;
+        slots += 1;
     }
+    if let Some((arg, kind, len_arg)) = second
+        && usize::from(slots) < crate::record::NBLOBS
+    {
+        p.second = Some(SecondCopy {
+            arg,
+            kind,
+            len_arg,
+            slot: slots,
+        });
+        slots += 1;
+    }
+    p.nblobs = p.nblobs.max(slots);
     p.fd_src = match c.fd {
         FdFrom::None => fd_src::NONE,
         FdFrom::Ret => fd_src::RET,
@@ -520,6 +612,36 @@ mod tests {
         assert_eq!(
             (recvmsg.kind[1], recvmsg.want),
             (kind::MSGHDR_LEN_RET, WANT_SOCK | WANT_CONTROL)
+        );
+        // fsconfig's key (arg2), and its value (arg3) as a string and as a buffer of aux bytes.
+        let fsconfig = arg_plan("fsconfig");
+        assert_eq!(
+            (
+                fsconfig.kind[2],
+                fsconfig.kind[3],
+                fsconfig.slot[3],
+                fsconfig.nblobs
+            ),
+            (kind::STRING, kind::STRING, 1, 3)
+        );
+        let second = SecondCopy {
+            arg: 3,
+            kind: kind::BUFFER_LEN_ARG,
+            len_arg: 4,
+            slot: 2,
+        };
+        assert_eq!(fsconfig.second, Some(second));
+        assert_eq!(
+            (
+                fsconfig.slot_of(3, kind::BUFFER_LEN_ARG),
+                fsconfig.slot_of(3, kind::STRING)
+            ),
+            (2, 1)
+        );
+        let recvmmsg = arg_plan("recvmmsg");
+        assert_eq!(
+            (recvmmsg.kind[1], recvmmsg.want),
+            (kind::MMSGHDR, WANT_SOCK | WANT_CONTROL)
         );
         let poll = arg_plan("poll");
         assert_eq!((poll.kind[0], poll.len_arg[0]), (kind::ARRAY8, 1));

@@ -4,7 +4,7 @@
 //! wait (a full buffer drops and counts, per CPU).
 
 use crate::coverage;
-use crate::record::{HEAD_LEN, Record};
+use crate::record::{HEAD_LEN, NARGS, Record};
 use aya::Btf;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, RawTracePoint};
@@ -38,8 +38,12 @@ struct ScDesc {
     len_arg: [u8; 6],
     slot: [u8; 6],
     fd_src: u8,
-    pad: u8,
+    second_arg: u8,
     want: u16,
+    second_kind: u8,
+    second_len_arg: u8,
+    second_slot: u8,
+    pad: u8,
 }
 
 // SAFETY: plain bytes, no padding.
@@ -268,8 +272,12 @@ fn fill_syscalls(ebpf: &mut Ebpf, syscalls: &[String]) -> Result<(), ProbeError>
             len_arg: p.len_arg,
             slot: p.slot,
             fd_src: p.fd_src,
-            pad: 0,
+            second_arg: p.second.map_or(NARGS as u8, |s| s.arg),
             want: p.want,
+            second_kind: p.second.map_or(0, |s| s.kind),
+            second_len_arg: p.second.map_or(0, |s| s.len_arg),
+            second_slot: p.second.map_or(0xff, |s| s.slot),
+            pad: 0,
         };
         table
             .set(e.nr, d, 0)

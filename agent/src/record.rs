@@ -375,6 +375,19 @@ impl<'a> Record<'a> {
     }
 }
 
+/// Record bytes for tests: a head (all zero) and `blobs` in the first slots.
+#[cfg(test)]
+pub fn with_blobs(blobs: &[&[u8]]) -> Vec<u8> {
+    let mut b = vec![0u8; BLOBS_END];
+    for (k, blob) in blobs.iter().enumerate().take(NBLOBS) {
+        let len = blob.len().min(BLOB_LEN);
+        b[BLOB_LENS + 2 * k..BLOB_LENS + 2 * k + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        let at = HEAD_LEN + k * BLOB_LEN;
+        b[at..at + len].copy_from_slice(&blob[..len]);
+    }
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

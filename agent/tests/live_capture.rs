@@ -608,16 +608,37 @@ class Mmsghdr(ctypes.Structure):
                 ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
                 ("flags", ctypes.c_int), ("pad", ctypes.c_int), ("len", ctypes.c_uint32)]
 assert ctypes.sizeof(Mmsghdr) == 64
-def mmsg(bufs):
+# the first message carries a control message (24 bytes: SCM_RIGHTS of fd 0)
+def mmsg(bufs, control):
     iovs = [(Iovec * 1)(Iovec(ctypes.cast(b, ctypes.c_void_p), len(b))) for b in bufs]
-    return (Mmsghdr * len(bufs))(*[Mmsghdr(None, 0, v, 1, None, 0, 0, 0, 0) for v in iovs]), iovs
+    hdrs = [Mmsghdr(None, 0, v, 1, None, 0, 0, 0, 0) for v in iovs]
+    hdrs[0].control, hdrs[0].controllen = ctypes.cast(control, ctypes.c_void_p), 24
+    return (Mmsghdr * len(bufs))(*hdrs), iovs
+rights = (20).to_bytes(8, "little") + (1).to_bytes(4, "little") * 2 + bytes(8)
 out = [ctypes.create_string_buffer(b"first-msg", 9), ctypes.create_string_buffer(b"second", 6)]
-msgs, keep = mmsg(out)
+out_control = ctypes.create_string_buffer(rights, 24)
+msgs, keep = mmsg(out, out_control)
 assert libc.syscall(L(307), L(s1.fileno()), msgs, L(2), L(0)) == 2
 inb = [ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)]
-msgs, keep = mmsg(inb)
+in_control = ctypes.create_string_buffer(24)
+msgs, keep = mmsg(inb, in_control)
 assert libc.syscall(L(299), L(s2.fileno()), msgs, L(2), L(0), None) == 2
 assert inb[0].raw[:9] == b"first-msg" and msgs[0].len == 9
+mpassed = int.from_bytes(in_control.raw[16:20], "little")
+# keyctl: the session keyring's id (created if need be), then a new session keyring by name
+kid = libc.syscall(L(250), L(0), L(-3), L(1))
+jid = libc.syscall(L(250), L(1), b"edera-live")
+assert kid > 0 and jid > 0, ctypes.get_errno()
+# fsconfig on a new tmpfs context: a string value, then a binary one tmpfs refuses
+fsfd = libc.syscall(L(430), b"tmpfs", L(0))
+assert fsfd >= 0, ctypes.get_errno()
+assert libc.syscall(L(431), L(fsfd), L(1), b"size", b"1m", L(0)) == 0, ctypes.get_errno()
+assert libc.syscall(L(431), L(fsfd), L(2), b"size", b"\x01\x02", L(2)) == -1
+os.close(fsfd)
+# quotactl Q_SETQUOTA fails, its struct if_dqblk read after the call: dqb_valid QIF_BLIMITS |
+# QIF_SPACE | QIF_ITIME
+dqblk = (ctypes.c_uint64 * 9)(100, 90, 4096, 50, 40, 3, 7, 8, 1 | 2 | 32)
+assert libc.syscall(L(179), L(0x80000800), b"/nonexistent", L(1000), dqblk) == -1
 # prctl: a name (PR_SET_NAME), an integer (PR_SET_DUMPABLE)
 assert libc.prctl(15, b"edera-named", 0, 0, 0) == 0
 assert libc.prctl(4, 1, 0, 0, 0) == 0
@@ -645,7 +666,7 @@ _, anc, _, _ = c2.recvmsg(16, socket.CMSG_SPACE(4))
 passed = int.from_bytes(anc[0][2][:4], "little")
 # readv on a bad fd: the size of a failed call is 0
 assert libc.syscall(L(19), L(-1), None, L(0)) == -1
-print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, passed, flush=True)
+print(*[i.value for i in ids], both("inheritable"), both("permitted"), both("effective"), mfd, fd, os.stat(path).st_ino, passed, mpassed, kid, jid, flush=True)
 print(path, flush=True)
 "#;
 
@@ -676,6 +697,9 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         "getsockopt",
         "readv",
         "recvmsg",
+        "keyctl",
+        "fsconfig",
+        "quotactl",
     ];
     let run = python_under_probe(&syscalls, CREDS_AND_HANDLES, &[file.as_os_str()]);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -689,7 +713,22 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
-    let [ruid, euid, suid, inh, perm, eff, mfd, fd, ino, passed] = printed[..] else {
+    let [
+        ruid,
+        euid,
+        suid,
+        inh,
+        perm,
+        eff,
+        mfd,
+        fd,
+        ino,
+        passed,
+        mpassed,
+        kid,
+        jid,
+    ] = printed[..]
+    else {
         panic!("workload printed {printed:?}")
     };
     let path = lines.next().unwrap();
@@ -865,6 +904,78 @@ fn credentials_mounts_and_handles_carry_their_arguments() {
             "{id}"
         );
     }
+    // recvmmsg's first message's control message, as the call left it: the fd received.
+    let mut mcontrol = 20u64.to_le_bytes().to_vec();
+    mcontrol.extend_from_slice(&1u32.to_le_bytes());
+    mcontrol.extend_from_slice(&1u32.to_le_bytes());
+    mcontrol.extend_from_slice(&(mpassed as u32).to_le_bytes());
+    let recvmmsg = find("PPME_SOCKET_RECVMMSG_X");
+    assert_eq!(param(recvmmsg, "msgcontrol")[..20], mcontrol);
+
+    // keyctl: each argument a PT_DYN, an integer (index 0) or a string (index 1) by the
+    // operation; the ids are the ones the workload got.
+    let keyctl = |op: u64| {
+        ours.iter()
+            .find(|e| {
+                e.info().map(|i| i.id) == Some("PPME_SYSCALL_KEYCTL_X") && int(e, "operation") == op
+            })
+            .unwrap_or_else(|| panic!("no keyctl {op} of the workload"))
+    };
+    let get = keyctl(0);
+    assert_eq!(
+        (int(get, "res"), param(get, "arg2"), param(get, "arg3")),
+        (
+            kid,
+            dyn_value(0, &(-3i64).to_le_bytes()),
+            dyn_value(0, &1i64.to_le_bytes())
+        )
+    );
+    // fsconfig: the string value of a call that succeeded; none of one that failed.
+    let fsconfigs: Vec<_> = ours
+        .iter()
+        .filter(|e| e.info().map(|i| i.id) == Some("PPME_SYSCALL_FSCONFIG_X"))
+        .map(|e| {
+            (
+                int(e, "res") as i64,
+                text(&param(e, "key")),
+                param(e, "value_bytebuf"),
+                param(e, "value_charbuf"),
+                int(e, "aux"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fsconfigs,
+        [
+            (0, "size".to_string(), vec![], b"1m\0".to_vec(), 0),
+            (-22, "size".to_string(), vec![], vec![], 2)
+        ]
+    );
+    // quotactl: the fields of struct if_dqblk whose dqb_valid bit is set, the others 0.
+    let quotactl = find("PPME_SYSCALL_QUOTACTL_X");
+    let fields: Vec<u64> = [
+        "id",
+        "dqb_bhardlimit",
+        "dqb_bsoftlimit",
+        "dqb_curspace",
+        "dqb_ihardlimit",
+        "dqb_isoftlimit",
+        "dqb_btime",
+        "dqb_itime",
+    ]
+    .iter()
+    .map(|n| int(quotactl, n))
+    .collect();
+    assert_eq!(fields, [1000, 100, 90, 4096, 0, 0, 0, 8]);
+    let join = keyctl(1);
+    assert_eq!(
+        (int(join, "res"), param(join, "arg2"), param(join, "arg5")),
+        (
+            jid,
+            dyn_value(1, b"edera-live\0"),
+            dyn_value(0, &0i64.to_le_bytes())
+        )
+    );
 
     let by_handle = find("PPME_SYSCALL_OPEN_BY_HANDLE_AT_X");
     assert_eq!(

@@ -157,14 +157,14 @@ fn bad_expressions_and_native_tables_are_errors() {
         in_row(
             t,
             "quotactl",
-            "quota_fmt = \"const(1)\"",
-            "quota_fmt = \"const(3)\"",
+            "const(1)), const(1))\", cmd",
+            "const(1)), const(3))\", cmd",
         )
     });
     assert_problem(
         &p,
         "syscall.quotactl",
-        "quota_fmt: the constant is no value of flag table `quotactl_quota_fmts`",
+        "quota_fmt_out: the constant is no value of flag table `quotactl_quota_fmts`",
     );
 }
 
@@ -178,11 +178,12 @@ fn too_many_memory_arguments_are_an_error() {
             "flags = \"flags(mount_flags, field(arg4, off=0, size=4))\"",
         )
     });
-    assert_problem(&p, "syscall.mount", "4 arguments with user memory");
+    assert_problem(&p, "syscall.mount", "4 copies of arguments' user memory");
 }
 
 #[test]
-fn one_argument_is_copied_one_way() {
+fn one_argument_is_copied_a_second_way_at_most() {
+    // A string and a struct: two slots, more than mount has.
     let p = problems_with(|t| {
         in_row(
             t,
@@ -191,10 +192,34 @@ fn one_argument_is_copied_one_way() {
             "flags = \"flags(mount_flags, field(arg1, off=0, size=4))\"",
         )
     });
+    assert_problem(&p, "syscall.mount", "4 copies of arguments' user memory");
+    // fsconfig reads arg3 two ways; a second argument read two ways is one too many.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "fsconfig",
+            "aux = \"arg4\"",
+            "aux = \"field(arg2, off=0, size=4)\"",
+        )
+    });
     assert_problem(
         &p,
-        "syscall.mount",
-        "arg1 is read both as a fixed-size struct and as a string",
+        "syscall.fsconfig",
+        "arg2, arg3 are read more than one way",
+    );
+    // Buffers of two lengths are no two ways.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "write",
+            "size = \"arg2\"",
+            "size = \"buf(arg1, len=arg0)\"",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.write",
+        "arg1 is read both as a buffer with length argument and as a buffer with length argument",
     );
     let p = problems_with(|t| {
         in_row(
@@ -237,4 +262,69 @@ fn fd_sources_need_a_read_fd_and_magic_words_their_mask() {
         )
     });
     assert_problem(&p, "native.mount_flags", "a non-zero value within its mask");
+}
+
+#[test]
+fn dynamic_values_must_fit_their_table_entry() {
+    // keyctl_dynamic_param: 0 is PT_INT64, 1 is PT_CHARBUF; there is no 2.
+    let p = problems_with(|t| in_row(t, "keyctl", "dyn(1, str(arg1))", "dyn(1, arg1)"));
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg2: a Dyn(1) source cannot fill a PT_DYN parameter",
+    );
+    let p = problems_with(|t| in_row(t, "keyctl", "dyn(1, str(arg1))", "dyn(2, str(arg1))"));
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg2: a Dyn(2) source cannot fill a PT_DYN parameter",
+    );
+    // A dyn value of another parameter's kind, and an integer for a PT_DYN.
+    let p = problems_with(|t| in_row(t, "mprotect", "addr = \"arg0\"", "addr = \"dyn(0, arg0)\""));
+    assert_problem(
+        &p,
+        "syscall.mprotect",
+        "addr: a Dyn(0) source cannot fill a PT_UINT64 parameter",
+    );
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg4), dyn(0, const(0))",
+            "arg4, dyn(0, const(0))",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg5: a Integer source cannot fill a PT_DYN parameter",
+    );
+}
+
+#[test]
+fn else_branches_are_checked_as_the_first() {
+    // The else branch must fit the parameter too.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg4), dyn(0, const(0))",
+            "dyn(0, arg4), str(arg4)",
+        )
+    });
+    assert_problem(
+        &p,
+        "syscall.keyctl",
+        "arg5: a String source cannot fill a PT_DYN parameter",
+    );
+    // What an else branch (inside a dyn) copies counts: keyctl's three strings and a struct.
+    let p = problems_with(|t| {
+        in_row(
+            t,
+            "keyctl",
+            "dyn(0, arg1), dyn(0, const(0))",
+            "dyn(0, arg1), dyn(0, field(arg1, off=0, size=4))",
+        )
+    });
+    assert_problem(&p, "syscall.keyctl", "4 copies of arguments' user memory");
 }

@@ -110,11 +110,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
          local address",
     ),
     (
-        "keyctl",
-        "a generic event: agent/capture.toml lists it not captured (PT_DYN arguments per \
-         operation)",
-    ),
-    (
         "recvfrom",
         "the fd's name: both tuples leave an unconnected UDP socket's unknown end 0.0.0.0; \
          libsinsp fills it from the capture's interface list (127.0.0.1 by the loopback \
@@ -564,6 +559,8 @@ fn normalise(ty: &str, name: &str, value: &str, work: &str) -> String {
         // The kernel numbers IPC objects from a counter.
         "res" if positive && ty == "semget" => "<ipc>".into(),
         "semid" => "<ipc>".into(),
+        // Key serial numbers are random (keyctl returns a keyring's).
+        "res" if positive && ty == "keyctl" => "<key>".into(),
         _ => value,
     }
 }

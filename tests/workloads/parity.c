@@ -277,8 +277,25 @@ static void rest(void) {
   check(setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) == 0, "setsockopt SO_PASSCRED");
   check(setsockopt(pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "setsockopt SO_RCVTIMEO");
   check(getsockopt(pair[0], SOL_SOCKET, SO_TYPE, &type, &type_len) == 0, "getsockopt SO_TYPE");
+  /* the first message passes an fd in a control message: recvmmsg's msgcontrol */
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } mcontrol[2] = {0};
+  msgs[0].msg_hdr.msg_control = mcontrol[0].buf;
+  msgs[0].msg_hdr.msg_controllen = sizeof mcontrol[0].buf;
+  struct cmsghdr *mcmsg = CMSG_FIRSTHDR(&msgs[0].msg_hdr);
+  mcmsg->cmsg_level = SOL_SOCKET;
+  mcmsg->cmsg_type = SCM_RIGHTS;
+  mcmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int mpassed = 0;
+  memcpy(CMSG_DATA(mcmsg), &mpassed, sizeof mpassed);
+  msgs[2].msg_hdr.msg_control = mcontrol[1].buf;
+  msgs[2].msg_hdr.msg_controllen = sizeof mcontrol[1].buf;
   check(sendmmsg(pair[0], msgs, 2, 0) == 2, "sendmmsg");
   check(recvmmsg(pair[1], msgs + 2, 2, 0, NULL) == 2, "recvmmsg");
+  memcpy(&mpassed, CMSG_DATA(CMSG_FIRSTHDR(&msgs[2].msg_hdr)), sizeof mpassed);
+  close(mpassed);
   /* an fd passed in a control message */
   union {
     struct cmsghdr h;
@@ -317,9 +334,36 @@ static void rest(void) {
   check(semop(sem, &op, 1) == 0, "semop");
   check(semctl(sem, 0, IPC_RMID) == 0, "semctl IPC_RMID");
   check(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0) < 0, "io_uring_enter on a bad fd fails");
-  /* Not captured by the agent yet: listed exceptions of the comparison. */
+  /* keyctl: integer arguments, a string one (the new session keyring's name), two strings
+     between integers (a search that finds nothing); compared whether they succeed or not. */
   syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* the session keyring */, 0);
+  syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "edera-parity");
+  syscall(SYS_keyctl, 10 /* KEYCTL_SEARCH */, -3, "user", "edera-none", 0);
   check(syscall(SYS_quotactl, 0x800007 /* Q_GETQUOTA, USRQUOTA */, "/nonexistent", 0, NULL) < 0, "quotactl fails");
+  /* fsconfig on a new tmpfs context: a string value, a flag, a binary value tmpfs refuses */
+  int fsfd = syscall(SYS_fsopen, "tmpfs", 0);
+  check(fsfd >= 0, "fsopen");
+  check(syscall(SYS_fsconfig, fsfd, 1 /* FSCONFIG_SET_STRING */, "size", "1m", 0) == 0, "fsconfig string");
+  check(syscall(SYS_fsconfig, fsfd, 0 /* FSCONFIG_SET_FLAG */, "noswap", NULL, 0) == 0 || errno == EINVAL,
+        "fsconfig flag");
+  check(syscall(SYS_fsconfig, fsfd, 2 /* FSCONFIG_SET_BINARY */, "size", "\1\2", 2) < 0, "fsconfig binary fails");
+  close(fsfd);
+  /* The structs of failed quotactl calls, read after the call as the probe reads them:
+     struct if_dqblk (u64 limits, space and times, u32 dqb_valid at 64: QIF_BLIMITS | QIF_SPACE
+     | QIF_ITIME), struct if_dqinfo (u64 graces, u32 flags, u32 dqi_valid: IIF_IGRACE |
+     IIF_FLAGS), Q_GETFMT's format (QFMT_VFS_V1). */
+  unsigned long long dqblk[9] = {100, 90, 4096, 50, 40, 3, 7, 8, 1 | 2 | 32};
+  check(syscall(SYS_quotactl, 0x80000800u /* Q_SETQUOTA, USRQUOTA */, "/nonexistent", 1000, dqblk) < 0,
+        "quotactl Q_SETQUOTA fails");
+  unsigned long long dqinfo[3] = {604800, 86400, 1ULL | (2ULL | 4ULL) << 32};
+  check(syscall(SYS_quotactl, 0x80000601u /* Q_SETINFO, GRPQUOTA */, "/nonexistent", 0, dqinfo) < 0,
+        "quotactl Q_SETINFO fails");
+  int quota_format = 4;
+  check(syscall(SYS_quotactl, 0x80000400u /* Q_GETFMT, USRQUOTA */, "/nonexistent", 0, &quota_format) < 0,
+        "quotactl Q_GETFMT fails");
+  /* QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 and a quota file: fails, with its arguments */
+  check(syscall(SYS_quotactl, 0x80000200u, "/nonexistent", 2, "/nonexistent/aquota.user") < 0,
+        "quotactl Q_QUOTAON fails");
 }
 
 int main(int argc, char **argv) {

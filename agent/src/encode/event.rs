@@ -40,6 +40,15 @@ impl Event {
         self.data.push(0);
     }
 
+    /// Put `b` before the value of the last parameter pushed (a PT_DYN's index byte).
+    pub fn prefix_last(&mut self, b: u8) {
+        if let Some(len) = self.lens.last_mut() {
+            let at = self.data.len() - *len as usize;
+            self.data.insert(at, b);
+            *len += 1;
+        }
+    }
+
     /// Parameters pushed.
     pub fn nparams(&self) -> usize {
         self.lens.len()

@@ -10,11 +10,12 @@ pub mod net;
 pub mod sockopt;
 
 use crate::compat::Compat;
-use crate::coverage::{self, Fill, MmsgPart, Source, Syscall};
+use crate::coverage::plan::kind;
+use crate::coverage::{self, ArgPlan, Fill, MmsgPart, Source, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
-use edera_scap::info::{EventInfo, ParamInfo, ParamType, SyscallEntry, event_info};
+use edera_scap::info::{EventInfo, ParamExtra, ParamInfo, ParamType, SyscallEntry, event_info};
 use edera_scap::tables::{EventCode, syscalls};
 use event::Event;
 
@@ -63,7 +64,7 @@ impl Encoder {
         if let Some(sources) = sc.enter.as_ref().filter(|_| self.compat.is_none())
             && let Some(info) = event_info(entry.enter)
         {
-            fill(&mut self.ev, entry.enter, info, sources, r, &sc.plan.slot);
+            fill(&mut self.ev, entry.enter, info, sources, r, &sc.plan);
             self.emit(ts, tid, &mut emit);
         }
         exit_event(&mut self.ev, sc, r);
@@ -121,14 +122,12 @@ fn exit_event(ev: &mut Event, sc: &Syscall, r: &Record<'_>) {
                     "res" => ev.push_int(p.ptype, r.ret as u64),
                     name => match procinfo::param(name, *process, r) {
                         Some(v) => ev.push(&v),
-                        None => value(ev, p, None, r, &[0xff; 6]),
+                        None => value(ev, p, None, r, &sc.plan),
                     },
                 }
             }
         }
-        (Fill::Sources(sources), Some(info)) => {
-            fill(ev, entry.exit, info, sources, r, &sc.plan.slot)
-        }
+        (Fill::Sources(sources), Some(info)) => fill(ev, entry.exit, info, sources, r, &sc.plan),
         _ => {
             ev.start(EventCode::GenericX as u16);
             ev.push(&entry.ppm_sc.to_le_bytes());
@@ -144,7 +143,7 @@ fn fill(
     info: &EventInfo,
     sources: &[Option<Source>],
     r: &Record<'_>,
-    slots: &[u8; 6],
+    plan: &ArgPlan,
 ) {
     ev.start(code);
     for (p, src) in info
@@ -152,7 +151,7 @@ fn fill(
         .iter()
         .zip(sources.iter().copied().chain(std::iter::repeat(None)))
     {
-        value(ev, p, src, r, slots);
+        value(ev, p, src, r, plan);
     }
 }
 
@@ -191,6 +190,27 @@ fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
     out
 }
 
+/// A PT_DYN value of parameter `p`: the index byte `k`, then `src` encoded as entry `k` of
+/// the parameter's dynamic table (empty when the table has no such entry).
+fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>, plan: &ArgPlan) {
+    let entry = match p.extra {
+        ParamExtra::Dyn(entries) => entries.get(usize::from(k)),
+        _ => None,
+    };
+    let Some(entry) = entry else {
+        return ev.push(&[]);
+    };
+    let inner = ParamInfo {
+        name: p.name,
+        name_id: p.name_id,
+        ptype: entry.ptype,
+        fmt: entry.fmt,
+        extra: ParamExtra::None,
+    };
+    value(ev, &inner, Some(*src), r, plan);
+    ev.prefix_last(k);
+}
+
 /// `PPME_PROCEXIT_1_E`: the exit status and what it says (wait(2) encoding).
 fn procexit(ev: &mut Event, r: &Record<'_>) {
     let code = r.ret;
@@ -204,9 +224,11 @@ fn procexit(ev: &mut Event, r: &Record<'_>) {
     ev.push_int(ParamType::Pid, 0);
 }
 
-/// Push the value of parameter `p` from `src`; `slot` maps an argument to its blob slot.
-fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slot: &[u8; 6]) {
-    let blob = |i: u8| r.blob(usize::from(slot[usize::from(i)]));
+/// Push the value of parameter `p` from `src`; `plan` says which blob slot holds an argument's
+/// memory (copied as `kind`, for an argument copied two ways).
+fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, plan: &ArgPlan) {
+    let blob = |i: u8| r.blob(usize::from(plan.slot[usize::from(i)]));
+    let blob_as = |i: u8, kind: u8| r.blob(usize::from(plan.slot_of(i, kind)));
     let arg = |i: u8| r.args[usize::from(i)];
     let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
     match src {
@@ -232,17 +254,15 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
         // A string that could not be read (a NULL pointer: mount's type for a bind mount) is
         // empty, as the modern probe leaves it.
-        Some(Source::Str(i)) if blob(i).is_empty() => ev.push(&[]),
+        Some(Source::Str(i)) if blob_as(i, kind::STRING).is_empty() => ev.push(&[]),
         Some(Source::Str(i)) => {
-            let b = blob(i);
+            let b = blob_as(i, kind::STRING);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
         }
-        Some(
-            Source::BufArgLen(i, _)
-            | Source::BufRetLen(i)
-            | Source::Iovec(i, ..)
-            | Source::MsgIovec(i, _),
-        ) => ev.push(blob(i)),
+        Some(Source::BufArgLen(i, _)) => ev.push(blob_as(i, kind::BUFFER_LEN_ARG)),
+        Some(Source::BufRetLen(i) | Source::Iovec(i, ..) | Source::MsgIovec(i, _)) => {
+            ev.push(blob(i))
+        }
         Some(Source::IovLen) => int(ev, r.iov_len),
         Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
         Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
@@ -255,27 +275,46 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             len_at,
         }) => {
             let len = if len_at {
-                field(blob(len), 0, 4)
+                field(blob_as(len, kind::FIXED), 0, 4)
             } else {
                 arg(len)
             };
-            ev.push(&sockopt::sockopt_val(arg(level), arg(name), blob(val), len))
+            let copied = if len_at {
+                kind::FIXED
+            } else {
+                kind::BUFFER_LEN_ARG
+            };
+            let val = blob_as(val, copied);
+            ev.push(&sockopt::sockopt_val(arg(level), arg(name), val, len))
         }
-        // Otherwise empty, as the modern probe leaves it (no bytes, or 0).
-        Some(Source::When(i, shift, width, values, holds, then))
-            if values.contains(&bits(arg(i), shift, width)) == holds =>
-        {
-            value(ev, p, Some(*then), r, slot)
+        // Otherwise the else source, or empty, as the modern probe leaves it (no bytes, or 0).
+        Some(Source::When(cond, values, holds, then, otherwise)) => {
+            let word = match cond.field {
+                None => arg(cond.arg),
+                Some((off, size)) => field(blob_as(cond.arg, kind::FIXED), off, size),
+            };
+            let tested = bits(word, cond.shift, cond.width);
+            match (values.contains(&tested) == holds, otherwise) {
+                (true, _) => value(ev, p, Some(*then), r, plan),
+                (false, Some(e)) => value(ev, p, Some(*e), r, plan),
+                (false, None) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+                (false, None) => int(ev, 0),
+            }
         }
-        Some(Source::When(..)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
-        Some(Source::When(..)) => int(ev, 0),
+        Some(Source::IfOk(then)) if r.ret >= 0 => value(ev, p, Some(*then), r, plan),
+        Some(Source::IfOk(_)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        Some(Source::IfOk(_)) => int(ev, 0),
+        Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, plan),
         Some(Source::Mmsg(i, part)) => match part {
             MmsgPart::Data => ev.push(blob(i)),
+            // The first message's control messages (in the last slot, as msg_control's).
+            MmsgPart::Control if r.ret <= 0 => ev.push(&[]),
+            MmsgPart::Control => ev.push(r.blob(crate::record::NBLOBS - 1)),
             MmsgPart::Res if r.ret <= 0 => int(ev, r.ret as u64),
             MmsgPart::Len if r.ret <= 0 => int(ev, 0),
             MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
         },
-        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob(i))),
+        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob_as(i, kind::BUFFER_LEN_ARG))),
         Some(Source::FdOfPair(i, k)) => {
             let b = blob(i);
             let at = 4 * usize::from(k);
@@ -285,9 +324,11 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
             int(ev, fd as i64 as u64);
         }
         Some(Source::TupleOut(user)) => match r.sock {
-            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => {
-                ev.push(&net::tuple(&s, true, user.map(blob)))
-            }
+            Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => ev.push(&net::tuple(
+                &s,
+                true,
+                user.map(|i| blob_as(i, kind::BUFFER_LEN_ARG)),
+            )),
             _ => ev.push(&[]),
         },
         Some(Source::TupleIn) => match r.sock {
@@ -308,24 +349,24 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, slo
         Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
         Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
         Some(Source::PtraceData(i, req)) => {
-            let peeked = field(blob(i), 0, 8);
+            let peeked = field(blob_as(i, kind::FIXED), 0, 8);
             ev.push(&flags::ptrace_data(r.ret, arg(req), arg(i), peeked))
         }
         Some(Source::Fdlist(table, i, n)) => ev.push(&fdlist(blob(i), arg(n), table)),
-        Some(Source::Field(i, off, size)) => int(ev, field(blob(i), off, size)),
+        Some(Source::Field(i, off, size)) => int(ev, field(blob_as(i, kind::FIXED), off, size)),
         Some(Source::FlagsField(table, i, off, size)) => {
-            int(ev, table.convert(field(blob(i), off, size)))
+            int(ev, table.convert(field(blob_as(i, kind::FIXED), off, size)))
         }
         Some(Source::OpenFlagsField(i, off, size)) => int(
             ev,
             u64::from(flags::open_flags(
-                field(blob(i), off, size),
+                field(blob_as(i, kind::FIXED), off, size),
                 r.flags & RF_CREATED != 0,
             )),
         ),
         // tv_sec, tv_nsec; 0 when the struct could not be read.
         Some(Source::Reltime(i)) => {
-            let b = blob(i);
+            let b = blob_as(i, kind::FIXED);
             let (sec, nsec) = (field(b, 0, 8), field(b, 8, 8));
             int(ev, sec.wrapping_mul(1_000_000_000).wrapping_add(nsec))
         }
@@ -355,6 +396,170 @@ mod tests {
             names.push(e.info().unwrap().name);
         });
         names
+    }
+
+    /// The parameters of the exit event `r` is encoded as.
+    fn exit_params(r: &Record<'_>) -> Vec<Vec<u8>> {
+        let mut params = Vec::new();
+        Encoder::new().encode(r, 1, |e| {
+            let e = RawEvent::parse(e).unwrap();
+            params = (0..e.nparams())
+                .map(|i| e.param(i).unwrap().to_vec())
+                .collect();
+        });
+        params
+    }
+
+    #[test]
+    fn keyctl_arguments_are_strings_or_integers_by_operation() {
+        // keyctl_dynamic_param: index 0 an INT64, index 1 a CHARBUF; the kernel side copies
+        // arguments 1, 2 and 3 as strings into slots 0, 1 and 2.
+        let int = |v: i64| [&[0u8][..], &v.to_le_bytes()].concat();
+        let text = |s: &[u8]| [&[1u8][..], s].concat();
+        let keyctl = syscalls::native_by_name("keyctl").unwrap().nr;
+        let b = crate::record::with_blobs(&[b"_ses.x\0", b"user\0", b"desc\0"]);
+        let mut r = Record::parse(&b).unwrap();
+        r.nr = keyctl;
+        // KEYCTL_JOIN_SESSION_KEYRING(name): the name; the others 0.
+        r.args = [1, 0x7fff_0000, 5, 6, 7, 0];
+        let p = exit_params(&r);
+        assert_eq!(p[1], 1u32.to_le_bytes());
+        assert_eq!(p[2..], [text(b"_ses.x\0"), int(0), int(0), int(0)]);
+        // KEYCTL_GET_KEYRING_ID(id, create): integers, the id as the register holds it.
+        r.args = [0, (-3i64) as u64, 1, 6, 7, 0];
+        assert_eq!(exit_params(&r)[2..], [int(-3), int(1), int(0), int(0)]);
+        // KEYCTL_SEARCH(keyring, type, description, dest): two strings between integers.
+        r.args = [10, 4, 0x7fff_0000, 0x7fff_1000, 9, 0];
+        assert_eq!(
+            exit_params(&r)[2..],
+            [int(4), text(b"user\0"), text(b"desc\0"), int(9)]
+        );
+        // KEYCTL_SESSION_TO_PARENT and an operation the probe does not know: all 0; a
+        // string that could not be read (a NULL name) is the index alone.
+        for op in [18, 99] {
+            r.args = [op, 4, 5, 6, 7, 0];
+            assert_eq!(exit_params(&r)[2..], [int(0), int(0), int(0), int(0)]);
+        }
+        let b = crate::record::with_blobs(&[]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.args) = (keyctl, [1, 0, 0, 0, 0, 0]);
+        assert_eq!(exit_params(&r)[2], [1]);
+    }
+
+    #[test]
+    fn recvmmsg_control_messages_only_when_a_message_came() {
+        let recvmmsg = syscalls::native_by_name("recvmmsg").unwrap().nr;
+        let info = event_info(syscalls::native_by_name("recvmmsg").unwrap().exit).unwrap();
+        let at = info.param_index("msgcontrol").unwrap();
+        let control = b"control bytes";
+        let b = crate::record::with_blobs(&[b"data", b"", control]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.ret) = (recvmmsg, 1);
+        assert_eq!(exit_params(&r)[at], control);
+        r.ret = -11;
+        assert_eq!(exit_params(&r)[at], b"");
+    }
+
+    #[test]
+    fn quotactl_sends_the_format_of_q_quotaon_only() {
+        let quotactl = syscalls::native_by_name("quotactl").unwrap();
+        let info = event_info(quotactl.exit).unwrap();
+        let at = info.param_index("quota_fmt").unwrap();
+        let fmt = |n| {
+            edera_scap::tables::flags::QUOTACTL_QUOTA_FMTS
+                .entries
+                .iter()
+                .find(|(name, _)| *name == n)
+                .map(|(_, v)| vec![*v as u8])
+                .unwrap()
+        };
+        let b = crate::record::with_blobs(&[]);
+        let mut r = Record::parse(&b).unwrap();
+        // QCMD(Q_QUOTAON, USRQUOTA) with QFMT_VFS_V0 (2), then an unknown format (3).
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0200, 0, 2, 0, 0, 0]);
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_VFS_V0"));
+        r.args[2] = 3;
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_NOT_USED"));
+        // QCMD(Q_GETQUOTA, USRQUOTA): its id is no format.
+        r.args = [0x8000_0700, 0, 2, 0, 0, 0];
+        assert_eq!(exit_params(&r)[at], fmt("QFMT_NOT_USED"));
+    }
+
+    #[test]
+    fn fsconfig_values_are_strings_or_binary_by_command_after_success() {
+        let fsconfig = syscalls::native_by_name("fsconfig").unwrap();
+        let info = event_info(fsconfig.exit).unwrap();
+        let (bytes, chars) = (
+            info.param_index("value_bytebuf").unwrap(),
+            info.param_index("value_charbuf").unwrap(),
+        );
+        // Slots: the key, the value as a string, the value as a buffer.
+        let b = crate::record::with_blobs(&[b"size\0", b"1m\0", b"1m\0\xff"]);
+        let mut r = Record::parse(&b).unwrap();
+        // FSCONFIG_SET_STRING
+        (r.nr, r.args) = (fsconfig.nr, [3, 1, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b""[..], &b"1m\0"[..]));
+        // FSCONFIG_SET_BINARY of 4 bytes
+        r.args = [3, 2, 0, 0, 4, 0];
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b"1m\0\xff"[..], &b""[..]));
+        // A failed call, and FSCONFIG_SET_FLAG: no value.
+        r.ret = -22;
+        assert_eq!(exit_params(&r)[bytes], b"");
+        (r.ret, r.args) = (0, [3, 0, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        assert_eq!((&p[bytes][..], &p[chars][..]), (&b""[..], &b""[..]));
+    }
+
+    #[test]
+    fn quotactl_structs_are_read_by_their_valid_bits() {
+        let quotactl = syscalls::native_by_name("quotactl").unwrap();
+        let info = event_info(quotactl.exit).unwrap();
+        let get = |p: &[Vec<u8>], name: &str| {
+            let v = &p[info.param_index(name).unwrap()];
+            let mut b = [0u8; 8];
+            b[..v.len()].copy_from_slice(v);
+            u64::from_le_bytes(b)
+        };
+        // struct if_dqblk: u64 fields 1..=8, dqb_valid QIF_BLIMITS | QIF_BTIME.
+        let mut dqblk: Vec<u8> = (1..=8u64).flat_map(|v| v.to_le_bytes()).collect();
+        dqblk.extend_from_slice(&(1u32 | 1 << 4).to_le_bytes());
+        // Slots: special, arg3 as a string, arg3 as a struct.
+        let b = crate::record::with_blobs(&[b"/dev/x\0", b"", &dqblk]);
+        let mut r = Record::parse(&b).unwrap();
+        // QCMD(Q_SETQUOTA, USRQUOTA), id 1000.
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0800, 0, 1000, 0, 0, 0]);
+        let p = exit_params(&r);
+        let names = [
+            "dqb_bhardlimit",
+            "dqb_bsoftlimit",
+            "dqb_curspace",
+            "dqb_ihardlimit",
+            "dqb_btime",
+            "dqb_itime",
+            "dqi_bgrace",
+            "id",
+        ];
+        let values: Vec<u64> = names.iter().map(|n| get(&p, n)).collect();
+        assert_eq!(values, [1, 2, 0, 0, 7, 0, 0, 1000]);
+        // Q_GETFMT: the format read back (the first u32), QFMT_VFS_OLD (1) as PPM's 2.
+        r.args[0] = 0x8000_0400;
+        assert_eq!(get(&exit_params(&r), "quota_fmt_out"), 2);
+        // Q_GETINFO: struct if_dqinfo, graces 10 and 20, flags 1, dqi_valid IIF_BGRACE |
+        // IIF_FLAGS; no dqblk fields.
+        let mut dqinfo: Vec<u8> = [10u64, 20].iter().flat_map(|v| v.to_le_bytes()).collect();
+        dqinfo.extend_from_slice(&1u32.to_le_bytes());
+        dqinfo.extend_from_slice(&(1u32 | 1 << 2).to_le_bytes());
+        let b = crate::record::with_blobs(&[b"/dev/x\0", b"", &dqinfo]);
+        let mut r = Record::parse(&b).unwrap();
+        (r.nr, r.args) = (quotactl.nr, [0x8000_0500, 0, 0, 0, 0, 0]);
+        let p = exit_params(&r);
+        let values: Vec<u64> = ["dqi_bgrace", "dqi_igrace", "dqi_flags", "dqb_bhardlimit"]
+            .iter()
+            .map(|n| get(&p, n))
+            .collect();
+        assert_eq!(values, [10, 0, 1, 0]);
     }
 
     #[test]

@@ -126,14 +126,28 @@ pub enum Expr {
         len_at: bool,
     },
     /// `when(argM=V|W.., SOURCE)`: SOURCE when argument M is one of the values, else the
-    /// parameter's empty value; `unless(...)` the other way round. The condition may test
-    /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64).
+    /// parameter's empty value, or the source after it (`when(argM=V.., SOURCE, ELSE)`);
+    /// `unless(...)` the other way round. The condition may test
+    /// `bits(argM, shift=S, width=W)` instead of the whole argument (shift 0, width 64), and
+    /// a struct field `field(argM, off=O, size=S)` (`field`: offset and size) or its bits
+    /// instead of the argument.
     When {
         arg: u8,
+        field: Option<(u8, u8)>,
         shift: u8,
         width: u8,
         values: Vec<u64>,
         holds: bool,
+        then: Box<Expr>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `ok(SOURCE)`: SOURCE when the call succeeded (a return value not negative), else the
+    /// parameter's empty value.
+    IfOk(Box<Expr>),
+    /// `dyn(K, SOURCE)`: a PT_DYN value of entry K of the parameter's dynamic table (its
+    /// index byte, then SOURCE encoded as that entry's type).
+    Dyn {
+        index: u8,
         then: Box<Expr>,
     },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
@@ -159,6 +173,8 @@ pub enum MmsgPart {
     Len,
     /// Its buffers gathered, up to its `msg_len`.
     Data,
+    /// Its control messages after the call, when the call handled a message (else none).
+    Control,
 }
 
 /// How a source's value is encoded: which parameter types it fits.
@@ -175,20 +191,83 @@ pub enum Shape {
     SockoptDyn,
     /// A PT_FDLIST.
     Fdlist,
+    /// A PT_DYN value of entry K of the parameter's dynamic table.
+    Dyn(u8),
 }
 
 impl Expr {
-    /// The source a `when`/`unless` gives when it gives one; any other source itself.
-    pub fn base(&self) -> &Expr {
+    /// The sources whose value the parameter may get: those a `when`/`unless` chooses
+    /// between (its else branch too), any other source itself.
+    pub fn branches(&self) -> Vec<&Expr> {
         match self {
-            Expr::When { then, .. } => then.base(),
-            e => e,
+            Expr::IfOk(then) => then.branches(),
+            Expr::When {
+                then, otherwise, ..
+            } => {
+                let mut b = then.branches();
+                b.extend(otherwise.iter().flat_map(|e| e.branches()));
+                b
+            }
+            e => vec![e],
         }
     }
 
-    /// The shape of the value.
+    /// What the kernel side copies for the source: its leaves, and the struct fields its
+    /// conditions test.
+    pub fn copies(&self) -> Vec<Expr> {
+        match self {
+            Expr::When {
+                arg,
+                field,
+                then,
+                otherwise,
+                ..
+            } => {
+                let mut c: Vec<Expr> = field
+                    .map(|(off, size)| Expr::Field {
+                        arg: *arg,
+                        off,
+                        size,
+                    })
+                    .into_iter()
+                    .collect();
+                c.extend(then.copies());
+                c.extend(otherwise.iter().flat_map(|e| e.copies()));
+                c
+            }
+            Expr::IfOk(then) | Expr::Dyn { then, .. } => then.copies(),
+            e => vec![e.clone()],
+        }
+    }
+
+    /// The sources read: the branches, and the source inside a `dyn`.
+    pub fn leaves(&self) -> Vec<&Expr> {
+        self.branches()
+            .into_iter()
+            .flat_map(|e| match e {
+                Expr::Dyn { then, .. } => then.leaves(),
+                e => vec![e],
+            })
+            .collect()
+    }
+
+    /// Whether the kernel side copies this source's memory into the last blob slot (control
+    /// messages).
+    pub fn keeps_last_slot(&self) -> bool {
+        matches!(
+            self,
+            Expr::MsgControl(_)
+                | Expr::Mmsg {
+                    what: MmsgPart::Control,
+                    ..
+                }
+        )
+    }
+
+    /// The shape of the value (of a `when`, its first branch's).
     pub fn shape(&self) -> Shape {
-        match self.base() {
+        match self {
+            Expr::When { then, .. } | Expr::IfOk(then) => then.shape(),
             Expr::Str(_) | Expr::FdPath => Shape::String,
             Expr::BufArgLen(..)
             | Expr::BufRetLen(_)
@@ -196,7 +275,7 @@ impl Expr {
             | Expr::MsgIovec { .. }
             | Expr::MsgControl(_)
             | Expr::Mmsg {
-                what: MmsgPart::Data,
+                what: MmsgPart::Data | MmsgPart::Control,
                 ..
             } => Shape::Bytes,
             Expr::Sockaddr(..) => Shape::Sockaddr,
@@ -204,6 +283,7 @@ impl Expr {
             Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
             Expr::Sockopt { .. } => Shape::SockoptDyn,
             Expr::Fdlist(..) => Shape::Fdlist,
+            Expr::Dyn { index, .. } => Shape::Dyn(*index),
             _ => Shape::Integer,
         }
     }
@@ -348,6 +428,10 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             arg: arg(x)?,
             what: MmsgPart::Data,
         },
+        ("mmsg_control", [x]) => Expr::Mmsg {
+            arg: arg(x)?,
+            what: MmsgPart::Control,
+        },
         ("sockopt", [x, level, name, len]) => {
             let len = keyed(len, "len")?;
             let (len, len_at) = match call(len)? {
@@ -362,17 +446,16 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 len_at,
             }
         }
-        (w @ ("when" | "unless"), [cond, then]) => {
+        ("ok", [then]) => Expr::IfOk(Box::new(parse(then)?)),
+        ("dyn", [k, then]) => Expr::Dyn {
+            index: number(k)?,
+            then: Box::new(parse(then)?),
+        },
+        (w @ ("when" | "unless"), [cond, then, otherwise @ ..]) if otherwise.len() < 2 => {
             let (a, values) = cond
                 .rsplit_once('=')
                 .ok_or_else(|| format!("`{cond}`: a condition is argM=V|W.."))?;
-            let (arg, shift, width) = match a.trim() {
-                b if b.starts_with("bits") => match parse(b)? {
-                    Expr::Bits { arg, shift, width } => (arg, shift, width),
-                    _ => return Err(bad()),
-                },
-                a => (arg(a)?, 0, 64),
-            };
+            let (arg, field, shift, width) = condition(a)?;
             let values = values
                 .split('|')
                 .map(|v| v.trim().parse::<u64>())
@@ -380,11 +463,16 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
             Expr::When {
                 arg,
+                field,
                 shift,
                 width,
                 values,
                 holds: w == "when",
                 then: Box::new(parse(then)?),
+                otherwise: match otherwise.first() {
+                    Some(e) => Some(Box::new(parse(e)?)),
+                    None => None,
+                },
             }
         }
         ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
@@ -433,6 +521,36 @@ pub fn parse(s: &str) -> Result<Expr, String> {
     Ok(e)
 }
 
+/// What a `when` tests: argument `argM`, or a struct field `field(argM, off=O, size=S)`, or
+/// `bits(...)` of either: (argument, field offset and size, shift, width).
+type Condition = (u8, Option<(u8, u8)>, u8, u8);
+
+fn condition(s: &str) -> Result<Condition, String> {
+    let s = s.trim();
+    let operand = |x: &str| match parse(x)? {
+        Expr::Field { arg, off, size } => Ok((arg, Some((off, size)))),
+        Expr::Arg(a) => Ok((a, None)),
+        _ => Err(format!("`{s}`: a condition tests argM or field(argM, ..)")),
+    };
+    match call(s)? {
+        ("bits", a) if a.len() == 3 => {
+            let (shift, width) = (
+                number(keyed(a[1], "shift")?)?,
+                number(keyed(a[2], "width")?)?,
+            );
+            if width == 0 || u32::from(shift) + u32::from(width) > 64 {
+                return Err(format!("`{s}`: bits within a 64-bit word"));
+            }
+            let (arg, field) = operand(a[0])?;
+            Ok((arg, field, shift, width))
+        }
+        _ => {
+            let (arg, field) = operand(s)?;
+            Ok((arg, field, 0, 64))
+        }
+    }
+}
+
 fn field(arg: u8, off: u8, size: &str) -> Result<Expr, String> {
     let size = number(size)?;
     if !matches!(size, 1 | 2 | 4 | 8) {
@@ -457,6 +575,50 @@ pub fn parse_fd(s: &str) -> Result<FdExpr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_may_test_struct_fields() {
+        let e = parse(
+            "when(bits(field(arg3, off=64, size=4), shift=2, width=1)=1, field(arg3, off=0, size=8))",
+        )
+        .unwrap();
+        let Expr::When {
+            arg,
+            field,
+            shift,
+            width,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((*arg, *field, *shift, *width), (3, Some((64, 4)), 2, 1));
+        // The field tested is copied too.
+        assert_eq!(
+            e.copies(),
+            [
+                Expr::Field {
+                    arg: 3,
+                    off: 64,
+                    size: 4
+                },
+                Expr::Field {
+                    arg: 3,
+                    off: 0,
+                    size: 8
+                }
+            ]
+        );
+        assert!(parse("when(str(arg1)=1, arg2)").is_err());
+    }
+
+    #[test]
+    fn branches_and_leaves_see_through_when_and_dyn() {
+        let e = parse("when(arg0=1, dyn(1, str(arg1)), when(arg0=2, dyn(0, arg1)))").unwrap();
+        let branches: Vec<Shape> = e.branches().iter().map(|b| b.shape()).collect();
+        assert_eq!(branches, [Shape::Dyn(1), Shape::Dyn(0)]);
+        assert_eq!(e.leaves(), [&Expr::Str(1), &Expr::Arg(1)]);
+    }
 
     #[test]
     fn expressions_parse() {
@@ -524,11 +686,13 @@ mod tests {
             parse("when(bits(arg0, shift=8, width=24)=8388610, str(arg3))"),
             Ok(Expr::When {
                 arg: 0,
+                field: None,
                 shift: 8,
                 width: 24,
                 values: vec![8388610],
                 holds: true,
-                then: Box::new(Expr::Str(3))
+                then: Box::new(Expr::Str(3)),
+                otherwise: None
             })
         );
         assert_eq!(parse("const(1)"), Ok(Expr::Const(1)));
@@ -549,11 +713,13 @@ mod tests {
             parse("unless(arg0=15|16, str(arg1))"),
             Ok(Expr::When {
                 arg: 0,
+                field: None,
                 shift: 0,
                 width: 64,
                 values: vec![15, 16],
                 holds: false,
-                then: Box::new(Expr::Str(1))
+                then: Box::new(Expr::Str(1)),
+                otherwise: None
             })
         );
         assert_eq!(
@@ -561,6 +727,45 @@ mod tests {
             Ok(Expr::Mmsg {
                 arg: 1,
                 what: MmsgPart::Len
+            })
+        );
+        assert_eq!(
+            parse("when(arg0=1, dyn(1, str(arg1)), dyn(0, const(0)))"),
+            Ok(Expr::When {
+                arg: 0,
+                field: None,
+                shift: 0,
+                width: 64,
+                values: vec![1],
+                holds: true,
+                then: Box::new(Expr::Dyn {
+                    index: 1,
+                    then: Box::new(Expr::Str(1))
+                }),
+                otherwise: Some(Box::new(Expr::Dyn {
+                    index: 0,
+                    then: Box::new(Expr::Const(0))
+                }))
+            })
+        );
+        assert_eq!(
+            parse("ok(when(arg1=2, buf(arg3, len=arg4)))"),
+            Ok(Expr::IfOk(Box::new(Expr::When {
+                arg: 1,
+                field: None,
+                shift: 0,
+                width: 64,
+                values: vec![2],
+                holds: true,
+                then: Box::new(Expr::BufArgLen(3, 4)),
+                otherwise: None
+            })))
+        );
+        assert_eq!(
+            parse("mmsg_control(arg1)"),
+            Ok(Expr::Mmsg {
+                arg: 1,
+                what: MmsgPart::Control
             })
         );
         assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
@@ -578,6 +783,12 @@ mod tests {
             "fd_path(arg0)",
             "when(arg0, arg1)",
             "when(arg0=x, arg1)",
+            "when(arg0=1, arg1, arg2, arg3)",
+            "dyn(x, arg1)",
+            "dyn(0)",
+            "ok(arg1, arg2)",
+            "mmsg_control()",
+            "when(bits(field(arg3, off=0, size=4), shift=60, width=8)=1, arg1)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

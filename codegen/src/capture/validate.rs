@@ -7,11 +7,15 @@ use super::expr::{Expr, FdExpr, Shape, parse, parse_fd};
 use super::{CAPTURE_FILE, CapturePlan, NativeFlags};
 use crate::emit::Problem;
 use crate::emit::types::fixed_size;
-use crate::model::{Event, FlagTable, Param, Schema, Syscall};
+use crate::model::{DynTable, Event, FlagTable, Param, Schema, Syscall};
 
 /// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
 /// event keeps the last slot for the thread's argument area.
 pub const NBLOBS: usize = 3;
+
+/// The copies an argument may be read in a second way (each into a slot of its own), as
+/// [`copy_kind`] names them.
+const SECOND_WAYS: [&str; 3] = ["string", "buffer with length argument", "fixed-size struct"];
 
 /// The PPM flag table of the `open_flags` and `cloexec_flags` sources.
 const FILE_FLAGS: &str = "file_flags";
@@ -62,10 +66,31 @@ fn problem(entry: impl Into<String>, message: impl Into<String>) -> Problem {
     }
 }
 
-/// Whether a value of `shape` can fill a parameter of type `ptype`.
-fn fits(shape: Shape, param: &Param) -> bool {
+/// Whether the value of `e` (one branch) can fill `param`; a `dyn` source's own source must
+/// fit the type of its entry of the parameter's dynamic table.
+fn fits(e: &Expr, param: &Param, dyn_tables: &[DynTable]) -> bool {
     let ptype = param.ptype.as_str();
-    match shape {
+    match e.shape() {
+        Shape::Dyn(index) => {
+            let Expr::Dyn { then, .. } = e else {
+                return false;
+            };
+            let entry = dyn_tables
+                .iter()
+                .find(|t| Some(&t.name) == param.dyn_table.as_ref())
+                .and_then(|t| t.entries.iter().find(|d| d.index == u32::from(index)));
+            entry.is_some_and(|d| {
+                let inner = Param {
+                    name: param.name.clone(),
+                    ptype: d.ptype.clone(),
+                    fmt: d.fmt.clone(),
+                    flags: None,
+                    dyn_table: None,
+                    dirfd: None,
+                };
+                then.branches().iter().all(|b| fits(b, &inner, dyn_tables))
+            })
+        }
         Shape::Integer => fixed_size(ptype).is_some(),
         Shape::String => matches!(ptype, "PT_CHARBUF" | "PT_FSPATH" | "PT_FSRELPATH"),
         Shape::Bytes => ptype == "PT_BYTEBUF",
@@ -77,9 +102,9 @@ fn fits(shape: Shape, param: &Param) -> bool {
     }
 }
 
-/// The flag table a source converts with, if it converts.
+/// The flag table a source (a leaf) converts with, if it converts.
 fn table_of(e: &Expr) -> Option<&str> {
-    match e.base() {
+    match e {
         Expr::Flags(t, _)
         | Expr::FlagsField { table: t, .. }
         | Expr::FlagsBits { table: t, .. } => Some(t),
@@ -92,21 +117,24 @@ fn table_of(e: &Expr) -> Option<&str> {
 
 /// Whether a source reads the kernel objects of the row's `read` fd.
 fn reads_fd(e: &Expr) -> bool {
-    matches!(
-        e.base(),
-        Expr::Dev
-            | Expr::Ino
-            | Expr::FdPath
-            | Expr::TupleOut(_)
-            | Expr::TupleIn
-            | Expr::SockSk
-            | Expr::SockPeer
-    )
+    e.leaves().into_iter().any(|e| {
+        matches!(
+            e,
+            Expr::Dev
+                | Expr::Ino
+                | Expr::FdPath
+                | Expr::TupleOut(_)
+                | Expr::TupleIn
+                | Expr::SockSk
+                | Expr::SockPeer
+        )
+    })
 }
 
-/// What the kernel side does with one argument's memory, to find two sources that disagree.
+/// What the kernel side does with one argument's memory (for a source, a leaf), to find two
+/// sources that disagree.
 fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
-    Some(match e.base() {
+    Some(match e {
         Expr::Str(i) => (*i, "string", 0),
         Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         // The sockaddr a tuple's remote end falls back to, its length in the next argument.
@@ -220,12 +248,57 @@ fn resolve_values(
     })
 }
 
+/// Checks the flag table of one source (a leaf) filling parameter `info` (named `p`).
+fn check_table(
+    entry: &str,
+    p: &str,
+    e: &Expr,
+    info: &Param,
+    ppm_tables: &[FlagTable],
+    tables: &BTreeMap<String, Conversion>,
+    out: &mut Vec<Problem>,
+) {
+    match (table_of(e), info.flags.as_deref()) {
+        (Some(t), Some(own)) if t != own => out.push(problem(
+            entry,
+            format!("{p}: flag table `{t}` is not the parameter's (`{own}`)"),
+        )),
+        (Some(t), None) => out.push(problem(
+            entry,
+            format!("{p}: flag table `{t}` for a parameter without flags"),
+        )),
+        // A constant of a flag parameter is one of its table's PPM values.
+        (None, Some(own)) if matches!(e, Expr::Const(_)) => {
+            let known = ppm_tables.iter().find(|t| t.name == own).is_some_and(|t| {
+                t.entries
+                    .iter()
+                    .any(|f| matches!(e, Expr::Const(v) if *v == f.value))
+            });
+            if !known {
+                out.push(problem(
+                    entry,
+                    format!("{p}: the constant is no value of flag table `{own}`"),
+                ));
+            }
+        }
+        (None, Some(own)) => out.push(problem(
+            entry,
+            format!("{p}: the parameter has flag table `{own}`: use flags({own}, argN)"),
+        )),
+        (Some(t), Some(_)) if !tables.contains_key(t) => out.push(problem(
+            entry,
+            format!("{p}: no native values for `{t}` (add [native.{t}])"),
+        )),
+        _ => {}
+    }
+}
+
 /// Checks one row against its exit event; the resolved parameters when it is sound.
 fn check_row(
     name: &str,
     row: &super::Row,
     exit: &Event,
-    ppm_tables: &[FlagTable],
+    schema: &Schema,
     tables: &BTreeMap<String, Conversion>,
     out: &mut Vec<Problem>,
 ) -> Vec<(String, Expr)> {
@@ -275,54 +348,29 @@ fn check_row(
         }
         for (info, e) in &sources {
             let p = &info.name;
-            if matches!(e.base(), Expr::Fdlist(..)) && !tables.contains_key(POLL_FLAGS) {
+            let leaves = e.leaves();
+            if leaves.iter().any(|l| matches!(l, Expr::Fdlist(..)))
+                && !tables.contains_key(POLL_FLAGS)
+            {
                 out.push(problem(
                     &entry,
                     format!("{p}: no native values for `{POLL_FLAGS}` (add [native.{POLL_FLAGS}])"),
                 ));
             }
-            if !fits(e.shape(), info) {
-                out.push(problem(
-                    &entry,
-                    format!(
-                        "{p}: a {:?} source cannot fill a {} parameter",
-                        e.shape(),
-                        info.ptype
-                    ),
-                ));
-            }
-            match (table_of(e), info.flags.as_deref()) {
-                (Some(t), Some(own)) if t != own => out.push(problem(
-                    &entry,
-                    format!("{p}: flag table `{t}` is not the parameter's (`{own}`)"),
-                )),
-                (Some(t), None) => out.push(problem(
-                    &entry,
-                    format!("{p}: flag table `{t}` for a parameter without flags"),
-                )),
-                // A constant of a flag parameter is one of its table's PPM values.
-                (None, Some(own)) if matches!(e.base(), Expr::Const(_)) => {
-                    let known = ppm_tables.iter().find(|t| t.name == own).is_some_and(|t| {
-                        t.entries
-                            .iter()
-                            .any(|f| matches!(e.base(), Expr::Const(v) if *v == f.value))
-                    });
-                    if !known {
-                        out.push(problem(
-                            &entry,
-                            format!("{p}: the constant is no value of flag table `{own}`"),
-                        ));
-                    }
+            for b in e.branches() {
+                if !fits(b, info, &schema.dyn_tables) {
+                    out.push(problem(
+                        &entry,
+                        format!(
+                            "{p}: a {:?} source cannot fill a {} parameter",
+                            b.shape(),
+                            info.ptype
+                        ),
+                    ));
                 }
-                (None, Some(own)) => out.push(problem(
-                    &entry,
-                    format!("{p}: the parameter has flag table `{own}`: use flags({own}, argN)"),
-                )),
-                (Some(t), Some(_)) if !tables.contains_key(t) => out.push(problem(
-                    &entry,
-                    format!("{p}: no native values for `{t}` (add [native.{t}])"),
-                )),
-                _ => {}
+            }
+            for leaf in leaves {
+                check_table(&entry, p, leaf, info, &schema.flag_tables, tables, out);
             }
         }
     }
@@ -344,12 +392,23 @@ fn check_row(
             }
         }
     }
-    let mut copies: Vec<(u8, &str, u8)> =
-        sources.iter().filter_map(|(_, e)| copy_kind(e)).collect();
+    let mut copies: Vec<(u8, &str, u8)> = sources
+        .iter()
+        .flat_map(|(_, e)| e.copies())
+        .filter_map(|e| copy_kind(&e))
+        .collect();
     copies.sort_unstable();
     copies.dedup();
+    // One argument may be copied a second way, into a slot of its own, when both ways are
+    // ones the encoder finds by their kind.
+    let mut twice = Vec::new();
     for w in copies.windows(2) {
-        if w[0].0 == w[1].0 {
+        if w[0].0 != w[1].0 {
+            continue;
+        }
+        if w[0].1 != w[1].1 && SECOND_WAYS.contains(&w[0].1) && SECOND_WAYS.contains(&w[1].1) {
+            twice.push(format!("arg{}", w[0].0));
+        } else {
             out.push(problem(
                 &entry,
                 format!(
@@ -359,18 +418,26 @@ fn check_row(
             ));
         }
     }
-    copies.dedup_by_key(|c| c.0);
+    if twice.len() > 1 {
+        out.push(problem(
+            &entry,
+            format!(
+                "{} are read more than one way: the kernel side copies one argument a second way",
+                twice.join(", ")
+            ),
+        ));
+    }
     // Process events and control messages keep the last slot.
     let keeps_last = row.process.is_some()
         || sources
             .iter()
-            .any(|(_, e)| matches!(e.base(), Expr::MsgControl(_)));
+            .any(|(_, e)| e.leaves().iter().any(|l| l.keeps_last_slot()));
     let slots = if keeps_last { NBLOBS - 1 } else { NBLOBS };
     if copies.len() > slots {
         out.push(problem(
             &entry,
             format!(
-                "{} arguments with user memory: the kernel side copies {slots} at most",
+                "{} copies of arguments' user memory: the kernel side copies {slots} at most",
                 copies.len()
             ),
         ));
@@ -449,14 +516,7 @@ pub fn check(schema: &Schema, plan: &CapturePlan) -> Result<Resolved, Vec<Proble
             }
             continue;
         };
-        let params = check_row(
-            &s.name,
-            row,
-            exit,
-            &schema.flag_tables,
-            &tables,
-            &mut problems,
-        );
+        let params = check_row(&s.name, row, exit, schema, &tables, &mut problems);
         rows.push(ResolvedRow {
             syscall: s.name.clone(),
             read: row.read.as_deref().and_then(|r| parse_fd(r).ok()),

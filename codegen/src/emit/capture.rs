@@ -348,6 +348,7 @@ fn emit_source(e: &Expr) -> TokenStream {
                 MmsgPart::Res => quote! { MmsgPart::Res },
                 MmsgPart::Len => quote! { MmsgPart::Len },
                 MmsgPart::Data => quote! { MmsgPart::Data },
+                MmsgPart::Control => quote! { MmsgPart::Control },
             };
             quote! { Mmsg(#a, #w) }
         }
@@ -367,15 +368,39 @@ fn emit_source(e: &Expr) -> TokenStream {
         }
         Expr::When {
             arg,
+            field,
             shift,
             width,
             values,
             holds,
             then,
+            otherwise,
         } => {
             let (a, s, w, then) = (lit(*arg), lit(*shift), lit(*width), emit_source(then));
+            let field = match field {
+                Some((off, size)) => {
+                    let (o, z) = (lit(*off), lit(*size));
+                    quote! { Some((#o, #z)) }
+                }
+                None => quote! { None },
+            };
             let values = values.iter().map(|v| Literal::u64_unsuffixed(*v));
-            quote! { When(#a, #s, #w, &[#(#values),*], #holds, &#then) }
+            let otherwise = match otherwise {
+                Some(e) => {
+                    let e = emit_source(e);
+                    quote! { Some(&#e) }
+                }
+                None => quote! { None },
+            };
+            quote! { When(Cond { arg: #a, field: #field, shift: #s, width: #w }, &[#(#values),*], #holds, &#then, #otherwise) }
+        }
+        Expr::IfOk(then) => {
+            let then = emit_source(then);
+            quote! { IfOk(&#then) }
+        }
+        Expr::Dyn { index, then } => {
+            let (k, then) = (lit(*index), emit_source(then));
+            quote! { Dyn(#k, &#then) }
         }
         Expr::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
@@ -428,7 +453,7 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
     quote! {
-        use crate::coverage::{Covered, FdFrom, FlagMap, MmsgPart, Source::*};
+        use crate::coverage::{Cond, Covered, FdFrom, FlagMap, MmsgPart, Source::*};
 
         /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
         pub const NBLOBS: usize = #nblobs;
