@@ -24,24 +24,24 @@
 //! integration tests under `plugin/tests/`, which drive the state and the renderer directly, and
 //! for the syscall-source mode (`plugin-syscall/`), which reads zones through this crate.
 
-pub(crate) mod config;
+pub mod config;
 pub(crate) mod event_string;
 pub(crate) mod extract;
 #[doc(hidden)]
 pub mod ffi;
 pub mod fields;
-pub(crate) mod metrics;
+pub mod metrics;
 pub mod net;
 pub(crate) mod parse_capability;
 pub mod path;
 pub(crate) mod payload;
 pub(crate) mod plugin;
 pub mod render;
-pub(crate) mod source;
+pub mod source;
 pub mod state;
 pub(crate) mod visibility;
 pub(crate) mod workloads;
-pub(crate) mod zones;
+pub mod zones;
 
 pub use ffi::EDERA_PLUGIN_API;
 use plugin::EderaPlugin;
