@@ -10,15 +10,17 @@
 //! inputs (zones over the protect API, or a capture file) are the `edera` plugin's, used through
 //! its library.
 //!
-//! Capabilities: base, source, extract. The `plugin_*` symbols are the `edera` plugin's
+//! Capabilities: base, source, parse (each zone's snapshot into libsinsp's thread table,
+//! [`seed`]), extract. The `plugin_*` symbols are the `edera` plugin's
 //! panic-containing exports over this plugin's API table.
 
 mod namespace;
 mod plugin;
+mod seed;
 
 use falco_plugin::static_plugin;
 
 // The plugin API table (the macro calls itself by its bare name, hence the import).
 static_plugin!(SYSCALL_PLUGIN_API = plugin::SyscallPlugin);
 
-edera_falco_plugin::plugin_symbols!(SYSCALL_PLUGIN_API; base, source, extract);
+edera_falco_plugin::plugin_symbols!(SYSCALL_PLUGIN_API; base, source, parse, extract);

@@ -81,7 +81,7 @@ fn plan(etype: u16) -> Option<&'static Plan> {
 }
 
 /// The id `raw` (a `PT_PID` value, or the header's tid) of zone `zone` as libsinsp sees it.
-fn namespaced(raw: i64, zone: u64) -> Result<i64, Refused> {
+pub(crate) fn namespaced(raw: i64, zone: u64) -> Result<i64, Refused> {
     if raw <= 0 {
         return Ok(raw);
     }

@@ -1,8 +1,10 @@
 //! The plugin type: identity and config (the `edera` plugin's init config), the source (the
 //! `edera` plugin's inputs, every event namespaced before it reaches libsinsp; a refused event
-//! is counted as malformed and dropped), and the zone fields.
+//! is counted as malformed and dropped), the parse capability (each zone's snapshot into
+//! libsinsp's thread table, see [`crate::seed`]), and the zone fields.
 
 use crate::namespace::{self, rewrite};
+use crate::seed::{self, ThreadsTable};
 use edera_falco_plugin::config::{Config, InitConfig};
 use edera_falco_plugin::ffi::{c_safe, contain, guarded};
 use edera_falco_plugin::metrics::Metrics;
@@ -13,6 +15,7 @@ use falco_plugin::anyhow::{self, anyhow};
 use falco_plugin::base::{Json, Metric, Plugin};
 use falco_plugin::event::events::RawEvent;
 use falco_plugin::extract::{EventInput, ExtractFieldInfo, ExtractPlugin, ExtractRequest, field};
+use falco_plugin::parse::{ParseInput, ParsePlugin};
 use falco_plugin::source::{EventBatch, ProgressInfo, SourcePlugin, SourcePluginInstance};
 use falco_plugin::tables::TablesInput;
 use std::ffi::{CStr, CString};
@@ -29,6 +32,10 @@ pub struct SyscallPlugin {
     config: Config,
     zones: ZoneRegistry,
     metrics: Metrics,
+    /// libsinsp's thread table (`None`: not offered, nothing is seeded).
+    threads: Option<ThreadsTable>,
+    /// Zone numbers whose snapshot was written into `threads`.
+    seeded: std::collections::HashSet<u32>,
 }
 
 impl Plugin for SyscallPlugin {
@@ -40,15 +47,25 @@ captures) as Falco's syscall source, thread ids namespaced per zone, with the ed
     type ConfigType = Json<InitConfig>;
 
     fn new(
-        _input: Option<&TablesInput>,
+        input: Option<&TablesInput>,
         Json(InitConfig(config)): Json<InitConfig>,
     ) -> anyhow::Result<Self> {
         // As the `edera` plugin: the SDK logs a trace line for every idle `next_batch`.
         log::set_max_level(log::LevelFilter::Info);
+        let threads = match input.map(|i| i.get_table(c"threads")) {
+            Some(Ok(table)) => Some(table),
+            Some(Err(e)) => {
+                log::warn!("libsinsp's threads table: {e:#}; zone snapshots are not seeded");
+                None
+            }
+            None => None,
+        };
         Ok(SyscallPlugin {
             config,
             zones: ZoneRegistry::default(),
             metrics: Metrics::default(),
+            threads,
+            seeded: Default::default(),
         })
     }
 
@@ -179,6 +196,35 @@ impl SourcePluginInstance for SyscallInstance {
 
     fn get_progress(&mut self) -> ProgressInfo<'_> {
         self.input.progress()
+    }
+}
+
+impl ParsePlugin for SyscallPlugin {
+    type Event<'a> = RawEvent<'a>;
+
+    fn parse_event(
+        &mut self,
+        event: &EventInput<RawEvent<'_>>,
+        parse_input: &ParseInput,
+    ) -> anyhow::Result<()> {
+        guarded("parse_event", || {
+            let zone = namespace::zone_of(event.event()?.metadata.tid);
+            if zone == 0 || !self.seeded.insert(zone) {
+                return Ok(());
+            }
+            let (Some(table), Some(z)) = (&self.threads, self.zones.get(ZoneSlot(zone - 1))) else {
+                return Ok(());
+            };
+            let failed = seed::seed(
+                table,
+                &parse_input.reader,
+                &parse_input.writer,
+                zone,
+                z.state.threads.iter(),
+            );
+            Metrics::add(&self.metrics.malformed, failed);
+            Ok(())
+        })
     }
 }
 

@@ -4,8 +4,9 @@
 //! requirement: the container stub answers `container.*`).
 //!
 //! Zone `alpha` reads /etc/shadow in a loop, zone `beta` a harmless file. "Read sensitive file
-//! untrusted" must fire for alpha's `cat` with `edera.zone.name` alpha and the file name, and no
-//! alert on /etc/shadow may name another zone.
+//! untrusted" must fire for alpha's `cat` with `edera.zone.name` alpha, the file name, and the
+//! parent `sh` (the zone's command, started before Falco subscribed: known to libsinsp only from
+//! the zone's snapshot), and no alert on /etc/shadow may name another zone.
 //!
 //! Skips with the reason when zones cannot be made here (not root, no eBPF, no unshare) or
 //! Falco is absent.
@@ -93,7 +94,7 @@ plugins:
     init_config: ""
 append_output:
   - match: {{source: syscall}}
-    extra_fields: [edera.zone.name, proc.name, fd.name]
+    extra_fields: [edera.zone.name, proc.name, proc.pname, fd.name]
 "#,
         plugin.display(),
         socket.display(),
@@ -104,6 +105,7 @@ append_output:
         a.rule == RULE
             && a.field("edera.zone.name").as_deref() == Some("alpha")
             && a.field("proc.name").as_deref() == Some("cat")
+            && a.field("proc.pname").as_deref() == Some("sh")
             && a.field("fd.name").as_deref() == Some("/etc/shadow")
     };
     let fired = falco.alerts_until(FIRED_WITHIN, |a| a.iter().any(from_alpha));
