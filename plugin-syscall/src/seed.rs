@@ -6,16 +6,38 @@
 //! the event carried) but rules run after every parser, so they see the seeded thread. The
 //! snapshot is what the `edera` plugin's input put in the zone's state (the agent's threadsnap,
 //! or a capture's process table); ids are namespaced as the events' ([`crate::namespace`]).
-//! Written: ids, `comm`, `exe`, `exe_path`, `uid`, `gid`, `loginuid`. libsinsp keeps `cwd`
-//! read-only and `args` as a nested table: not written.
+//! Written: ids, `comm`, `exe`, `exe_path`, `uid`, `gid`, `loginuid`, `flags`, and each fd's
+//! type, name, flags, device, inode and number (socket addresses are in the name only).
+//! libsinsp keeps `cwd` read-only and `args` as a nested table: not written.
 
 use crate::namespace::namespaced;
 use edera_falco_plugin::state::Thread;
+use edera_falco_plugin::state::fd::FdInfo;
 use falco_plugin::anyhow;
 use falco_plugin::tables::import::{Entry, Field, Table, TableMetadata};
 use falco_plugin::tables::{TableReader, TableWriter};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
+
+/// An entry of a thread's `file_descriptors` table.
+pub type SinspFd = Entry<Arc<SinspFdMetadata>>;
+/// A thread's `file_descriptors` table, by fd number.
+pub type FdsTable = Table<i64, SinspFd>;
+
+/// The fields of libsinsp's fd entries we write.
+#[derive(TableMetadata)]
+#[entry_type(SinspFd)]
+pub struct SinspFdMetadata {
+    #[name(c"type")]
+    fd_type: Field<u8, SinspFd>,
+    name: Field<CStr, SinspFd>,
+    open_flags: Field<u32, SinspFd>,
+    flags: Field<u32, SinspFd>,
+    dev: Field<u32, SinspFd>,
+    ino: Field<u64, SinspFd>,
+    fd: Field<i64, SinspFd>,
+    pid: Field<i64, SinspFd>,
+}
 
 /// An entry of libsinsp's `threads` table.
 pub type SinspThread = Entry<Arc<SinspThreadMetadata>>;
@@ -39,6 +61,8 @@ pub struct SinspThreadMetadata {
     uid: Field<u32, SinspThread>,
     gid: Field<u32, SinspThread>,
     loginuid: Field<u32, SinspThread>,
+    flags: Field<u32, SinspThread>,
+    file_descriptors: Field<FdsTable, SinspThread>,
 }
 
 /// `bytes` up to the first NUL, as a C string.
@@ -74,9 +98,38 @@ fn write_thread(
     entry.set_uid(writer, &t.uid)?;
     entry.set_gid(writer, &t.gid)?;
     entry.set_loginuid(writer, &t.loginuid)?;
-    if new {
+    entry.set_flags(writer, &t.flags)?;
+    let entry = if new {
         table.insert(reader, writer, &tid, entry)?;
+        table.get_entry(reader, &tid)?
+    } else {
+        entry
+    };
+    let fds = entry.get_file_descriptors(reader)?;
+    for (num, fd) in t.fds.iter() {
+        write_fd(&fds, reader, writer, num, fd)?;
     }
+    Ok(())
+}
+
+/// Writes fd `num` into a thread's `fds` table, replacing what libsinsp had.
+fn write_fd(
+    fds: &FdsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    num: i64,
+    fd: &FdInfo,
+) -> anyhow::Result<()> {
+    let entry = fds.create_entry(writer)?;
+    entry.set_fd_type(writer, &(fd.fd_type() as u8))?;
+    entry.set_name(writer, &c_string(&fd.name))?;
+    entry.set_open_flags(writer, &fd.open_flags)?;
+    entry.set_flags(writer, &fd.flags)?;
+    entry.set_dev(writer, &fd.dev)?;
+    entry.set_ino(writer, &fd.ino)?;
+    entry.set_fd(writer, &num)?;
+    entry.set_pid(writer, &fd.pid)?;
+    fds.insert(reader, writer, &num, entry)?;
     Ok(())
 }
 
