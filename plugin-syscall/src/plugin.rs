@@ -34,8 +34,9 @@ pub struct SyscallPlugin {
     metrics: Metrics,
     /// libsinsp's thread table (`None`: not offered, nothing is seeded).
     threads: Option<ThreadsTable>,
-    /// Zone numbers whose snapshot was written into `threads`.
-    seeded: std::collections::HashSet<u32>,
+    /// By zone number: whether its snapshot was written into `threads` (checked on every
+    /// event; zone numbers are those of registered zones, so this stays as small as the registry).
+    seeded: Vec<bool>,
 }
 
 impl Plugin for SyscallPlugin {
@@ -209,9 +210,14 @@ impl ParsePlugin for SyscallPlugin {
     ) -> anyhow::Result<()> {
         guarded("parse_event", || {
             let zone = namespace::zone_of(event.event()?.metadata.tid);
-            if zone == 0 || !self.seeded.insert(zone) {
+            let index = zone as usize;
+            if zone == 0 || self.seeded.get(index).copied().unwrap_or(false) {
                 return Ok(());
             }
+            if self.seeded.len() <= index {
+                self.seeded.resize(index + 1, false);
+            }
+            self.seeded[index] = true;
             let (Some(table), Some(z)) = (&self.threads, self.zones.get(ZoneSlot(zone - 1))) else {
                 return Ok(());
             };
