@@ -3,11 +3,13 @@
 //!
 //! The capture is made by the agent (`edera-falco-agent capture`) while a mixed shell workload
 //! runs (file opens, reads and writes, execs, UDP and TCP sockets); the agent sees the whole
-//! machine, so it holds whatever else ran too. Each rule set then runs twice: the capture as
-//! Falco's syscall source (`engine.kind: replay`, libsinsp parsing it; the container stub plugin
-//! answers `container.*`) and the capture read by the plugin as `edera_zone` (`source:
-//! file://...`), the rules converted by crate `edera-falco-rules`; rules the converter leaves
-//! out are disabled on the syscall side, so both sides run the same rules.
+//! machine, so it holds whatever else ran too. Each rule set then runs three times: the capture
+//! as Falco's syscall source (`engine.kind: replay`, libsinsp parsing it; the container stub
+//! plugin answers `container.*`), the capture read by the plugin as `edera_zone` (`source:
+//! file://...`), the rules converted by crate `edera-falco-rules`, and the capture read by the
+//! syscall-source mode (`edera_syscall`, id 0: libsinsp parses the plugin's events), with the
+//! syscall side's rules. Rules the converter leaves out are disabled on both syscall sides, so
+//! all three run the same rules.
 //!
 //! What is timed: Falco's whole run (wall and user+system CPU of the process, from `wait4`)
 //! minus the same run on the capture's head alone (its state blocks, no event): startup, rule
@@ -82,6 +84,10 @@ pub struct FalcoOptions {
     /// The agent binary (default: edera-falco-agent beside this program).
     #[arg(long)]
     pub agent: Option<PathBuf>,
+    /// The syscall-source mode's library (default: libedera_falco_syscall.so beside this
+    /// program).
+    #[arg(long)]
+    pub syscall_plugin: Option<PathBuf>,
 }
 
 /// One rule set, for both sides.
@@ -221,6 +227,18 @@ pub fn rule_set(letter: char, shared: &Path) -> Result<RuleSet, String> {
 enum Side {
     Libsinsp,
     Plugin,
+    /// The syscall-source mode: the plugin's events parsed by libsinsp.
+    Syscall,
+}
+
+impl Side {
+    fn tag(self) -> &'static str {
+        match self {
+            Side::Libsinsp => "libsinsp",
+            Side::Plugin => "plugin",
+            Side::Syscall => "syscall",
+        }
+    }
 }
 
 /// One Falco run: wall and CPU seconds, alerts.
@@ -236,6 +254,7 @@ struct Setup {
     falco: PathBuf,
     stub: PathBuf,
     plugin: PathBuf,
+    syscall_plugin: PathBuf,
     dir: PathBuf,
 }
 
@@ -248,24 +267,31 @@ impl Setup {
              log_stderr: true\nlog_syslog: false\nlog_level: warning\n",
             json(&alerts.display().to_string())
         );
-        match side {
-            Side::Libsinsp => {
-                let mut c = format!(
-                    "{common}engine: {{kind: replay, replay: {{capture_file: {}}}}}\n\
-                     base_syscalls: {{all: true}}\n\
-                     load_plugins: [container_stub]\n\
-                     plugins:\n  - name: container_stub\n    library_path: {}\n    init_config: \"\"\n",
-                    json(&capture.display().to_string()),
-                    json(&self.stub.display().to_string())
-                );
-                if !left_out.is_empty() {
-                    c += "rules:\n";
-                    for name in left_out {
-                        c += &format!("  - disable: {{rule: {}}}\n", json(name));
-                    }
-                }
-                c
+        let stub = format!(
+            "  - name: container_stub\n    library_path: {}\n    init_config: \"\"\n",
+            json(&self.stub.display().to_string())
+        );
+        let mut disabled = String::new();
+        if !left_out.is_empty() {
+            disabled += "rules:\n";
+            for name in left_out {
+                disabled += &format!("  - disable: {{rule: {}}}\n", json(name));
             }
+        }
+        match side {
+            Side::Libsinsp => format!(
+                "{common}engine: {{kind: replay, replay: {{capture_file: {}}}}}\n\
+                 base_syscalls: {{all: true}}\n\
+                 load_plugins: [container_stub]\nplugins:\n{stub}{disabled}",
+                json(&capture.display().to_string()),
+            ),
+            Side::Syscall => format!(
+                "{common}engine: {{kind: nodriver}}\n\
+                 load_plugins: [edera_syscall, container_stub]\nplugins:\n  \
+                 - name: edera_syscall\n    library_path: {}\n    init_config: {}\n{stub}{disabled}",
+                json(&self.syscall_plugin.display().to_string()),
+                replay_config(capture, "")
+            ),
             Side::Plugin => format!(
                 "{common}engine: {{kind: nodriver}}\nload_plugins: [edera]\n\
                  plugins:\n  - name: edera\n    library_path: {}\n    init_config: {}\n    open_params: \"\"\n",
@@ -277,13 +303,10 @@ impl Setup {
 
     /// Runs Falco once; its log goes to a file, shown when it fails.
     fn run(&self, side: Side, set: &RuleSet, capture: &Path) -> Result<FalcoRun, String> {
-        let tag = match side {
-            Side::Libsinsp => "libsinsp",
-            Side::Plugin => "plugin",
-        };
+        let tag = side.tag();
         let rules = self.dir.join(format!("rules-{}-{tag}.yaml", set.letter));
         let yaml = match side {
-            Side::Libsinsp => &set.syscall_yaml,
+            Side::Libsinsp | Side::Syscall => &set.syscall_yaml,
             Side::Plugin => &set.zone_yaml,
         };
         std::fs::write(&rules, yaml).map_err(|e| format!("{}: {e}", rules.display()))?;
@@ -302,7 +325,7 @@ impl Setup {
             .arg("-r")
             .arg(&rules)
             .args(match side {
-                Side::Libsinsp => &[][..],
+                Side::Libsinsp | Side::Syscall => &[][..],
                 // Else the syscall source also opens, with no driver, and never ends.
                 Side::Plugin => &["--enable-source", "edera_zone"][..],
             })
@@ -425,10 +448,19 @@ fn run_in(o: &FalcoOptions, runs: u32, shared: &Path, dir: &Path) -> Result<(), 
     let events = read_back(&capture)?.events;
     let head = dir.join("head.scap");
     Template::from_file(&capture)?.write_file(&head, 1)?;
+    let beside_this = |name: &str| {
+        std::env::current_exe()
+            .map(|exe| exe.with_file_name(name))
+            .map_err(|e| e.to_string())
+    };
     let setup = Setup {
         falco: shared.join("falco/bin/falco"),
         stub: build_container_stub(shared, dir)?,
         plugin: plugin_library().path.clone(),
+        syscall_plugin: match &o.syscall_plugin {
+            Some(p) => p.clone(),
+            None => beside_this("libedera_falco_syscall.so")?,
+        },
         dir: dir.to_path_buf(),
     };
     println!(
@@ -438,35 +470,47 @@ fn run_in(o: &FalcoOptions, runs: u32, shared: &Path, dir: &Path) -> Result<(), 
         capture.display()
     );
     println!(
-        "| rules | rules converted | libsinsp CPU s | plugin CPU s | libsinsp events/s | plugin events/s | plugin / libsinsp | wall s libsinsp / plugin | alerts libsinsp / plugin |"
+        "| rules | rules converted | CPU s libsinsp / plugin / syscall mode | events/s libsinsp | \
+         events/s plugin | events/s syscall mode | plugin / libsinsp | syscall mode / libsinsp | \
+         wall s libsinsp / plugin / syscall mode | alerts libsinsp / plugin / syscall mode |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for set in &sets {
-        let mut cpu = [0.0; 2];
-        let mut wall = [0.0; 2];
-        let mut alerts = [0; 2];
-        for (i, side) in [Side::Libsinsp, Side::Plugin].into_iter().enumerate() {
+        let mut cpu = [0.0; 3];
+        let mut wall = [0.0; 3];
+        let mut alerts = [0; 3];
+        for (i, side) in [Side::Libsinsp, Side::Plugin, Side::Syscall]
+            .into_iter()
+            .enumerate()
+        {
             let full = setup.best(side, set, &capture, runs)?;
             let startup = setup.best(side, set, &head, runs)?;
             cpu[i] = (full.cpu_s - startup.cpu_s).max(0.0);
             wall[i] = (full.wall_s - startup.wall_s).max(0.0);
             alerts[i] = full.alerts;
         }
-        let (lib, plug) = (rate(events, cpu[0]), rate(events, cpu[1]));
+        let rates = cpu.map(|s| rate(events, s));
+        let ratio = |r: f64| if rates[0] > 0.0 { r / rates[0] } else { 0.0 };
         println!(
-            "| ({}) {} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2}x | {:.2} / {:.2} | {} / {} |",
+            "| ({}) {} | {} | {:.2} / {:.2} / {:.2} | {:.0} | {:.0} | {:.0} | {:.2}x | {:.2}x | \
+             {:.2} / {:.2} / {:.2} | {} / {} / {} |",
             set.letter,
             set.title,
             set.rules,
             cpu[0],
             cpu[1],
-            lib,
-            plug,
-            if lib > 0.0 { plug / lib } else { 0.0 },
+            cpu[2],
+            rates[0],
+            rates[1],
+            rates[2],
+            ratio(rates[1]),
+            ratio(rates[2]),
             wall[0],
             wall[1],
+            wall[2],
             alerts[0],
-            alerts[1]
+            alerts[1],
+            alerts[2]
         );
     }
     Ok(())

@@ -144,7 +144,7 @@ fn library_path(flag: Option<PathBuf>) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!(
-            "{} not found: build it (`cargo build -p edera-falco-plugin`) or pass --plugin",
+            "{} not found: build it (`cargo build -p edera-falco-plugin-so`) or pass --plugin",
             path.display()
         ))
     }

@@ -48,7 +48,7 @@ pub fn plugin_library() -> &'static PluginLibrary {
             Some(p) => p.clone(),
             None => match std::env::var_os("EDERA_PLUGIN_SO") {
                 Some(path) => PathBuf::from(path),
-                None => crate::artifact::build("edera-falco-plugin", LIBRARY_NAME)?,
+                None => crate::artifact::build("edera-falco-plugin-so", LIBRARY_NAME)?,
             },
         };
         load_library(&path)

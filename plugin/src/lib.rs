@@ -16,27 +16,32 @@
 //! - `parse_capability`, `extract` and `event_string` (event-to-string): what Falco calls
 //!   per event;
 //! - `metrics` holds the counters;
-//! - `ffi`: panic containment and the exported `plugin_*` symbols.
+//! - `ffi`: panic containment, the plugin API table [`EDERA_PLUGIN_API`] and the macro that
+//!   defines the exported `plugin_*` symbols.
 //!
-//! The cdylib exports only the `plugin_*` symbols; the modules that are `pub` are so for the
-//! integration tests under `plugin/tests/`, which drive the state and the renderer directly.
+//! This crate is the library; `plugin-so/` builds the `.so` (`libedera_falco_plugin.so`) from it,
+//! which exports only the `plugin_*` symbols. The modules that are `pub` are so for the
+//! integration tests under `plugin/tests/`, which drive the state and the renderer directly, and
+//! for the syscall-source mode (`plugin-syscall/`), which reads zones through this crate.
 
-pub(crate) mod config;
+pub mod config;
 pub(crate) mod event_string;
 pub(crate) mod extract;
-pub(crate) mod ffi;
+#[doc(hidden)]
+pub mod ffi;
 pub mod fields;
-pub(crate) mod metrics;
+pub mod metrics;
 pub mod net;
 pub(crate) mod parse_capability;
 pub mod path;
 pub(crate) mod payload;
 pub(crate) mod plugin;
 pub mod render;
-pub(crate) mod source;
+pub mod source;
 pub mod state;
 pub(crate) mod visibility;
 pub(crate) mod workloads;
-pub(crate) mod zones;
+pub mod zones;
 
+pub use ffi::EDERA_PLUGIN_API;
 use plugin::EderaPlugin;

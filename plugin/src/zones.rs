@@ -122,7 +122,7 @@ impl ZoneRegistry {
     }
 
     /// Number of live zones.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slots.iter().filter(|z| z.is_some()).count()
     }
 }

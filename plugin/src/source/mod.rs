@@ -106,16 +106,71 @@ pub trait Source: Send {
     }
 }
 
-/// Open the source for `kind`.
-fn open_source(
-    kind: &InputKind,
-    config: &Config,
-    zones: &mut ZoneRegistry,
-) -> anyhow::Result<Box<dyn Source>> {
-    Ok(match kind {
-        InputKind::File(path) => Box::new(file::FileSource::open(path, zones)?),
-        InputKind::Zones => Box::new(zone::ZoneSource::new(config)?),
-    })
+/// An open input: the [`Source`] that open params and config select, and the batch size.
+pub struct Input {
+    source: Box<dyn Source>,
+    batch_size: usize,
+}
+
+impl Input {
+    /// Open the input `open_params` and `config` select (see [`select_input`]), its zones
+    /// registered in `zones` with the config's state limits.
+    pub fn open(
+        open_params: Option<&str>,
+        config: &Config,
+        zones: &mut ZoneRegistry,
+    ) -> anyhow::Result<Input> {
+        let kind = select_input(open_params, config)?;
+        zones.set_limits(config.limits.state_limits());
+        let source: Box<dyn Source> = match kind {
+            InputKind::File(path) => Box::new(file::FileSource::open(&path, zones)?),
+            InputKind::Zones => Box::new(zone::ZoneSource::new(config)?),
+        };
+        Ok(Input {
+            source,
+            batch_size: config.batch_size as usize,
+        })
+    }
+
+    /// Most events in one batch.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// One `next_batch`: up to [`Self::batch_size`] events into `sink`, counted in `metrics`.
+    /// `Ok` when events were added, else the error that tells the SDK "timeout" or "end of
+    /// input".
+    pub fn fill(
+        &mut self,
+        zones: &mut ZoneRegistry,
+        sink: &mut dyn EventSink,
+        metrics: &Metrics,
+    ) -> anyhow::Result<()> {
+        let poll = self.source.fill(zones, sink, self.batch_size)?;
+        let count = sink.len();
+        Metrics::add(&metrics.events, count as u64);
+        let (malformed, dropped) = self.source.take_counts();
+        Metrics::add(&metrics.malformed, malformed);
+        Metrics::add(&metrics.drops, dropped);
+        if count > 0 {
+            return Ok(());
+        }
+        match poll {
+            Poll::Ready | Poll::Timeout => {
+                Err(anyhow!("no events right now").context(FailureReason::Timeout))
+            }
+            Poll::Eof => Err(anyhow!("end of input").context(FailureReason::Eof)),
+        }
+    }
+
+    /// `get_progress`'s answer.
+    pub fn progress(&self) -> ProgressInfo<'static> {
+        let value = contain("get_progress", || self.source.progress(), || 0.0);
+        ProgressInfo {
+            value: value.clamp(0.0, 100.0),
+            detail: None,
+        }
+    }
 }
 
 /// The SDK's batch as an [`EventSink`].
@@ -158,8 +213,7 @@ impl EventSink for BatchSink<'_, '_> {
 
 /// An open capture: one input.
 pub struct EderaInstance {
-    source: Box<dyn Source>,
-    batch_size: usize,
+    input: Input,
 }
 
 impl SourcePlugin for EderaPlugin {
@@ -170,12 +224,8 @@ impl SourcePlugin for EderaPlugin {
 
     fn open(&mut self, params: Option<&str>) -> anyhow::Result<EderaInstance> {
         guarded("open", || {
-            let kind = select_input(params, &self.config)?;
-            self.zones.set_limits(self.config.limits.state_limits());
-            let source = open_source(&kind, &self.config, &mut self.zones)?;
             Ok(EderaInstance {
-                source,
-                batch_size: self.config.batch_size as usize,
+                input: Input::open(params, &self.config, &mut self.zones)?,
             })
         })
     }
@@ -197,38 +247,19 @@ impl SourcePluginInstance for EderaInstance {
         batch: &mut EventBatch,
     ) -> anyhow::Result<()> {
         guarded("next_batch", || {
-            batch.reserve(self.batch_size);
+            batch.reserve(self.input.batch_size());
             let mut sink = BatchSink {
                 batch,
                 metrics: &plugin.metrics,
                 count: 0,
             };
-            let poll = self
-                .source
-                .fill(&mut plugin.zones, &mut sink, self.batch_size)?;
-            let count = sink.count;
-            Metrics::add(&plugin.metrics.events, count as u64);
-            let (malformed, dropped) = self.source.take_counts();
-            Metrics::add(&plugin.metrics.malformed, malformed);
-            Metrics::add(&plugin.metrics.drops, dropped);
-            if count > 0 {
-                return Ok(());
-            }
-            match poll {
-                Poll::Ready | Poll::Timeout => {
-                    Err(anyhow!("no events right now").context(FailureReason::Timeout))
-                }
-                Poll::Eof => Err(anyhow!("end of input").context(FailureReason::Eof)),
-            }
+            self.input
+                .fill(&mut plugin.zones, &mut sink, &plugin.metrics)
         })
     }
 
     fn get_progress(&mut self) -> ProgressInfo<'_> {
-        let value = contain("get_progress", || self.source.progress(), || 0.0);
-        ProgressInfo {
-            value: value.clamp(0.0, 100.0),
-            detail: None,
-        }
+        self.input.progress()
     }
 }
 

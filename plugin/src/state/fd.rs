@@ -8,13 +8,15 @@
 
 use edera_scap::tables::ppm_o;
 
-/// libscap's fd types (`scap_fd_type`), plus libsinsp's "not set yet".
+/// libscap's fd types (`scap_fd_type`), plus libsinsp's "not set yet"; `as u8` gives the
+/// `scap_fd_type` value (as libsinsp's tables store it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
 pub enum FdType {
-    /// `SCAP_FD_UNINITIALIZED`: a fresh entry whose type was never set.
+    /// `SCAP_FD_UNINITIALIZED` (-1): a fresh entry whose type was never set.
     #[default]
-    Uninitialized,
-    Unknown,
+    Uninitialized = u8::MAX,
+    Unknown = 0,
     File,
     Directory,
     Ipv4Sock,

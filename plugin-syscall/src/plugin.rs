@@ -1,0 +1,267 @@
+//! The plugin type: identity and config (the `edera` plugin's init config), the source (the
+//! `edera` plugin's inputs, every event namespaced before it reaches libsinsp; a refused event
+//! is counted as malformed and dropped), the parse capability (each zone's snapshot into
+//! libsinsp's thread table, see [`crate::seed`]), and the zone fields.
+
+use crate::namespace::{self, rewrite};
+use crate::seed::{self, ThreadsTable};
+use edera_falco_plugin::config::{Config, InitConfig};
+use edera_falco_plugin::ffi::{c_safe, contain, guarded};
+use edera_falco_plugin::metrics::Metrics;
+use edera_falco_plugin::source::{Carry, EventSink, Input};
+use edera_falco_plugin::zones::{Zone, ZoneRegistry, ZoneSlot};
+use edera_scap::event::EventHeader;
+use falco_plugin::anyhow::{self, anyhow};
+use falco_plugin::base::{Json, Metric, Plugin};
+use falco_plugin::event::events::RawEvent;
+use falco_plugin::extract::{EventInput, ExtractFieldInfo, ExtractPlugin, ExtractRequest, field};
+use falco_plugin::parse::{ParseInput, ParsePlugin};
+use falco_plugin::source::{EventBatch, ProgressInfo, SourcePlugin, SourcePluginInstance};
+use falco_plugin::tables::TablesInput;
+use std::ffi::{CStr, CString};
+
+/// `CARGO_PKG_VERSION` as a C string, checked at compile time.
+const VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(version) => version,
+        Err(_) => panic!("package version contains a NUL byte"),
+    };
+
+/// The `edera_syscall` plugin.
+pub struct SyscallPlugin {
+    config: Config,
+    zones: ZoneRegistry,
+    metrics: Metrics,
+    /// libsinsp's thread table (`None`: not offered, nothing is seeded).
+    threads: Option<ThreadsTable>,
+    /// By zone number: whether its snapshot was written into `threads` (checked on every
+    /// event; zone numbers are those of registered zones, so this stays as small as the registry).
+    seeded: Vec<bool>,
+}
+
+impl Plugin for SyscallPlugin {
+    const NAME: &'static CStr = c"edera_syscall";
+    const PLUGIN_VERSION: &'static CStr = VERSION;
+    const DESCRIPTION: &'static CStr = c"Syscall events from Edera zones (or replayed libscap \
+captures) as Falco's syscall source, thread ids namespaced per zone, with the edera.zone fields";
+    const CONTACT: &'static CStr = c"edera-falco maintainers (see the project README)";
+    type ConfigType = Json<InitConfig>;
+
+    fn new(
+        input: Option<&TablesInput>,
+        Json(InitConfig(config)): Json<InitConfig>,
+    ) -> anyhow::Result<Self> {
+        // As the `edera` plugin: the SDK logs a trace line for every idle `next_batch`.
+        log::set_max_level(log::LevelFilter::Info);
+        let threads = match input.map(|i| i.get_table(c"threads")) {
+            Some(Ok(table)) => Some(table),
+            Some(Err(e)) => {
+                log::warn!("libsinsp's threads table: {e:#}; zone snapshots are not seeded");
+                None
+            }
+            None => None,
+        };
+        Ok(SyscallPlugin {
+            config,
+            zones: ZoneRegistry::default(),
+            metrics: Metrics::default(),
+            threads,
+            seeded: Default::default(),
+        })
+    }
+
+    fn set_config(&mut self, Json(InitConfig(config)): Json<InitConfig>) -> anyhow::Result<()> {
+        // Takes effect at the next `open`.
+        self.config = config;
+        Ok(())
+    }
+
+    fn get_metrics(&mut self) -> impl IntoIterator<Item = Metric> {
+        contain(
+            "get_metrics",
+            || self.metrics.snapshot(&self.zones),
+            Vec::new,
+        )
+    }
+}
+
+/// An open input.
+pub struct SyscallInstance {
+    input: Input,
+    /// The event being namespaced (reused).
+    scratch: Vec<u8>,
+}
+
+impl SourcePlugin for SyscallPlugin {
+    type Instance = SyscallInstance;
+    // Id 0 and no source name: libsinsp's syscall source.
+    const EVENT_SOURCE: &'static CStr = c"";
+    const PLUGIN_ID: u32 = 0;
+    type Event<'a> = RawEvent<'a>;
+
+    fn open(&mut self, params: Option<&str>) -> anyhow::Result<SyscallInstance> {
+        guarded("open", || {
+            Ok(SyscallInstance {
+                input: Input::open(params, &self.config, &mut self.zones)?,
+                scratch: Vec::new(),
+            })
+        })
+        .map_err(|e| anyhow!(c_safe(format!("{e:#}"))))
+    }
+
+    fn event_to_string(&mut self, _event: &EventInput<RawEvent<'_>>) -> anyhow::Result<CString> {
+        // libsinsp renders syscall events itself.
+        Ok(CString::default())
+    }
+}
+
+/// The SDK's batch as an [`EventSink`], namespacing every event on the way.
+struct NamespacingSink<'b, 'a> {
+    batch: &'b mut EventBatch<'a>,
+    scratch: &'b mut Vec<u8>,
+    metrics: &'b Metrics,
+    count: usize,
+}
+
+impl NamespacingSink<'_, '_> {
+    /// Add `raw` in zone `zone`'s namespace, its timestamp `ts` when given; a refused event is
+    /// counted and dropped.
+    fn add(&mut self, raw: &[u8], zone: u32, ts: Option<u64>) -> anyhow::Result<()> {
+        if let Err(e) = rewrite(raw, zone, self.scratch) {
+            Metrics::add(&self.metrics.malformed, 1);
+            log::debug!("zone {zone}: event dropped: {e}");
+            return Ok(());
+        }
+        if let Some(ts) = ts {
+            self.scratch[..8].copy_from_slice(&ts.to_le_bytes());
+        }
+        self.batch.add(&self.scratch[..])?;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+impl EventSink for NamespacingSink<'_, '_> {
+    fn push(
+        &mut self,
+        ts: u64,
+        zone: ZoneSlot,
+        _cpu: u16,
+        carry: &mut Carry,
+        raw: &[u8],
+    ) -> anyhow::Result<()> {
+        // Zone numbers start at 1: 0 is "no zone" in a namespaced id.
+        let zone = zone.0.saturating_add(1);
+        // libsinsp parses every event: the held state-only ones go first, as they came.
+        let (mut held, _) = carry.take(raw.len());
+        while !held.is_empty() {
+            let len = EventHeader::parse(held).map_or(0, |h| h.len as usize);
+            let Some(event) = held.get(..len).filter(|_| len > 0) else {
+                // Held events were parsed when they came: this cannot happen, but if it did
+                // the rest cannot be split.
+                Metrics::add(&self.metrics.malformed, 1);
+                break;
+            };
+            self.add(event, zone, None)?;
+            held = &held[len..];
+        }
+        carry.clear();
+        self.add(raw, zone, Some(ts))
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+}
+
+impl SourcePluginInstance for SyscallInstance {
+    type Plugin = SyscallPlugin;
+
+    fn next_batch(
+        &mut self,
+        plugin: &mut SyscallPlugin,
+        batch: &mut EventBatch,
+    ) -> anyhow::Result<()> {
+        guarded("next_batch", || {
+            batch.reserve(self.input.batch_size());
+            let mut sink = NamespacingSink {
+                batch,
+                scratch: &mut self.scratch,
+                metrics: &plugin.metrics,
+                count: 0,
+            };
+            self.input
+                .fill(&mut plugin.zones, &mut sink, &plugin.metrics)
+        })
+    }
+
+    fn get_progress(&mut self) -> ProgressInfo<'_> {
+        self.input.progress()
+    }
+}
+
+impl ParsePlugin for SyscallPlugin {
+    type Event<'a> = RawEvent<'a>;
+
+    fn parse_event(
+        &mut self,
+        event: &EventInput<RawEvent<'_>>,
+        parse_input: &ParseInput,
+    ) -> anyhow::Result<()> {
+        guarded("parse_event", || {
+            let zone = namespace::zone_of(event.event()?.metadata.tid);
+            let index = zone as usize;
+            if zone == 0 || self.seeded.get(index).copied().unwrap_or(false) {
+                return Ok(());
+            }
+            if self.seeded.len() <= index {
+                self.seeded.resize(index + 1, false);
+            }
+            self.seeded[index] = true;
+            let (Some(table), Some(z)) = (&self.threads, self.zones.get(ZoneSlot(zone - 1))) else {
+                return Ok(());
+            };
+            let failed = seed::seed(
+                table,
+                &parse_input.reader,
+                &parse_input.writer,
+                zone,
+                z.state.threads.iter(),
+            );
+            Metrics::add(&self.metrics.malformed, failed);
+            Ok(())
+        })
+    }
+}
+
+impl SyscallPlugin {
+    /// The zone an event's thread belongs to.
+    fn zone(&self, req: &ExtractRequest<'_, '_, '_, '_, Self>) -> anyhow::Result<Option<&Zone>> {
+        let tid = req.event.event()?.metadata.tid;
+        Ok(match namespace::zone_of(tid).checked_sub(1) {
+            Some(slot) => self.zones.get(ZoneSlot(slot)),
+            None => None,
+        })
+    }
+
+    fn zone_id(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
+        Ok(self.zone(&req)?.map(|z| z.id_c().clone()))
+    }
+
+    fn zone_name(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
+        Ok(self.zone(&req)?.map(|z| z.name_c().clone()))
+    }
+}
+
+impl ExtractPlugin for SyscallPlugin {
+    type Event<'a> = RawEvent<'a>;
+    type ExtractContext = ();
+    const EXTRACT_FIELDS: &'static [ExtractFieldInfo<Self>] = &[
+        field("edera.zone.id", &Self::zone_id)
+            .with_display("Zone id")
+            .with_description("The id of the zone the event's thread runs in (Zone.id)."),
+        field("edera.zone.name", &Self::zone_name)
+            .with_display("Zone name")
+            .with_description("The name of the zone the event's thread runs in (Zone.spec.name)."),
+    ];
+}

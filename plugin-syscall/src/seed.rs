@@ -1,0 +1,153 @@
+//! A zone's process snapshot written into libsinsp's `threads` table (the plugin tables API),
+//! so that the zone's processes are known before their next clone or execve.
+//!
+//! Tables are writable only while parsing: the parse capability seeds a zone when it parses the
+//! zone's first event. libsinsp has parsed that event already (its thread was made from what
+//! the event carried) but rules run after every parser, so they see the seeded thread. The
+//! snapshot is what the `edera` plugin's input put in the zone's state (the agent's threadsnap,
+//! or a capture's process table); ids are namespaced as the events' ([`crate::namespace`]).
+//! Written: ids, `comm`, `exe`, `exe_path`, `uid`, `gid`, `loginuid`, `flags`, and each fd's
+//! type, name, flags, device, inode and number (socket addresses are in the name only).
+//! libsinsp keeps `cwd` read-only and `args` as a nested table: not written.
+
+use crate::namespace::namespaced;
+use edera_falco_plugin::state::Thread;
+use edera_falco_plugin::state::fd::FdInfo;
+use falco_plugin::anyhow;
+use falco_plugin::tables::import::{Entry, Field, Table, TableMetadata};
+use falco_plugin::tables::{TableReader, TableWriter};
+use std::ffi::{CStr, CString};
+use std::sync::Arc;
+
+/// An entry of a thread's `file_descriptors` table.
+pub type SinspFd = Entry<Arc<SinspFdMetadata>>;
+/// A thread's `file_descriptors` table, by fd number.
+pub type FdsTable = Table<i64, SinspFd>;
+
+/// The fields of libsinsp's fd entries we write.
+#[derive(TableMetadata)]
+#[entry_type(SinspFd)]
+pub struct SinspFdMetadata {
+    #[name(c"type")]
+    fd_type: Field<u8, SinspFd>,
+    name: Field<CStr, SinspFd>,
+    open_flags: Field<u32, SinspFd>,
+    flags: Field<u32, SinspFd>,
+    dev: Field<u32, SinspFd>,
+    ino: Field<u64, SinspFd>,
+    fd: Field<i64, SinspFd>,
+    pid: Field<i64, SinspFd>,
+}
+
+/// An entry of libsinsp's `threads` table.
+pub type SinspThread = Entry<Arc<SinspThreadMetadata>>;
+/// libsinsp's `threads` table, by tid.
+pub type ThreadsTable = Table<i64, SinspThread>;
+
+/// The fields of libsinsp's `threads` table we write (names and types as libsinsp defines them).
+#[derive(TableMetadata)]
+#[entry_type(SinspThread)]
+pub struct SinspThreadMetadata {
+    pid: Field<i64, SinspThread>,
+    ptid: Field<i64, SinspThread>,
+    sid: Field<i64, SinspThread>,
+    pgid: Field<i64, SinspThread>,
+    vtid: Field<i64, SinspThread>,
+    vpid: Field<i64, SinspThread>,
+    vpgid: Field<i64, SinspThread>,
+    comm: Field<CStr, SinspThread>,
+    exe: Field<CStr, SinspThread>,
+    exe_path: Field<CStr, SinspThread>,
+    uid: Field<u32, SinspThread>,
+    gid: Field<u32, SinspThread>,
+    loginuid: Field<u32, SinspThread>,
+    flags: Field<u32, SinspThread>,
+    file_descriptors: Field<FdsTable, SinspThread>,
+}
+
+/// `bytes` up to the first NUL, as a C string.
+fn c_string(bytes: &[u8]) -> CString {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    CString::new(&bytes[..end]).unwrap_or_default()
+}
+
+/// Writes `t` (a thread of zone `zone`) into `table`: its entry updated when libsinsp has one,
+/// else a new one.
+fn write_thread(
+    table: &ThreadsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    zone: u64,
+    t: &Thread,
+) -> anyhow::Result<()> {
+    let tid = namespaced(t.tid, zone)?;
+    let (entry, new) = match table.get_entry(reader, &tid) {
+        Ok(entry) => (entry, false),
+        Err(_) => (table.create_entry(writer)?, true),
+    };
+    entry.set_pid(writer, &namespaced(t.pid, zone)?)?;
+    entry.set_ptid(writer, &namespaced(t.ptid, zone)?)?;
+    entry.set_sid(writer, &namespaced(t.sid, zone)?)?;
+    entry.set_pgid(writer, &namespaced(t.pgid, zone)?)?;
+    entry.set_vtid(writer, &t.vtid)?;
+    entry.set_vpid(writer, &t.vpid)?;
+    entry.set_vpgid(writer, &t.vpgid)?;
+    entry.set_comm(writer, &c_string(&t.comm))?;
+    entry.set_exe(writer, &c_string(&t.exe))?;
+    entry.set_exe_path(writer, &c_string(&t.exepath))?;
+    entry.set_uid(writer, &t.uid)?;
+    entry.set_gid(writer, &t.gid)?;
+    entry.set_loginuid(writer, &t.loginuid)?;
+    entry.set_flags(writer, &t.flags)?;
+    let entry = if new {
+        table.insert(reader, writer, &tid, entry)?;
+        table.get_entry(reader, &tid)?
+    } else {
+        entry
+    };
+    let fds = entry.get_file_descriptors(reader)?;
+    for (num, fd) in t.fds.iter() {
+        write_fd(&fds, reader, writer, num, fd)?;
+    }
+    Ok(())
+}
+
+/// Writes fd `num` into a thread's `fds` table, replacing what libsinsp had.
+fn write_fd(
+    fds: &FdsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    num: i64,
+    fd: &FdInfo,
+) -> anyhow::Result<()> {
+    let entry = fds.create_entry(writer)?;
+    entry.set_fd_type(writer, &(fd.fd_type() as u8))?;
+    entry.set_name(writer, &c_string(&fd.name))?;
+    entry.set_open_flags(writer, &fd.open_flags)?;
+    entry.set_flags(writer, &fd.flags)?;
+    entry.set_dev(writer, &fd.dev)?;
+    entry.set_ino(writer, &fd.ino)?;
+    entry.set_fd(writer, &num)?;
+    entry.set_pid(writer, &fd.pid)?;
+    fds.insert(reader, writer, &num, entry)?;
+    Ok(())
+}
+
+/// Writes the `threads` of zone `zone` into `table`; returns how many could not be written
+/// (an id too large, or the table refusing).
+pub fn seed<'t>(
+    table: &ThreadsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    zone: u32,
+    threads: impl Iterator<Item = &'t Thread>,
+) -> u64 {
+    let mut failed = 0;
+    for t in threads {
+        if let Err(e) = write_thread(table, reader, writer, u64::from(zone), t) {
+            log::debug!("zone {zone}: thread {} not seeded: {e}", t.tid);
+            failed += 1;
+        }
+    }
+    failed
+}
