@@ -1,6 +1,6 @@
 //! `capture -w FILE [--compat] -- COMMAND`: attach the probe, snapshot the zone, run the
-//! command, and write a libscap capture file (format 1.2: machine, process list, fd lists,
-//! users, then every captured event of the zone) until the command exits. `--compat` writes
+//! command, and write a libscap capture file (format 1.2: machine, interfaces, process list,
+//! fd lists, users, then every captured event of the zone) until the command exits. `--compat` writes
 //! what libscap of 2022 reads ([`crate::compat`]) and counts what it left out.
 
 use crate::clock::boot_to_epoch_offset;
@@ -96,6 +96,8 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
     let (mut child, state) = spawn_during_snapshot(child).map_err(|e| format!("{program}: {e}"))?;
     let mut stats = Stats::default();
     w.machine(&snapshot::machine()).map_err(io)?;
+    w.interfaces(&snapshot::interfaces::interfaces())
+        .map_err(io)?;
     state.write(&mut w, compat, &mut stats).map_err(io)?;
     let mut encoder = if compat {
         Encoder::compat()
@@ -139,6 +141,8 @@ pub fn capture_to<W: Write>(out: W, name: &str, run: &Run<'_>) -> Result<Stats, 
                         .write(&mut w, compat, &mut stats)
                         .map_err(io)?;
                     w.machine(&snapshot::machine()).map_err(io)?;
+                    w.interfaces(&snapshot::interfaces::interfaces())
+                        .map_err(io)?;
                 }
             }
         }

@@ -9,6 +9,7 @@
 
 use super::zones::{BROADCAST_BATCHES, Batch, LocalZone, ZoneItem, Zones};
 use edera_falco_proto::control::{AnnotationSpec, Zone, ZoneSpec, ZoneState, ZoneStatus};
+use edera_falco_proto::network::network_to_proto;
 use edera_falco_proto::snapshot::{snapshot_to_proto, users_to_proto};
 use edera_scap::file::{CaptureReader, CaptureState, GeneratedTable, Item, Limits};
 use std::path::Path;
@@ -235,6 +236,8 @@ fn read_capture(
     *z.users.lock().unwrap_or_else(|e| e.into_inner()) = Some(users_to_proto(&z.id, &state));
     z.snapshot
         .send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
+    // Edera's daemon reports a zone's interfaces in its status; the stand-in has the agent's.
+    z.set_network(network_to_proto(&state.interfaces));
     zones.set_state(&z.id, ZoneState::Ready);
     log::info!(
         "zone {name} ({}) ready: {} threads",

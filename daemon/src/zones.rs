@@ -6,7 +6,7 @@
 use edera_falco_agent::control::Request;
 use edera_falco_proto::control::{
     WatchEventsReply, Workload, WorkloadChangedEvent, WorkloadState, Zone, ZoneChangedEvent,
-    ZoneKernelThreadSnapshotEvent, ZoneState, watch_events_reply,
+    ZoneKernelThreadSnapshotEvent, ZoneNetworkStatus, ZoneState, watch_events_reply,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -71,6 +71,13 @@ impl LocalZone {
             garbage: false,
             control: Mutex::new(None),
             enabled: Mutex::new(Some(Default::default())),
+        }
+    }
+
+    /// Set the zone's network interfaces in its record (published with its next state).
+    pub fn set_network(&self, network: ZoneNetworkStatus) {
+        if let Some(s) = lock(&self.record).status.as_mut() {
+            s.network_status = Some(network);
         }
     }
 

@@ -26,4 +26,5 @@ pub use protect::control::v1 as control;
 
 pub mod batch;
 pub mod events;
+pub mod network;
 pub mod snapshot;

@@ -1,10 +1,10 @@
 //! What the capture writer writes, the capture reader reads back unchanged.
 
 use edera_scap::file::{
-    CaptureReader, CaptureWriter, FdDetail, FdInfo, FdType, GeneratedTable, GroupInfo, Limits,
-    MachineInfo, ThreadInfo, UserInfo,
+    CaptureReader, CaptureWriter, FdDetail, FdInfo, FdType, GeneratedTable, GroupInfo,
+    InterfaceAddr, InterfaceInfo, Limits, MachineInfo, ThreadInfo, UserInfo,
 };
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 fn event(ts: u64, tid: u64, etype: u16, params: &[&[u8]]) -> Vec<u8> {
     let len = 26 + 2 * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
@@ -72,8 +72,29 @@ fn state_and_events_round_trip() {
         55,
         &[&0i64.to_le_bytes(), &3i64.to_le_bytes()],
     );
+    let interfaces = vec![
+        InterfaceInfo {
+            name: b"lo".to_vec(),
+            addr: InterfaceAddr::V4 {
+                addr: Ipv4Addr::LOCALHOST,
+                netmask: Ipv4Addr::new(255, 0, 0, 0),
+                bcast: Ipv4Addr::new(127, 255, 255, 255),
+            },
+            linkspeed: Some(0),
+        },
+        InterfaceInfo {
+            name: b"eth0".to_vec(),
+            addr: InterfaceAddr::V6 {
+                addr: "fd00::5".parse().unwrap(),
+                netmask: "ffff:ffff:ffff:ffff::".parse().unwrap(),
+                bcast: Ipv6Addr::UNSPECIFIED,
+            },
+            linkspeed: Some(1000),
+        },
+    ];
     let mut w = CaptureWriter::new(Vec::new()).unwrap();
     w.machine(&machine).unwrap();
+    w.interfaces(&interfaces).unwrap();
     w.process_list(std::slice::from_ref(&thread)).unwrap();
     let fds = vec![
         FdInfo {
@@ -143,6 +164,7 @@ fn state_and_events_round_trip() {
     )
     .unwrap();
     let state = r.read_state().unwrap();
+    assert_eq!(state.interfaces, interfaces);
     let m = state.machine.unwrap();
     assert_eq!(
         (m.num_cpus, m.hostname.as_slice(), m.boot_ts_epoch),
@@ -168,4 +190,37 @@ fn state_and_events_round_trip() {
     let ev = r.next_event().unwrap().unwrap();
     assert_eq!((ev.cpu, ev.bytes()), (1, close.as_slice()));
     assert!(r.next_event().unwrap().is_none());
+}
+
+/// The interface list block as libscap's writer lays it out (IL_V2, 0x219): per entry a u32
+/// length not counting itself, then `scap_ifinfo_ipv4` packed (type 1, name length, address,
+/// netmask, broadcast, u64 link speed) with the name cut to its length, no NUL.
+#[test]
+fn interface_list_has_libscaps_layout() {
+    let lo = InterfaceInfo {
+        name: b"lo".to_vec(),
+        addr: InterfaceAddr::V4 {
+            addr: Ipv4Addr::LOCALHOST,
+            netmask: Ipv4Addr::new(255, 0, 0, 0),
+            bcast: Ipv4Addr::UNSPECIFIED,
+        },
+        linkspeed: None,
+    };
+    let mut w = CaptureWriter::new(Vec::new()).unwrap();
+    let header_len = w.written as usize;
+    w.interfaces(&[lo]).unwrap();
+    let bytes = w.finish().unwrap();
+    let block = &bytes[header_len..];
+    let mut body = vec![
+        26, 0, 0, 0, 1, 0, 2, 0, 127, 0, 0, 1, 255, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    body.extend_from_slice(&[0; 8]);
+    body.extend_from_slice(b"lo");
+    body.extend_from_slice(&[0, 0]); // padding to 4
+    let total = (12 + body.len()) as u32;
+    let mut want = 0x219u32.to_le_bytes().to_vec();
+    want.extend_from_slice(&total.to_le_bytes());
+    want.extend_from_slice(&body);
+    want.extend_from_slice(&total.to_le_bytes());
+    assert_eq!(block, want.as_slice());
 }

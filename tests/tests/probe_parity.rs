@@ -25,6 +25,7 @@
 //! `cargo test -p edera-falco-tests --test probe_parity -- --nocapture` shows the tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -34,6 +35,7 @@ use edera_falco_harness::artifact;
 use edera_falco_harness::falco::{self, Alert, Falco, WaitError};
 use edera_falco_harness::fixtures::{replay_config, replay_fields};
 use edera_falco_rules::{RulesFile, convert};
+use edera_scap::file::{CaptureReader, GeneratedTable, InterfaceAddr, Limits};
 use serde_yaml_ng::Value;
 
 /// The workload's executable name: its comm, which marks its processes.
@@ -70,22 +72,29 @@ const PROC_FIELDS: &[&str] = &[
     "fd.typechar",
 ];
 
+/// Socket fields compared between libsinsp and the plugin on the agent's capture (the
+/// addresses libsinsp completes from the capture's interface list among them).
+const NET_FIELDS: &[&str] = &[
+    "fd.cip",
+    "fd.sip",
+    "fd.lip",
+    "fd.rip",
+    "fd.cport",
+    "fd.sport",
+    "fd.lport",
+    "fd.rport",
+    "fd.l4proto",
+];
+
 /// Process fields the agent does not give as the probe does on main today, and why: left out
 /// of the per-syscall comparison and shown in their own table. A listed field that agrees on
 /// every event type fails the test: remove it from the list.
-const FIELD_EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        "proc.cwd",
-        "libsinsp shows `/` on the probe's capture, whose clone and execve exits carry no cwd, \
-         and the directory the workload runs in (the test's) on the agent's, whose exits carry \
-         the cwd read from the kernel",
-    ),
-    (
-        "fd.name",
-        "fds named differently: the pipe the workload inherits (close), UDP sockets' local \
-         address, which libsinsp infers from the capture's interface list (recvfrom, sendto)",
-    ),
-];
+const FIELD_EXCEPTIONS: &[(&str, &str)] = &[(
+    "proc.cwd",
+    "libsinsp shows `/` on the probe's capture, whose clone and execve exits carry no cwd, and \
+     the directory the workload runs in (the test's) on the agent's, whose exits carry the cwd \
+     read from the kernel",
+)];
 
 /// Whether [`PROC_FIELDS`]`[i]` is compared per syscall (not a [`FIELD_EXCEPTIONS`] one).
 fn compared(i: usize) -> bool {
@@ -102,21 +111,12 @@ fn compared_procs(e: &Event) -> Vec<&str> {
 
 /// Event types whose comparison may fail on main today, and why. A listed type that agrees
 /// fails the test: remove it from the list.
-const EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        "close",
-        "the fd's name: the agent names the pipe the workload inherits as /proc does \
-         (`pipe:[N]`), libsinsp on the probe's capture leaves it empty; a listening TCP socket's \
-         local address",
-    ),
-    (
-        "recvfrom",
-        "the fd's name: both tuples leave an unconnected UDP socket's unknown end 0.0.0.0; \
-         libsinsp fills it from the capture's interface list (127.0.0.1 by the loopback \
-         interface), which Falco writes and the agent's capture does not have yet",
-    ),
-    ("sendto", "as recvfrom"),
-];
+const EXCEPTIONS: &[(&str, &str)] = &[(
+    "close",
+    "the fd's name: the agent names the pipes the workload inherits (its stdout and stderr, \
+     fds 1 and 2) as /proc does (`pipe:[N]`), libsinsp on the probe's capture leaves them \
+     empty",
+)];
 
 /// Arguments left out of the per-syscall comparison, by syscall, and why: each must still
 /// differ on some event of its syscall (else the test fails: remove it from the list).
@@ -365,6 +365,27 @@ fn agent_capture(dir: &Path, workload: &Path, work: &Path) -> Result<Option<Path
     }
 }
 
+/// Whether `capture`'s interface list, read by the project's reader, has `lo` at 127.0.0.1/8.
+fn holds_loopback(capture: &Path) -> bool {
+    let file = std::fs::File::open(capture).unwrap();
+    let mut reader = CaptureReader::new(
+        std::io::BufReader::new(file),
+        GeneratedTable,
+        Limits::default(),
+    )
+    .unwrap();
+    let state = reader.read_state().unwrap();
+    state.interfaces.iter().any(|i| {
+        i.name == b"lo"
+            && i.addr
+                == InterfaceAddr::V4 {
+                    addr: Ipv4Addr::LOCALHOST,
+                    netmask: Ipv4Addr::new(255, 0, 0, 0),
+                    bcast: Ipv4Addr::UNSPECIFIED,
+                }
+    })
+}
+
 /// Runs Falco with `args` until it ends (a replay ends with its capture); its alerts.
 fn alerts_to_end(dir: &Path, config: &str, rules: &[PathBuf], args: &[&str]) -> Vec<Alert> {
     let mut falco =
@@ -387,6 +408,7 @@ fn libsinsp_events(dir: &Path, capture: &Path, work: &Path) -> Vec<Event> {
         "evt.args",
     ];
     fields.extend_from_slice(PROC_FIELDS);
+    fields.extend_from_slice(NET_FIELDS);
     let output: Vec<String> = fields.iter().map(|f| format!("%{f}")).collect();
     let rules = dir.join("replay_rules.yaml");
     std::fs::write(
@@ -840,6 +862,10 @@ fn the_agent_captures_what_falcos_probe_captures() {
     let Some(agent) = agent else {
         return;
     };
+    assert!(
+        holds_loopback(&agent),
+        "the agent's capture lists the loopback interface"
+    );
     let probe = without_drops("Falco's probe", || {
         probe_capture(dir.path(), &workload, &work_dir(dir.path(), "work"))
     });

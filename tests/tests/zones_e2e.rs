@@ -3,7 +3,8 @@
 //! zone, and the plugin `.so` in zone mode driven as Falco drives it. A command run in zone A
 //! shows up with zone A's id and the right process, user and fd fields, never under zone B; the
 //! garbage zone is counted, not fatal; the plugin opened before the daemon existed finds it; a daemon killed and restarted mid-stream is found again
-//! without reopening the plugin; a zone that ends is forgotten (its state freed).
+//! without reopening the plugin; a zone that ends is forgotten (its state freed); a zone's
+//! interfaces, reported in its status, complete udp sockets' tuples as in libsinsp.
 //!
 //! Skips with the reason when zones cannot be made here (not root, no eBPF, no unshare).
 
@@ -331,5 +332,102 @@ fn an_idle_zone_ends_with_its_daemon() {
         processes_with(&format!("sleep\0{marker}")).is_empty(),
         "the zone's command is gone 10 s after its daemon was killed"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A capture zone (no kernel involved) whose capture lists an interface 10.9.8.7/24 and has a
+/// udp socket with no local address yet (0.0.0.0:5000 -> 10.9.8.1:6000): the daemon reports the
+/// interfaces in the zone's status (Edera's `network_status`), and the plugin completes the
+/// local end from them as libsinsp completes it from a capture's interface list (the address
+/// in the destination's subnet), so `fd.name` reads `10.9.8.7:5000->10.9.8.1:6000`.
+#[test]
+fn a_zones_interfaces_complete_udp_tuples() {
+    use edera_scap::file::{
+        CaptureWriter, FdDetail, FdInfo, FdType, InterfaceAddr, InterfaceInfo, MachineInfo,
+        ThreadInfo,
+    };
+    use std::net::Ipv4Addr;
+
+    let dir = std::env::temp_dir().join(format!("edera-e2e-ifaces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("daemon.socket");
+    let capture = dir.join("udp.scap");
+    let mut w = CaptureWriter::new(std::fs::File::create(&capture).unwrap()).unwrap();
+    w.machine(&MachineInfo {
+        num_cpus: 1,
+        boot_ts_epoch: 1_700_000_000_000_000_000,
+        ..MachineInfo::default()
+    })
+    .unwrap();
+    w.interfaces(&[InterfaceInfo {
+        name: b"eth0".to_vec(),
+        addr: InterfaceAddr::V4 {
+            addr: Ipv4Addr::new(10, 9, 8, 7),
+            netmask: Ipv4Addr::new(255, 255, 255, 0),
+            bcast: Ipv4Addr::new(10, 9, 8, 255),
+        },
+        linkspeed: None,
+    }])
+    .unwrap();
+    let tid = 4242;
+    w.process_list(&[ThreadInfo {
+        tid,
+        pid: tid,
+        ptid: 1,
+        comm: b"udp-client".to_vec(),
+        exe: b"udp-client".to_vec(),
+        ..ThreadInfo::default()
+    }])
+    .unwrap();
+    w.fd_list(
+        tid,
+        &[FdInfo {
+            fd: 3,
+            ino: 9,
+            fd_type: FdType::Ipv4Sock,
+            raw_type: 3,
+            detail: FdDetail::Ipv4 {
+                sip: Ipv4Addr::UNSPECIFIED,
+                dip: Ipv4Addr::new(10, 9, 8, 1),
+                sport: 5000,
+                dport: 6000,
+                l4proto: 3,
+            },
+        }],
+    )
+    .unwrap();
+    // close exit (PPME_SYSCALL_CLOSE_X, 5): res 0, fd 3.
+    let mut close = Vec::new();
+    close.extend_from_slice(&1_700_000_000_000_000_100u64.to_le_bytes());
+    close.extend_from_slice(&tid.to_le_bytes());
+    close.extend_from_slice(&(26u32 + 4 + 16).to_le_bytes());
+    close.extend_from_slice(&5u16.to_le_bytes());
+    close.extend_from_slice(&2u32.to_le_bytes());
+    close.extend_from_slice(&8u16.to_le_bytes());
+    close.extend_from_slice(&8u16.to_le_bytes());
+    close.extend_from_slice(&0i64.to_le_bytes());
+    close.extend_from_slice(&3i64.to_le_bytes());
+    w.event(0, &close).unwrap();
+    w.finish().unwrap();
+
+    let zone = format!("udp={}:1", capture.display());
+    let Some(daemon) = start_daemon(&socket, &[], &["--capture-zone", &zone]) else {
+        return;
+    };
+    let config = serde_json::json!({ "socket": socket }).to_string();
+    let mut h = load_plugin(&config).expect("plugin loads");
+    h.open().expect("zone mode opens");
+    let start = Instant::now();
+    let mut name = None;
+    while name.is_none() && start.elapsed() < Duration::from_secs(20) {
+        let Next::Event(ev) = h.next_event().expect("next_event") else {
+            continue;
+        };
+        if h.extract_string(&ev, "evt.type").ok().flatten().as_deref() == Some("close") {
+            name = h.extract_string(&ev, "fd.name").ok().flatten();
+        }
+    }
+    assert_eq!(name.as_deref(), Some("10.9.8.7:5000->10.9.8.1:6000"));
+    drop(daemon);
     let _ = std::fs::remove_dir_all(&dir);
 }

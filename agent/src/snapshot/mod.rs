@@ -1,9 +1,10 @@
 //! The zone's state from /proc and /etc, in the capture file's model: every thread (comm, exe,
 //! args, env, cwd, ids, namespaces' pids, caps, tty, fd limit, memory, cgroups), every process's open
-//! fds ([`fds`]), users and groups, and the machine. Taken after the probes are attached, so no event falls between the two.
+//! fds ([`fds`]), users and groups, the machine and its network interfaces ([`interfaces`]). Taken after the probes are attached, so no event falls between the two.
 //! Threads that vanish while being read are skipped; unreadable fields keep their defaults.
 
 pub mod fds;
+pub mod interfaces;
 pub mod sockets;
 
 use edera_scap::file::{GroupInfo, MachineInfo, ThreadInfo, UserInfo};

@@ -1,10 +1,13 @@
 //! Writes libscap capture files (format 1.2) in the layouts [`super::CaptureReader`] and
-//! libscap read: section header, machine info, process list (PL_V9, one length-prefixed entry
-//! per thread), user list (UL_V2), then events (EV_V2, or EV_V2_LARGE past 64 KiB). Every
-//! block body is padded to a multiple of 4. Strings longer than the format allows are cut.
+//! libscap read: section header, machine info, interface list (IL_V2), process list (PL_V9,
+//! one length-prefixed entry per thread), user list (UL_V2), then events (EV_V2, or
+//! EV_V2_LARGE past 64 KiB). Every block body is padded to a multiple of 4. Strings longer
+//! than the format allows are cut.
 
 use super::block;
-use super::model::{FdDetail, FdInfo, GroupInfo, MachineInfo, ThreadInfo, UserInfo};
+use super::model::{
+    FdDetail, FdInfo, GroupInfo, InterfaceAddr, InterfaceInfo, MachineInfo, ThreadInfo, UserInfo,
+};
 use std::io::{self, Write};
 
 /// Longest string (comm, exe, paths) and blob (args, env, cgroups) of a process entry.
@@ -12,6 +15,8 @@ const MAX_PATH: usize = 1024;
 const MAX_BLOB: usize = 4096;
 /// Longest user or group string (libscap keeps 256 bytes with the NUL).
 const MAX_CRED: usize = 255;
+/// Longest interface name (libscap refuses names of 1024 bytes or more).
+const MAX_IFNAME: usize = 1023;
 /// Largest event a non-LARGE block may hold after its header.
 const SMALL_BLOCK_BODY: usize = 65_536;
 
@@ -72,6 +77,43 @@ impl<W: Write> CaptureWriter<W> {
         b.extend_from_slice(&m.boot_ts_epoch.to_le_bytes());
         b.extend_from_slice(&[0u8; 24]); // flags, reserved3, reserved4
         self.block(block::MI, &b)
+    }
+
+    /// The interface list (IL_V2), as libscap's writer lays it out: each entry preceded by its
+    /// length, the types with a link speed (1 ipv4, 2 ipv6; `None` written as 0), the name
+    /// without its NUL.
+    pub fn interfaces(&mut self, list: &[InterfaceInfo]) -> io::Result<()> {
+        let mut b = Vec::with_capacity(64 * list.len());
+        for i in list {
+            let name = &i.name[..i.name.len().min(MAX_IFNAME)];
+            let mut e = Vec::with_capacity(60 + name.len());
+            let (iftype, addresses) = match &i.addr {
+                InterfaceAddr::V4 {
+                    addr,
+                    netmask,
+                    bcast,
+                } => (
+                    1u16,
+                    [addr.octets(), netmask.octets(), bcast.octets()].concat(),
+                ),
+                InterfaceAddr::V6 {
+                    addr,
+                    netmask,
+                    bcast,
+                } => (
+                    2u16,
+                    [addr.octets(), netmask.octets(), bcast.octets()].concat(),
+                ),
+            };
+            e.extend_from_slice(&iftype.to_le_bytes());
+            e.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            e.extend_from_slice(&addresses);
+            e.extend_from_slice(&i.linkspeed.unwrap_or(0).to_le_bytes());
+            e.extend_from_slice(name);
+            b.extend_from_slice(&(e.len() as u32).to_le_bytes());
+            b.extend_from_slice(&e);
+        }
+        self.block(block::IL_V2, &b)
     }
 
     /// The process list: one PL_V9 entry per thread.

@@ -23,7 +23,9 @@ use edera_falco_proto::control::{
 };
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
+use edera_falco_proto::network::interfaces_from_network;
 use edera_falco_proto::snapshot::{SnapshotLimits, snapshot_from_proto, users_from_proto};
+use edera_scap::file::InterfaceInfo;
 use edera_scap::tables::EventCode;
 use hyper_util::rt::TokioIo;
 use std::collections::HashSet;
@@ -330,6 +332,23 @@ fn start(
     });
 }
 
+/// The zone's interfaces as its status reports them now (Edera's `network_status`), for the
+/// snapshot that just arrived; only the loopback ones when the zone has no status.
+async fn zone_interfaces(client: &mut Client, id: &str, settings: &Settings) -> Vec<InterfaceInfo> {
+    let zone = client
+        .get_zone(GetZoneRequest {
+            zone_id: id.to_string(),
+        })
+        .await
+        .ok()
+        .and_then(|r| r.into_inner().zone);
+    let network = zone
+        .and_then(|z| z.status)
+        .and_then(|s| s.network_status)
+        .unwrap_or_default();
+    interfaces_from_network(&network, settings.limits.max_interfaces)
+}
+
 /// One subscription to a zone's events, until its stream ends.
 async fn monitor(
     settings: &Settings,
@@ -378,7 +397,8 @@ async fn monitor(
             match reply.reply {
                 Some(Reply::Threadsnap(snap)) => {
                     flush(&mut gathered, tx, wake, budget).await?;
-                    let state = snapshot_from_proto(&snap, limits);
+                    let mut state = snapshot_from_proto(&snap, limits);
+                    state.interfaces = zone_interfaces(&mut client, id, settings).await;
                     send(tx, ZoneMsg::Snapshot(Box::new(state)), wake).await?;
                 }
                 Some(Reply::Syscall(ev)) if ev.event_type == CPU_HOTPLUG => {
