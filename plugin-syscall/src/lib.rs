@@ -10,10 +10,11 @@
 //! inputs (zones over the protect API, or a capture file) are the `edera` plugin's, used through
 //! its library.
 //!
-//! Capabilities: base, source, parse (each zone's snapshot into libsinsp's thread table,
-//! [`seed`]), extract. The `plugin_*` symbols are the `edera` plugin's
+//! Capabilities: base, source, parse (each zone's snapshot into libsinsp's thread table, [`seed`],
+//! on a [`marker`] event), extract. The `plugin_*` symbols are the `edera` plugin's
 //! panic-containing exports over this plugin's API table.
 
+mod marker;
 mod namespace;
 mod plugin;
 mod seed;

@@ -8,8 +8,11 @@
 //! Which parameters to rewrite comes from the event table ([`plan`]), not from a list here. An
 //! event whose layout has a global id in a 32-bit `PT_PID32` cannot carry the zone and is refused.
 //! Zone bytes are untrusted: an event is checked whole (header, lengths, id widths, ids that do
-//! not fit 32 bits), and a bad one is refused whole, with the reason.
+//! not fit 32 bits), and a bad one is refused whole, with the reason. A zone's async and plugin
+//! events are refused: the first are the plugin's own markers ([`crate::marker`]), the second
+//! libscap refuses from a syscall source.
 
+use crate::marker;
 use edera_scap::event::{EventError, RawEvent};
 use edera_scap::info::{EventInfo, ParamType};
 use edera_scap::tables::EVENTS;
@@ -17,6 +20,8 @@ use std::sync::OnceLock;
 
 /// Byte offset of the header's `tid`.
 const TID_OFFSET: usize = 8;
+/// `PPME_PLUGINEVENT_E`, which libscap refuses with plugin id 0 (ending Falco's capture).
+const PLUGIN_EVENT: u16 = 322;
 
 /// Why an event was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +40,8 @@ pub enum Refused {
     },
     #[error("id {0} does not fit 32 bits")]
     IdTooLarge(i64),
+    #[error("event type {0} is the plugin's to emit (async and plugin events), not a zone's")]
+    Reserved(u16),
     #[error("zone number {0} does not fit 31 bits")]
     ZoneTooLarge(u32),
 }
@@ -107,6 +114,9 @@ pub fn rewrite(raw: &[u8], zone: u32, out: &mut Vec<u8>) -> Result<(), Refused> 
     let zone = u64::from(zone);
     let ev = RawEvent::parse(raw)?;
     let etype = ev.header.etype;
+    if matches!(etype, marker::ASYNC_EVENT | PLUGIN_EVENT) {
+        return Err(Refused::Reserved(etype));
+    }
     let ids = match plan(etype) {
         Some(Plan::Ids(ids)) => ids,
         Some(Plan::Refuse) => return Err(Refused::NoRoomForZone(etype)),
@@ -257,6 +267,18 @@ mod tests {
             ),
             Err(Refused::ZoneTooLarge(u32::MAX))
         );
+    }
+
+    #[test]
+    fn a_zone_cannot_send_a_snapshot_marker() {
+        let mut raw = Vec::new();
+        marker::write(1, 1, &mut raw);
+        let mut out = Vec::new();
+        assert_eq!(
+            rewrite(&raw, 1, &mut out),
+            Err(Refused::Reserved(marker::ASYNC_EVENT))
+        );
+        assert!(out.is_empty());
     }
 
     #[test]

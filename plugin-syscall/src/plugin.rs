@@ -1,8 +1,10 @@
 //! The plugin type: identity and config (the `edera` plugin's init config), the source (the
 //! `edera` plugin's inputs, every event namespaced before it reaches libsinsp; a refused event
-//! is counted as malformed and dropped), the parse capability (each zone's snapshot into
+//! is counted as malformed and dropped; a marker before the first event after each zone
+//! snapshot, [`crate::marker`]), the parse capability (on a marker, the zone's snapshot into
 //! libsinsp's thread table, see [`crate::seed`]), and the zone fields.
 
+use crate::marker::{self, Marker};
 use crate::namespace::{self, rewrite};
 use crate::seed::{self, ThreadsTable};
 use edera_falco_plugin::config::{Config, InitConfig};
@@ -34,9 +36,6 @@ pub struct SyscallPlugin {
     metrics: Metrics,
     /// libsinsp's thread table (`None`: not offered, nothing is seeded).
     threads: Option<ThreadsTable>,
-    /// By zone number: whether its snapshot was written into `threads` (checked on every
-    /// event; zone numbers are those of registered zones, so this stays as small as the registry).
-    seeded: Vec<bool>,
 }
 
 impl Plugin for SyscallPlugin {
@@ -66,7 +65,6 @@ captures) as Falco's syscall source, thread ids namespaced per zone, with the ed
             zones: ZoneRegistry::default(),
             metrics: Metrics::default(),
             threads,
-            seeded: Default::default(),
         })
     }
 
@@ -90,6 +88,9 @@ pub struct SyscallInstance {
     input: Input,
     /// The event being namespaced (reused).
     scratch: Vec<u8>,
+    /// By zone number: whether a snapshot was taken since the zone's last marker (zone numbers
+    /// are those of registered zones, so this stays as small as the registry).
+    unmarked: Vec<bool>,
 }
 
 impl SourcePlugin for SyscallPlugin {
@@ -104,6 +105,7 @@ impl SourcePlugin for SyscallPlugin {
             Ok(SyscallInstance {
                 input: Input::open(params, &self.config, &mut self.zones)?,
                 scratch: Vec::new(),
+                unmarked: Vec::new(),
             })
         })
         .map_err(|e| anyhow!(c_safe(format!("{e:#}"))))
@@ -119,6 +121,7 @@ impl SourcePlugin for SyscallPlugin {
 struct NamespacingSink<'b, 'a> {
     batch: &'b mut EventBatch<'a>,
     scratch: &'b mut Vec<u8>,
+    unmarked: &'b mut Vec<bool>,
     metrics: &'b Metrics,
     count: usize,
 }
@@ -139,6 +142,18 @@ impl NamespacingSink<'_, '_> {
         self.count += 1;
         Ok(())
     }
+
+    /// Add zone `zone`'s marker, timestamped `ts`, if a snapshot was taken since its last one.
+    fn mark(&mut self, zone: u32, ts: u64) -> anyhow::Result<()> {
+        let Some(unmarked) = self.unmarked.get_mut(zone as usize).filter(|u| **u) else {
+            return Ok(());
+        };
+        *unmarked = false;
+        marker::write(zone, ts, self.scratch);
+        self.batch.add(&self.scratch[..])?;
+        self.count += 1;
+        Ok(())
+    }
 }
 
 impl EventSink for NamespacingSink<'_, '_> {
@@ -152,6 +167,8 @@ impl EventSink for NamespacingSink<'_, '_> {
     ) -> anyhow::Result<()> {
         // Zone numbers start at 1: 0 is "no zone" in a namespaced id.
         let zone = zone.0.saturating_add(1);
+        // The zone's snapshot is seeded before libsinsp parses its events.
+        self.mark(zone, ts)?;
         // libsinsp parses every event: the held state-only ones go first, as they came.
         let (mut held, _) = carry.take(raw.len());
         while !held.is_empty() {
@@ -167,6 +184,14 @@ impl EventSink for NamespacingSink<'_, '_> {
         }
         carry.clear();
         self.add(raw, zone, Some(ts))
+    }
+
+    fn snapshot_taken(&mut self, zone: ZoneSlot) {
+        let index = zone.0.saturating_add(1) as usize;
+        if self.unmarked.len() <= index {
+            self.unmarked.resize(index + 1, false);
+        }
+        self.unmarked[index] = true;
     }
 
     fn len(&self) -> usize {
@@ -187,6 +212,7 @@ impl SourcePluginInstance for SyscallInstance {
             let mut sink = NamespacingSink {
                 batch,
                 scratch: &mut self.scratch,
+                unmarked: &mut self.unmarked,
                 metrics: &plugin.metrics,
                 count: 0,
             };
@@ -201,23 +227,18 @@ impl SourcePluginInstance for SyscallInstance {
 }
 
 impl ParsePlugin for SyscallPlugin {
-    type Event<'a> = RawEvent<'a>;
+    // Only the markers: libsinsp calls the capability for no other event.
+    type Event<'a> = Marker<'a>;
 
     fn parse_event(
         &mut self,
-        event: &EventInput<RawEvent<'_>>,
+        event: &EventInput<Marker<'_>>,
         parse_input: &ParseInput,
     ) -> anyhow::Result<()> {
         guarded("parse_event", || {
-            let zone = namespace::zone_of(event.event()?.metadata.tid);
-            let index = zone as usize;
-            if zone == 0 || self.seeded.get(index).copied().unwrap_or(false) {
+            let Some(zone) = marker::zone(&event.event()?).filter(|&z| z > 0) else {
                 return Ok(());
-            }
-            if self.seeded.len() <= index {
-                self.seeded.resize(index + 1, false);
-            }
-            self.seeded[index] = true;
+            };
             let (Some(table), Some(z)) = (&self.threads, self.zones.get(ZoneSlot(zone - 1))) else {
                 return Ok(());
             };

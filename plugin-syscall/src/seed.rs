@@ -2,8 +2,8 @@
 //! so that the zone's processes are known before their next clone or execve.
 //!
 //! Tables are writable only while parsing: the parse capability seeds a zone when it parses the
-//! zone's first event. libsinsp has parsed that event already (its thread was made from what
-//! the event carried) but rules run after every parser, so they see the seeded thread. The
+//! marker the source puts before the zone's first event after each snapshot
+//! ([`crate::marker`]), so libsinsp parses the zone's events with its threads known. The
 //! snapshot is what the `edera` plugin's input put in the zone's state (the agent's threadsnap,
 //! or a capture's process table); ids are namespaced as the events' ([`crate::namespace`]).
 //! Written: ids, `comm`, `exe`, `exe_path`, `uid`, `gid`, `loginuid`, `flags`, and each fd's

@@ -27,6 +27,8 @@ pub struct FileSource {
     /// Compressed or plain size of the file, for progress.
     file_len: u64,
     done: bool,
+    /// Whether the sink was told of the zone's snapshot (at the first `fill`).
+    snapshot_told: bool,
     /// Events the reader or the converter rejected (counted, skipped).
     pub malformed: u64,
 }
@@ -71,6 +73,7 @@ impl FileSource {
             leading: true,
             file_len: meta.len(),
             done: false,
+            snapshot_told: false,
             malformed: 0,
         })
     }
@@ -85,6 +88,10 @@ impl Source for FileSource {
     ) -> anyhow::Result<Poll> {
         if self.done {
             return Ok(Poll::Eof);
+        }
+        if !self.snapshot_told {
+            sink.snapshot_taken(self.zone);
+            self.snapshot_told = true;
         }
         while sink.len() < max {
             let ev = match self.reader.next_event() {

@@ -77,6 +77,9 @@ pub trait EventSink {
         carry: &mut Carry,
         raw: &[u8],
     ) -> anyhow::Result<()>;
+    /// Zone `zone`'s state was (re)built from a snapshot: the events it pushes next come after
+    /// it. Sinks that hand the snapshot on (the syscall mode's seeding) note it here.
+    fn snapshot_taken(&mut self, _zone: ZoneSlot) {}
     /// Number of events pushed so far in this batch.
     fn len(&self) -> usize;
     /// Whether nothing was pushed yet.

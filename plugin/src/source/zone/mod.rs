@@ -316,6 +316,7 @@ fn drain_zone(
                         z.state = crate::state::ZoneState::new(z.state.limits);
                         z.state.seed(&state);
                     }
+                    sink.snapshot_taken(live.slot);
                     continue;
                 }
                 Ok(ZoneMsg::Users(users)) => {
