@@ -37,3 +37,13 @@ setup_lint_tools() {
 setup_test_tools() {
     need_pkgs ca-certificates sysdig
 }
+
+# The fuzz smoke of `./run test` (fuzz/, see README "Fuzzing"): cargo-fuzz on the nightly
+# toolchain. Without a nightly toolchain it says so and returns 1: the smoke is skipped.
+setup_fuzz_tools() {
+    if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+        echo "setup: no nightly toolchain: fuzz smoke skipped (rustup toolchain install nightly)" >&2
+        return 1
+    fi
+    command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz >&2
+}
