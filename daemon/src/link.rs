@@ -234,10 +234,12 @@ fn read_capture(
     let state = reader.read_state().map_err(|e| e.to_string())?;
     let boot = state.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
     *z.users.lock().unwrap_or_else(|e| e.into_inner()) = Some(users_to_proto(&z.id, &state));
+    // Edera's daemon reports a zone's interfaces in its status; the stand-in has the agent's.
+    // Set before the snapshot is published: a subscriber reads the status when its snapshot
+    // arrives.
+    z.set_network(network_to_proto(&state.interfaces));
     z.snapshot
         .send_replace(Some(Arc::new(snapshot_to_proto(&z.id, &state, boot))));
-    // Edera's daemon reports a zone's interfaces in its status; the stand-in has the agent's.
-    z.set_network(network_to_proto(&state.interfaces));
     zones.set_state(&z.id, ZoneState::Ready);
     log::info!(
         "zone {name} ({}) ready: {} threads",
