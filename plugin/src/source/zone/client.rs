@@ -19,7 +19,7 @@ use edera_falco_proto::control::watch_events_reply::Event;
 use edera_falco_proto::control::{
     GetZoneRequest, ListWorkloadsRequest, ListZonesRequest, MonitorZoneKernelEventRequest,
     WatchEventsRequest, Workload as ProtoWorkload, WorkloadState, Zone,
-    ZoneKernelEventStreamUpdate, ZoneState,
+    ZoneKernelEventStreamUpdate, ZoneNetworkStatus, ZoneState,
 };
 use edera_falco_proto::events::from_proto;
 use edera_falco_proto::ext::StreamOptions;
@@ -289,10 +289,24 @@ fn start(
         monitored.clone(),
         wake.clone(),
     );
+    let announced = z
+        .status
+        .as_ref()
+        .and_then(|s| s.network_status.clone())
+        .unwrap_or_default();
     tokio::spawn(async move {
         let budget = Budget::default();
         loop {
-            let result = monitor(&settings, client.clone(), &id, &tx, &wake, &budget).await;
+            let result = monitor(
+                &settings,
+                client.clone(),
+                &id,
+                &announced,
+                &tx,
+                &wake,
+                &budget,
+            )
+            .await;
             // The stream ended: resubscribe while the daemon still has the zone.
             let mut c = client.clone();
             let still_there = c
@@ -333,20 +347,28 @@ fn start(
 }
 
 /// The zone's interfaces as its status reports them now (Edera's `network_status`), for the
-/// snapshot that just arrived; only the loopback ones when the zone has no status.
-async fn zone_interfaces(client: &mut Client, id: &str, settings: &Settings) -> Vec<InterfaceInfo> {
-    let zone = client
+/// snapshot that just arrived; when the daemon no longer answers for the zone (it may end
+/// right after its snapshot), those of the status it was announced with; only the loopback
+/// ones when neither has any.
+async fn zone_interfaces(
+    client: &mut Client,
+    id: &str,
+    announced: &ZoneNetworkStatus,
+    settings: &Settings,
+) -> Vec<InterfaceInfo> {
+    let now = client
         .get_zone(GetZoneRequest {
             zone_id: id.to_string(),
         })
         .await
         .ok()
-        .and_then(|r| r.into_inner().zone);
-    let network = zone
+        .and_then(|r| r.into_inner().zone)
         .and_then(|z| z.status)
-        .and_then(|s| s.network_status)
-        .unwrap_or_default();
-    interfaces_from_network(&network, settings.limits.max_interfaces)
+        .and_then(|s| s.network_status);
+    interfaces_from_network(
+        now.as_ref().unwrap_or(announced),
+        settings.limits.max_interfaces,
+    )
 }
 
 /// One subscription to a zone's events, until its stream ends.
@@ -354,6 +376,7 @@ async fn monitor(
     settings: &Settings,
     mut client: Client,
     id: &str,
+    announced: &ZoneNetworkStatus,
     tx: &mpsc::Sender<ZoneMsg>,
     wake: &Notify,
     budget: &Budget,
@@ -398,7 +421,7 @@ async fn monitor(
                 Some(Reply::Threadsnap(snap)) => {
                     flush(&mut gathered, tx, wake, budget).await?;
                     let mut state = snapshot_from_proto(&snap, limits);
-                    state.interfaces = zone_interfaces(&mut client, id, settings).await;
+                    state.interfaces = zone_interfaces(&mut client, id, announced, settings).await;
                     send(tx, ZoneMsg::Snapshot(Box::new(state)), wake).await?;
                 }
                 Some(Reply::Syscall(ev)) if ev.event_type == CPU_HOTPLUG => {
