@@ -169,7 +169,7 @@ fn a_workload_is_listed_and_its_events_carry_its_cgroup() {
         if let (Some(w), Some(z)) = (w.first(), z.first()) {
             break (*w, *z);
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "the shells run");
+        assert!(start.elapsed() < Duration::from_secs(60), "the shells run");
         std::thread::sleep(Duration::from_millis(20));
     };
     let cgroup_of = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -183,7 +183,7 @@ fn a_workload_is_listed_and_its_events_carry_its_cgroup() {
     let start = Instant::now();
     let workload_cgroups = loop {
         let cgroups = cgroup_of(workload_pid);
-        if in_its_memory_cgroup(&cgroups) || start.elapsed() > Duration::from_secs(10) {
+        if in_its_memory_cgroup(&cgroups) || start.elapsed() > Duration::from_secs(30) {
             break cgroups;
         }
         std::thread::sleep(Duration::from_millis(20));
