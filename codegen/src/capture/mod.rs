@@ -4,6 +4,7 @@
 //! [`crate::emit::generate_capture`] turns it into the Rust table and the C header the agent
 //! compiles.
 
+pub mod layout;
 pub mod model;
 pub mod source;
 pub mod validate;

@@ -9,9 +9,9 @@ use crate::emit::Problem;
 use crate::emit::types::fixed_size;
 use crate::model::{DynTable, Event, FlagTable, Param, Schema, Syscall};
 
-/// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
-/// event keeps the last slot for the thread's argument area.
-pub const NBLOBS: usize = 3;
+/// User-memory arguments the kernel side copies per syscall, at most; a process event keeps
+/// the last slot for the thread's argument area.
+const NBLOBS: usize = super::layout::NBLOBS.value;
 
 /// The copies an argument may be read in a second way (each into a slot of its own), as
 /// [`copy_kind`] names them.
