@@ -4,7 +4,7 @@
 //! wait (a full buffer drops and counts, per CPU).
 
 use crate::coverage;
-use crate::coverage::plan::ScDesc;
+use crate::coverage::plan::{ScDesc, record_head};
 use crate::record::{HEAD_LEN, NARGS, Record};
 use aya::Btf;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
@@ -194,13 +194,14 @@ impl Probe {
     }
 }
 
-/// The timestamp of a raw record (its first field); records too short sort first and are
+/// The timestamp of a raw record (`ts_exit`); records too short sort first and are
 /// skipped by the parser.
 fn ts_of(b: &[u8]) -> u64 {
     if b.len() < HEAD_LEN {
         return 0;
     }
-    u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))
+    let at = record_head::TS_EXIT;
+    u64::from_ne_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Load program `name` as a BTF-typed tracepoint on `tracepoint` and attach it.
