@@ -95,8 +95,6 @@ impl<'a> ProcArea<'a> {
     /// point past what was sent.
     fn parse(b: &'a [u8]) -> Option<ProcArea<'a>> {
         let area = b.get(PROC_AT..PROC_DATA_AT)?;
-        let u64_field = |at: usize| u64_at(area, at);
-        let u32_field = |at: usize| u32_at(area, at);
         let mut data = b.get(PROC_DATA_AT..)?;
         let mut take = |len: u32| -> Option<&'a [u8]> {
             let len = len as usize;
@@ -109,27 +107,27 @@ impl<'a> ProcArea<'a> {
         };
         let without_nul = |s: &'a [u8]| s.strip_suffix(&[0]).unwrap_or(s);
         Some(ProcArea {
-            exe_ino: u64_field(proc_area::EXE_INO),
-            exe_ctime_ns: u64_field(proc_area::EXE_CTIME_NS),
-            exe_mtime_ns: u64_field(proc_area::EXE_MTIME_NS),
-            cap_inheritable: u64_field(proc_area::CAP_INHERITABLE),
-            cap_permitted: u64_field(proc_area::CAP_PERMITTED),
-            cap_effective: u64_field(proc_area::CAP_EFFECTIVE),
-            pgft_maj: u64_field(proc_area::PGFT_MAJ),
-            pgft_min: u64_field(proc_area::PGFT_MIN),
-            pidns_init_start: u64_field(proc_area::PIDNS_INIT_START),
-            exe_flags: u32_field(proc_area::EXE_FLAGS),
-            tty: u32_field(proc_area::TTY),
-            pgid: u32_field(proc_area::PGID),
-            vpgid: u32_field(proc_area::VPGID),
-            euid: u32_field(proc_area::EUID),
-            egid: u32_field(proc_area::EGID),
-            cwd: without_nul(take(u32_field(proc_area::CWD_LEN))?),
-            exe_path: without_nul(take(u32_field(proc_area::EXE_PATH_LEN))?),
-            args: take(u32_field(proc_area::ARGS_LEN))?,
-            env: take(u32_field(proc_area::ENV_LEN))?,
-            filename: without_nul(take(u32_field(proc_area::FILENAME_LEN))?),
-            fd_path: without_nul(take(u32_field(proc_area::FD_PATH_LEN))?),
+            exe_ino: u64_at(area, proc_area::EXE_INO),
+            exe_ctime_ns: u64_at(area, proc_area::EXE_CTIME_NS),
+            exe_mtime_ns: u64_at(area, proc_area::EXE_MTIME_NS),
+            cap_inheritable: u64_at(area, proc_area::CAP_INHERITABLE),
+            cap_permitted: u64_at(area, proc_area::CAP_PERMITTED),
+            cap_effective: u64_at(area, proc_area::CAP_EFFECTIVE),
+            pgft_maj: u64_at(area, proc_area::PGFT_MAJ),
+            pgft_min: u64_at(area, proc_area::PGFT_MIN),
+            pidns_init_start: u64_at(area, proc_area::PIDNS_INIT_START),
+            exe_flags: u32_at(area, proc_area::EXE_FLAGS),
+            tty: u32_at(area, proc_area::TTY),
+            pgid: u32_at(area, proc_area::PGID),
+            vpgid: u32_at(area, proc_area::VPGID),
+            euid: u32_at(area, proc_area::EUID),
+            egid: u32_at(area, proc_area::EGID),
+            cwd: without_nul(take(u32_at(area, proc_area::CWD_LEN))?),
+            exe_path: without_nul(take(u32_at(area, proc_area::EXE_PATH_LEN))?),
+            args: take(u32_at(area, proc_area::ARGS_LEN))?,
+            env: take(u32_at(area, proc_area::ENV_LEN))?,
+            filename: without_nul(take(u32_at(area, proc_area::FILENAME_LEN))?),
+            fd_path: without_nul(take(u32_at(area, proc_area::FD_PATH_LEN))?),
         })
     }
 }
