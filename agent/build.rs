@@ -1,6 +1,7 @@
 //! Generates the capture plan from `capture.toml` and `../schema/` with the project's generator
 //! (`OUT_DIR/capture_plan.rs`, included by `coverage`, and `OUT_DIR/capture_plan.h`, the
-//! constants the eBPF program shares with it; `cargo run -p codegen -- emit DIR` shows them),
+//! constants and records the eBPF program shares with it; `cargo run -p codegen -- emit DIR`
+//! shows them),
 //! then compiles the eBPF programs in `bpf/` with clang (`-target bpf`) into `OUT_DIR`, where the
 //! agent embeds them. clang and the libbpf headers come from Debian (`clang`, `libbpf-dev`);
 //! the README's commands install them (scripts/setup.sh).

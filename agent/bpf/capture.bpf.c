@@ -19,151 +19,24 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* NBLOBS, enum arg_kind (what is copied from an argument's user memory), enum fd_src (which
- * fd's kernel objects are read) and the WANT_* bits (sc_desc.want), shared with the agent:
- * generated from codegen/src/emit/capture.rs into OUT_DIR by agent/build.rs. */
+/* Shared with the agent, generated into OUT_DIR by agent/build.rs (read it with
+ * `cargo run -p codegen -- emit DIR`): enum arg_kind (what is copied from an argument's user
+ * memory), enum fd_src (which fd's kernel objects are read), the WANT_* bits (sc_desc.want) from
+ * codegen/src/emit/capture.rs; and the records with their sizes (NARGS, NBLOBS, BLOB_LEN, ...),
+ * the RF_* bits and PROCEXIT_NR from codegen/src/capture/layout.rs: struct sc_desc (per
+ * syscall, the `syscalls` map), struct record_head, cgroups_area, proc_area and record (what a
+ * ring buffer carries), each with its size and field offsets asserted as the agent reads and
+ * writes them. */
 #include "capture_plan.h"
 
 #define MAX_SYSCALLS 512
-#define NARGS 6
-#define BLOB_LEN 256 /* strings (paths), buffers (snaplen) and sockaddrs */
-#define NRINGS 8     /* ring buffers; CPU n writes to ring n % NRINGS */
-#define PROCEXIT_NR 0xffffffff
+#define NRINGS 8 /* ring buffers; CPU n writes to ring n % NRINGS */
 
-/* Per syscall: enabled, and for each argument its kind, the argument holding its length,
- * and the blob slot its memory goes to (NBLOBS slots; `nblobs` of them used); one argument
- * may be copied a second way (a string, a buffer, a struct: what the call's command says it
- * is), into a slot of its own. */
-struct sc_desc {
-    __u8 enabled;
-    __u8 nblobs;
-    __u8 kind[NARGS];
-    __u8 len_arg[NARGS];
-    __u8 slot[NARGS];
-    __u8 fd_src;
-    __u8 second_arg; /* the argument copied a second way, NARGS for none */
-    __u16 want;      /* WANT_* bits */
-    __u8 second_kind;
-    __u8 second_len_arg;
-    __u8 second_slot;
-    __u8 pad;
-};
-
-/* record_head.flags */
-#define RF_FILE 1    /* dev, ino valid */
-#define RF_CREATED 2 /* the file was created by this call (FMODE_CREATED) */
-#define RF_SOCK 4    /* sock_* valid */
-
-/* Records of syscalls without user memory stop after the head; the others carry NBLOBS
- * slots. agent/src/record.rs reads this layout. */
-struct record_head {
-    __u64 ts_exit;
-    __u64 pid_tgid;
-    __s64 ret;
-    __u64 args[NARGS];
-    __u32 nr;
-    __u32 cpu;
-    __u16 blob_len[NBLOBS];
-    __u16 flags; /* RF_*; with the three lengths before it, 8 bytes */
-    __u64 ino;
-    __u32 dev;
-    __u16 sock_family;
-    __u16 sport; /* local port, host order */
-    __u16 dport; /* remote port, host order */
-    __u16 pad;
-    __u32 ptid; /* WANT_PROC: the parent's thread id (real_parent->pid) */
-    __u64 sk;   /* kernel address of the socket (unix socket tuples) */
-    __u64 peer; /* kernel address of a unix socket's peer */
-    __u8 saddr[16];
-    __u8 daddr[16];
-    __u64 uid_gid; /* bpf_get_current_uid_gid(): gid << 32 | uid */
-    char comm[16]; /* WANT_PROC */
-    /* WANT_PROC: the open-files limit, the login uid, the address space size in KiB */
-    __u64 fdlimit;
-    __u32 loginuid;
-    __u32 vm_size_kb;
-    /* WANT_PROC: the thread's and its process's ids in their own (deepest) pid namespace */
-    __u32 vtid;
-    __u32 vpid;
-    /* WANT_MM (with vm_size_kb): resident file, anonymous and shared pages, and swap entries, KiB */
-    __u32 vm_rss_kb;
-    __u32 vm_swap_kb;
-    __u32 iov_len; /* ARG_IOVEC*, ARG_MMSGHDR: the iovec array's total length (its first MAX_IOV entries) */
-    __u32 msg_len; /* ARG_MMSGHDR: the first message's msg_len */
-    /* WANT_QUEUE: the accept queue of the listening socket at argument 0, after success */
-    __u32 queue_len;
-    __u32 queue_max;
-};
-
-_Static_assert(sizeof(struct record_head) == 232, "agent/src/record.rs HEAD_LEN");
-_Static_assert(__builtin_offsetof(struct record_head, ino) == 88, "agent/src/record.rs INO");
-
-/* WANT_PROC: the thread's cgroups, `subsys=path` entries each NUL-terminated (libscap's
- * `cgroups` parameter), `len` bytes of `data` used. The data array has CGROUP_PART of slack
- * past CGROUPS_LEN so that a masked write offset below CGROUPS_LEN always has room. */
-#define CGROUPS_LEN 2048
-#define CGROUP_PART 256 /* longest subsystem name or path component read (NAME_MAX + NUL) */
-struct cgroups_area {
-    __u32 len;
-    __u32 pad;
-    char data[CGROUPS_LEN + CGROUP_PART];
-};
-
-/* WANT_PROC: what Falco's modern probe reads of the task at the exit tracepoint besides the
- * head's fields. `data` holds, one after the other, `cwd_len` bytes of the working directory,
- * `exe_path_len` of the exe file's path (each NUL-terminated), `args_len` bytes of the argument
- * area and (WANT_ENV) `env_len` of the environment area and `filename_len` of the path the exec
- * was given (NUL-terminated), each at most PROC_PART (a string that finds no room below
- * PROC_DATA_LEN is left out); PROC_PART of slack past PROC_DATA_LEN lets a masked write offset
- * below PROC_DATA_LEN always have room. */
-#define PROC_PART 4096 /* MAX_PATH, MAX_PROC_ARG_ENV of the modern probe */
-#define PROC_DATA_LEN (4 * PROC_PART)
 /* proc_area.exe_flags: libscap's execve_flags (PPM_EXE_*) */
 #define EXE_WRITABLE 1
 #define EXE_UPPER_LAYER 2
 #define EXE_FROM_MEMFD 4
 #define EXE_LOWER_LAYER 8
-struct proc_area {
-    __u64 exe_ino;
-    __u64 exe_ctime_ns; /* epoch ns */
-    __u64 exe_mtime_ns;
-    __u64 cap_inheritable; /* kernel capability bits (the same as libscap's PPM_CAP_*) */
-    __u64 cap_permitted;
-    __u64 cap_effective;
-    __u64 pgft_maj; /* the thread's page faults */
-    __u64 pgft_min;
-    __u64 pidns_init_start; /* the pid namespace's init start (monotonic ns), clone child only */
-    __u32 exe_flags;
-    __u32 tty;   /* the controlling tty as an encoded dev_t, 0 for none */
-    __u32 pgid;  /* the process group leader's id (zone namespace, as tid and pid) */
-    __u32 vpgid; /* the same in its own (deepest) pid namespace */
-    __u32 euid;  /* the effective uid and gid (libscap's process event `uid`, `gid`) */
-    __u32 egid;
-    __u32 cwd_len;
-    __u32 exe_path_len;
-    __u32 args_len;
-    __u32 env_len;
-    __u32 len;          /* bytes of data used */
-    __u32 filename_len; /* WANT_ENV: the path the exec was given, after the other strings */
-    __u32 fd_path_len;  /* WANT_PATH (not a process record): the fd's path, first in data */
-    __u32 pad;
-    char data[PROC_DATA_LEN + PROC_PART];
-};
-
-/* Process records are sent up to the end of `proc.data[proc.len]`; the others end in the blobs. */
-struct record {
-    struct record_head h;
-    __u8 blob[NBLOBS][BLOB_LEN];
-    struct cgroups_area cg;
-    struct proc_area proc;
-};
-
-_Static_assert(__builtin_offsetof(struct record, cg.data) == sizeof(struct record_head) + NBLOBS * BLOB_LEN + 8,
-               "agent/src/record.rs CGROUPS_AT");
-_Static_assert(__builtin_offsetof(struct record, proc) ==
-                   __builtin_offsetof(struct record, cg.data) + CGROUPS_LEN + CGROUP_PART,
-               "agent/src/record.rs PROC_AT");
-_Static_assert(__builtin_offsetof(struct proc_area, data) == 128, "agent/src/record.rs PROC_DATA_AT");
 
 /* ---- kernel structures: only the fields used, relocated against the kernel's BTF */
 struct super_block {

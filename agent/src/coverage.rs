@@ -211,7 +211,8 @@ pub struct Covered {
 
 /// The plan generated from `agent/capture.toml` (`build.rs`; read it with
 /// `cargo run -p codegen -- emit DIR`): [`COVERED`], the native flag tables, and the
-/// constants shared with the kernel side.
+/// constants and records shared with the kernel side (`plan::ScDesc`, and the byte offsets
+/// [`crate::record`] reads with).
 pub mod plan {
     include!(concat!(env!("OUT_DIR"), "/capture_plan.rs"));
 }

@@ -4,11 +4,12 @@
 //! wait (a full buffer drops and counts, per CPU).
 
 use crate::coverage;
+use crate::coverage::plan::{ScDesc, record_head};
 use crate::record::{HEAD_LEN, NARGS, Record};
 use aya::Btf;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, RawTracePoint};
-use aya::{Ebpf, EbpfLoader, Pod};
+use aya::{Ebpf, EbpfLoader};
 use edera_scap::tables::syscalls;
 
 /// Ring buffers of the kernel side (`NRINGS`); CPU n writes to ring n % NRINGS.
@@ -27,27 +28,6 @@ pub enum ProbeError {
     #[error("option {0}: {1}")]
     Option(&'static str, String),
 }
-
-/// `struct sc_desc` of the kernel side.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct ScDesc {
-    enabled: u8,
-    nblobs: u8,
-    kind: [u8; 6],
-    len_arg: [u8; 6],
-    slot: [u8; 6],
-    fd_src: u8,
-    second_arg: u8,
-    want: u16,
-    second_kind: u8,
-    second_len_arg: u8,
-    second_slot: u8,
-    pad: u8,
-}
-
-// SAFETY: plain bytes, no padding.
-unsafe impl Pod for ScDesc {}
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/capture.bpf.o"));
 
@@ -214,13 +194,14 @@ impl Probe {
     }
 }
 
-/// The timestamp of a raw record (its first field); records too short sort first and are
+/// The timestamp of a raw record (`ts_exit`); records too short sort first and are
 /// skipped by the parser.
 fn ts_of(b: &[u8]) -> u64 {
     if b.len() < HEAD_LEN {
         return 0;
     }
-    u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"))
+    let at = record_head::TS_EXIT;
+    u64::from_ne_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Load program `name` as a BTF-typed tracepoint on `tracepoint` and attach it.

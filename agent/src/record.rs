@@ -1,65 +1,23 @@
-//! One syscall record from the kernel side (`struct record` in `bpf/capture.bpf.c`), read from
-//! ring-buffer bytes with bounds checks.
+//! One syscall record from the kernel side (`struct record`, generated with its parts from
+//! `codegen/src/capture/layout.rs` for `bpf/capture.bpf.c` and, as byte offsets, for this
+//! module), read from ring-buffer bytes with bounds checks.
 
-/// Arguments per syscall.
-pub const NARGS: usize = 6;
-/// Bytes of user memory copied per argument (strings, buffers, sockaddrs).
-pub const BLOB_LEN: usize = 256;
-/// Arguments with user memory per syscall, at most (blob slots).
-pub const NBLOBS: usize = crate::coverage::plan::NBLOBS;
+pub use crate::coverage::plan::{
+    BLOB_LEN, CGROUPS_LEN, NARGS, NBLOBS, PROC_PART, PROCEXIT_NR, RF_CREATED, RF_FILE, RF_SOCK,
+};
+use crate::coverage::plan::{TASK_COMM_LEN, cgroups_area, proc_area, record, record_head as head};
+
 /// Size of `struct record_head`: the whole record of syscalls without user memory.
-pub const HEAD_LEN: usize = 8 * 3
-    + 8 * NARGS
-    + 4
-    + 4
-    + 2 * NBLOBS
-    + 2
-    + 8
-    + 4
-    + 2 * 4
-    + 4
-    + 8
-    + 8
-    + 16
-    + 16
-    + 8
-    + 16
-    + 8
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4
-    + 4;
-/// End of the blob slots (`struct record`'s head and blobs).
-const BLOBS_END: usize = HEAD_LEN + NBLOBS * BLOB_LEN;
-/// Bytes of cgroup entries a process record carries, at most (`CGROUPS_LEN`).
-pub const CGROUPS_LEN: usize = 2048;
-/// Where a process record's cgroup entries start (`struct record`'s `cg.data`), after their
-/// length (`cg.len`, u32, and 4 bytes of padding).
-const CGROUPS_AT: usize = BLOBS_END + 8;
-/// Slack after the cgroup entries (`CGROUP_PART`).
-const CGROUP_PART: usize = 256;
+pub const HEAD_LEN: usize = head::SIZE;
+/// End of the blob slots (`struct record`'s head and blobs): where a process record's cgroup
+/// entries' length (`cg.len`) is.
+const BLOBS_END: usize = record::CG;
+/// Where a process record's cgroup entries start (`struct record`'s `cg.data`).
+const CGROUPS_AT: usize = record::CG + cgroups_area::DATA;
 /// Where a process record's process area starts (`struct record`'s `proc`).
-const PROC_AT: usize = CGROUPS_AT + CGROUPS_LEN + CGROUP_PART;
+const PROC_AT: usize = record::PROC;
 /// Where the process area's strings start (`proc.data`), after its fixed fields.
-const PROC_DATA_AT: usize = PROC_AT + 128;
-/// Bytes of each string of the process area, at most (`PROC_PART`: the modern probe's
-/// MAX_PATH and MAX_PROC_ARG_ENV).
-pub const PROC_PART: usize = 4096;
-/// `nr` of a process-exit record (`PROCEXIT_NR`).
-pub const PROCEXIT_NR: u32 = u32::MAX;
-
-/// `flags`: `dev` and `ino` are those of the syscall's file.
-pub const RF_FILE: u32 = 1;
-/// `flags`: the syscall created the file (`FMODE_CREATED`).
-pub const RF_CREATED: u32 = 2;
-/// `flags`: the socket fields are those of the syscall's socket.
-pub const RF_SOCK: u32 = 4;
+const PROC_DATA_AT: usize = PROC_AT + proc_area::DATA;
 
 /// Bits of the minor number in the kernel's internal `dev_t` (`MINORBITS`).
 const MINOR_BITS: u32 = 20;
@@ -136,9 +94,7 @@ impl<'a> ProcArea<'a> {
     /// The process area of record bytes `b`, `None` when `b` does not reach it or its lengths
     /// point past what was sent.
     fn parse(b: &'a [u8]) -> Option<ProcArea<'a>> {
-        let head = b.get(PROC_AT..PROC_DATA_AT)?;
-        let u64_field = |i: usize| u64_at(head, 8 * i);
-        let u32_field = |i: usize| u32_at(head, 72 + 4 * i);
+        let area = b.get(PROC_AT..PROC_DATA_AT)?;
         let mut data = b.get(PROC_DATA_AT..)?;
         let mut take = |len: u32| -> Option<&'a [u8]> {
             let len = len as usize;
@@ -151,27 +107,27 @@ impl<'a> ProcArea<'a> {
         };
         let without_nul = |s: &'a [u8]| s.strip_suffix(&[0]).unwrap_or(s);
         Some(ProcArea {
-            exe_ino: u64_field(0),
-            exe_ctime_ns: u64_field(1),
-            exe_mtime_ns: u64_field(2),
-            cap_inheritable: u64_field(3),
-            cap_permitted: u64_field(4),
-            cap_effective: u64_field(5),
-            pgft_maj: u64_field(6),
-            pgft_min: u64_field(7),
-            pidns_init_start: u64_field(8),
-            exe_flags: u32_field(0),
-            tty: u32_field(1),
-            pgid: u32_field(2),
-            vpgid: u32_field(3),
-            euid: u32_field(4),
-            egid: u32_field(5),
-            cwd: without_nul(take(u32_field(6))?),
-            exe_path: without_nul(take(u32_field(7))?),
-            args: take(u32_field(8))?,
-            env: take(u32_field(9))?,
-            filename: without_nul(take(u32_field(11))?),
-            fd_path: without_nul(take(u32_field(12))?),
+            exe_ino: u64_at(area, proc_area::EXE_INO),
+            exe_ctime_ns: u64_at(area, proc_area::EXE_CTIME_NS),
+            exe_mtime_ns: u64_at(area, proc_area::EXE_MTIME_NS),
+            cap_inheritable: u64_at(area, proc_area::CAP_INHERITABLE),
+            cap_permitted: u64_at(area, proc_area::CAP_PERMITTED),
+            cap_effective: u64_at(area, proc_area::CAP_EFFECTIVE),
+            pgft_maj: u64_at(area, proc_area::PGFT_MAJ),
+            pgft_min: u64_at(area, proc_area::PGFT_MIN),
+            pidns_init_start: u64_at(area, proc_area::PIDNS_INIT_START),
+            exe_flags: u32_at(area, proc_area::EXE_FLAGS),
+            tty: u32_at(area, proc_area::TTY),
+            pgid: u32_at(area, proc_area::PGID),
+            vpgid: u32_at(area, proc_area::VPGID),
+            euid: u32_at(area, proc_area::EUID),
+            egid: u32_at(area, proc_area::EGID),
+            cwd: without_nul(take(u32_at(area, proc_area::CWD_LEN))?),
+            exe_path: without_nul(take(u32_at(area, proc_area::EXE_PATH_LEN))?),
+            args: take(u32_at(area, proc_area::ARGS_LEN))?,
+            env: take(u32_at(area, proc_area::ENV_LEN))?,
+            filename: without_nul(take(u32_at(area, proc_area::FILENAME_LEN))?),
+            fd_path: without_nul(take(u32_at(area, proc_area::FD_PATH_LEN))?),
         })
     }
 }
@@ -247,24 +203,10 @@ fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_ne_bytes([b[at], b[at + 1]])
 }
 
-/// Offsets in `struct record_head`.
-const ARGS: usize = 24;
-const NR: usize = ARGS + 8 * NARGS;
-const BLOB_LENS: usize = NR + 8;
-const FLAGS: usize = BLOB_LENS + 2 * NBLOBS;
-const INO: usize = FLAGS + 2;
-const DEV: usize = INO + 8;
-const FAMILY: usize = DEV + 4;
-const SK: usize = FAMILY + 2 * 4 + 4;
-const SADDR: usize = SK + 16;
-const UID_GID: usize = SADDR + 32;
-const COMM: usize = UID_GID + 8;
-const FDLIMIT: usize = COMM + 16;
-
 /// The cgroup entries of a process record (empty when the record has none, or when its
 /// length points past what was sent).
 fn cgroups_of(b: &[u8]) -> &[u8] {
-    let Some(len) = b.get(BLOBS_END..CGROUPS_AT) else {
+    let Some(len) = b.get(record::CG + cgroups_area::LEN..CGROUPS_AT) else {
         return &[];
     };
     let len = u32_at(len, 0) as usize;
@@ -280,16 +222,16 @@ impl<'a> Record<'a> {
         if b.len() < HEAD_LEN {
             return None;
         }
-        let pid_tgid = u64_at(b, 8);
+        let pid_tgid = u64_at(b, head::PID_TGID);
         let mut args = [0u64; NARGS];
         for (i, a) in args.iter_mut().enumerate() {
-            *a = u64_at(b, ARGS + 8 * i);
+            *a = u64_at(b, head::ARGS + 8 * i);
         }
         // The kernel side sends a record up to the end of its last blob used.
         let blobs = b.get(HEAD_LEN..b.len().min(BLOBS_END)).unwrap_or_default();
         let mut blob_lens = [0u16; NBLOBS];
         for (i, l) in blob_lens.iter_mut().enumerate() {
-            let len = usize::from(u16_at(b, BLOB_LENS + 2 * i)).min(BLOB_LEN);
+            let len = usize::from(u16_at(b, head::BLOB_LEN + 2 * i)).min(BLOB_LEN);
             // A slot that does not fit in what was sent is empty.
             *l = if i * BLOB_LEN + len <= blobs.len() {
                 len as u16
@@ -297,46 +239,50 @@ impl<'a> Record<'a> {
                 0
             };
         }
-        let flags = u32::from(u16_at(b, FLAGS));
+        let flags = u32::from(u16_at(b, head::FLAGS));
         let sock = (flags & RF_SOCK != 0).then(|| Sock {
-            family: u16_at(b, FAMILY),
-            sport: u16_at(b, FAMILY + 2),
-            dport: u16_at(b, FAMILY + 4),
-            sk: u64_at(b, SK),
-            peer: u64_at(b, SK + 8),
-            saddr: b[SADDR..SADDR + 16].try_into().expect("16 bytes"),
-            daddr: b[SADDR + 16..SADDR + 32].try_into().expect("16 bytes"),
+            family: u16_at(b, head::SOCK_FAMILY),
+            sport: u16_at(b, head::SPORT),
+            dport: u16_at(b, head::DPORT),
+            sk: u64_at(b, head::SK),
+            peer: u64_at(b, head::PEER),
+            saddr: b[head::SADDR..head::SADDR + 16]
+                .try_into()
+                .expect("16 bytes"),
+            daddr: b[head::DADDR..head::DADDR + 16]
+                .try_into()
+                .expect("16 bytes"),
         });
         Some(Record {
-            ts_exit: u64_at(b, 0),
+            ts_exit: u64_at(b, head::TS_EXIT),
             tid: pid_tgid as u32,
             pid: (pid_tgid >> 32) as u32,
-            ret: u64_at(b, 16) as i64,
+            ret: u64_at(b, head::RET) as i64,
             args,
-            nr: u32_at(b, NR),
-            cpu: u32_at(b, NR + 4),
+            nr: u32_at(b, head::NR),
+            cpu: u32_at(b, head::CPU),
             flags,
-            dev: u32_at(b, DEV),
-            ino: u64_at(b, INO),
+            dev: u32_at(b, head::DEV),
+            ino: u64_at(b, head::INO),
             sock,
-            ptid: u32_at(b, FAMILY + 8),
-            uid: u32_at(b, UID_GID),
-            gid: u32_at(b, UID_GID + 4),
+            ptid: u32_at(b, head::PTID),
+            uid: u32_at(b, head::UID_GID),
+            gid: u32_at(b, head::UID_GID + 4),
             comm: {
-                let c = &b[COMM..COMM + 16];
-                &c[..c.iter().position(|&x| x == 0).unwrap_or(16)]
+                let c = &b[head::COMM..head::COMM + TASK_COMM_LEN];
+                &c[..c.iter().position(|&x| x == 0).unwrap_or(TASK_COMM_LEN)]
             },
-            fdlimit: u64_at(b, FDLIMIT),
-            loginuid: u32_at(b, FDLIMIT + 8),
-            vm_size_kb: u32_at(b, FDLIMIT + 12),
-            vtid: u32_at(b, FDLIMIT + 16),
-            vpid: u32_at(b, FDLIMIT + 20),
-            vm_rss_kb: u32_at(b, FDLIMIT + 24),
-            vm_swap_kb: u32_at(b, FDLIMIT + 28),
-            iov_len: u64::from(u32_at(b, FDLIMIT + 32)),
-            msg_len: u32_at(b, FDLIMIT + 36),
-            queue_len: u32_at(b, FDLIMIT + 40),
-            queue_max: u32_at(b, FDLIMIT + 44),
+            fdlimit: u64_at(b, head::FDLIMIT),
+            loginuid: u32_at(b, head::LOGINUID),
+            vm_size_kb: u32_at(b, head::VM_SIZE_KB),
+            vtid: u32_at(b, head::VTID),
+            vpid: u32_at(b, head::VPID),
+            vm_rss_kb: u32_at(b, head::VM_RSS_KB),
+            vm_swap_kb: u32_at(b, head::VM_SWAP_KB),
+            iov_len: u64::from(u32_at(b, head::IOV_LEN)),
+            msg_len: u32_at(b, head::MSG_LEN),
+            queue_len: u32_at(b, head::QUEUE_LEN),
+            queue_max: u32_at(b, head::QUEUE_MAX),
             cgroups: cgroups_of(b),
             proc: ProcArea::parse(b),
             blob_lens,
@@ -375,13 +321,19 @@ impl<'a> Record<'a> {
     }
 }
 
+/// Writes `v` at byte `at` of `b` (tests).
+#[cfg(test)]
+fn put(b: &mut [u8], at: usize, v: &[u8]) {
+    b[at..at + v.len()].copy_from_slice(v);
+}
+
 /// Record bytes for tests: a head (all zero) and `blobs` in the first slots.
 #[cfg(test)]
 pub fn with_blobs(blobs: &[&[u8]]) -> Vec<u8> {
     let mut b = vec![0u8; BLOBS_END];
     for (k, blob) in blobs.iter().enumerate().take(NBLOBS) {
         let len = blob.len().min(BLOB_LEN);
-        b[BLOB_LENS + 2 * k..BLOB_LENS + 2 * k + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        put(&mut b, head::BLOB_LEN + 2 * k, &(len as u16).to_ne_bytes());
         let at = HEAD_LEN + k * BLOB_LEN;
         b[at..at + len].copy_from_slice(&blob[..len]);
     }
@@ -398,7 +350,7 @@ mod tests {
         assert_eq!(user_dev(8, 1), 0x801);
         assert_eq!(user_dev(259, 65536), 0x1001_0300);
         let mut b = vec![0u8; HEAD_LEN];
-        b[DEV..DEV + 4].copy_from_slice(&(259u32 << 20 | 65536).to_ne_bytes());
+        put(&mut b, head::DEV, &(259u32 << 20 | 65536).to_ne_bytes());
         assert_eq!(Record::parse(&b).unwrap().user_dev(), 0x1001_0300);
     }
 
@@ -406,21 +358,29 @@ mod tests {
     fn layout_round_trip() {
         assert_eq!(HEAD_LEN, 232, "struct record_head of bpf/capture.bpf.c");
         let mut b = vec![0u8; BLOBS_END];
-        b[8..16].copy_from_slice(&((7u64 << 32) | 9).to_ne_bytes());
-        b[16..24].copy_from_slice(&(-2i64).to_ne_bytes());
-        b[NR..NR + 4].copy_from_slice(&257u32.to_ne_bytes());
-        b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&4u16.to_ne_bytes());
-        b[FLAGS..FLAGS + 2].copy_from_slice(&((RF_SOCK | RF_FILE) as u16).to_ne_bytes());
-        b[INO..INO + 8].copy_from_slice(&99u64.to_ne_bytes());
-        b[BLOB_LENS + 4..BLOB_LENS + 6].copy_from_slice(&2u16.to_ne_bytes());
+        put(&mut b, head::PID_TGID, &((7u64 << 32) | 9).to_ne_bytes());
+        put(&mut b, head::RET, &(-2i64).to_ne_bytes());
+        put(&mut b, head::NR, &257u32.to_ne_bytes());
+        put(&mut b, head::BLOB_LEN + 2, &4u16.to_ne_bytes());
+        put(
+            &mut b,
+            head::FLAGS,
+            &((RF_SOCK | RF_FILE) as u16).to_ne_bytes(),
+        );
+        put(&mut b, head::INO, &99u64.to_ne_bytes());
+        put(&mut b, head::BLOB_LEN + 4, &2u16.to_ne_bytes());
         b[HEAD_LEN + 2 * BLOB_LEN..HEAD_LEN + 2 * BLOB_LEN + 2].copy_from_slice(b"y\0");
-        b[FAMILY..FAMILY + 2].copy_from_slice(&2u16.to_ne_bytes());
-        b[FAMILY + 4..FAMILY + 6].copy_from_slice(&443u16.to_ne_bytes());
-        b[SADDR + 16..SADDR + 20].copy_from_slice(&[127, 0, 0, 1]);
-        b[FDLIMIT + 16..FDLIMIT + 24].copy_from_slice(&((3u64 << 32) | 4).to_ne_bytes());
-        b[FDLIMIT + 24..FDLIMIT + 32].copy_from_slice(&((6u64 << 32) | 5).to_ne_bytes());
-        b[FDLIMIT + 32..FDLIMIT + 40].copy_from_slice(&((8u64 << 32) | 7).to_ne_bytes());
-        b[FDLIMIT + 40..FDLIMIT + 48].copy_from_slice(&((4u64 << 32) | 3).to_ne_bytes());
+        put(&mut b, head::SOCK_FAMILY, &2u16.to_ne_bytes());
+        put(&mut b, head::DPORT, &443u16.to_ne_bytes());
+        put(&mut b, head::DADDR, &[127, 0, 0, 1]);
+        put(&mut b, head::VTID, &4u32.to_ne_bytes());
+        put(&mut b, head::VPID, &3u32.to_ne_bytes());
+        put(&mut b, head::VM_RSS_KB, &5u32.to_ne_bytes());
+        put(&mut b, head::VM_SWAP_KB, &6u32.to_ne_bytes());
+        put(&mut b, head::IOV_LEN, &7u32.to_ne_bytes());
+        put(&mut b, head::MSG_LEN, &8u32.to_ne_bytes());
+        put(&mut b, head::QUEUE_LEN, &3u32.to_ne_bytes());
+        put(&mut b, head::QUEUE_MAX, &4u32.to_ne_bytes());
         b[HEAD_LEN + BLOB_LEN..HEAD_LEN + BLOB_LEN + 4].copy_from_slice(b"/x\0\0");
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.pid, r.tid, r.ret, r.nr), (7, 9, -2, 257));
@@ -490,8 +450,8 @@ mod tests {
         // A one-byte write: the kernel side sends the head and one byte of slot 0; a slot
         // whose length points past what was sent reads as empty.
         let mut b = vec![0u8; HEAD_LEN + 1];
-        b[BLOB_LENS..BLOB_LENS + 2].copy_from_slice(&1u16.to_ne_bytes());
-        b[BLOB_LENS + 2..BLOB_LENS + 4].copy_from_slice(&9u16.to_ne_bytes());
+        put(&mut b, head::BLOB_LEN, &1u16.to_ne_bytes());
+        put(&mut b, head::BLOB_LEN + 2, &9u16.to_ne_bytes());
         b[HEAD_LEN] = b'x';
         let r = Record::parse(&b).unwrap();
         assert_eq!((r.blob(0), r.blob(1)), (&b"x"[..], &b""[..]));

@@ -59,7 +59,8 @@ pub fn plugin_files(schema_dir: &Path) -> Result<Vec<GeneratedFile>, GenerateErr
 }
 
 /// The files `edera-falco-agent` includes: `capture_plan.rs` (the covered syscalls and their
-/// parameter sources) and `capture_plan.h` (the constants its eBPF program shares with it).
+/// parameter sources, and the records shared with the kernel side) and `capture_plan.h` (the
+/// constants and records its eBPF program shares with it).
 /// `capture` is `agent/capture.toml`.
 pub fn agent_files(schema_dir: &Path, capture: &Path) -> Result<Vec<GeneratedFile>, GenerateError> {
     let schema = crate::schema_io::load_schema(schema_dir)?;

@@ -93,6 +93,7 @@ fn full_field_list() {
 fn capture_plan() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let plan = codegen::capture::load_plan(&root.join(codegen::capture::CAPTURE_FILE)).unwrap();
-    let [rust, _] = codegen::emit::generate_capture(&schema(), &plan).unwrap();
+    let [rust, c] = codegen::emit::generate_capture(&schema(), &plan).unwrap();
     snap!("capture_plan", rust);
+    snap!("capture_plan_h", c);
 }

@@ -4,8 +4,9 @@
 //! [`crate::emit::generate_capture`] turns it into the Rust table and the C header the agent
 //! compiles.
 
-pub mod expr;
+pub mod layout;
 pub mod model;
+pub mod source;
 pub mod validate;
 
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! The model of `agent/capture.toml`: per x86_64 syscall, where each parameter of its exit event
-//! comes from (as source expressions, parsed by [`super::expr`]), the syscalls left out with
+//! comes from (as source expressions, parsed by [`super::source`]), the syscalls left out with
 //! their reason, and the native flag values of the PPM flag tables the sources convert with.
 
 use std::collections::BTreeMap;

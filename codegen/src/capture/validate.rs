@@ -3,15 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use super::expr::{Expr, FdExpr, Shape, parse, parse_fd};
+use super::source::{FdFrom, Shape, Source, parse, parse_fd};
 use super::{CAPTURE_FILE, CapturePlan, NativeFlags};
 use crate::emit::Problem;
 use crate::emit::types::fixed_size;
 use crate::model::{DynTable, Event, FlagTable, Param, Schema, Syscall};
 
-/// User-memory arguments the kernel side copies per syscall, at most (`NBLOBS`); a process
-/// event keeps the last slot for the thread's argument area.
-pub const NBLOBS: usize = 3;
+/// User-memory arguments the kernel side copies per syscall, at most; a process event keeps
+/// the last slot for the thread's argument area.
+const NBLOBS: usize = super::layout::NBLOBS.value;
 
 /// The copies an argument may be read in a second way (each into a slot of its own), as
 /// [`copy_kind`] names them.
@@ -42,11 +42,11 @@ pub enum Conversion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedRow {
     pub syscall: String,
-    pub read: Option<FdExpr>,
+    pub read: Option<FdFrom>,
     /// A process event (its other parameters come from the agent's process reader).
     pub process: bool,
     /// (parameter name, source), in the exit event's layout order.
-    pub params: Vec<(String, Expr)>,
+    pub params: Vec<(String, Source)>,
 }
 
 /// The plan as the emitter needs it.
@@ -68,11 +68,11 @@ fn problem(entry: impl Into<String>, message: impl Into<String>) -> Problem {
 
 /// Whether the value of `e` (one branch) can fill `param`; a `dyn` source's own source must
 /// fit the type of its entry of the parameter's dynamic table.
-fn fits(e: &Expr, param: &Param, dyn_tables: &[DynTable]) -> bool {
+fn fits(e: &Source, param: &Param, dyn_tables: &[DynTable]) -> bool {
     let ptype = param.ptype.as_str();
     match e.shape() {
         Shape::Dyn(index) => {
-            let Expr::Dyn { then, .. } = e else {
+            let Source::Dyn { then, .. } = e else {
                 return false;
             };
             let entry = dyn_tables
@@ -103,12 +103,12 @@ fn fits(e: &Expr, param: &Param, dyn_tables: &[DynTable]) -> bool {
 }
 
 /// The flag table a source (a leaf) converts with, if it converts.
-fn table_of(e: &Expr) -> Option<&str> {
+fn table_of(e: &Source) -> Option<&str> {
     match e {
-        Expr::Flags(t, _)
-        | Expr::FlagsField { table: t, .. }
-        | Expr::FlagsBits { table: t, .. } => Some(t),
-        Expr::OpenFlags(_) | Expr::OpenFlagsField { .. } | Expr::CloexecFlags(_) => {
+        Source::Flags(t, _)
+        | Source::FlagsField { table: t, .. }
+        | Source::FlagsBits { table: t, .. } => Some(t),
+        Source::OpenFlags(_) | Source::OpenFlagsField { .. } | Source::CloexecFlags(_) => {
             Some(FILE_FLAGS)
         }
         _ => None,
@@ -116,32 +116,32 @@ fn table_of(e: &Expr) -> Option<&str> {
 }
 
 /// Whether a source reads the kernel objects of the row's `read` fd.
-fn reads_fd(e: &Expr) -> bool {
+fn reads_fd(e: &Source) -> bool {
     e.leaves().into_iter().any(|e| {
         matches!(
             e,
-            Expr::Dev
-                | Expr::Ino
-                | Expr::FdPath
-                | Expr::TupleOut(_)
-                | Expr::TupleIn
-                | Expr::SockSk
-                | Expr::SockPeer
+            Source::Dev
+                | Source::Ino
+                | Source::FdPath
+                | Source::TupleOut(_)
+                | Source::TupleIn
+                | Source::SockSk
+                | Source::SockPeer
         )
     })
 }
 
 /// What the kernel side does with one argument's memory (for a source, a leaf), to find two
 /// sources that disagree.
-fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
+fn copy_kind(e: &Source) -> Option<(u8, &'static str, u8)> {
     Some(match e {
-        Expr::Str(i) => (*i, "string", 0),
-        Expr::BufArgLen(i, l) | Expr::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
+        Source::Str(i) => (*i, "string", 0),
+        Source::BufArgLen(i, l) | Source::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
         // The sockaddr a tuple's remote end falls back to, its length in the next argument.
-        Expr::TupleOut(Some(i)) => (*i, "buffer with length argument", *i + 1),
-        Expr::BufRetLen(i) => (*i, "buffer of the returned length", 0),
-        Expr::Fdlist(i, n) => (*i, "pollfd array", *n),
-        Expr::Iovec { arg, count, ret } => (
+        Source::TupleOut(Some(i)) => (*i, "buffer with length argument", *i + 1),
+        Source::BufRetLen(i) => (*i, "buffer of the returned length", 0),
+        Source::Fdlist(i, n) => (*i, "pollfd array", *n),
+        Source::Iovec { arg, count, ret } => (
             *arg,
             if *ret {
                 "iovec array of the returned length"
@@ -150,7 +150,7 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
             },
             *count,
         ),
-        Expr::MsgIovec { arg, ret } => (
+        Source::MsgIovec { arg, ret } => (
             *arg,
             if *ret {
                 "msghdr of the returned length"
@@ -159,17 +159,17 @@ fn copy_kind(e: &Expr) -> Option<(u8, &'static str, u8)> {
             },
             0,
         ),
-        Expr::FdOfPair(i, _) => (*i, "fd pair", 0),
-        Expr::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
-        Expr::Sockopt {
+        Source::FdOfPair(i, _) => (*i, "fd pair", 0),
+        Source::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
+        Source::Sockopt {
             val, len_at: true, ..
         } => (*val, "fixed-size struct", 0),
-        Expr::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
-        Expr::Field { arg, .. }
-        | Expr::FlagsField { arg, .. }
-        | Expr::OpenFlagsField { arg, .. }
-        | Expr::Reltime(arg)
-        | Expr::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
+        Source::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
+        Source::Field { arg, .. }
+        | Source::FlagsField { arg, .. }
+        | Source::OpenFlagsField { arg, .. }
+        | Source::Reltime(arg)
+        | Source::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
         _ => return None,
     })
 }
@@ -252,7 +252,7 @@ fn resolve_values(
 fn check_table(
     entry: &str,
     p: &str,
-    e: &Expr,
+    e: &Source,
     info: &Param,
     ppm_tables: &[FlagTable],
     tables: &BTreeMap<String, Conversion>,
@@ -268,11 +268,11 @@ fn check_table(
             format!("{p}: flag table `{t}` for a parameter without flags"),
         )),
         // A constant of a flag parameter is one of its table's PPM values.
-        (None, Some(own)) if matches!(e, Expr::Const(_)) => {
+        (None, Some(own)) if matches!(e, Source::Const(_)) => {
             let known = ppm_tables.iter().find(|t| t.name == own).is_some_and(|t| {
                 t.entries
                     .iter()
-                    .any(|f| matches!(e, Expr::Const(v) if *v == f.value))
+                    .any(|f| matches!(e, Source::Const(v) if *v == f.value))
             });
             if !known {
                 out.push(problem(
@@ -301,11 +301,11 @@ fn check_row(
     schema: &Schema,
     tables: &BTreeMap<String, Conversion>,
     out: &mut Vec<Problem>,
-) -> Vec<(String, Expr)> {
+) -> Vec<(String, Source)> {
     let entry = format!("syscall.{name}");
     let before = out.len();
     let param = |p: &str| exit.params.iter().find(|q| q.name == p);
-    let mut sources: Vec<(&Param, Expr)> = Vec::new();
+    let mut sources: Vec<(&Param, Source)> = Vec::new();
     for (p, src) in &row.params {
         let Some(info) = param(p) else {
             out.push(problem(
@@ -349,7 +349,7 @@ fn check_row(
         for (info, e) in &sources {
             let p = &info.name;
             let leaves = e.leaves();
-            if leaves.iter().any(|l| matches!(l, Expr::Fdlist(..)))
+            if leaves.iter().any(|l| matches!(l, Source::Fdlist(..)))
                 && !tables.contains_key(POLL_FLAGS)
             {
                 out.push(problem(
@@ -445,7 +445,7 @@ fn check_row(
     if out.len() > before {
         return Vec::new();
     }
-    let mut params: Vec<(String, Expr)> = sources
+    let mut params: Vec<(String, Source)> = sources
         .into_iter()
         .map(|(p, e)| (p.name.clone(), e))
         .collect();

@@ -1,19 +1,20 @@
 //! Emits the agent's capture plan: `capture_plan.rs` (the covered syscalls with the source of
-//! each exit-event parameter, the native flag conversions, and the kernel side's constants) and
-//! `capture_plan.h` (the same constants for `bpf/capture.bpf.c`). The runtime types (`Covered`,
-//! `Source`, `FdFrom`, `FlagMap`) are hand-written in the agent's `coverage` module.
+//! each exit-event parameter, the native flag conversions, the kernel side's constants and the
+//! records it shares with the agent, see [`super::layout`]) and `capture_plan.h` (the same
+//! constants and records for `bpf/capture.bpf.c`). The runtime types (`Covered`, `Source`,
+//! `FdFrom`, `FlagMap`) are hand-written in the agent's `coverage` module.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{GenError, format, validate};
 use crate::capture::CapturePlan;
-use crate::capture::expr::{Expr, FdExpr, MmsgPart};
-use crate::capture::validate::{Conversion, NBLOBS, POLL_FLAGS, Resolved, check};
+use crate::capture::source::{FdFrom, MmsgPart, Source};
+use crate::capture::validate::{Conversion, POLL_FLAGS, Resolved, check};
 use crate::model::Schema;
 
 /// What the generated files say they come from.
-const WHAT: &str = "capture plan from agent/capture.toml and schema/*.toml";
+const WHAT: &str = "capture plan from agent/capture.toml and schema/*.toml, shared records from codegen/src/capture/layout.rs";
 
 /// A constant shared by the kernel side and the agent: C name, Rust name, value, meaning.
 struct Shared {
@@ -180,7 +181,7 @@ pub fn generate_capture(schema: &Schema, plan: &CapturePlan) -> Result<[String; 
             return Err(GenError::Invalid(problems));
         }
     };
-    Ok([format(emit_rust(&resolved), WHAT)?, emit_c()])
+    Ok([format(emit_rust(&resolved)?, WHAT)?, emit_c()?])
 }
 
 /// The constants of `list` as Rust constants of type `ty` (`u8` or `u16`, as the kernel side's
@@ -239,72 +240,72 @@ fn lit(v: u8) -> Literal {
     Literal::u8_unsuffixed(v)
 }
 
-fn emit_source(e: &Expr) -> TokenStream {
+fn emit_source(e: &Source) -> TokenStream {
     match e {
-        Expr::Ret => quote! { Ret },
-        Expr::RetLen => quote! { RetLen },
-        Expr::Arg(i) => {
+        Source::Ret => quote! { Ret },
+        Source::RetLen => quote! { RetLen },
+        Source::Arg(i) => {
             let i = lit(*i);
             quote! { Arg(#i) }
         }
-        Expr::Str(i) => {
+        Source::Str(i) => {
             let i = lit(*i);
             quote! { Str(#i) }
         }
-        Expr::BufArgLen(i, l) => {
+        Source::BufArgLen(i, l) => {
             let (i, l) = (lit(*i), lit(*l));
             quote! { BufArgLen(#i, #l) }
         }
-        Expr::BufRetLen(i) => {
+        Source::BufRetLen(i) => {
             let i = lit(*i);
             quote! { BufRetLen(#i) }
         }
-        Expr::Sockaddr(i, l) => {
+        Source::Sockaddr(i, l) => {
             let (i, l) = (lit(*i), lit(*l));
             quote! { Sockaddr(#i, #l) }
         }
-        Expr::FdOfPair(i, k) => {
+        Source::FdOfPair(i, k) => {
             let (i, k) = (lit(*i), lit(*k));
             quote! { FdOfPair(#i, #k) }
         }
-        Expr::OpenFlags(i) => {
+        Source::OpenFlags(i) => {
             let i = lit(*i);
             quote! { OpenFlags(#i) }
         }
-        Expr::CloexecFlags(i) => {
+        Source::CloexecFlags(i) => {
             let i = lit(*i);
             quote! { CloexecFlags(#i) }
         }
-        Expr::Flags(t, i) => {
+        Source::Flags(t, i) => {
             let (t, i) = (table_ident(t), lit(*i));
             quote! { Flags(&#t, #i) }
         }
-        Expr::TupleOut(None) => quote! { TupleOut(None) },
-        Expr::TupleOut(Some(i)) => {
+        Source::TupleOut(None) => quote! { TupleOut(None) },
+        Source::TupleOut(Some(i)) => {
             let i = lit(*i);
             quote! { TupleOut(Some(#i)) }
         }
-        Expr::TupleIn => quote! { TupleIn },
-        Expr::SockSk => quote! { SockSk },
-        Expr::SockPeer => quote! { SockPeer },
-        Expr::Dev => quote! { Dev },
-        Expr::Ino => quote! { Ino },
-        Expr::VmSize => quote! { VmSize },
-        Expr::VmRss => quote! { VmRss },
-        Expr::VmSwap => quote! { VmSwap },
-        Expr::CapInheritable => quote! { CapInheritable },
-        Expr::CapPermitted => quote! { CapPermitted },
-        Expr::CapEffective => quote! { CapEffective },
-        Expr::FdPath => quote! { FdPath },
-        Expr::MsgControl(i) => {
+        Source::TupleIn => quote! { TupleIn },
+        Source::SockSk => quote! { SockSk },
+        Source::SockPeer => quote! { SockPeer },
+        Source::Dev => quote! { Dev },
+        Source::Ino => quote! { Ino },
+        Source::VmSize => quote! { VmSize },
+        Source::VmRss => quote! { VmRss },
+        Source::VmSwap => quote! { VmSwap },
+        Source::CapInheritable => quote! { CapInheritable },
+        Source::CapPermitted => quote! { CapPermitted },
+        Source::CapEffective => quote! { CapEffective },
+        Source::FdPath => quote! { FdPath },
+        Source::MsgControl(i) => {
             let i = lit(*i);
             quote! { MsgControl(#i) }
         }
-        Expr::Field { arg, off, size } => {
+        Source::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { Field(#a, #o, #s) }
         }
-        Expr::FlagsField {
+        Source::FlagsField {
             table,
             arg,
             off,
@@ -313,15 +314,15 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (t, a, o, s) = (table_ident(table), lit(*arg), lit(*off), lit(*size));
             quote! { FlagsField(&#t, #a, #o, #s) }
         }
-        Expr::Const(n) => {
+        Source::Const(n) => {
             let n = Literal::u64_unsuffixed(*n);
             quote! { Const(#n) }
         }
-        Expr::Bits { arg, shift, width } => {
+        Source::Bits { arg, shift, width } => {
             let (a, s, w) = (lit(*arg), lit(*shift), lit(*width));
             quote! { Bits(#a, #s, #w) }
         }
-        Expr::FlagsBits {
+        Source::FlagsBits {
             table,
             arg,
             shift,
@@ -330,19 +331,19 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (t, a, s, w) = (table_ident(table), lit(*arg), lit(*shift), lit(*width));
             quote! { FlagsBits(&#t, #a, #s, #w) }
         }
-        Expr::OpenFlagsField { arg, off, size } => {
+        Source::OpenFlagsField { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
             quote! { OpenFlagsField(#a, #o, #s) }
         }
-        Expr::Iovec { arg, count, ret } => {
+        Source::Iovec { arg, count, ret } => {
             let (a, c) = (lit(*arg), lit(*count));
             quote! { Iovec(#a, #c, #ret) }
         }
-        Expr::IovLen => quote! { IovLen },
-        Expr::QueueLen => quote! { QueueLen },
-        Expr::QueueMax => quote! { QueueMax },
-        Expr::QueuePct => quote! { QueuePct },
-        Expr::Mmsg { arg, what } => {
+        Source::IovLen => quote! { IovLen },
+        Source::QueueLen => quote! { QueueLen },
+        Source::QueueMax => quote! { QueueMax },
+        Source::QueuePct => quote! { QueuePct },
+        Source::Mmsg { arg, what } => {
             let a = lit(*arg);
             let w = match what {
                 MmsgPart::Res => quote! { MmsgPart::Res },
@@ -352,11 +353,11 @@ fn emit_source(e: &Expr) -> TokenStream {
             };
             quote! { Mmsg(#a, #w) }
         }
-        Expr::MsgIovec { arg, ret } => {
+        Source::MsgIovec { arg, ret } => {
             let a = lit(*arg);
             quote! { MsgIovec(#a, #ret) }
         }
-        Expr::Sockopt {
+        Source::Sockopt {
             val,
             level,
             name,
@@ -366,7 +367,7 @@ fn emit_source(e: &Expr) -> TokenStream {
             let (v, l, n, k) = (lit(*val), lit(*level), lit(*name), lit(*len));
             quote! { Sockopt { val: #v, level: #l, name: #n, len: #k, len_at: #len_at } }
         }
-        Expr::When {
+        Source::When {
             arg,
             field,
             shift,
@@ -394,38 +395,38 @@ fn emit_source(e: &Expr) -> TokenStream {
             };
             quote! { When(Cond { arg: #a, field: #field, shift: #s, width: #w }, &[#(#values),*], #holds, &#then, #otherwise) }
         }
-        Expr::IfOk(then) => {
+        Source::IfOk(then) => {
             let then = emit_source(then);
             quote! { IfOk(&#then) }
         }
-        Expr::Dyn { index, then } => {
+        Source::Dyn { index, then } => {
             let (k, then) = (lit(*index), emit_source(then));
             quote! { Dyn(#k, &#then) }
         }
-        Expr::Fdlist(i, n) => {
+        Source::Fdlist(i, n) => {
             let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
             quote! { Fdlist(&#t, #i, #n) }
         }
-        Expr::Reltime(i) => {
+        Source::Reltime(i) => {
             let i = lit(*i);
             quote! { Reltime(#i) }
         }
-        Expr::PtraceAddr(i) => {
+        Source::PtraceAddr(i) => {
             let i = lit(*i);
             quote! { PtraceAddr(#i) }
         }
-        Expr::PtraceData { arg, request } => {
+        Source::PtraceData { arg, request } => {
             let (a, r) = (lit(*arg), lit(*request));
             quote! { PtraceData(#a, #r) }
         }
     }
 }
 
-fn emit_rust(r: &Resolved) -> TokenStream {
+fn emit_rust(r: &Resolved) -> Result<TokenStream, GenError> {
+    let records = super::layout::rust()?;
     let kinds = consts(ARG_KINDS, quote! { u8 });
     let fds = consts(FD_SOURCES, quote! { u8 });
     let wants = consts(WANTS, quote! { u16 });
-    let nblobs = Literal::usize_unsuffixed(NBLOBS);
     let tables = r.tables.iter().map(|(n, c)| emit_conversion(n, c));
     // A process row without sources adds nothing to the process reader's parameters.
     let rows = r
@@ -436,12 +437,12 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             let name = &row.syscall;
             let fd = match row.read {
                 None => quote! { FdFrom::None },
-                Some(FdExpr::Ret) => quote! { FdFrom::Ret },
-                Some(FdExpr::Arg(i)) => {
+                Some(FdFrom::Ret) => quote! { FdFrom::Ret },
+                Some(FdFrom::Arg(i)) => {
                     let i = lit(i);
                     quote! { FdFrom::Arg(#i) }
                 }
-                Some(FdExpr::IntAt(i)) => {
+                Some(FdFrom::IntAt(i)) => {
                     let i = lit(i);
                     quote! { FdFrom::IntAt(#i) }
                 }
@@ -452,11 +453,10 @@ fn emit_rust(r: &Resolved) -> TokenStream {
             });
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
-    quote! {
+    Ok(quote! {
         use crate::coverage::{Cond, Covered, FdFrom, FlagMap, MmsgPart, Source::*};
 
-        /// Arguments with user memory per syscall, at most (the kernel side's `NBLOBS`).
-        pub const NBLOBS: usize = #nblobs;
+        #records
 
         /// `enum arg_kind` of the kernel side.
         pub mod kind { #kinds }
@@ -470,7 +470,7 @@ fn emit_rust(r: &Resolved) -> TokenStream {
 
         /// The covered syscalls (x86_64 names), in native number order.
         pub static COVERED: &[Covered] = &[ #(#rows),* ];
-    }
+    })
 }
 
 fn c_enum(name: &str, list: &[Shared]) -> String {
@@ -481,15 +481,12 @@ fn c_enum(name: &str, list: &[Shared]) -> String {
     s + "};\n"
 }
 
-fn emit_c() -> String {
+fn emit_c() -> Result<String, GenError> {
     let mut s = format!(
         "// @generated by codegen (edera-falco: {WHAT}); do not edit. Read it with: cargo run -p codegen -- emit DIR\n\n"
     );
-    s += "/* The constants bpf/capture.bpf.c shares with the agent (codegen/src/emit/capture.rs). */\n";
+    s += "/* The constants and records bpf/capture.bpf.c shares with the agent (codegen/src/emit/capture.rs,\n * the records described in codegen/src/capture/layout.rs). */\n";
     s += "#ifndef EDERA_CAPTURE_PLAN_H\n#define EDERA_CAPTURE_PLAN_H\n\n";
-    s += &format!(
-        "#define NBLOBS {NBLOBS} /* arguments with user memory per syscall, at most */\n\n"
-    );
     s += &c_enum("arg_kind", ARG_KINDS);
     s += "\n";
     s += &c_enum("fd_src", FD_SOURCES);
@@ -497,5 +494,7 @@ fn emit_c() -> String {
     for w in WANTS {
         s += &format!("#define {} {} /* {} */\n", w.c, w.value, w.doc);
     }
-    s + "\n#endif\n"
+    s += "\n";
+    s += &super::layout::c()?;
+    Ok(s + "\n#endif\n")
 }

@@ -4,6 +4,7 @@ pub mod capture;
 pub mod conversions;
 pub mod fields;
 pub mod index;
+pub mod layout;
 pub mod libsinsp;
 pub mod names;
 pub mod tables;

@@ -1,9 +1,11 @@
-//! The source expressions of `agent/capture.toml`, parsed: where one exit-event parameter of a
-//! syscall comes from. The grammar is documented at the top of the file itself.
+//! The parameter sources of `agent/capture.toml`, parsed: where one exit-event parameter of a
+//! syscall comes from. The grammar is documented at the top of the file itself. [`Source`] and
+//! [`FdFrom`] are the agent's `coverage::Source` and `coverage::FdFrom` as the generator sees
+//! them (same names, same variants): the emitter writes each as its agent counterpart.
 
 /// Where a parameter comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expr {
+pub enum Source {
     /// `ret`: the return value.
     Ret,
     /// `ret_len`: the return value when not negative, else 0 (a failed call's size).
@@ -138,17 +140,17 @@ pub enum Expr {
         width: u8,
         values: Vec<u64>,
         holds: bool,
-        then: Box<Expr>,
-        otherwise: Option<Box<Expr>>,
+        then: Box<Source>,
+        otherwise: Option<Box<Source>>,
     },
     /// `ok(SOURCE)`: SOURCE when the call succeeded (a return value not negative), else the
     /// parameter's empty value.
-    IfOk(Box<Expr>),
+    IfOk(Box<Source>),
     /// `dyn(K, SOURCE)`: a PT_DYN value of entry K of the parameter's dynamic table (its
     /// index byte, then SOURCE encoded as that entry's type).
     Dyn {
         index: u8,
-        then: Box<Expr>,
+        then: Box<Source>,
     },
     /// `fdlist(argN, count=argM)`: the `struct pollfd` array at argument N (M entries), as
     /// PT_FDLIST: each fd with its returned events converted with `[native.poll_flags]`.
@@ -195,13 +197,13 @@ pub enum Shape {
     Dyn(u8),
 }
 
-impl Expr {
+impl Source {
     /// The sources whose value the parameter may get: those a `when`/`unless` chooses
     /// between (its else branch too), any other source itself.
-    pub fn branches(&self) -> Vec<&Expr> {
+    pub fn branches(&self) -> Vec<&Source> {
         match self {
-            Expr::IfOk(then) => then.branches(),
-            Expr::When {
+            Source::IfOk(then) => then.branches(),
+            Source::When {
                 then, otherwise, ..
             } => {
                 let mut b = then.branches();
@@ -214,17 +216,17 @@ impl Expr {
 
     /// What the kernel side copies for the source: its leaves, and the struct fields its
     /// conditions test.
-    pub fn copies(&self) -> Vec<Expr> {
+    pub fn copies(&self) -> Vec<Source> {
         match self {
-            Expr::When {
+            Source::When {
                 arg,
                 field,
                 then,
                 otherwise,
                 ..
             } => {
-                let mut c: Vec<Expr> = field
-                    .map(|(off, size)| Expr::Field {
+                let mut c: Vec<Source> = field
+                    .map(|(off, size)| Source::Field {
                         arg: *arg,
                         off,
                         size,
@@ -235,17 +237,17 @@ impl Expr {
                 c.extend(otherwise.iter().flat_map(|e| e.copies()));
                 c
             }
-            Expr::IfOk(then) | Expr::Dyn { then, .. } => then.copies(),
+            Source::IfOk(then) | Source::Dyn { then, .. } => then.copies(),
             e => vec![e.clone()],
         }
     }
 
     /// The sources read: the branches, and the source inside a `dyn`.
-    pub fn leaves(&self) -> Vec<&Expr> {
+    pub fn leaves(&self) -> Vec<&Source> {
         self.branches()
             .into_iter()
             .flat_map(|e| match e {
-                Expr::Dyn { then, .. } => then.leaves(),
+                Source::Dyn { then, .. } => then.leaves(),
                 e => vec![e],
             })
             .collect()
@@ -256,8 +258,8 @@ impl Expr {
     pub fn keeps_last_slot(&self) -> bool {
         matches!(
             self,
-            Expr::MsgControl(_)
-                | Expr::Mmsg {
+            Source::MsgControl(_)
+                | Source::Mmsg {
                     what: MmsgPart::Control,
                     ..
                 }
@@ -267,23 +269,23 @@ impl Expr {
     /// The shape of the value (of a `when`, its first branch's).
     pub fn shape(&self) -> Shape {
         match self {
-            Expr::When { then, .. } | Expr::IfOk(then) => then.shape(),
-            Expr::Str(_) | Expr::FdPath => Shape::String,
-            Expr::BufArgLen(..)
-            | Expr::BufRetLen(_)
-            | Expr::Iovec { .. }
-            | Expr::MsgIovec { .. }
-            | Expr::MsgControl(_)
-            | Expr::Mmsg {
+            Source::When { then, .. } | Source::IfOk(then) => then.shape(),
+            Source::Str(_) | Source::FdPath => Shape::String,
+            Source::BufArgLen(..)
+            | Source::BufRetLen(_)
+            | Source::Iovec { .. }
+            | Source::MsgIovec { .. }
+            | Source::MsgControl(_)
+            | Source::Mmsg {
                 what: MmsgPart::Data | MmsgPart::Control,
                 ..
             } => Shape::Bytes,
-            Expr::Sockaddr(..) => Shape::Sockaddr,
-            Expr::TupleOut(_) | Expr::TupleIn => Shape::Tuple,
-            Expr::PtraceAddr(_) | Expr::PtraceData { .. } => Shape::PtraceDyn,
-            Expr::Sockopt { .. } => Shape::SockoptDyn,
-            Expr::Fdlist(..) => Shape::Fdlist,
-            Expr::Dyn { index, .. } => Shape::Dyn(*index),
+            Source::Sockaddr(..) => Shape::Sockaddr,
+            Source::TupleOut(_) | Source::TupleIn => Shape::Tuple,
+            Source::PtraceAddr(_) | Source::PtraceData { .. } => Shape::PtraceDyn,
+            Source::Sockopt { .. } => Shape::SockoptDyn,
+            Source::Fdlist(..) => Shape::Fdlist,
+            Source::Dyn { index, .. } => Shape::Dyn(*index),
             _ => Shape::Integer,
         }
     }
@@ -291,7 +293,7 @@ impl Expr {
 
 /// Which fd's kernel objects are read (`read = ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FdExpr {
+pub enum FdFrom {
     Ret,
     Arg(u8),
     IntAt(u8),
@@ -352,30 +354,30 @@ fn call(s: &str) -> Result<(&str, Vec<&str>), String> {
 }
 
 /// Parses one parameter source.
-pub fn parse(s: &str) -> Result<Expr, String> {
+pub fn parse(s: &str) -> Result<Source, String> {
     let (name, a) = call(s)?;
     let bad = || format!("`{s}`: wrong arguments for `{name}`");
     let e = match (name, a.as_slice()) {
-        ("ret", []) => Expr::Ret,
-        ("ret_len", []) => Expr::RetLen,
-        ("str", [x]) => Expr::Str(arg(x)?),
+        ("ret", []) => Source::Ret,
+        ("ret_len", []) => Source::RetLen,
+        ("str", [x]) => Source::Str(arg(x)?),
         ("buf", [x, len]) => match keyed(len, "len")? {
-            "ret" => Expr::BufRetLen(arg(x)?),
-            l => Expr::BufArgLen(arg(x)?, arg(l)?),
+            "ret" => Source::BufRetLen(arg(x)?),
+            l => Source::BufArgLen(arg(x)?, arg(l)?),
         },
-        ("sockaddr", [x, len]) => Expr::Sockaddr(arg(x)?, arg(keyed(len, "len")?)?),
+        ("sockaddr", [x, len]) => Source::Sockaddr(arg(x)?, arg(keyed(len, "len")?)?),
         ("fd_pair", [x, k]) => match number(k)? {
-            k @ (0 | 1) => Expr::FdOfPair(arg(x)?, k),
+            k @ (0 | 1) => Source::FdOfPair(arg(x)?, k),
             _ => return Err(bad()),
         },
         ("open_flags", [x]) if x.starts_with("field") => match parse(x)? {
-            Expr::Field { arg, off, size } => Expr::OpenFlagsField { arg, off, size },
+            Source::Field { arg, off, size } => Source::OpenFlagsField { arg, off, size },
             _ => return Err(bad()),
         },
-        ("open_flags", [x]) => Expr::OpenFlags(arg(x)?),
-        ("cloexec_flags", [x]) => Expr::CloexecFlags(arg(x)?),
+        ("open_flags", [x]) => Source::OpenFlags(arg(x)?),
+        ("cloexec_flags", [x]) => Source::CloexecFlags(arg(x)?),
         ("flags", [t, x]) if !t.is_empty() && x.starts_with("field") => match parse(x)? {
-            Expr::Field { arg, off, size } => Expr::FlagsField {
+            Source::Field { arg, off, size } => Source::FlagsField {
                 table: (*t).to_string(),
                 arg,
                 off,
@@ -384,7 +386,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             _ => return Err(bad()),
         },
         ("flags", [t, x]) if !t.is_empty() && x.starts_with("bits") => match parse(x)? {
-            Expr::Bits { arg, shift, width } => Expr::FlagsBits {
+            Source::Bits { arg, shift, width } => Source::FlagsBits {
                 table: (*t).to_string(),
                 arg,
                 shift,
@@ -392,43 +394,43 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             },
             _ => return Err(bad()),
         },
-        ("flags", [t, x]) if !t.is_empty() => Expr::Flags((*t).to_string(), arg(x)?),
-        ("reltime", [x]) => Expr::Reltime(arg(x)?),
-        ("iovec", [x, n]) => Expr::Iovec {
+        ("flags", [t, x]) if !t.is_empty() => Source::Flags((*t).to_string(), arg(x)?),
+        ("reltime", [x]) => Source::Reltime(arg(x)?),
+        ("iovec", [x, n]) => Source::Iovec {
             arg: arg(x)?,
             count: arg(keyed(n, "count")?)?,
             ret: false,
         },
-        ("iovec", [x, n, len]) if keyed(len, "len")? == "ret" => Expr::Iovec {
+        ("iovec", [x, n, len]) if keyed(len, "len")? == "ret" => Source::Iovec {
             arg: arg(x)?,
             count: arg(keyed(n, "count")?)?,
             ret: true,
         },
-        ("iov_len", []) => Expr::IovLen,
-        ("queuelen", []) => Expr::QueueLen,
-        ("queuemax", []) => Expr::QueueMax,
-        ("queuepct", []) => Expr::QueuePct,
-        ("msg_iovec", [x]) => Expr::MsgIovec {
+        ("iov_len", []) => Source::IovLen,
+        ("queuelen", []) => Source::QueueLen,
+        ("queuemax", []) => Source::QueueMax,
+        ("queuepct", []) => Source::QueuePct,
+        ("msg_iovec", [x]) => Source::MsgIovec {
             arg: arg(x)?,
             ret: false,
         },
-        ("msg_iovec", [x, len]) if keyed(len, "len")? == "ret" => Expr::MsgIovec {
+        ("msg_iovec", [x, len]) if keyed(len, "len")? == "ret" => Source::MsgIovec {
             arg: arg(x)?,
             ret: true,
         },
-        ("mmsg_res", [x]) => Expr::Mmsg {
+        ("mmsg_res", [x]) => Source::Mmsg {
             arg: arg(x)?,
             what: MmsgPart::Res,
         },
-        ("mmsg_len", [x]) => Expr::Mmsg {
+        ("mmsg_len", [x]) => Source::Mmsg {
             arg: arg(x)?,
             what: MmsgPart::Len,
         },
-        ("mmsg_data", [x]) => Expr::Mmsg {
+        ("mmsg_data", [x]) => Source::Mmsg {
             arg: arg(x)?,
             what: MmsgPart::Data,
         },
-        ("mmsg_control", [x]) => Expr::Mmsg {
+        ("mmsg_control", [x]) => Source::Mmsg {
             arg: arg(x)?,
             what: MmsgPart::Control,
         },
@@ -438,7 +440,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 ("deref", a) if a.len() == 1 => (arg(a[0])?, true),
                 _ => (arg(len)?, false),
             };
-            Expr::Sockopt {
+            Source::Sockopt {
                 val: arg(x)?,
                 level: arg(keyed(level, "level")?)?,
                 name: arg(keyed(name, "name")?)?,
@@ -446,8 +448,8 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 len_at,
             }
         }
-        ("ok", [then]) => Expr::IfOk(Box::new(parse(then)?)),
-        ("dyn", [k, then]) => Expr::Dyn {
+        ("ok", [then]) => Source::IfOk(Box::new(parse(then)?)),
+        ("dyn", [k, then]) => Source::Dyn {
             index: number(k)?,
             then: Box::new(parse(then)?),
         },
@@ -461,7 +463,7 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 .map(|v| v.trim().parse::<u64>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| format!("`{cond}`: the values are decimal numbers"))?;
-            Expr::When {
+            Source::When {
                 arg,
                 field,
                 shift,
@@ -475,26 +477,26 @@ pub fn parse(s: &str) -> Result<Expr, String> {
                 },
             }
         }
-        ("fdlist", [x, n]) => Expr::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
-        ("tuple_out", []) => Expr::TupleOut(None),
-        ("tuple_out", [x]) => Expr::TupleOut(Some(arg(x)?)),
-        ("tuple_in", []) => Expr::TupleIn,
-        ("sock_sk", []) => Expr::SockSk,
-        ("sock_peer", []) => Expr::SockPeer,
-        ("dev", []) => Expr::Dev,
-        ("ino", []) => Expr::Ino,
-        ("vm_size", []) => Expr::VmSize,
-        ("vm_rss", []) => Expr::VmRss,
-        ("vm_swap", []) => Expr::VmSwap,
-        ("cap_inheritable", []) => Expr::CapInheritable,
-        ("cap_permitted", []) => Expr::CapPermitted,
-        ("cap_effective", []) => Expr::CapEffective,
-        ("fd_path", []) => Expr::FdPath,
-        ("msg_control", [x]) => Expr::MsgControl(arg(x)?),
+        ("fdlist", [x, n]) => Source::Fdlist(arg(x)?, arg(keyed(n, "count")?)?),
+        ("tuple_out", []) => Source::TupleOut(None),
+        ("tuple_out", [x]) => Source::TupleOut(Some(arg(x)?)),
+        ("tuple_in", []) => Source::TupleIn,
+        ("sock_sk", []) => Source::SockSk,
+        ("sock_peer", []) => Source::SockPeer,
+        ("dev", []) => Source::Dev,
+        ("ino", []) => Source::Ino,
+        ("vm_size", []) => Source::VmSize,
+        ("vm_rss", []) => Source::VmRss,
+        ("vm_swap", []) => Source::VmSwap,
+        ("cap_inheritable", []) => Source::CapInheritable,
+        ("cap_permitted", []) => Source::CapPermitted,
+        ("cap_effective", []) => Source::CapEffective,
+        ("fd_path", []) => Source::FdPath,
+        ("msg_control", [x]) => Source::MsgControl(arg(x)?),
         ("field", [x, off, size]) => {
             field(arg(x)?, number(keyed(off, "off")?)?, keyed(size, "size")?)?
         }
-        ("const", [n]) => Expr::Const(n.parse().map_err(|_| format!("`{s}`: a decimal number"))?),
+        ("const", [n]) => Source::Const(n.parse().map_err(|_| format!("`{s}`: a decimal number"))?),
         ("bits", [x, shift, width]) => {
             let (shift, width) = (
                 number(keyed(shift, "shift")?)?,
@@ -503,19 +505,19 @@ pub fn parse(s: &str) -> Result<Expr, String> {
             if width == 0 || u32::from(shift) + u32::from(width) > 64 {
                 return Err(format!("`{s}`: bits within a 64-bit word"));
             }
-            Expr::Bits {
+            Source::Bits {
                 arg: arg(x)?,
                 shift,
                 width,
             }
         }
         ("deref", [x, size]) => field(arg(x)?, 0, keyed(size, "size")?)?,
-        ("ptrace_addr", [x]) => Expr::PtraceAddr(arg(x)?),
-        ("ptrace_data", [x, req]) => Expr::PtraceData {
+        ("ptrace_addr", [x]) => Source::PtraceAddr(arg(x)?),
+        ("ptrace_data", [x, req]) => Source::PtraceData {
             arg: arg(x)?,
             request: arg(keyed(req, "request")?)?,
         },
-        (a, []) if a.starts_with("arg") => Expr::Arg(arg(a)?),
+        (a, []) if a.starts_with("arg") => Source::Arg(arg(a)?),
         _ => return Err(format!("`{s}` is not a source expression")),
     };
     Ok(e)
@@ -528,8 +530,8 @@ type Condition = (u8, Option<(u8, u8)>, u8, u8);
 fn condition(s: &str) -> Result<Condition, String> {
     let s = s.trim();
     let operand = |x: &str| match parse(x)? {
-        Expr::Field { arg, off, size } => Ok((arg, Some((off, size)))),
-        Expr::Arg(a) => Ok((a, None)),
+        Source::Field { arg, off, size } => Ok((arg, Some((off, size)))),
+        Source::Arg(a) => Ok((a, None)),
         _ => Err(format!("`{s}`: a condition tests argM or field(argM, ..)")),
     };
     match call(s)? {
@@ -551,7 +553,7 @@ fn condition(s: &str) -> Result<Condition, String> {
     }
 }
 
-fn field(arg: u8, off: u8, size: &str) -> Result<Expr, String> {
+fn field(arg: u8, off: u8, size: &str) -> Result<Source, String> {
     let size = number(size)?;
     if !matches!(size, 1 | 2 | 4 | 8) {
         return Err(format!("field size {size}: 1, 2, 4 or 8"));
@@ -559,15 +561,15 @@ fn field(arg: u8, off: u8, size: &str) -> Result<Expr, String> {
     if usize::from(off) + usize::from(size) > 255 {
         return Err(format!("field at {off}+{size}: past 255 bytes"));
     }
-    Ok(Expr::Field { arg, off, size })
+    Ok(Source::Field { arg, off, size })
 }
 
 /// Parses a `read` value.
-pub fn parse_fd(s: &str) -> Result<FdExpr, String> {
+pub fn parse_fd(s: &str) -> Result<FdFrom, String> {
     match call(s)? {
-        ("ret", a) if a.is_empty() => Ok(FdExpr::Ret),
-        ("int_at", a) if a.len() == 1 => Ok(FdExpr::IntAt(arg(a[0])?)),
-        (a, b) if b.is_empty() && a.starts_with("arg") => Ok(FdExpr::Arg(arg(a)?)),
+        ("ret", a) if a.is_empty() => Ok(FdFrom::Ret),
+        ("int_at", a) if a.len() == 1 => Ok(FdFrom::IntAt(arg(a[0])?)),
+        (a, b) if b.is_empty() && a.starts_with("arg") => Ok(FdFrom::Arg(arg(a)?)),
         _ => Err(format!("`{s}`: `read` is ret, argN or int_at(argN)")),
     }
 }
@@ -582,7 +584,7 @@ mod tests {
             "when(bits(field(arg3, off=64, size=4), shift=2, width=1)=1, field(arg3, off=0, size=8))",
         )
         .unwrap();
-        let Expr::When {
+        let Source::When {
             arg,
             field,
             shift,
@@ -597,12 +599,12 @@ mod tests {
         assert_eq!(
             e.copies(),
             [
-                Expr::Field {
+                Source::Field {
                     arg: 3,
                     off: 64,
                     size: 4
                 },
-                Expr::Field {
+                Source::Field {
                     arg: 3,
                     off: 0,
                     size: 8
@@ -617,23 +619,23 @@ mod tests {
         let e = parse("when(arg0=1, dyn(1, str(arg1)), when(arg0=2, dyn(0, arg1)))").unwrap();
         let branches: Vec<Shape> = e.branches().iter().map(|b| b.shape()).collect();
         assert_eq!(branches, [Shape::Dyn(1), Shape::Dyn(0)]);
-        assert_eq!(e.leaves(), [&Expr::Str(1), &Expr::Arg(1)]);
+        assert_eq!(e.leaves(), [&Source::Str(1), &Source::Arg(1)]);
     }
 
     #[test]
     fn expressions_parse() {
-        assert_eq!(parse("ret"), Ok(Expr::Ret));
-        assert_eq!(parse("arg3"), Ok(Expr::Arg(3)));
-        assert_eq!(parse("ret_len"), Ok(Expr::RetLen));
-        assert_eq!(parse("buf(arg1, len=arg2)"), Ok(Expr::BufArgLen(1, 2)));
-        assert_eq!(parse("buf(arg1,len = ret)"), Ok(Expr::BufRetLen(1)));
+        assert_eq!(parse("ret"), Ok(Source::Ret));
+        assert_eq!(parse("arg3"), Ok(Source::Arg(3)));
+        assert_eq!(parse("ret_len"), Ok(Source::RetLen));
+        assert_eq!(parse("buf(arg1, len=arg2)"), Ok(Source::BufArgLen(1, 2)));
+        assert_eq!(parse("buf(arg1,len = ret)"), Ok(Source::BufRetLen(1)));
         assert_eq!(
             parse("flags(prot_flags, arg2)"),
-            Ok(Expr::Flags("prot_flags".into(), 2))
+            Ok(Source::Flags("prot_flags".into(), 2))
         );
         assert_eq!(
             parse("field(arg1, off=8, size=4)"),
-            Ok(Expr::Field {
+            Ok(Source::Field {
                 arg: 1,
                 off: 8,
                 size: 4
@@ -641,16 +643,16 @@ mod tests {
         );
         assert_eq!(
             parse("deref(arg0, size=8)"),
-            Ok(Expr::Field {
+            Ok(Source::Field {
                 arg: 0,
                 off: 0,
                 size: 8
             })
         );
-        assert_eq!(parse("tuple_out(arg4)"), Ok(Expr::TupleOut(Some(4))));
+        assert_eq!(parse("tuple_out(arg4)"), Ok(Source::TupleOut(Some(4))));
         assert_eq!(
             parse("flags(openat2_flags, field(arg2, off=16, size=8))"),
-            Ok(Expr::FlagsField {
+            Ok(Source::FlagsField {
                 table: "openat2_flags".into(),
                 arg: 2,
                 off: 16,
@@ -659,7 +661,7 @@ mod tests {
         );
         assert_eq!(
             parse("open_flags(field(arg2, off=0, size=8))"),
-            Ok(Expr::OpenFlagsField {
+            Ok(Source::OpenFlagsField {
                 arg: 2,
                 off: 0,
                 size: 8
@@ -667,7 +669,7 @@ mod tests {
         );
         assert_eq!(
             parse("flags(quotactl_types, bits(arg0, shift=0, width=8))"),
-            Ok(Expr::FlagsBits {
+            Ok(Source::FlagsBits {
                 table: "quotactl_types".into(),
                 arg: 0,
                 shift: 0,
@@ -676,7 +678,7 @@ mod tests {
         );
         assert_eq!(
             parse("bits(arg0, shift=8, width=24)"),
-            Ok(Expr::Bits {
+            Ok(Source::Bits {
                 arg: 0,
                 shift: 8,
                 width: 24
@@ -684,24 +686,24 @@ mod tests {
         );
         assert_eq!(
             parse("when(bits(arg0, shift=8, width=24)=8388610, str(arg3))"),
-            Ok(Expr::When {
+            Ok(Source::When {
                 arg: 0,
                 field: None,
                 shift: 8,
                 width: 24,
                 values: vec![8388610],
                 holds: true,
-                then: Box::new(Expr::Str(3)),
+                then: Box::new(Source::Str(3)),
                 otherwise: None
             })
         );
-        assert_eq!(parse("const(1)"), Ok(Expr::Const(1)));
-        assert_eq!(parse("cap_permitted"), Ok(Expr::CapPermitted));
-        assert_eq!(parse("fd_path"), Ok(Expr::FdPath));
-        assert_eq!(parse("msg_control(arg1)"), Ok(Expr::MsgControl(1)));
+        assert_eq!(parse("const(1)"), Ok(Source::Const(1)));
+        assert_eq!(parse("cap_permitted"), Ok(Source::CapPermitted));
+        assert_eq!(parse("fd_path"), Ok(Source::FdPath));
+        assert_eq!(parse("msg_control(arg1)"), Ok(Source::MsgControl(1)));
         assert_eq!(
             parse("sockopt(arg3, level=arg1, name=arg2, len=deref(arg4))"),
-            Ok(Expr::Sockopt {
+            Ok(Source::Sockopt {
                 val: 3,
                 level: 1,
                 name: 2,
@@ -711,64 +713,64 @@ mod tests {
         );
         assert_eq!(
             parse("unless(arg0=15|16, str(arg1))"),
-            Ok(Expr::When {
+            Ok(Source::When {
                 arg: 0,
                 field: None,
                 shift: 0,
                 width: 64,
                 values: vec![15, 16],
                 holds: false,
-                then: Box::new(Expr::Str(1)),
+                then: Box::new(Source::Str(1)),
                 otherwise: None
             })
         );
         assert_eq!(
             parse("mmsg_len(arg1)"),
-            Ok(Expr::Mmsg {
+            Ok(Source::Mmsg {
                 arg: 1,
                 what: MmsgPart::Len
             })
         );
         assert_eq!(
             parse("when(arg0=1, dyn(1, str(arg1)), dyn(0, const(0)))"),
-            Ok(Expr::When {
+            Ok(Source::When {
                 arg: 0,
                 field: None,
                 shift: 0,
                 width: 64,
                 values: vec![1],
                 holds: true,
-                then: Box::new(Expr::Dyn {
+                then: Box::new(Source::Dyn {
                     index: 1,
-                    then: Box::new(Expr::Str(1))
+                    then: Box::new(Source::Str(1))
                 }),
-                otherwise: Some(Box::new(Expr::Dyn {
+                otherwise: Some(Box::new(Source::Dyn {
                     index: 0,
-                    then: Box::new(Expr::Const(0))
+                    then: Box::new(Source::Const(0))
                 }))
             })
         );
         assert_eq!(
             parse("ok(when(arg1=2, buf(arg3, len=arg4)))"),
-            Ok(Expr::IfOk(Box::new(Expr::When {
+            Ok(Source::IfOk(Box::new(Source::When {
                 arg: 1,
                 field: None,
                 shift: 0,
                 width: 64,
                 values: vec![2],
                 holds: true,
-                then: Box::new(Expr::BufArgLen(3, 4)),
+                then: Box::new(Source::BufArgLen(3, 4)),
                 otherwise: None
             })))
         );
         assert_eq!(
             parse("mmsg_control(arg1)"),
-            Ok(Expr::Mmsg {
+            Ok(Source::Mmsg {
                 arg: 1,
                 what: MmsgPart::Control
             })
         );
-        assert_eq!(parse_fd("int_at(arg3)"), Ok(FdExpr::IntAt(3)));
+        assert_eq!(parse_fd("int_at(arg3)"), Ok(FdFrom::IntAt(3)));
         for bad in [
             "arg6",
             "str(ret)",
