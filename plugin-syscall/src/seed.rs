@@ -6,15 +6,21 @@
 //! ([`crate::marker`]), so libsinsp parses the zone's events with its threads known. The
 //! snapshot is what the `edera` plugin's input put in the zone's state (the agent's threadsnap,
 //! or a capture's process table); ids are namespaced as the events' ([`crate::namespace`]).
-//! Written: ids, `comm`, `exe`, `exe_path`, `uid`, `gid`, `loginuid`, `flags`, and each fd's
-//! type, name, flags, device, inode and number (socket addresses are in the name only).
-//! libsinsp keeps `cwd` read-only and `args` as a nested table: not written.
+//!
+//! Written: every field of libsinsp's thread table (falcosecurity/libs
+//! `sinsp_threadinfo::get_static_fields`) that is writable and that the snapshot has: ids,
+//! `comm`, `exe`, `exe_path`, the `exe_*` flags and inode times, `args`, `env` and `cgroups`
+//! (nested tables whose entries are writable), `uid`, `gid`, `loginuid`, `flags`, `fd_limit`,
+//! `pidns_init_start_ts`, `root`, `tty`, and each fd's type, name, flags, device, inode and
+//! number (socket addresses are in the name only). Not written: `cwd`, which libsinsp defines
+//! read-only, and what it does not expose at all (capabilities, memory sizes, page faults,
+//! clone and exec times).
 
 use crate::namespace::namespaced;
 use edera_falco_plugin::state::Thread;
 use edera_falco_plugin::state::fd::FdInfo;
 use falco_plugin::anyhow;
-use falco_plugin::tables::import::{Entry, Field, Table, TableMetadata};
+use falco_plugin::tables::import::{Bool, Entry, Field, Table, TableMetadata};
 use falco_plugin::tables::{TableReader, TableWriter};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
@@ -39,6 +45,31 @@ pub struct SinspFdMetadata {
     pid: Field<i64, SinspFd>,
 }
 
+/// An entry of a thread's `args` or `env` table (libsinsp's vector of strings).
+pub type SinspString = Entry<Arc<SinspStringMetadata>>;
+/// A thread's `args` or `env` table, by position.
+pub type StringsTable = Table<u64, SinspString>;
+
+/// The field of libsinsp's string-vector entries.
+#[derive(TableMetadata)]
+#[entry_type(SinspString)]
+pub struct SinspStringMetadata {
+    value: Field<CStr, SinspString>,
+}
+
+/// An entry of a thread's `cgroups` table (libsinsp's vector of pairs).
+pub type SinspCgroup = Entry<Arc<SinspCgroupMetadata>>;
+/// A thread's `cgroups` table, by position.
+pub type CgroupsTable = Table<u64, SinspCgroup>;
+
+/// The fields of libsinsp's cgroup entries: subsystem and path.
+#[derive(TableMetadata)]
+#[entry_type(SinspCgroup)]
+pub struct SinspCgroupMetadata {
+    first: Field<CStr, SinspCgroup>,
+    second: Field<CStr, SinspCgroup>,
+}
+
 /// An entry of libsinsp's `threads` table.
 pub type SinspThread = Entry<Arc<SinspThreadMetadata>>;
 /// libsinsp's `threads` table, by tid.
@@ -58,10 +89,24 @@ pub struct SinspThreadMetadata {
     comm: Field<CStr, SinspThread>,
     exe: Field<CStr, SinspThread>,
     exe_path: Field<CStr, SinspThread>,
+    exe_writable: Field<Bool, SinspThread>,
+    exe_upper_layer: Field<Bool, SinspThread>,
+    exe_lower_layer: Field<Bool, SinspThread>,
+    exe_from_memfd: Field<Bool, SinspThread>,
+    exe_ino: Field<u64, SinspThread>,
+    exe_ino_ctime: Field<u64, SinspThread>,
+    exe_ino_mtime: Field<u64, SinspThread>,
+    args: Field<StringsTable, SinspThread>,
+    env: Field<StringsTable, SinspThread>,
+    cgroups: Field<CgroupsTable, SinspThread>,
     uid: Field<u32, SinspThread>,
     gid: Field<u32, SinspThread>,
     loginuid: Field<u32, SinspThread>,
     flags: Field<u32, SinspThread>,
+    fd_limit: Field<i64, SinspThread>,
+    pidns_init_start_ts: Field<u64, SinspThread>,
+    root: Field<CStr, SinspThread>,
+    tty: Field<u32, SinspThread>,
     file_descriptors: Field<FdsTable, SinspThread>,
 }
 
@@ -95,19 +140,65 @@ fn write_thread(
     entry.set_comm(writer, &c_string(&t.comm))?;
     entry.set_exe(writer, &c_string(&t.exe))?;
     entry.set_exe_path(writer, &c_string(&t.exepath))?;
+    entry.set_exe_writable(writer, &Bool::from(t.exe_writable))?;
+    entry.set_exe_upper_layer(writer, &Bool::from(t.exe_upper_layer))?;
+    entry.set_exe_lower_layer(writer, &Bool::from(t.exe_lower_layer))?;
+    entry.set_exe_from_memfd(writer, &Bool::from(t.exe_from_memfd))?;
+    entry.set_exe_ino(writer, &t.exe_ino)?;
+    entry.set_exe_ino_ctime(writer, &t.exe_ino_ctime)?;
+    entry.set_exe_ino_mtime(writer, &t.exe_ino_mtime)?;
     entry.set_uid(writer, &t.uid)?;
     entry.set_gid(writer, &t.gid)?;
     entry.set_loginuid(writer, &t.loginuid)?;
     entry.set_flags(writer, &t.flags)?;
+    entry.set_fd_limit(writer, &t.fdlimit)?;
+    entry.set_pidns_init_start_ts(writer, &t.pidns_init_start_ts)?;
+    entry.set_root(writer, &c_string(&t.root))?;
+    entry.set_tty(writer, &t.tty)?;
+    // The nested tables are the inserted entry's.
     let entry = if new {
-        table.insert(reader, writer, &tid, entry)?;
-        table.get_entry(reader, &tid)?
+        table.insert(reader, writer, &tid, entry)?
     } else {
         entry
     };
+    write_strings(&entry.get_args(reader)?, reader, writer, &t.args)?;
+    write_strings(&entry.get_env(reader)?, reader, writer, &t.env)?;
+    write_cgroups(&entry.get_cgroups(reader)?, reader, writer, &t.cgroups)?;
     let fds = entry.get_file_descriptors(reader)?;
     for (num, fd) in t.fds.iter() {
         write_fd(&fds, reader, writer, num, fd)?;
+    }
+    Ok(())
+}
+
+/// Replaces the entries of a thread's `args` or `env` table with `values`.
+fn write_strings(
+    table: &StringsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    values: &[Vec<u8>],
+) -> anyhow::Result<()> {
+    table.clear(writer)?;
+    for (i, value) in (0u64..).zip(values) {
+        // libsinsp's entry holds a value only once inserted: write it after.
+        let entry = table.insert(reader, writer, &i, table.create_entry(writer)?)?;
+        entry.set_value(writer, &c_string(value))?;
+    }
+    Ok(())
+}
+
+/// Replaces the entries of a thread's `cgroups` table with `cgroups` (subsystem, path).
+fn write_cgroups(
+    table: &CgroupsTable,
+    reader: &impl TableReader,
+    writer: &impl TableWriter,
+    cgroups: &[(Vec<u8>, Vec<u8>)],
+) -> anyhow::Result<()> {
+    table.clear(writer)?;
+    for (i, (subsystem, path)) in (0u64..).zip(cgroups) {
+        let entry = table.insert(reader, writer, &i, table.create_entry(writer)?)?;
+        entry.set_first(writer, &c_string(subsystem))?;
+        entry.set_second(writer, &c_string(path))?;
     }
     Ok(())
 }
