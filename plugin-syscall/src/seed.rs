@@ -15,6 +15,9 @@
 //! number (socket addresses are in the name only). Not written: `cwd`, which libsinsp defines
 //! read-only, and what it does not expose at all (capabilities, memory sizes, page faults,
 //! clone and exec times).
+//!
+//! The workload fields read a thread's cgroups back from the same table ([`cgroups`]): libsinsp
+//! keeps them for every thread, also those started after the snapshot.
 
 use crate::namespace::namespaced;
 use edera_falco_plugin::state::Thread;
@@ -222,6 +225,28 @@ fn write_fd(
     entry.set_pid(writer, &fd.pid)?;
     fds.insert(reader, writer, &num, entry)?;
     Ok(())
+}
+
+/// The cgroups (subsystem, path) libsinsp has for thread `tid`; empty for a thread it does not
+/// know.
+pub fn cgroups(
+    table: &ThreadsTable,
+    reader: &impl TableReader,
+    tid: i64,
+) -> anyhow::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let Ok(thread) = table.get_entry(reader, &tid) else {
+        return Ok(Vec::new());
+    };
+    let cgroups = thread.get_cgroups(reader)?;
+    let mut out = Vec::new();
+    for i in 0..cgroups.get_size(reader)? as u64 {
+        let entry = cgroups.get_entry(reader, &i)?;
+        out.push((
+            entry.get_first(reader)?.to_bytes().to_vec(),
+            entry.get_second(reader)?.to_bytes().to_vec(),
+        ));
+    }
+    Ok(out)
 }
 
 /// Writes the `threads` of zone `zone` into `table`; returns how many could not be written
