@@ -25,6 +25,7 @@ use edera_falco_plugin::state::fd::FdInfo;
 use falco_plugin::anyhow;
 use falco_plugin::tables::import::{Bool, Entry, Field, Table, TableMetadata};
 use falco_plugin::tables::{TableReader, TableWriter};
+use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
@@ -249,8 +250,36 @@ pub fn cgroups(
     Ok(out)
 }
 
-/// Writes the `threads` of zone `zone` into `table`; returns how many could not be written
-/// (an id too large, or the table refusing).
+/// `threads` with every thread after its parent when the parent is among them. libsinsp ties a
+/// thread to its parent when it is inserted, and makes one whose parent it does not have yet an
+/// orphan (`ptid` 0: falcosecurity/libs `sinsp_thread_manager::create_thread_dependencies`,
+/// which its threads table's `add_entry` calls).
+fn parents_first<'t>(threads: impl Iterator<Item = &'t Thread>) -> Vec<&'t Thread> {
+    let threads: Vec<&Thread> = threads.collect();
+    let tids: HashSet<i64> = threads.iter().map(|t| t.tid).collect();
+    let mut children: HashMap<i64, Vec<&Thread>> = HashMap::new();
+    let mut order = Vec::with_capacity(threads.len());
+    for t in threads {
+        if t.ptid != t.tid && tids.contains(&t.ptid) {
+            children.entry(t.ptid).or_default().push(t);
+        } else {
+            order.push(t);
+        }
+    }
+    let mut next = 0;
+    while let Some(parent) = order.get(next) {
+        if let Some(c) = children.remove(&parent.tid) {
+            order.extend(c);
+        }
+        next += 1;
+    }
+    // Threads in a loop of parents (a zone's lie) descend from no root: last.
+    order.extend(children.into_values().flatten());
+    order
+}
+
+/// Writes the `threads` of zone `zone` into `table`, parents first; returns how many could not
+/// be written (an id too large, or the table refusing).
 pub fn seed<'t>(
     table: &ThreadsTable,
     reader: &impl TableReader,
@@ -259,11 +288,55 @@ pub fn seed<'t>(
     threads: impl Iterator<Item = &'t Thread>,
 ) -> u64 {
     let mut failed = 0;
-    for t in threads {
+    for t in parents_first(threads) {
         if let Err(e) = write_thread(table, reader, writer, u64::from(zone), t) {
             log::debug!("zone {zone}: thread {} not seeded: {e}", t.tid);
             failed += 1;
         }
     }
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(tid: i64, ptid: i64) -> Thread {
+        let mut t = Thread::new(tid);
+        t.ptid = ptid;
+        t
+    }
+
+    fn tids(threads: &[Thread]) -> Vec<i64> {
+        parents_first(threads.iter())
+            .iter()
+            .map(|t| t.tid)
+            .collect()
+    }
+
+    #[test]
+    fn parents_come_before_their_children() {
+        // 4 <- 3 <- 2 <- 1, given children first; 5's parent is not in the snapshot.
+        let threads = [
+            thread(1, 2),
+            thread(2, 3),
+            thread(5, 9),
+            thread(3, 4),
+            thread(4, 0),
+        ];
+        let order = tids(&threads);
+        let at = |tid| order.iter().position(|&t| t == tid).unwrap();
+        assert_eq!(order.len(), threads.len());
+        assert!(at(4) < at(3) && at(3) < at(2) && at(2) < at(1));
+    }
+
+    #[test]
+    fn a_loop_of_parents_is_written_last_and_whole() {
+        let threads = [thread(1, 2), thread(2, 1), thread(3, 3), thread(4, 3)];
+        let order = tids(&threads);
+        assert_eq!(&order[..2], &[3, 4]);
+        let mut rest = order[2..].to_vec();
+        rest.sort();
+        assert_eq!(rest, [1, 2]);
+    }
 }
