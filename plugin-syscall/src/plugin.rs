@@ -2,15 +2,18 @@
 //! `edera` plugin's inputs, every event namespaced before it reaches libsinsp; a refused event
 //! is counted as malformed and dropped; a marker before the first event after each zone
 //! snapshot, [`crate::marker`]), the parse capability (on a marker, the zone's snapshot into
-//! libsinsp's thread table, see [`crate::seed`]), and the zone fields.
+//! libsinsp's thread table, see [`crate::seed`]), and the zone and workload fields.
 
 use crate::marker::{self, Marker};
 use crate::namespace::{self, rewrite};
 use crate::seed::{self, ThreadsTable};
-use edera_falco_plugin::config::{Config, InitConfig};
+use edera_falco_plugin::config::{Config, InitConfig, WorkloadMatch};
 use edera_falco_plugin::ffi::{c_safe, contain, guarded};
+use edera_falco_plugin::fields::container::image;
+use edera_falco_plugin::fields::value::borrowed_text;
 use edera_falco_plugin::metrics::Metrics;
 use edera_falco_plugin::source::{Carry, EventSink, Input};
+use edera_falco_plugin::workloads::Workload;
 use edera_falco_plugin::zones::{Zone, ZoneRegistry, ZoneSlot};
 use edera_scap::event::EventHeader;
 use falco_plugin::anyhow::{self, anyhow};
@@ -42,7 +45,8 @@ impl Plugin for SyscallPlugin {
     const NAME: &'static CStr = c"edera_syscall";
     const PLUGIN_VERSION: &'static CStr = VERSION;
     const DESCRIPTION: &'static CStr = c"Syscall events from Edera zones (or replayed libscap \
-captures) as Falco's syscall source, thread ids namespaced per zone, with the edera.zone fields";
+captures) as Falco's syscall source, thread ids namespaced per zone, with the edera.zone and \
+edera.workload fields";
     const CONTACT: &'static CStr = c"edera-falco maintainers (see the project README)";
     type ConfigType = Json<InitConfig>;
 
@@ -272,6 +276,37 @@ impl SyscallPlugin {
     fn zone_name(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
         Ok(self.zone(&req)?.map(|z| z.name_c().clone()))
     }
+
+    /// `f` of the workload the event's thread runs in: the zone's workload named in the
+    /// thread's cgroups as libsinsp keeps them (as the `edera` plugin matches them, with the
+    /// same `workload_match`); no value outside workloads.
+    fn with_workload(
+        &self,
+        req: &ExtractRequest<'_, '_, '_, '_, Self>,
+        f: impl FnOnce(&Workload) -> Option<CString>,
+    ) -> anyhow::Result<Option<CString>> {
+        let (Some(zone), Some(threads)) = (self.zone(req)?, &self.threads) else {
+            return Ok(None);
+        };
+        if self.config.workload_match == WorkloadMatch::None || zone.workloads.is_empty() {
+            return Ok(None);
+        }
+        let tid = req.event.event()?.metadata.tid;
+        let cgroups = seed::cgroups(threads, req.table_reader, tid)?;
+        Ok(zone.workloads.of_cgroups(&cgroups).and_then(|w| f(w)))
+    }
+
+    fn workload_id(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
+        self.with_workload(&req, |w| borrowed_text(&w.id))
+    }
+
+    fn workload_name(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
+        self.with_workload(&req, |w| borrowed_text(&w.name))
+    }
+
+    fn workload_image(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {
+        self.with_workload(&req, |w| borrowed_text(&image(w)))
+    }
 }
 
 impl ExtractPlugin for SyscallPlugin {
@@ -284,5 +319,22 @@ impl ExtractPlugin for SyscallPlugin {
         field("edera.zone.name", &Self::zone_name)
             .with_display("Zone name")
             .with_description("The name of the zone the event's thread runs in (Zone.spec.name)."),
+        field("edera.workload.id", &Self::workload_id)
+            .with_display("Workload id")
+            .with_description(
+                "The id (Workload.id) of the zone workload the event's thread runs in, found in \
+the thread's cgroups; no value for the zone's own processes.",
+            ),
+        field("edera.workload.name", &Self::workload_name)
+            .with_display("Workload name")
+            .with_description(
+                "The name (WorkloadSpec.name) of the zone workload the event's thread runs in.",
+            ),
+        field("edera.workload.image", &Self::workload_image)
+            .with_display("Workload image")
+            .with_description(
+                "The image of the zone workload the event's thread runs in, as container.image \
+shows it: the image reference from its annotations, else the image digest.",
+            ),
     ];
 }

@@ -40,7 +40,7 @@ pub mod render;
 pub mod source;
 pub mod state;
 pub(crate) mod visibility;
-pub(crate) mod workloads;
+pub mod workloads;
 pub mod zones;
 
 pub use ffi::EDERA_PLUGIN_API;

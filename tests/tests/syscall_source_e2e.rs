@@ -3,10 +3,13 @@
 //! in zone mode and runs Falco's stock `falco_rules.yaml` unchanged (but for its container plugin
 //! requirement: the container stub answers `container.*`).
 //!
-//! Zone `alpha` reads /etc/shadow in a loop, zone `beta` a harmless file. "Read sensitive file
-//! untrusted" must fire for alpha's `cat` with `edera.zone.name` alpha, the file name, and the
-//! parent `sh` (the zone's command, started before Falco subscribed: known to libsinsp only from
-//! the zone's snapshot), and no alert on /etc/shadow may name another zone.
+//! Zone `alpha` reads /etc/shadow in a loop, and so does its workload `web`; zone `beta` reads a
+//! harmless file. "Read sensitive file untrusted" must fire for alpha's own `cat` with
+//! `edera.zone.name` alpha, no workload, the file name, and the parent `sh` with the command
+//! line and environment the zone ran it with (the zone's command, started before Falco
+//! subscribed: known to libsinsp only from the zone's snapshot, which the plugin seeds); it must
+//! fire for the workload's `cat` with `edera.workload.name` web; and no alert on /etc/shadow may
+//! name another zone.
 //!
 //! Skips with the reason when zones cannot be made here (not root, no eBPF, no unshare) or
 //! Falco is absent.
@@ -23,12 +26,12 @@ use std::time::Duration;
 const FIRED_WITHIN: Duration = Duration::from_secs(60);
 /// The rule that must fire.
 const RULE: &str = "Read sensitive file untrusted";
+/// An environment variable the zone's command inherits from the daemon.
+const ENV_MARK: &str = "EDERA_SEED_MARK";
 
-/// A zone command reading `file` every 0.2 s, for at most two minutes.
-fn reader(zone: &str, file: &str) -> String {
-    format!(
-        "{zone}=i=0; while [ $i -lt 600 ]; do cat {file} > /dev/null; sleep 0.2; i=$((i + 1)); done"
-    )
+/// A command reading `file` every 0.2 s, for at most two minutes.
+fn reader(file: &str) -> String {
+    format!("i=0; while [ $i -lt 600 ]; do cat {file} > /dev/null; sleep 0.2; i=$((i + 1)); done")
 }
 
 /// The daemon, killed when dropped.
@@ -55,15 +58,20 @@ fn stock_rules_fire_in_falco_with_the_zone_of_the_event() {
     let stub = falco::build_container_stub(&shared, dir.path()).unwrap();
 
     let socket = dir.path().join("daemon.socket");
+    let mark = format!("seeded-{}", std::process::id());
+    let alpha_command = reader("/etc/shadow");
     let mut child = Command::new(&daemon)
+        .env(ENV_MARK, &mark)
         .arg("--socket")
         .arg(&socket)
         .arg("--agent")
         .arg(&agent)
         .arg("--zone")
-        .arg(reader("alpha", "/etc/shadow"))
+        .arg(format!("alpha={alpha_command}"))
         .arg("--zone")
-        .arg(reader("beta", "/etc/hostname"))
+        .arg(format!("beta={}", reader("/etc/hostname")))
+        .arg("--workload")
+        .arg(format!("alpha/web=busybox:1:{}", reader("/etc/shadow")))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -94,28 +102,44 @@ plugins:
     init_config: ""
 append_output:
   - match: {{source: syscall}}
-    extra_fields: [edera.zone.name, proc.name, proc.pname, fd.name]
+    extra_fields: [edera.zone.name, edera.workload.name, proc.name, proc.pname, proc.pcmdline,
+      "proc.aenv[{ENV_MARK}]", fd.name]
 "#,
         plugin.display(),
         socket.display(),
         stub.display()
     );
     let mut falco = Falco::start(dir.path(), &config, &[rules], &[]).unwrap();
-    let from_alpha = |a: &Alert| {
+    let cat_in_alpha = |a: &Alert| {
         a.rule == RULE
             && a.field("edera.zone.name").as_deref() == Some("alpha")
             && a.field("proc.name").as_deref() == Some("cat")
             && a.field("proc.pname").as_deref() == Some("sh")
             && a.field("fd.name").as_deref() == Some("/etc/shadow")
     };
-    let fired = falco.alerts_until(FIRED_WITHIN, |a| a.iter().any(from_alpha));
+    // The zone's own `cat`, its parent as the zone ran it.
+    let zone_command_line = format!("sh -c {alpha_command}");
+    let from_alpha = |a: &Alert| {
+        cat_in_alpha(a)
+            && a.field("edera.workload.name").is_none()
+            && a.field("proc.pcmdline") == Some(zone_command_line.clone())
+            && a.field(&format!("proc.aenv[{ENV_MARK}]")) == Some(mark.clone())
+    };
+    let from_web =
+        |a: &Alert| cat_in_alpha(a) && a.field("edera.workload.name").as_deref() == Some("web");
+    let fired = falco.alerts_until(FIRED_WITHIN, |a| {
+        a.iter().any(from_alpha) && a.iter().any(from_web)
+    });
     // A few more reads of both zones' files.
     let _ = falco.alerts_until(Duration::from_secs(2), |_| false);
     let alerts = falco.alerts().to_vec();
     let log = falco.log_tail();
     falco.stop();
     if let Err(e) = fired {
-        panic!("{RULE} did not fire for zone alpha: {e}\nalerts: {alerts:#?}\n{log}");
+        panic!(
+            "{RULE} did not fire for zone alpha's command and its workload: {e}\n\
+             alerts: {alerts:#?}\n{log}"
+        );
     }
     for a in &alerts {
         if a.field("fd.name").as_deref() == Some("/etc/shadow") {

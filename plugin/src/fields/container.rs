@@ -68,7 +68,7 @@ fn split_image(reference: &str) -> (&str, &str, &str) {
 }
 
 /// `container.image`: the image reference, else the image digest.
-pub(crate) fn image(w: &Workload) -> String {
+pub fn image(w: &Workload) -> String {
     w.image_reference()
         .unwrap_or(w.image_digest.as_str())
         .to_owned()
