@@ -167,6 +167,13 @@ impl Converter {
         };
         match verdict(info, frame.header.nparams) {
             Verdict::Pass => return Done::Pass,
+            // The step would copy the event unchanged (the size check is the loop's below).
+            Verdict::Convert
+                if rule::passes(etype, frame.header.nparams)
+                    && frame.bytes.len() <= MAX_EVENT_SIZE =>
+            {
+                return Done::Pass;
+            }
             Verdict::Drop(d) => return Done::Drop(d),
             Verdict::Error(e) => return Done::Error(e),
             Verdict::Convert => {}
