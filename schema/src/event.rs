@@ -42,6 +42,7 @@ pub struct EventHeader {
 
 impl EventHeader {
     /// Parses the header; `bytes` must hold at least [`HEADER_LEN`] bytes.
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Self, EventError> {
         let h = bytes
             .get(..HEADER_LEN)

@@ -92,10 +92,18 @@ impl<R: Read> Input<R> {
 
     /// Makes at least `n` unconsumed bytes available, unless the stream ends first; returns the
     /// number available (at most `n`).
+    #[inline]
     fn fill_to(&mut self, n: usize) -> Result<usize> {
         if self.end - self.pos >= n {
             return Ok(n);
         }
+        self.refill(n)
+    }
+
+    /// [`Self::fill_to`] when the window holds fewer than `n` unconsumed bytes: moves them to its
+    /// start and reads more.
+    #[inline(never)]
+    fn refill(&mut self, n: usize) -> Result<usize> {
         if self.pos > 0 {
             self.window.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
@@ -125,12 +133,14 @@ impl<R: Read> Input<R> {
         Ok(self.end.min(n))
     }
 
+    #[inline]
     fn consume(&mut self, n: usize) {
         self.pos += n;
         self.offset += n as u64;
     }
 
     /// Reads the next block header. `Ok(None)` at a clean end of stream (no byte left).
+    #[inline]
     pub(crate) fn block_header(&mut self) -> Result<Option<BlockHeader>> {
         let offset = self.offset;
         let n = self.fill_to(8)?;
@@ -159,6 +169,7 @@ impl<R: Read> Input<R> {
 
     /// Reads the body (`len` bytes, named `what` in errors) and the trailing length of the block
     /// whose header is `header`; returns the body's range in the window.
+    #[inline]
     pub(crate) fn block(
         &mut self,
         header: &BlockHeader,
@@ -211,6 +222,7 @@ impl<R: Read> Input<R> {
 
     /// Checks the trailing length at the next byte, of which `available` (<= 4 meaningful) are
     /// in the window, and consumes it.
+    #[inline]
     fn check_trailer(&mut self, header: &BlockHeader, available: usize) -> Result<()> {
         let offset = self.offset;
         if available < 4 {

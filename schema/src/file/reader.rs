@@ -34,10 +34,8 @@ struct List {
 
 enum Step {
     Item(Item<'static>),
-    Event {
-        decoded: Decoded,
-        header: BlockHeader,
-    },
+    /// An event, the reader's current one.
+    Event,
     /// The next block is an event block (only with `stop_at_event`).
     AtEvent,
     Eof,
@@ -45,10 +43,8 @@ enum Step {
 
 /// What [`CaptureReader::next_event`] takes from one step.
 enum EventStep {
-    Event {
-        decoded: Decoded,
-        header: BlockHeader,
-    },
+    /// An event, the reader's current one.
+    Event,
     /// Something else was read (state, a skipped event).
     Other,
     Eof,
@@ -73,6 +69,9 @@ pub struct CaptureReader<R: Read, T: EventTable> {
     limits: Limits,
     /// The current block's body, in the input's window.
     body: Range<usize>,
+    /// The current event, and the header of its block.
+    event: Decoded,
+    event_header: BlockHeader,
     converted: Vec<u8>,
     pending: Option<BlockHeader>,
     first_section: Option<SectionHeader>,
@@ -119,6 +118,8 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
             table,
             limits,
             body: 0..0,
+            event: Decoded::default(),
+            event_header: header,
             converted: Vec::new(),
             pending: None,
             first_section: None,
@@ -173,7 +174,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(match self.step()? {
             Step::Eof | Step::AtEvent => None,
             Step::Item(item) => Some(item),
-            Step::Event { decoded, header } => Some(Item::Event(self.event_ref(decoded, &header))),
+            Step::Event => Some(Item::Event(self.event_ref())),
         })
     }
 
@@ -184,15 +185,14 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
             match self.guard(Self::step_event)? {
                 EventStep::Eof => return Ok(None),
                 EventStep::Other => continue,
-                EventStep::Event { decoded, header } => {
-                    return Ok(Some(self.event_ref(decoded, &header)));
-                }
+                EventStep::Event => return Ok(Some(self.event_ref())),
             }
         }
     }
 
     /// [`Self::step_inner`] for [`Self::next_event`]: an event block between other blocks is
     /// decoded straight away, without going through [`Step`] (which is large: an [`Item`]).
+    #[inline]
     fn step_event(&mut self) -> Result<EventStep> {
         if self.first_section.is_none() && self.list.is_none() {
             let header = match self.pending.take() {
@@ -203,9 +203,10 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
                 },
             };
             if let BlockKind::Event(ev) = BlockKind::of(header.block_type) {
-                return Ok(match self.event_block(ev, &header)? {
-                    Some(decoded) => EventStep::Event { decoded, header },
-                    None => EventStep::Other,
+                return Ok(if self.event_block(ev, &header)? {
+                    EventStep::Event
+                } else {
+                    EventStep::Other
                 });
             }
             self.pending = Some(header);
@@ -213,7 +214,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(match self.step_inner(false)? {
             Step::Eof | Step::AtEvent => EventStep::Eof,
             Step::Item(_) => EventStep::Other,
-            Step::Event { decoded, header } => EventStep::Event { decoded, header },
+            Step::Event => EventStep::Event,
         })
     }
 
@@ -223,7 +224,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         let mut state = CaptureState::default();
         loop {
             let item = match self.guard(|r| r.step_inner(true))? {
-                Step::Eof | Step::AtEvent | Step::Event { .. } => return Ok(state),
+                Step::Eof | Step::AtEvent | Step::Event => return Ok(state),
                 Step::Item(item) => item,
             };
             match item {
@@ -239,29 +240,25 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         }
     }
 
-    fn event_ref(&self, decoded: Decoded, header: &BlockHeader) -> EventRef<'_> {
-        match decoded {
-            Decoded::InBlock {
-                cpu,
-                flags,
-                start,
-                end,
-                large,
-            } => EventRef::new(
-                cpu,
-                flags,
-                header,
-                large,
-                self.input.window(&self.body).get(start..end).unwrap_or(&[]),
-            ),
-            Decoded::Converted { cpu, flags } => {
-                EventRef::new(cpu, flags, header, false, &self.converted)
-            }
-            Decoded::UnknownType(_) => EventRef::new(0, 0, header, false, &[]),
-        }
+    #[inline]
+    fn event_ref(&self) -> EventRef<'_> {
+        let e = &self.event;
+        let bytes = if e.converted {
+            &self.converted[..]
+        } else {
+            self.input.window(&self.body)
+        };
+        EventRef::new(
+            e.cpu,
+            e.flags,
+            &self.event_header,
+            e.large,
+            bytes.get(e.start..e.end).unwrap_or(&[]),
+        )
     }
 
     /// Runs `f`, turning a fatal error into the stopped state.
+    #[inline]
     fn guard<V>(&mut self, f: impl FnOnce(&mut Self) -> Result<V>) -> Result<V> {
         if let Some(offset) = self.stopped {
             return Err(ReadError::Stopped { offset });
@@ -347,6 +344,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(len)
     }
 
+    #[inline]
     fn read_block(&mut self, h: &BlockHeader, kind: BlockKind) -> Result<()> {
         let len = self.body_len(h, kind)?;
         self.body = self.input.block(h, len as usize, "block body")?;
@@ -383,8 +381,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
             return Ok(Some(Step::Item(Item::Section(self.section_block(h)?))));
         }
         if let BlockKind::Event(ev) = kind {
-            let decoded = self.event_block(ev, &h)?;
-            return Ok(decoded.map(|decoded| Step::Event { decoded, header: h }));
+            return Ok(self.event_block(ev, &h)?.then_some(Step::Event));
         }
         self.read_block(&h, kind)?;
         let at = h.body_offset();
@@ -425,24 +422,27 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(Some(Step::Item(item)))
     }
 
-    /// Reads and decodes the event block whose header is `h`; `None` for an event of a type the
-    /// table does not have (skipped).
-    fn event_block(&mut self, ev: EventBlock, h: &BlockHeader) -> Result<Option<Decoded>> {
+    /// Reads and decodes the event block whose header is `h` as the current event; `false` for an
+    /// event of a type the table does not have (skipped).
+    #[inline]
+    fn event_block(&mut self, ev: EventBlock, h: &BlockHeader) -> Result<bool> {
         self.read_block(h, BlockKind::Event(ev))?;
         self.stats.event_blocks += 1;
-        let decoded = events::decode(
+        let known = events::decode(
             ev,
             h,
             self.input.window(&self.body),
             &self.table,
             &mut self.converted,
+            &mut self.event,
         )?;
-        if let Decoded::UnknownType(_) = decoded {
+        if !known {
             self.stats.unknown_type_events += 1;
-            return Ok(None);
+            return Ok(false);
         }
         self.stats.events += 1;
-        Ok(Some(decoded))
+        self.event_header = *h;
+        Ok(true)
     }
 
     /// The next entry of the list block in progress; `None` (and the list closed) when fewer
