@@ -120,7 +120,7 @@ impl Source for FileSource {
                     if falco_shows(ty, flags) && !self.leading {
                         sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;
                     } else {
-                        self.carry.hold(bytes);
+                        sink.hold(self.zone, &mut self.carry, bytes)?;
                     }
                 }
                 Outcome::Drop(_) => {}
