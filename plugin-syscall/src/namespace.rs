@@ -53,8 +53,7 @@ pub enum Refused {
 enum Plan {
     /// Parameter indices holding global ids (8 bytes each).
     Ids(Vec<u8>),
-    /// A global id in a `PT_PID32` parameter: no room for the zone (or more global ids than a
-    /// [`Namespaced`] event replaces).
+    /// A global id in a `PT_PID32` parameter: no room for the zone.
     #[default]
     Refuse,
 }
@@ -71,11 +70,10 @@ fn plan_of(info: &EventInfo) -> Plan {
             continue;
         }
         match p.ptype {
-            ParamType::Pid if ids.len() < MAX_IDS => match u8::try_from(i) {
+            ParamType::Pid => match u8::try_from(i) {
                 Ok(i) => ids.push(i),
                 Err(_) => return Plan::Refuse,
             },
-            ParamType::Pid => return Plan::Refuse,
             ParamType::Pid32 => return Plan::Refuse,
             _ => {}
         }
@@ -114,26 +112,23 @@ pub fn zone_of(id: i64) -> u32 {
     if id <= 0 { 0 } else { (id >> 32) as u32 }
 }
 
-/// Most global-id parameters an event type may have ([`plan_of`] refuses a type with more).
-const MAX_IDS: usize = 6;
-
 /// One zone event, checked whole, to be written in its zone's namespace: the event is copied
 /// once, its timestamp, tid and ids replaced on the way ([`EventToBytes`], e.g. into the SDK's
-/// batch). Small, as it is moved into the batch.
+/// batch). Scalars and slices only, so that it need not be copied through memory.
 #[derive(Debug)]
 pub struct Namespaced<'a> {
+    ev: RawEvent<'a>,
     /// The event, exactly `len` bytes.
     raw: &'a [u8],
     zone: u64,
     /// The timestamp written.
     pub ts: u64,
-    /// Offsets in `raw` of the ids to replace (8 bytes each, checked to fit 32 bits), increasing.
-    ids: [u32; MAX_IDS],
-    count: u8,
+    /// Indices of the parameters holding global ids (8 bytes or empty, checked to fit 32 bits).
+    ids: &'static [u8],
 }
 
 impl Namespaced<'_> {
-    /// The id at `offset` (checked to be there) in the zone's namespace.
+    /// The id at `offset` of `raw` (checked to be there) in the zone's namespace.
     fn id_at(&self, offset: usize) -> [u8; 8] {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(&self.raw[offset..offset + 8]);
@@ -141,7 +136,8 @@ impl Namespaced<'_> {
     }
 }
 
-impl EventToBytes for Namespaced<'_> {
+// By reference: the SDK takes the event by value, and a copy of it costs more than the pointer.
+impl EventToBytes for &Namespaced<'_> {
     fn binary_size(&self) -> usize {
         self.raw.len()
     }
@@ -153,8 +149,12 @@ impl EventToBytes for Namespaced<'_> {
         header[TID_OFFSET..TID_OFFSET + 8].copy_from_slice(&self.id_at(TID_OFFSET));
         writer.write_all(&header)?;
         let mut at = HEADER_LEN;
-        for &offset in &self.ids[..usize::from(self.count)] {
-            let offset = offset as usize;
+        for &i in self.ids {
+            let Some(bytes) = self.ev.param(usize::from(i)).filter(|b| b.len() == 8) else {
+                continue;
+            };
+            // `bytes` lies within `raw` (the event borrows it), after the header.
+            let offset = bytes.as_ptr() as usize - self.raw.as_ptr() as usize;
             writer.write_all(&self.raw[at..offset])?;
             writer.write_all(&self.id_at(offset))?;
             at = offset + 8;
@@ -182,14 +182,6 @@ pub fn namespace(raw: &[u8], zone: u32, ts: Option<u64>) -> Result<Namespaced<'_
     };
     let zone = u64::from(zone);
     namespaced(ev.header.tid as i64, zone)?;
-    let raw = &raw[..ev.header.len as usize];
-    let mut out = Namespaced {
-        raw,
-        zone,
-        ts: ts.unwrap_or(ev.header.ts),
-        ids: [0; MAX_IDS],
-        count: 0,
-    };
     for &i in ids {
         let i = usize::from(i);
         // Older layouts are prefixes of the current one: a missing parameter is not an error.
@@ -203,12 +195,14 @@ pub fn namespace(raw: &[u8], zone: u32, ts: Option<u64>) -> Result<Namespaced<'_
             len: bytes.len(),
         })?;
         namespaced(i64::from_le_bytes(value), zone)?;
-        // `bytes` lies within `raw` (the event borrows it), after the header; events are
-        // smaller than 4 GiB (`len` is a u32).
-        out.ids[usize::from(out.count)] = (bytes.as_ptr() as usize - raw.as_ptr() as usize) as u32;
-        out.count += 1;
     }
-    Ok(out)
+    Ok(Namespaced {
+        ev,
+        raw: &raw[..ev.header.len as usize],
+        zone,
+        ts: ts.unwrap_or(ev.header.ts),
+        ids,
+    })
 }
 
 #[cfg(test)]
@@ -243,8 +237,8 @@ mod tests {
     fn rewrite(raw: &[u8], zone: u32) -> Result<Vec<u8>, Refused> {
         let ev = namespace(raw, zone, None)?;
         let mut out = Vec::new();
-        ev.write(&mut out).unwrap();
-        assert_eq!(out.len(), ev.binary_size());
+        (&ev).write(&mut out).unwrap();
+        assert_eq!(out.len(), (&ev).binary_size());
         Ok(out)
     }
 
@@ -282,7 +276,7 @@ mod tests {
         raw.extend_from_slice(b"after the event");
         let ev = namespace(&raw, 2, Some(0x0102_0304_0506_0708)).unwrap();
         let mut out = Vec::new();
-        ev.write(&mut out).unwrap();
+        (&ev).write(&mut out).unwrap();
         assert_eq!(out.len(), len);
         let ev = RawEvent::parse(&out).unwrap();
         assert_eq!(ev.header.ts, 0x0102_0304_0506_0708);

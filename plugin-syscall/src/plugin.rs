@@ -140,7 +140,7 @@ impl NamespacingSink<'_, '_> {
         };
         // The zone's snapshot is seeded before libsinsp parses its events.
         self.mark(zone, event.ts)?;
-        self.batch.add(event)?;
+        self.batch.add(&event)?;
         self.count += 1;
         Ok(())
     }
