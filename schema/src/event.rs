@@ -90,6 +90,7 @@ impl std::fmt::Debug for RawEvent<'_> {
 
 impl<'a> RawEvent<'a> {
     /// Parses an event from the start of `bytes` (trailing bytes after `len` are ignored).
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, EventError> {
         let header = EventHeader::parse(bytes)?;
         let len = header.len as usize;
