@@ -113,7 +113,8 @@ impl Source for FileSource {
                 }
             };
             let (ts, cpu, flags) = (ev.ts(), ev.cpu, ev.flags);
-            match self.converter.convert(ev.bytes()) {
+            // The reader checked the event whole.
+            match self.converter.convert_checked(ev.bytes()) {
                 Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
                     let ty = EventHeader::parse(bytes).map_or(0, |h| h.etype);
                     self.leading = self.leading && is_initial_state(ty);
