@@ -94,7 +94,7 @@ pub fn find(event: u16, nparams: u32) -> Option<&'static Rule> {
 /// Whether the table hands an event of type `event` carrying `nparams` parameters on as it is
 /// (an [`Action::Pass`] rule): the converter then need not run the step, which would copy it
 /// unchanged. A per-type index of the table, built on first use.
-pub fn passes(event: u16, nparams: u32) -> bool {
+pub(crate) fn passes(event: u16, nparams: u32) -> bool {
     /// By event type, one bit per parameter count key (the count truncated to 8 bits).
     static PASS_KEYS: OnceLock<Vec<[u64; 4]>> = OnceLock::new();
     let keys = PASS_KEYS.get_or_init(|| {
