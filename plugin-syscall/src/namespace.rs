@@ -13,9 +13,11 @@
 //! libscap refuses from a syscall source.
 
 use crate::marker;
-use edera_scap::event::{EventError, RawEvent};
+use edera_scap::event::{EventError, HEADER_LEN, RawEvent};
 use edera_scap::info::{EventInfo, ParamType};
 use edera_scap::tables::EVENTS;
+use falco_plugin::event::events::EventToBytes;
+use std::io::Write;
 use std::sync::OnceLock;
 
 /// Byte offset of the header's `tid`.
@@ -89,14 +91,20 @@ fn plan(etype: u16) -> Option<&'static Plan> {
 
 /// The id `raw` (a `PT_PID` value, or the header's tid) of zone `zone` as libsinsp sees it.
 pub(crate) fn namespaced(raw: i64, zone: u64) -> Result<i64, Refused> {
-    if raw <= 0 {
-        return Ok(raw);
-    }
     if raw > i64::from(u32::MAX) {
         return Err(Refused::IdTooLarge(raw));
     }
-    // `zone` < 2^31, so the result is positive.
-    Ok((zone << 32 | raw as u64) as i64)
+    Ok(in_zone(raw, zone))
+}
+
+/// The id `raw`, known not to exceed 32 bits, of zone `zone` (< 2^31, so the result is
+/// positive when `raw` is).
+fn in_zone(raw: i64, zone: u64) -> i64 {
+    if raw <= 0 {
+        raw
+    } else {
+        (zone << 32 | raw as u64) as i64
+    }
 }
 
 /// The zone number a namespaced id carries (0: not a zone's).
@@ -104,14 +112,64 @@ pub fn zone_of(id: i64) -> u32 {
     if id <= 0 { 0 } else { (id >> 32) as u32 }
 }
 
-/// Writes `raw` (one whole event) into `out` (cleared first) with its ids in zone `zone`'s
-/// namespace (`zone` >= 1; 0 would leave the ids as they are). On error `out` is left empty.
-pub fn rewrite(raw: &[u8], zone: u32, out: &mut Vec<u8>) -> Result<(), Refused> {
-    out.clear();
+/// One zone event, checked whole, to be written in its zone's namespace: the event is copied
+/// once, its timestamp, tid and ids replaced on the way ([`EventToBytes`], e.g. into the SDK's
+/// batch). Scalars and slices only, so that it need not be copied through memory.
+#[derive(Debug)]
+pub struct Namespaced<'a> {
+    ev: RawEvent<'a>,
+    /// The event, exactly `len` bytes.
+    raw: &'a [u8],
+    zone: u64,
+    /// The timestamp written.
+    pub ts: u64,
+    /// Indices of the parameters holding global ids (8 bytes or empty, checked to fit 32 bits).
+    ids: &'static [u8],
+}
+
+impl Namespaced<'_> {
+    /// The id at `offset` of `raw` (checked to be there) in the zone's namespace.
+    fn id_at(&self, offset: usize) -> [u8; 8] {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&self.raw[offset..offset + 8]);
+        in_zone(i64::from_le_bytes(bytes), self.zone).to_le_bytes()
+    }
+}
+
+// By reference: the SDK takes the event by value, and a copy of it costs more than the pointer.
+impl EventToBytes for &Namespaced<'_> {
+    fn binary_size(&self) -> usize {
+        self.raw.len()
+    }
+
+    fn write<W: Write>(&self, mut writer: W) -> std::io::Result<()> {
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(&self.raw[..HEADER_LEN]);
+        header[..8].copy_from_slice(&self.ts.to_le_bytes());
+        header[TID_OFFSET..TID_OFFSET + 8].copy_from_slice(&self.id_at(TID_OFFSET));
+        writer.write_all(&header)?;
+        let mut at = HEADER_LEN;
+        for &i in self.ids {
+            let Some(bytes) = self.ev.param(usize::from(i)).filter(|b| b.len() == 8) else {
+                continue;
+            };
+            // `bytes` lies within `raw` (the event borrows it), after the header.
+            let offset = bytes.as_ptr() as usize - self.raw.as_ptr() as usize;
+            writer.write_all(&self.raw[at..offset])?;
+            writer.write_all(&self.id_at(offset))?;
+            at = offset + 8;
+        }
+        writer.write_all(&self.raw[at..])
+    }
+}
+
+/// Checks `raw` (one whole event) and prepares it in zone `zone`'s namespace (`zone` >= 1; 0
+/// would leave the ids as they are), its timestamp replaced by `ts` when given.
+#[inline]
+pub fn namespace(raw: &[u8], zone: u32, ts: Option<u64>) -> Result<Namespaced<'_>, Refused> {
     if zone > i32::MAX as u32 {
         return Err(Refused::ZoneTooLarge(zone));
     }
-    let zone = u64::from(zone);
     let ev = RawEvent::parse(raw)?;
     let etype = ev.header.etype;
     if matches!(etype, marker::ASYNC_EVENT | PLUGIN_EVENT) {
@@ -122,26 +180,8 @@ pub fn rewrite(raw: &[u8], zone: u32, out: &mut Vec<u8>) -> Result<(), Refused> 
         Some(Plan::Refuse) => return Err(Refused::NoRoomForZone(etype)),
         None => return Err(Refused::UnknownType(etype)),
     };
-    out.extend_from_slice(&raw[..ev.header.len as usize]);
-    let result = patch_ids(&ev, raw, ids, zone, out);
-    if result.is_err() {
-        out.clear();
-    }
-    result
-}
-
-/// Writes the namespaced header tid and ids of `ev` (parsed from `raw`) into `out`, a copy of
-/// `raw`.
-fn patch_ids(
-    ev: &RawEvent<'_>,
-    raw: &[u8],
-    ids: &[u8],
-    zone: u64,
-    out: &mut [u8],
-) -> Result<(), Refused> {
-    let etype = ev.header.etype;
-    let tid = namespaced(ev.header.tid as i64, zone)?;
-    out[TID_OFFSET..TID_OFFSET + 8].copy_from_slice(&tid.to_le_bytes());
+    let zone = u64::from(zone);
+    namespaced(ev.header.tid as i64, zone)?;
     for &i in ids {
         let i = usize::from(i);
         // Older layouts are prefixes of the current one: a missing parameter is not an error.
@@ -154,18 +194,21 @@ fn patch_ids(
             param: i,
             len: bytes.len(),
         })?;
-        let id = namespaced(i64::from_le_bytes(value), zone)?;
-        // `bytes` lies within `raw` (the event borrows it), and `out` is a copy of `raw`.
-        let offset = bytes.as_ptr() as usize - raw.as_ptr() as usize;
-        out[offset..offset + 8].copy_from_slice(&id.to_le_bytes());
+        namespaced(i64::from_le_bytes(value), zone)?;
     }
-    Ok(())
+    Ok(Namespaced {
+        ev,
+        raw: &raw[..ev.header.len as usize],
+        zone,
+        ts: ts.unwrap_or(ev.header.ts),
+        ids,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edera_scap::event::{EventHeader, HEADER_LEN};
+    use edera_scap::event::EventHeader;
     use edera_scap::info::event_info;
 
     /// An event of type `id` (by upstream name) with 8-byte parameters `values`, tid `tid`.
@@ -190,6 +233,15 @@ mod tests {
         (info.code, out)
     }
 
+    /// The bytes [`namespace`] writes for `raw` in zone `zone`.
+    fn rewrite(raw: &[u8], zone: u32) -> Result<Vec<u8>, Refused> {
+        let ev = namespace(raw, zone, None)?;
+        let mut out = Vec::new();
+        (&ev).write(&mut out).unwrap();
+        assert_eq!(out.len(), (&ev).binary_size());
+        Ok(out)
+    }
+
     fn param(bytes: &[u8], i: usize) -> i64 {
         i64::from_le_bytes(
             RawEvent::parse(bytes)
@@ -205,13 +257,32 @@ mod tests {
     fn kill_target_and_header_move_into_the_zone() {
         // kill enter: pid (PT_PID), sig.
         let (_, raw) = event("PPME_SYSCALL_KILL_E", 42, &[77, 9]);
-        let mut out = Vec::new();
-        rewrite(&raw, 3, &mut out).unwrap();
+        let out = rewrite(&raw, 3).unwrap();
         let ev = RawEvent::parse(&out).unwrap();
         assert_eq!(ev.header.tid, 3 << 32 | 42);
+        assert_eq!(ev.header.ts, 1);
         assert_eq!(param(&out, 0), 3 << 32 | 77);
         assert_eq!(param(&out, 1), 9, "the signal is not an id");
         assert_eq!(zone_of(ev.header.tid as i64), 3);
+        // Only the tid and the pid changed.
+        let changed: Vec<usize> = (0..raw.len()).filter(|&i| raw[i] != out[i]).collect();
+        assert_eq!(changed, [12, HEADER_LEN + 4 + 4]);
+    }
+
+    #[test]
+    fn a_given_timestamp_replaces_the_events_and_trailing_bytes_are_left_out() {
+        let (_, mut raw) = event("PPME_SYSCALL_KILL_E", 42, &[77, 9]);
+        let len = raw.len();
+        raw.extend_from_slice(b"after the event");
+        let ev = namespace(&raw, 2, Some(0x0102_0304_0506_0708)).unwrap();
+        let mut out = Vec::new();
+        (&ev).write(&mut out).unwrap();
+        assert_eq!(out.len(), len);
+        let ev = RawEvent::parse(&out).unwrap();
+        assert_eq!(ev.header.ts, 0x0102_0304_0506_0708);
+        assert_eq!(ev.header.tid, 2 << 32 | 42);
+        assert_eq!(param(&out, 0), 2 << 32 | 77);
+        assert_eq!(out[16..HEADER_LEN], raw[16..HEADER_LEN]);
     }
 
     #[test]
@@ -240,31 +311,15 @@ mod tests {
 
     #[test]
     fn hostile_events_are_refused_whole() {
-        let mut out = Vec::new();
         let (_, mut raw) = event("PPME_SYSCALL_KILL_E", 42, &[77, 9]);
         raw.truncate(raw.len() - 1);
-        assert!(matches!(
-            rewrite(&raw, 1, &mut out),
-            Err(Refused::Malformed(_))
-        ));
-        assert!(out.is_empty());
+        assert!(matches!(rewrite(&raw, 1), Err(Refused::Malformed(_))));
         let (_, raw) = event("PPME_SYSCALL_KILL_E", 1 << 40, &[77, 9]);
-        assert_eq!(
-            rewrite(&raw, 1, &mut out),
-            Err(Refused::IdTooLarge(1 << 40))
-        );
+        assert_eq!(rewrite(&raw, 1), Err(Refused::IdTooLarge(1 << 40)));
         let (_, raw) = event("PPME_SYSCALL_KILL_E", 42, &[-1 ^ (1 << 63), 9]);
-        assert!(matches!(
-            rewrite(&raw, 1, &mut out),
-            Err(Refused::IdTooLarge(_))
-        ));
-        assert!(out.is_empty());
+        assert!(matches!(rewrite(&raw, 1), Err(Refused::IdTooLarge(_))));
         assert_eq!(
-            rewrite(
-                &event("PPME_SYSCALL_KILL_E", 42, &[77, 9]).1,
-                u32::MAX,
-                &mut out
-            ),
+            rewrite(&event("PPME_SYSCALL_KILL_E", 42, &[77, 9]).1, u32::MAX),
             Err(Refused::ZoneTooLarge(u32::MAX))
         );
     }
@@ -273,12 +328,10 @@ mod tests {
     fn a_zone_cannot_send_a_snapshot_marker() {
         let mut raw = Vec::new();
         marker::write(1, 1, &mut raw);
-        let mut out = Vec::new();
         assert_eq!(
-            rewrite(&raw, 1, &mut out),
+            rewrite(&raw, 1),
             Err(Refused::Reserved(marker::ASYNC_EVENT))
         );
-        assert!(out.is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! libsinsp's thread table, see [`crate::seed`]), and the zone and workload fields.
 
 use crate::marker::{self, Marker};
-use crate::namespace::{self, rewrite};
+use crate::namespace::{self, namespace};
 use crate::seed::{self, ThreadsTable};
 use edera_falco_plugin::config::{Config, InitConfig, WorkloadMatch};
 use edera_falco_plugin::ffi::{c_safe, contain, guarded};
@@ -15,7 +15,6 @@ use edera_falco_plugin::metrics::Metrics;
 use edera_falco_plugin::source::{Carry, EventSink, Input};
 use edera_falco_plugin::workloads::Workload;
 use edera_falco_plugin::zones::{Zone, ZoneRegistry, ZoneSlot};
-use edera_scap::event::EventHeader;
 use falco_plugin::anyhow::{self, anyhow};
 use falco_plugin::base::{Json, Metric, Plugin};
 use falco_plugin::event::events::RawEvent;
@@ -90,7 +89,7 @@ edera.workload fields";
 /// An open input.
 pub struct SyscallInstance {
     input: Input,
-    /// The event being namespaced (reused).
+    /// The marker being written (reused).
     scratch: Vec<u8>,
     /// By zone number: whether a snapshot was taken since the zone's last marker (zone numbers
     /// are those of registered zones, so this stays as small as the registry).
@@ -124,6 +123,7 @@ impl SourcePlugin for SyscallPlugin {
 /// The SDK's batch as an [`EventSink`], namespacing every event on the way.
 struct NamespacingSink<'b, 'a> {
     batch: &'b mut EventBatch<'a>,
+    /// The marker being written.
     scratch: &'b mut Vec<u8>,
     unmarked: &'b mut Vec<bool>,
     metrics: &'b Metrics,
@@ -131,18 +131,20 @@ struct NamespacingSink<'b, 'a> {
 }
 
 impl NamespacingSink<'_, '_> {
-    /// Add `raw` in zone `zone`'s namespace, its timestamp `ts` when given; a refused event is
-    /// counted and dropped.
+    /// Add `raw` in zone `zone`'s namespace, its timestamp `ts` when given, after the zone's
+    /// marker if one is due; a refused event is counted and dropped.
     fn add(&mut self, raw: &[u8], zone: u32, ts: Option<u64>) -> anyhow::Result<()> {
-        if let Err(e) = rewrite(raw, zone, self.scratch) {
-            Metrics::add(&self.metrics.malformed, 1);
-            log::debug!("zone {zone}: event dropped: {e}");
-            return Ok(());
-        }
-        if let Some(ts) = ts {
-            self.scratch[..8].copy_from_slice(&ts.to_le_bytes());
-        }
-        self.batch.add(&self.scratch[..])?;
+        let event = match namespace(raw, zone, ts) {
+            Ok(event) => event,
+            Err(e) => {
+                Metrics::add(&self.metrics.malformed, 1);
+                log::debug!("zone {zone}: event dropped: {e}");
+                return Ok(());
+            }
+        };
+        // The zone's snapshot is seeded before libsinsp parses its events.
+        self.mark(zone, event.ts)?;
+        self.batch.add(&event)?;
         self.count += 1;
         Ok(())
     }
@@ -160,38 +162,32 @@ impl NamespacingSink<'_, '_> {
     }
 }
 
+/// Zone numbers start at 1: 0 is "no zone" in a namespaced id.
+fn zone_number(zone: ZoneSlot) -> u32 {
+    zone.0.saturating_add(1)
+}
+
 impl EventSink for NamespacingSink<'_, '_> {
     fn push(
         &mut self,
         ts: u64,
         zone: ZoneSlot,
         _cpu: u16,
-        carry: &mut Carry,
+        _carry: &mut Carry,
         raw: &[u8],
     ) -> anyhow::Result<()> {
-        // Zone numbers start at 1: 0 is "no zone" in a namespaced id.
-        let zone = zone.0.saturating_add(1);
-        // The zone's snapshot is seeded before libsinsp parses its events.
-        self.mark(zone, ts)?;
-        // libsinsp parses every event: the held state-only ones go first, as they came.
-        let (mut held, _) = carry.take(raw.len());
-        while !held.is_empty() {
-            let len = EventHeader::parse(held).map_or(0, |h| h.len as usize);
-            let Some(event) = held.get(..len).filter(|_| len > 0) else {
-                // Held events were parsed when they came: this cannot happen, but if it did
-                // the rest cannot be split.
-                Metrics::add(&self.metrics.malformed, 1);
-                break;
-            };
-            self.add(event, zone, None)?;
-            held = &held[len..];
-        }
-        carry.clear();
-        self.add(raw, zone, Some(ts))
+        // Nothing is ever held (see `hold`): `carry` is empty.
+        self.add(raw, zone_number(zone), Some(ts))
+    }
+
+    fn hold(&mut self, zone: ZoneSlot, _carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()> {
+        // libsinsp parses every event and itself hides from rules what it hides: added now, in
+        // the order events came.
+        self.add(raw, zone_number(zone), None)
     }
 
     fn snapshot_taken(&mut self, zone: ZoneSlot) {
-        let index = zone.0.saturating_add(1) as usize;
+        let index = zone_number(zone) as usize;
         if self.unmarked.len() <= index {
             self.unmarked.resize(index + 1, false);
         }

@@ -42,6 +42,7 @@ pub struct EventHeader {
 
 impl EventHeader {
     /// Parses the header; `bytes` must hold at least [`HEADER_LEN`] bytes.
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Self, EventError> {
         let h = bytes
             .get(..HEADER_LEN)
@@ -89,6 +90,7 @@ impl std::fmt::Debug for RawEvent<'_> {
 
 impl<'a> RawEvent<'a> {
     /// Parses an event from the start of `bytes` (trailing bytes after `len` are ignored).
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, EventError> {
         let header = EventHeader::parse(bytes)?;
         let len = header.len as usize;

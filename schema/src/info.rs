@@ -87,6 +87,7 @@ pub struct EventInfo {
 
 impl EventInfo {
     /// True when the event's parameter lengths are u32 instead of u16.
+    #[inline]
     pub const fn large_payload(&self) -> bool {
         self.flags & crate::tables::ef::LARGE_PAYLOAD != 0
     }
@@ -103,6 +104,7 @@ impl EventInfo {
 }
 
 /// The event table entry for a code, if the code is in the table.
+#[inline]
 pub fn event_info(code: u16) -> Option<&'static EventInfo> {
     crate::tables::EVENTS.get(usize::from(code))
 }

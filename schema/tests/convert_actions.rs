@@ -267,3 +267,29 @@ fn libscap_errors_are_reported_per_event() {
     let (_, x) = out(&mut c, &ev(C::SyscallCloseX, 1, &[&le64(0)]));
     assert_eq!(params(&x), vec![le64(0), le64(3)]);
 }
+
+#[test]
+fn convert_checked_agrees_with_convert_on_checked_events() {
+    let events = [
+        ev(C::SyscallReadE, 7, &[&le64(3), &le32(100)]),
+        ev(C::SyscallReadX, 7, &[&le64(5), b"hello"]),
+        ev(
+            C::SyscallReadX,
+            7,
+            &[&le64(5), b"hello", &le64(3), &le32(100)],
+        ),
+        ev(
+            C::SyscallOpenatV2E,
+            8,
+            &[&le64(-100), b"/etc\0", &le32(0), &le32(0)],
+        ),
+        ev(C::SyscallCloseX, 9, &[&le64(0), &le64(3)]),
+    ];
+    let (mut plain, mut checked) = (Converter::default(), Converter::default());
+    for e in &events {
+        assert_eq!(checked.convert_checked(e), plain.convert(e));
+    }
+    assert_eq!(checked.stats(), plain.stats());
+    assert_eq!(checked.stats().passed, 3);
+    assert_eq!(checked.stats().converted, 1);
+}

@@ -113,14 +113,15 @@ impl Source for FileSource {
                 }
             };
             let (ts, cpu, flags) = (ev.ts(), ev.cpu, ev.flags);
-            match self.converter.convert(ev.bytes()) {
+            // The reader checked the event whole.
+            match self.converter.convert_checked(ev.bytes()) {
                 Outcome::Pass(bytes) | Outcome::Converted(bytes) => {
                     let ty = EventHeader::parse(bytes).map_or(0, |h| h.etype);
                     self.leading = self.leading && is_initial_state(ty);
                     if falco_shows(ty, flags) && !self.leading {
                         sink.push(ts, self.zone, cpu, &mut self.carry, bytes)?;
                     } else {
-                        self.carry.hold(bytes);
+                        sink.hold(self.zone, &mut self.carry, bytes)?;
                     }
                 }
                 Outcome::Drop(_) => {}

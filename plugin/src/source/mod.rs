@@ -77,6 +77,12 @@ pub trait EventSink {
         carry: &mut Carry,
         raw: &[u8],
     ) -> anyhow::Result<()>;
+    /// Zone `zone`'s event `raw`, which Falco shows to no rule (see `visibility.rs`): by
+    /// default held in `carry`, to go in front of the zone's next shown event ([`Self::push`]).
+    fn hold(&mut self, _zone: ZoneSlot, carry: &mut Carry, raw: &[u8]) -> anyhow::Result<()> {
+        carry.hold(raw);
+        Ok(())
+    }
     /// Zone `zone`'s state was (re)built from a snapshot: the events it pushes next come after
     /// it. Sinks that hand the snapshot on (the syscall mode's seeding) note it here.
     fn snapshot_taken(&mut self, _zone: ZoneSlot) {}

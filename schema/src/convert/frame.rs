@@ -18,6 +18,7 @@ pub(crate) struct Frame<'a> {
 }
 
 /// Width of the parameter lengths of an event type, by the current table.
+#[inline]
 pub(crate) fn len_width(etype: u16) -> usize {
     if event_info(etype).is_some_and(|e| e.large_payload()) {
         4
@@ -28,6 +29,7 @@ pub(crate) fn len_width(etype: u16) -> usize {
 
 impl<'a> Frame<'a> {
     /// Checks `bytes` (an event of a known type, maybe followed by other bytes).
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ConvertError> {
         let header =
             EventHeader::parse(bytes).map_err(|_| ConvertError::ShortHeader(bytes.len()))?;

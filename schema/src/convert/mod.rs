@@ -34,8 +34,8 @@ use frame::Frame;
 use step::Step;
 use store::PendingEnters;
 
-use crate::event::HEADER_LEN;
-use crate::info::event_info;
+use crate::event::{EventHeader, HEADER_LEN};
+use crate::info::{EventInfo, event_info};
 
 /// libscap's conversion buffer size (`MAX_EVENT_SIZE`): no event larger than this is converted,
 /// and no conversion may produce a larger one.
@@ -152,6 +152,16 @@ impl Converter {
         }
     }
 
+    /// [`Self::convert`] for an event already checked whole (as the capture reader checks its
+    /// events): one that passes unchanged is handed back without checking its lengths again.
+    pub fn convert_checked<'a>(&'a mut self, ev: &'a [u8]) -> Outcome<'a> {
+        if let Some(bytes) = unchanged(ev) {
+            self.stats.passed += 1;
+            return Outcome::Pass(bytes);
+        }
+        self.convert(ev)
+    }
+
     fn run(&mut self, ev: &[u8]) -> Done {
         // As libscap's reader: the header must be there; unknown types are skipped unchecked.
         if ev.len() < HEADER_LEN {
@@ -165,6 +175,9 @@ impl Converter {
             Ok(f) => f,
             Err(e) => return Done::Error(e),
         };
+        if passes(info, frame.header.nparams, frame.bytes.len()) {
+            return Done::Pass;
+        }
         match verdict(info, frame.header.nparams) {
             Verdict::Pass => return Done::Pass,
             Verdict::Drop(d) => return Done::Drop(d),
@@ -236,6 +249,24 @@ impl Default for Converter {
     fn default() -> Self {
         Converter::new(ConverterLimits::default())
     }
+}
+
+/// Whether an event of type `info` with `nparams` parameters and `len` bytes comes out of the
+/// converter unchanged, its state untouched: the eligibility rules pass it, or the table's rule
+/// for it hands it on as it is (the step would copy it; the size check is the conversion loop's).
+fn passes(info: &EventInfo, nparams: u32, len: usize) -> bool {
+    match verdict(info, nparams) {
+        Verdict::Pass => true,
+        Verdict::Convert => rule::passes(info.code, nparams) && len <= MAX_EVENT_SIZE,
+        Verdict::Drop(_) | Verdict::Error(_) => false,
+    }
+}
+
+/// `ev` up to its `len`, when it [`passes`] by its header (its lengths are not checked).
+fn unchanged(ev: &[u8]) -> Option<&[u8]> {
+    let h = EventHeader::parse(ev).ok()?;
+    let bytes = ev.get(..h.len as usize).filter(|b| b.len() >= HEADER_LEN)?;
+    passes(event_info(h.etype)?, h.nparams, bytes.len()).then_some(bytes)
 }
 
 /// `Outcome` without the borrowed bytes.

@@ -2,6 +2,7 @@
 //! `schema/conversions.toml`) and its lookup.
 
 use crate::conversions_table::RULES;
+use std::sync::OnceLock;
 
 /// One entry of the table: what to do with an event of type `event` carrying `nparams`
 /// parameters (libscap keys on the parameter count truncated to 8 bits).
@@ -90,6 +91,26 @@ pub fn find(event: u16, nparams: u32) -> Option<&'static Rule> {
         .map(|i| &RULES[i])
 }
 
+/// Whether the table hands an event of type `event` carrying `nparams` parameters on as it is
+/// (an [`Action::Pass`] rule): the converter then need not run the step, which would copy it
+/// unchanged. A per-type index of the table, built on first use.
+pub(crate) fn passes(event: u16, nparams: u32) -> bool {
+    /// By event type, one bit per parameter count key (the count truncated to 8 bits).
+    static PASS_KEYS: OnceLock<Vec<[u64; 4]>> = OnceLock::new();
+    let keys = PASS_KEYS.get_or_init(|| {
+        let types = RULES.iter().map(|r| usize::from(r.event) + 1).max();
+        let mut keys = vec![[0u64; 4]; types.unwrap_or(0)];
+        for r in RULES.iter().filter(|r| r.action == Action::Pass) {
+            let key = usize::from(r.nparams);
+            keys[usize::from(r.event)][key / 64] |= 1 << (key % 64);
+        }
+        keys
+    });
+    let key = usize::from(nparams as u8);
+    keys.get(usize::from(event))
+        .is_some_and(|bits| bits[key / 64] & (1 << (key % 64)) != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +123,22 @@ mod tests {
                 .windows(2)
                 .all(|w| (w[0].event, w[0].nparams) < (w[1].event, w[1].nparams))
         );
+    }
+
+    #[test]
+    fn the_pass_index_agrees_with_the_table() {
+        for event in 0..=u16::try_from(crate::tables::EVENTS.len()).unwrap() {
+            for nparams in (0..300).chain([u32::MAX]) {
+                let rule = find(event, nparams);
+                assert_eq!(
+                    passes(event, nparams),
+                    rule.is_some_and(|r| r.action == Action::Pass),
+                    "{event} {nparams}"
+                );
+            }
+        }
+        // The current openat enter layout is handed on as it is.
+        assert!(passes(EventCode::SyscallOpenatV2E as u16, 4));
     }
 
     #[test]

@@ -85,6 +85,7 @@ pub enum BlockKind {
 
 impl BlockKind {
     /// Classifies a block type code.
+    #[inline]
     pub fn of(block_type: u32) -> BlockKind {
         let ev = |has_flags, v2, large_block| {
             BlockKind::Event(EventBlock {

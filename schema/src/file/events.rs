@@ -70,32 +70,33 @@ impl<F: Fn(u16) -> Option<EventShape>> EventTable for F {
     }
 }
 
-/// Outcome of decoding one event block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decoded {
-    /// The event is `body[start..end]` unchanged.
-    InBlock {
-        cpu: u16,
-        flags: u32,
-        start: usize,
-        end: usize,
-        large: bool,
-    },
+/// Where a decoded event is: written by [`decode`] into the reader's own copy, field by field
+/// (an enum returned through the reader's layers cost store-forwarding stalls on every event).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    /// The event is `body[start..end]`, or the output buffer when `converted`.
+    pub start: usize,
+    pub end: usize,
+    pub flags: u32,
+    pub cpu: u16,
+    /// Parameter lengths are u32.
+    pub large: bool,
     /// The event was converted into the output buffer.
-    Converted { cpu: u16, flags: u32 },
-    /// The table does not know this type: skipped.
-    UnknownType(u16),
+    pub converted: bool,
 }
 
-/// Decodes the event block whose header is `h` and body `body`. Old-form events are written to
-/// `out` (cleared first); current-form ones are left in place.
+/// Decodes the event block whose header is `h` and body `body` into `at`; `false` (and `at` left
+/// as it was) when the table does not know the event's type, which is skipped. Old-form events
+/// are written to `out` (cleared first); current-form ones are left in place.
+#[inline]
 pub(crate) fn decode(
     kind: EventBlock,
     h: &BlockHeader,
     body: &[u8],
     table: &dyn EventTable,
     out: &mut Vec<u8>,
-) -> Result<Decoded> {
+    at: &mut Decoded,
+) -> Result<bool> {
     let bad = |problem: String| ReadError::BadEvent {
         offset: h.offset,
         block_type: h.block_type,
@@ -138,19 +139,20 @@ pub(crate) fn decode(
     let len = le_u32(ev, 16).unwrap_or(0);
     let etype = le_u16(ev, 20).unwrap_or(0);
     let Some(shape) = table.shape(etype) else {
-        return Ok(Decoded::UnknownType(etype));
+        return Ok(false);
     };
     if kind.v2 {
         let nparams = le_u32(ev, 22).unwrap_or(0);
         validate_current(ev, len, nparams, shape.large_payload).map_err(bad)?;
-        let end = evt_off + len as usize;
-        return Ok(Decoded::InBlock {
-            cpu,
-            flags,
+        *at = Decoded {
             start: evt_off,
-            end,
+            end: evt_off + len as usize,
+            flags,
+            cpu,
             large: shape.large_payload,
-        });
+            converted: false,
+        };
+        return Ok(true);
     }
     if readlen + 4 > READER_BUF_SIZE {
         return Err(bad(format!(
@@ -160,10 +162,19 @@ pub(crate) fn decode(
         )));
     }
     convert_old(ev, len, etype, shape.nparams, out).map_err(bad)?;
-    Ok(Decoded::Converted { cpu, flags })
+    *at = Decoded {
+        start: 0,
+        end: out.len(),
+        flags,
+        cpu,
+        large: false,
+        converted: true,
+    };
+    Ok(true)
 }
 
 /// Validates a current-form event at the start of `ev`.
+#[inline]
 fn validate_current(
     ev: &[u8],
     len: u32,
@@ -303,16 +314,19 @@ impl<'a> EventRef<'a> {
     }
 
     /// The whole event: header, parameter lengths, data (`len` bytes).
+    #[inline]
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// Timestamp, ns since the epoch (`evt.rawtime`).
+    #[inline]
     pub fn ts(&self) -> u64 {
         le_u64(self.bytes, 0).unwrap_or(0)
     }
 
     /// Thread id.
+    #[inline]
     pub fn tid(&self) -> u64 {
         le_u64(self.bytes, 8).unwrap_or(0)
     }
@@ -328,6 +342,7 @@ impl<'a> EventRef<'a> {
     }
 
     /// Event type code.
+    #[inline]
     pub fn event_type(&self) -> u16 {
         le_u16(self.bytes, 20).unwrap_or(0)
     }

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 
-use super::block::{BlockHeader, BlockKind, FRAMING_LEN, SHB};
+use super::block::{BlockHeader, BlockKind, EventBlock, FRAMING_LEN, SHB};
 use super::cursor::Cursor;
 use super::error::{ReadError, Result};
 use super::events::{self, Decoded, EventRef, EventTable};
@@ -33,12 +34,19 @@ struct List {
 
 enum Step {
     Item(Item<'static>),
-    Event {
-        decoded: Decoded,
-        header: BlockHeader,
-    },
+    /// An event, the reader's current one.
+    Event,
     /// The next block is an event block (only with `stop_at_event`).
     AtEvent,
+    Eof,
+}
+
+/// What [`CaptureReader::next_event`] takes from one step.
+enum EventStep {
+    /// An event, the reader's current one.
+    Event,
+    /// Something else was read (state, a skipped event).
+    Other,
     Eof,
 }
 
@@ -59,7 +67,11 @@ pub struct CaptureReader<R: Read, T: EventTable> {
     input: Input<R>,
     table: T,
     limits: Limits,
-    block: Vec<u8>,
+    /// The current block's body, in the input's window.
+    body: Range<usize>,
+    /// The current event, and the header of its block.
+    event: Decoded,
+    event_header: BlockHeader,
     converted: Vec<u8>,
     pending: Option<BlockHeader>,
     first_section: Option<SectionHeader>,
@@ -105,7 +117,9 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
             input,
             table,
             limits,
-            block: Vec::new(),
+            body: 0..0,
+            event: Decoded::default(),
+            event_header: header,
             converted: Vec::new(),
             pending: None,
             first_section: None,
@@ -152,7 +166,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
 
     /// Bytes the reader's own buffers currently reserve (bounded by the limits).
     pub fn buffer_capacity(&self) -> usize {
-        self.block.capacity() + self.converted.capacity()
+        self.input.capacity() + self.converted.capacity()
     }
 
     /// The next item, or `None` at the end of the file.
@@ -160,7 +174,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(match self.step()? {
             Step::Eof | Step::AtEvent => None,
             Step::Item(item) => Some(item),
-            Step::Event { decoded, header } => Some(Item::Event(self.event_ref(decoded, &header))),
+            Step::Event => Some(Item::Event(self.event_ref())),
         })
     }
 
@@ -168,14 +182,40 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
     /// the end of the file.
     pub fn next_event(&mut self) -> Result<Option<EventRef<'_>>> {
         loop {
-            match self.step()? {
-                Step::Eof | Step::AtEvent => return Ok(None),
-                Step::Item(_) => continue,
-                Step::Event { decoded, header } => {
-                    return Ok(Some(self.event_ref(decoded, &header)));
-                }
+            match self.guard(Self::step_event)? {
+                EventStep::Eof => return Ok(None),
+                EventStep::Other => continue,
+                EventStep::Event => return Ok(Some(self.event_ref())),
             }
         }
+    }
+
+    /// [`Self::step_inner`] for [`Self::next_event`]: an event block between other blocks is
+    /// decoded straight away, without going through [`Step`] (which is large: an [`Item`]).
+    #[inline]
+    fn step_event(&mut self) -> Result<EventStep> {
+        if self.first_section.is_none() && self.list.is_none() {
+            let header = match self.pending.take() {
+                Some(h) => h,
+                None => match self.input.block_header()? {
+                    Some(h) => h,
+                    None => return Ok(EventStep::Eof),
+                },
+            };
+            if let BlockKind::Event(ev) = BlockKind::of(header.block_type) {
+                return Ok(if self.event_block(ev, &header)? {
+                    EventStep::Event
+                } else {
+                    EventStep::Other
+                });
+            }
+            self.pending = Some(header);
+        }
+        Ok(match self.step_inner(false)? {
+            Step::Eof | Step::AtEvent => EventStep::Eof,
+            Step::Item(_) => EventStep::Other,
+            Step::Event => EventStep::Event,
+        })
     }
 
     /// Reads every state block up to the first event block (or the end of the file) and
@@ -184,7 +224,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         let mut state = CaptureState::default();
         loop {
             let item = match self.guard(|r| r.step_inner(true))? {
-                Step::Eof | Step::AtEvent | Step::Event { .. } => return Ok(state),
+                Step::Eof | Step::AtEvent | Step::Event => return Ok(state),
                 Step::Item(item) => item,
             };
             match item {
@@ -200,29 +240,25 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         }
     }
 
-    fn event_ref(&self, decoded: Decoded, header: &BlockHeader) -> EventRef<'_> {
-        match decoded {
-            Decoded::InBlock {
-                cpu,
-                flags,
-                start,
-                end,
-                large,
-            } => EventRef::new(
-                cpu,
-                flags,
-                header,
-                large,
-                self.block.get(start..end).unwrap_or(&[]),
-            ),
-            Decoded::Converted { cpu, flags } => {
-                EventRef::new(cpu, flags, header, false, &self.converted)
-            }
-            Decoded::UnknownType(_) => EventRef::new(0, 0, header, false, &[]),
-        }
+    #[inline]
+    fn event_ref(&self) -> EventRef<'_> {
+        let e = &self.event;
+        let bytes = if e.converted {
+            &self.converted[..]
+        } else {
+            self.input.window(&self.body)
+        };
+        EventRef::new(
+            e.cpu,
+            e.flags,
+            &self.event_header,
+            e.large,
+            bytes.get(e.start..e.end).unwrap_or(&[]),
+        )
     }
 
     /// Runs `f`, turning a fatal error into the stopped state.
+    #[inline]
     fn guard<V>(&mut self, f: impl FnOnce(&mut Self) -> Result<V>) -> Result<V> {
         if let Some(offset) = self.stopped {
             return Err(ReadError::Stopped { offset });
@@ -308,18 +344,17 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         Ok(len)
     }
 
+    #[inline]
     fn read_block(&mut self, h: &BlockHeader, kind: BlockKind) -> Result<()> {
         let len = self.body_len(h, kind)?;
-        self.input
-            .body(len as usize, &mut self.block, "block body")?;
-        self.input.trailer(h)?;
+        self.body = self.input.block(h, len as usize, "block body")?;
         self.stats.blocks += 1;
         Ok(())
     }
 
     fn section_block(&mut self, h: BlockHeader) -> Result<SectionHeader> {
         self.read_block(&h, BlockKind::Section)?;
-        let sh = section::parse(&self.block, h.body_offset())?;
+        let sh = section::parse(self.input.window(&self.body), h.body_offset())?;
         self.stats.sections += 1;
         // A new section starts a new state (libscap re-reads its tables there).
         self.fd_counts.clear();
@@ -345,12 +380,15 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         if kind == BlockKind::Section {
             return Ok(Some(Step::Item(Item::Section(self.section_block(h)?))));
         }
+        if let BlockKind::Event(ev) = kind {
+            return Ok(self.event_block(ev, &h)?.then_some(Step::Event));
+        }
         self.read_block(&h, kind)?;
         let at = h.body_offset();
         let item = match kind {
-            BlockKind::Machine => Item::Machine(machine::parse(&self.block, at)?),
+            BlockKind::Machine => Item::Machine(machine::parse(self.input.window(&self.body), at)?),
             BlockKind::IfList(v2) => {
-                let list = iflist::parse(&self.block, at, v2, &self.limits)?;
+                let list = iflist::parse(self.input.window(&self.body), at, v2, &self.limits)?;
                 self.stats.interfaces += list.len() as u64;
                 Item::Interfaces(list)
             }
@@ -371,7 +409,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
                 return Ok(None);
             }
             BlockKind::FdList(v2) => {
-                let tid = fdlist::tid(&mut Cursor::new(&self.block, at))?;
+                let tid = fdlist::tid(&mut Cursor::new(self.input.window(&self.body), at))?;
                 self.list = Some(List {
                     kind: ListKind::Fd { tid, v2 },
                     header: h,
@@ -379,20 +417,32 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
                 });
                 return Ok(None);
             }
-            BlockKind::Event(ev) => {
-                self.stats.event_blocks += 1;
-                let decoded =
-                    events::decode(ev, &h, &self.block, &self.table, &mut self.converted)?;
-                if let Decoded::UnknownType(_) = decoded {
-                    self.stats.unknown_type_events += 1;
-                    return Ok(None);
-                }
-                self.stats.events += 1;
-                return Ok(Some(Step::Event { decoded, header: h }));
-            }
-            BlockKind::Section | BlockKind::Unknown => return Ok(None),
+            BlockKind::Event(_) | BlockKind::Section | BlockKind::Unknown => return Ok(None),
         };
         Ok(Some(Step::Item(item)))
+    }
+
+    /// Reads and decodes the event block whose header is `h` as the current event; `false` for an
+    /// event of a type the table does not have (skipped).
+    #[inline]
+    fn event_block(&mut self, ev: EventBlock, h: &BlockHeader) -> Result<bool> {
+        self.read_block(h, BlockKind::Event(ev))?;
+        self.stats.event_blocks += 1;
+        let known = events::decode(
+            ev,
+            h,
+            self.input.window(&self.body),
+            &self.table,
+            &mut self.converted,
+            &mut self.event,
+        )?;
+        if !known {
+            self.stats.unknown_type_events += 1;
+            return Ok(false);
+        }
+        self.stats.events += 1;
+        self.event_header = *h;
+        Ok(true)
     }
 
     /// The next entry of the list block in progress; `None` (and the list closed) when fewer
@@ -401,7 +451,7 @@ impl<R: Read, T: EventTable> CaptureReader<R, T> {
         let Some(list) = self.list else {
             return Ok(None);
         };
-        let rest = self.block.get(list.pos..).unwrap_or(&[]);
+        let rest = self.input.window(&self.body).get(list.pos..).unwrap_or(&[]);
         if rest.len() < 4 {
             self.list = None;
             return Ok(None);

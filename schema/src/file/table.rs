@@ -8,6 +8,7 @@ use crate::info::event_info;
 pub struct GeneratedTable;
 
 impl EventTable for GeneratedTable {
+    #[inline]
     fn shape(&self, event_type: u16) -> Option<EventShape> {
         event_info(event_type).map(|e| EventShape {
             nparams: e.params.len() as u32,

@@ -369,7 +369,7 @@ fn drain_zone(
                 if falco_shows(ty, 0) {
                     sink.push(e.ts(), live.slot, e.cpu, &mut live.carry, bytes)?;
                 } else {
-                    live.carry.hold(bytes);
+                    sink.hold(live.slot, &mut live.carry, bytes)?;
                 }
             }
             Outcome::Drop(_) => {}
