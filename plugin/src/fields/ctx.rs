@@ -31,28 +31,32 @@ pub struct Ctx<'e, 'p> {
     pub plugin: &'p EderaPlugin,
 }
 
-/// The event extraction decoded last, and where its parts lie: a copy of its bytes is its
-/// identity (decoding depends on nothing else), so it never answers for another event.
+/// The event extraction decoded last, and where its parts lie. Its identity is the host's
+/// event number (unique per event in Falco and the harness) with the address and length of
+/// its payload, so a kept layout never answers for another event; a layout viewed over other
+/// bytes would still read only within them.
 #[derive(Default)]
 pub struct DecodedEvent {
-    /// The plugin event's timestamp, type and parameter count.
-    header: (u64, u16, u32),
-    payload: Vec<u8>,
+    /// Event number, payload address and length.
+    key: Option<(usize, usize, usize)>,
     /// `None` when the event does not decode.
     layouts: Option<(ZoneEventLayout, EventLayout)>,
 }
 
 impl DecodedEvent {
-    /// Where the parts of `event` lie: kept when it is the event decoded last, else decoded.
-    fn layouts(&mut self, event: &PluginEvent<'_>) -> Option<(ZoneEventLayout, EventLayout)> {
-        let header = (event.ts, event.event_type, event.nparams);
-        if self.header != header || self.payload != event.payload {
+    /// Where the parts of `event` (number `number`) lie: kept when it is the event decoded
+    /// last, else decoded.
+    fn layouts(
+        &mut self,
+        number: usize,
+        event: &PluginEvent<'_>,
+    ) -> Option<(ZoneEventLayout, EventLayout)> {
+        let key = Some((number, event.payload.as_ptr() as usize, event.payload.len()));
+        if self.key != key {
             self.layouts = ZoneEvent::decode(event)
                 .ok()
                 .and_then(|z| Some((z.layout(), RawEvent::parse(z.raw).ok()?.layout())));
-            self.header = header;
-            self.payload.clear();
-            self.payload.extend_from_slice(event.payload);
+            self.key = key;
         }
         self.layouts
     }
@@ -68,7 +72,11 @@ pub fn with_event<R>(
     let Ok(plugin_event) = req.event.event() else {
         return Ok(None);
     };
-    let Some((zone_layout, raw_layout)) = p.decoded.borrow_mut().layouts(&plugin_event) else {
+    let Some((zone_layout, raw_layout)) = p
+        .decoded
+        .borrow_mut()
+        .layouts(req.event.event_number(), &plugin_event)
+    else {
         return Ok(None);
     };
     let Some(event) = zone_layout.view(&plugin_event) else {
@@ -173,15 +181,18 @@ mod tests {
         let mut damaged = a.clone();
         // The plugin id.
         damaged[HEADER_LEN + 8] ^= 1;
+        // The host's buffer, reused for each event, as Falco's and the SDK's batch buffers are.
+        let mut buffer = a.clone();
         let mut decoded = DecodedEvent::default();
-        for (bytes, zone, param) in [
-            (&a, 1, b"aa"),
-            (&a, 1, b"aa"),
-            (&b, 2, b"bb"),
-            (&a, 1, b"aa"),
+        for (number, bytes, zone, param) in [
+            (1, &a, 1, b"aa"),
+            (1, &a, 1, b"aa"),
+            (2, &b, 2, b"bb"),
+            (3, &a, 1, b"aa"),
         ] {
-            let input = as_input(bytes);
-            let (zone_layout, raw_layout) = decoded.layouts(&input).unwrap();
+            buffer.copy_from_slice(bytes);
+            let input = as_input(&buffer);
+            let (zone_layout, raw_layout) = decoded.layouts(number, &input).unwrap();
             let event = zone_layout.view(&input).unwrap();
             assert_eq!(event.zone, ZoneSlot(zone));
             assert_eq!(event.raw, &raw(param)[..]);
@@ -190,7 +201,9 @@ mod tests {
                 Some(&param[..])
             );
         }
-        assert!(decoded.layouts(&as_input(&damaged)).is_none());
-        assert!(decoded.layouts(&as_input(&a)).is_some());
+        buffer.copy_from_slice(&damaged);
+        assert!(decoded.layouts(4, &as_input(&buffer)).is_none());
+        buffer.copy_from_slice(&a);
+        assert!(decoded.layouts(5, &as_input(&buffer)).is_some());
     }
 }
