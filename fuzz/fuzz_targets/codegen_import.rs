@@ -10,6 +10,7 @@
 
 use codegen::import::header::{HEADER_FILE, Header};
 use codegen::import::lexer::tokenize;
+use codegen::import::macros::MacroTable;
 use codegen::import::preproc::{preprocess, userspace_macros};
 use codegen::import::{constants, decl, dyn_params, events, flags, syscalls};
 use libfuzzer_sys::fuzz_target;
@@ -47,7 +48,7 @@ fn tables(driver: &Driver, text: &[u8]) {
     let Ok(tokens) = tokenize("fuzz.c", text) else {
         return;
     };
-    let Ok(pre) = preprocess(&tokens, header.macros.clone()) else {
+    let Ok(pre) = preprocess(&tokens, MacroTable::over(&header.macros)) else {
         return;
     };
     let defs = decl::parse_array_defs(&pre.tokens, "fuzz.c").unwrap_or_default();
@@ -58,14 +59,16 @@ fn tables(driver: &Driver, text: &[u8]) {
         dyns: &dyn_tables,
     };
     let evs = events::events(&defs, header, &refs).unwrap_or_default();
-    if let Some(consts) = &driver.consts {
+    // The file as an architecture's `syscall_compat_<arch>.h` too, preprocessed on its own as
+    // the importer does.
+    if let (Some(consts), Ok(compat)) = (&driver.consts, preprocess(&tokens, userspace_macros())) {
         let known = syscalls::Known {
             header,
             events: &evs,
             ppm_sc: &consts.ppm_sc,
         };
         for arch in syscalls::ARCHES {
-            let _ = syscalls::syscall_map(arch, &pre.macros, &tokens, &known);
+            let _ = syscalls::syscall_map(arch, &compat.macros, &tokens, &known);
         }
     }
 }

@@ -150,9 +150,85 @@ fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(bytes.try_into().ok()?))
 }
 
+/// A plugin event as the SDK hands it over, not checked yet: header fields and payload (the
+/// parameter lengths and parameters). The extract capability's event type: the SDK makes it
+/// per field without work, and extraction decodes it ([`ZoneEvent::decode`]) once per event
+/// (see `fields::ctx`).
+#[derive(Debug, Clone, Copy)]
+pub struct PluginEvent<'a> {
+    /// The header timestamp.
+    pub ts: u64,
+    pub event_type: u16,
+    pub nparams: u32,
+    /// Everything after the header.
+    pub payload: &'a [u8],
+}
+
+impl<'a, 'b> From<&'b RawEvent<'a>> for PluginEvent<'a> {
+    fn from(event: &'b RawEvent<'a>) -> Self {
+        PluginEvent {
+            ts: event.metadata.ts,
+            event_type: event.event_type,
+            nparams: event.nparams,
+            payload: event.payload,
+        }
+    }
+}
+
+impl AnyEventPayload for PluginEvent<'_> {
+    const SOURCES: &'static [Option<&'static str>] = ZoneEvent::SOURCES;
+    const EVENT_TYPES: &'static [u16] = ZoneEvent::EVENT_TYPES;
+}
+
+/// Where a decoded [`ZoneEvent`] lies in its plugin event, without the bytes: the raw event
+/// and the state-only events in front of it end the payload. Kept to view the same event again
+/// without decoding it ([`ZoneEventLayout::view`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneEventLayout {
+    zone: ZoneSlot,
+    cpu: u16,
+    state_only_len: usize,
+    raw_len: usize,
+}
+
+impl ZoneEventLayout {
+    /// The zone event of this layout in `event`, which must be the plugin event it was decoded
+    /// from: `None` when its payload is too short for it (another payload of the same length
+    /// gives other values, always within the payload).
+    pub fn view<'a>(&self, event: &PluginEvent<'a>) -> Option<ZoneEvent<'a>> {
+        let payload = event.payload;
+        let raw_start = payload.len().checked_sub(self.raw_len)?;
+        let state_start = raw_start.checked_sub(self.state_only_len)?;
+        Some(ZoneEvent {
+            ts: event.ts,
+            zone: self.zone,
+            cpu: self.cpu,
+            state_only: StateOnly {
+                bytes: &payload[state_start..raw_start],
+            },
+            raw: &payload[raw_start..],
+        })
+    }
+}
+
 impl<'a> ZoneEvent<'a> {
     /// Split a plugin event (header already decoded by the SDK) into zone slot and raw event.
     pub fn from_raw(event: &RawEvent<'a>) -> Result<Self, PayloadError> {
+        ZoneEvent::decode(&PluginEvent::from(event))
+    }
+
+    /// Where this event lies in the plugin event it was decoded from.
+    pub fn layout(&self) -> ZoneEventLayout {
+        ZoneEventLayout {
+            zone: self.zone,
+            cpu: self.cpu,
+            state_only_len: self.state_only.bytes.len(),
+            raw_len: self.raw.len(),
+        }
+    }
+
+    /// Split a plugin event into zone slot and raw event.
+    pub fn decode(event: &PluginEvent<'a>) -> Result<Self, PayloadError> {
         if event.event_type != PPME_PLUGINEVENT_E {
             return Err(PayloadError::NotPluginEvent(event.event_type));
         }
@@ -196,7 +272,7 @@ impl<'a> ZoneEvent<'a> {
             });
         }
         Ok(ZoneEvent {
-            ts: event.metadata.ts,
+            ts: event.ts,
             zone: ZoneSlot(slot),
             cpu,
             state_only: StateOnly { bytes: state_only },

@@ -2,11 +2,13 @@
 
 use crate::config::{Config, InitConfig};
 use crate::ffi::{c_safe, contain, guarded};
+use crate::fields::ctx::DecodedEvent;
 use crate::metrics::Metrics;
 use crate::zones::ZoneRegistry;
 use falco_plugin::anyhow::{self, anyhow};
 use falco_plugin::base::{Json, Metric, Plugin};
 use falco_plugin::tables::TablesInput;
+use std::cell::RefCell;
 use std::ffi::CStr;
 
 /// `CARGO_PKG_VERSION` as a C string, checked at compile time.
@@ -23,6 +25,8 @@ pub struct EderaPlugin {
     pub(crate) metrics: Metrics,
     /// The last parsed event (see `parse.rs`).
     pub(crate) current: crate::parse_capability::Current,
+    /// The event extraction decoded last (see `fields/ctx.rs`).
+    pub(crate) decoded: RefCell<DecodedEvent>,
 }
 
 impl Plugin for EderaPlugin {
@@ -47,6 +51,7 @@ captures) as the edera_zone source, with per-zone process and fd state and Falco
                 zones: ZoneRegistry::default(),
                 metrics: Metrics::default(),
                 current: crate::parse_capability::Current::default(),
+                decoded: RefCell::default(),
             })
         })
         .map_err(|e| anyhow!(c_safe(format!("{e:#}"))))

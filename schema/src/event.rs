@@ -66,17 +66,41 @@ impl EventHeader {
     }
 }
 
-/// One parsed event: its header, its parameter lengths and its parameter data, all checked.
-///
-/// Small on purpose (the plugin decodes the event once per extracted field): parameter offsets
-/// are not stored but summed from the lengths on access, at most [`MAX_PARAMS`] additions.
+/// One parsed event: its header and its parameter data, with where each parameter ends, all
+/// checked. A parameter is an index lookup.
 #[derive(Clone, Copy)]
 pub struct RawEvent<'a> {
     pub header: EventHeader,
-    /// The `nparams` lengths, 2 or 4 bytes each (see `wide`).
-    lens: &'a [u8],
-    wide: bool,
+    layout: EventLayout,
+    /// The parameter data: the event after its lengths.
     data: &'a [u8],
+}
+
+/// Where a parsed event's parameters are, without its bytes: kept to view the same bytes again
+/// ([`EventLayout::view`]) without parsing them again.
+#[derive(Debug, Clone, Copy)]
+pub struct EventLayout {
+    header: EventHeader,
+    /// Offset of the parameter data in the event.
+    data_start: usize,
+    /// End of each parameter present in the data (the first `nparams`).
+    ends: [u32; MAX_PARAMS],
+}
+
+impl EventLayout {
+    /// The event of this layout in `bytes`, which must be the bytes it was parsed from: `None`
+    /// when they are too short for it (other bytes of the same length give other values,
+    /// always within `bytes`).
+    pub fn view<'a>(&self, bytes: &'a [u8]) -> Option<RawEvent<'a>> {
+        let data = bytes.get(self.data_start..self.header.len as usize)?;
+        let nparams = self.header.nparams as usize;
+        let end = nparams.checked_sub(1).map_or(0, |last| self.ends[last]);
+        (end as usize <= data.len()).then_some(RawEvent {
+            header: self.header,
+            layout: *self,
+            data,
+        })
+    }
 }
 
 impl std::fmt::Debug for RawEvent<'_> {
@@ -119,29 +143,35 @@ impl<'a> RawEvent<'a> {
             .get(HEADER_LEN..lens_end)
             .ok_or(EventError::ParamsPastEnd(header.etype))?;
         let data = &ev[lens_end..];
-        let ev = RawEvent {
-            header,
-            lens,
-            wide: width == 4,
-            data,
-        };
-        let total: u64 = (0..nparams).map(|i| u64::from(ev.len_of(i))).sum();
-        if total > data.len() as u64 {
-            return Err(EventError::ParamsPastEnd(header.etype));
+        let mut ends = [0u32; MAX_PARAMS];
+        let mut end = 0usize;
+        for (slot, b) in ends.iter_mut().zip(lens.chunks_exact(width)) {
+            let len = if width == 4 {
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
+            } else {
+                usize::from(u16::from_le_bytes([b[0], b[1]]))
+            };
+            // Each end is at most the data's length (< 2^32, the event's `len` is a u32).
+            end += len;
+            if end > data.len() {
+                return Err(EventError::ParamsPastEnd(header.etype));
+            }
+            *slot = end as u32;
         }
-        Ok(ev)
+        Ok(RawEvent {
+            header,
+            layout: EventLayout {
+                header,
+                data_start: lens_end,
+                ends,
+            },
+            data,
+        })
     }
 
-    /// The length of parameter `i` (< nparams, so within `lens`).
-    #[inline]
-    fn len_of(&self, i: usize) -> u32 {
-        if self.wide {
-            let b = &self.lens[4 * i..4 * i + 4];
-            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-        } else {
-            let b = &self.lens[2 * i..2 * i + 2];
-            u32::from(u16::from_le_bytes([b[0], b[1]]))
-        }
+    /// Where this event's parameters are, to view its bytes again without parsing them.
+    pub fn layout(&self) -> EventLayout {
+        self.layout
     }
 
     /// Number of parameters present.
@@ -160,9 +190,9 @@ impl<'a> RawEvent<'a> {
         if i >= self.nparams() {
             return None;
         }
-        // The sum of all lengths was checked against `data` in `parse`.
-        let start: usize = (0..i).map(|j| self.len_of(j) as usize).sum();
-        self.data.get(start..start + self.len_of(i) as usize)
+        let ends = &self.layout.ends;
+        let start = i.checked_sub(1).map_or(0, |prev| ends[prev]);
+        self.data.get(start as usize..ends[i] as usize)
     }
 
     /// Parameter `i` decoded as `T`; `None` when absent or of the wrong size.
@@ -269,5 +299,22 @@ mod tests {
             RawEvent::parse(&bytes[..10]).unwrap_err(),
             EventError::ShortHeader(10)
         );
+    }
+
+    #[test]
+    fn a_layout_views_its_bytes_again_and_nothing_shorter() {
+        let bytes = build(3, &[&5i64.to_le_bytes(), b"", b"/etc\0"]);
+        let layout = RawEvent::parse(&bytes).unwrap().layout();
+        let ev = layout.view(&bytes).unwrap();
+        assert_eq!(ev.header.ts, 7);
+        assert_eq!(ev.param_as::<i64>(0), Some(5));
+        assert_eq!(ev.param(1), Some(&b""[..]));
+        assert_eq!(ev.param_as::<CStrParam>(2), Some(CStrParam(b"/etc")));
+        assert_eq!(ev.param(3), None);
+        assert!(layout.view(&bytes[..bytes.len() - 1]).is_none());
+        // Another event's layout over these bytes reads within them.
+        let short = build(3, &[b"ab"]);
+        let other = RawEvent::parse(&short).unwrap().layout();
+        assert_eq!(other.view(&bytes).unwrap().param(0), Some(&bytes[28..30]));
     }
 }

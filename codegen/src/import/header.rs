@@ -44,13 +44,13 @@ pub struct Header {
     /// Object-like macro and enum member names, in order of first definition.
     pub order: Vec<String>,
     /// Macros defined at the end of the header.
-    pub macros: MacroTable,
+    pub macros: MacroTable<'static>,
     enum_values: HashMap<String, i128>,
 }
 
 impl Header {
     /// Parses the preprocessed header (with its `#define`/`#undef` tokens in place).
-    pub fn parse(tokens: &[Token], predefined: &MacroTable) -> Result<Header> {
+    pub fn parse(tokens: &[Token], predefined: &MacroTable<'static>) -> Result<Header> {
         let mut h = Header {
             enums: Vec::new(),
             order: Vec::new(),

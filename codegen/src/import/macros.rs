@@ -24,33 +24,61 @@ pub struct Macro {
     pub line: u32,
 }
 
-/// Macros currently defined.
+/// Macros currently defined: those defined or undefined here, over a borrowed base table
+/// (a `.c` file's own `#define`s over the header's macros, without copying the header's).
 #[derive(Debug, Clone, Default)]
-pub struct MacroTable {
-    map: HashMap<String, Macro>,
+pub struct MacroTable<'b> {
+    base: Option<&'b MacroTable<'b>>,
+    /// Defined here (`Some`), or undefined here while the base defines it (`None`).
+    own: HashMap<String, Option<Macro>>,
 }
 
-impl MacroTable {
+impl<'b> MacroTable<'b> {
+    /// An empty table over `base`: `base`'s macros until they are redefined or undefined.
+    pub fn over(base: &'b MacroTable<'b>) -> Self {
+        MacroTable {
+            base: Some(base),
+            own: HashMap::new(),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&Macro> {
-        self.map.get(name)
+        match self.own.get(name) {
+            Some(here) => here.as_ref(),
+            None => self.base?.get(name),
+        }
     }
 
     pub fn is_defined(&self, name: &str) -> bool {
-        self.map.contains_key(name)
+        self.get(name).is_some()
     }
 
     pub fn define(&mut self, m: Macro) {
-        self.map.insert(m.name.clone(), m);
+        self.own.insert(m.name.clone(), Some(m));
     }
 
     pub fn undef(&mut self, name: &str) {
-        self.map.remove(name);
+        if self.base.is_some_and(|b| b.is_defined(name)) {
+            self.own.insert(name.to_string(), None);
+        } else {
+            self.own.remove(name);
+        }
     }
 
-    /// Adds every macro of `other`, replacing same-named ones.
+    /// Adds every macro defined in `other`, replacing same-named ones.
     pub fn extend(&mut self, other: &MacroTable) {
-        for m in other.map.values() {
-            self.define(m.clone());
+        other.for_each_defined(&mut |m| self.define(m.clone()));
+    }
+
+    /// Calls `f` on every defined macro, once per name.
+    fn for_each_defined(&self, f: &mut dyn FnMut(&Macro)) {
+        self.own.values().flatten().for_each(&mut *f);
+        if let Some(base) = self.base {
+            base.for_each_defined(&mut |m| {
+                if !self.own.contains_key(&m.name) {
+                    f(m);
+                }
+            });
         }
     }
 
@@ -298,7 +326,7 @@ mod tests {
     use super::*;
     use crate::import::lexer::{TokKind, tokenize};
 
-    fn table(src: &str) -> MacroTable {
+    fn table(src: &str) -> MacroTable<'static> {
         let mut t = MacroTable::default();
         for tok in tokenize("t.h", src.as_bytes()).unwrap() {
             if let TokKind::Directive(d) = &tok.kind {
@@ -348,5 +376,28 @@ mod tests {
             unreachable!()
         };
         assert!(parse_define(&toks[0], &d.tokens).is_err());
+    }
+
+    #[test]
+    fn a_table_over_a_base_shadows_it_without_changing_it() {
+        let base = table("#define A 1\n#define B 2\n");
+        let mut over = MacroTable::over(&base);
+        let file = table("#define B 3\n#define C 4\n");
+        over.extend(&file);
+        over.undef("A");
+        assert!(!over.is_defined("A"));
+        assert_eq!(text(&over.get("B").unwrap().body), "3");
+        assert_eq!(text(&over.get("C").unwrap().body), "4");
+        assert_eq!(text(&base.get("A").unwrap().body), "1");
+        assert_eq!(text(&base.get("B").unwrap().body), "2");
+        over.undef("C");
+        assert!(!over.is_defined("C"));
+
+        // What a table over `over` gets from `extend`: every macro `over` defines, once.
+        let mut flat = MacroTable::default();
+        flat.extend(&over);
+        assert!(!flat.is_defined("A"));
+        assert_eq!(text(&flat.get("B").unwrap().body), "3");
+        assert_eq!(flat.own.len(), 1);
     }
 }

@@ -37,6 +37,7 @@ use crate::schema_io::{self, SchemaIoError};
 use error::Result;
 use header::{HEADER_FILE, Header};
 use lexer::tokenize;
+use macros::MacroTable;
 use preproc::{preprocess, userspace_macros};
 
 /// The result of an import: the schema, plus notes for the person running it (never written
@@ -163,7 +164,7 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 /// Tokenizes and preprocesses a `.c` file that includes the header, and parses its tables.
 fn c_file(dir: &Path, name: &str, header: &Header) -> Result<Vec<decl::ArrayDef>> {
     let toks = tokenize(name, &read(dir, name)?)?;
-    let pre = preprocess(&toks, header.macros.clone())?;
+    let pre = preprocess(&toks, MacroTable::over(&header.macros))?;
     decl::parse_array_defs(&pre.tokens, name)
 }
 

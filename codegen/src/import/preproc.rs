@@ -16,15 +16,15 @@ use super::expr;
 use super::lexer::{TokKind, Token};
 use super::macros::{MAX_DEPTH, MacroTable, parse_define};
 
-pub struct Preprocessed {
+pub struct Preprocessed<'b> {
     /// Active tokens, with `#define`/`#undef` directive tokens kept in place.
     pub tokens: Vec<Token>,
     /// Macros defined at the end of the file.
-    pub macros: MacroTable,
+    pub macros: MacroTable<'b>,
 }
 
 /// The macros predefined for the modelled build (see the module documentation).
-pub fn userspace_macros() -> MacroTable {
+pub fn userspace_macros() -> MacroTable<'static> {
     let mut t = MacroTable::default();
     t.predefine("__GNUC__", 1);
     t
@@ -38,8 +38,9 @@ struct Frame<'a> {
     seen_else: bool,
 }
 
-/// Runs the conditionals of one file, starting from `macros`.
-pub fn preprocess(tokens: &[Token], mut macros: MacroTable) -> Result<Preprocessed> {
+/// Runs the conditionals of one file, starting from `macros` (a table over another borrows it:
+/// see [`MacroTable::over`]).
+pub fn preprocess<'b>(tokens: &[Token], mut macros: MacroTable<'b>) -> Result<Preprocessed<'b>> {
     let mut out = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     for tok in tokens {

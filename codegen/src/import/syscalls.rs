@@ -59,7 +59,7 @@ pub fn syscall_map(
     table: &[Token],
     k: &Known,
 ) -> Result<ArchMap> {
-    let mut macros = k.header.macros.clone();
+    let mut macros = MacroTable::over(&k.header.macros);
     macros.extend(arch_macros);
     let absent = absent_guards(table, &macros);
     let pre = preprocess(table, macros)?;

@@ -32,8 +32,9 @@
 //!   | `Option<&CStr>` | yes | - | yes | `{isKey}` |
 //!   A request whose argument does not fit fails the call before the extractor runs.
 //! - `ExtractRequest { context: &mut Self::ExtractContext, event: &EventInput<Self::Event>,
-//!   table_reader, offset: &mut ExtractByteRange }`: `req.event.event()?` gives the decoded
-//!   [`crate::payload::ZoneEvent`]; `offset` may be set for byte-range requests.
+//!   table_reader, offset: &mut ExtractByteRange }`: `req.event.event()?` gives the
+//!   [`crate::payload::PluginEvent`] (decoded once per event, see [`crate::fields::ctx`]);
+//!   `offset` may be set for byte-range requests.
 //! - `ExtractContext: Default` is created anew for every `extract_fields` call, and libsinsp asks
 //!   one field per call: per-event caches (decoded event, resolved thread/fd) must live in the
 //!   plugin, keyed by `req.event.event_number()`.
@@ -42,7 +43,7 @@
 //!
 //! The table itself is generated: see [`crate::fields`].
 
-use crate::payload::ZoneEvent;
+use crate::payload::PluginEvent;
 use crate::plugin::EderaPlugin;
 use falco_plugin::extract::{ExtractFieldInfo, ExtractPlugin};
 
@@ -52,7 +53,7 @@ pub const fn fields() -> &'static [ExtractFieldInfo<EderaPlugin>] {
 }
 
 impl ExtractPlugin for EderaPlugin {
-    type Event<'a> = ZoneEvent<'a>;
+    type Event<'a> = PluginEvent<'a>;
     type ExtractContext = ();
     const EXTRACT_FIELDS: &'static [ExtractFieldInfo<Self>] = fields();
 }
