@@ -23,14 +23,13 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * `cargo run -p codegen -- emit DIR`): enum arg_kind (what is copied from an argument's user
  * memory), enum fd_src (which fd's kernel objects are read), the WANT_* bits (sc_desc.want) from
  * codegen/src/emit/capture.rs; and the records with their sizes (NARGS, NBLOBS, BLOB_LEN, ...),
- * the RF_* bits and PROCEXIT_NR from codegen/src/capture/layout.rs: struct sc_desc (per
- * syscall, the `syscalls` map), struct record_head, cgroups_area, proc_area and record (what a
- * ring buffer carries), each with its size and field offsets asserted as the agent reads and
- * writes them. */
+ * the RF_* bits, PROCEXIT_NR and the ring buffers (NRINGS, their maps named by the RINGS X-macro)
+ * from codegen/src/capture/layout.rs: struct sc_desc (per syscall, the `syscalls` map), struct
+ * record_head, cgroups_area, proc_area and record (what a ring buffer carries), each with its
+ * size and field offsets asserted as the agent reads and writes them. */
 #include "capture_plan.h"
 
 #define MAX_SYSCALLS 512
-#define NRINGS 8 /* ring buffers; CPU n writes to ring n % NRINGS */
 
 /* proc_area.exe_flags: libscap's execve_flags (PPM_EXE_*) */
 #define EXE_WRITABLE 1
@@ -342,20 +341,15 @@ struct {
     __type(value, struct sc_desc);
 } syscalls SEC(".maps");
 
-/* One ring buffer per CPU (up to NRINGS; user space sizes the unused ones to one page). */
-#define RING(n)                                                                                    \
+/* One ring buffer per CPU (up to NRINGS; user space sizes the unused ones to one page): the maps
+ * capture_plan.h's RINGS names. */
+#define RING(n, map)                                                                               \
     struct {                                                                                       \
         __uint(type, BPF_MAP_TYPE_RINGBUF);                                                        \
         __uint(max_entries, 1 << 24);                                                              \
-    } ring##n SEC(".maps");
-RING(0)
-RING(1)
-RING(2)
-RING(3)
-RING(4)
-RING(5)
-RING(6)
-RING(7)
+    } map SEC(".maps");
+RINGS(RING, RING)
+#undef RING
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -426,32 +420,24 @@ static __always_inline int zone_pid_tgid(__u64 *out)
     return 1;
 }
 
+/* The cases of `switch (cpu % NRINGS)`: each returns RING_CALL(map) of its CPU's ring. */
+#define RING_CASE(n, map)                                                                          \
+    case n: return RING_CALL(map);
+#define RING_LAST(n, map)                                                                          \
+    default: return RING_CALL(map);
+
 static __always_inline void *reserve(__u32 cpu, __u64 size)
 {
-    switch (cpu % NRINGS) {
-    case 0: return bpf_ringbuf_reserve(&ring0, size, 0);
-    case 1: return bpf_ringbuf_reserve(&ring1, size, 0);
-    case 2: return bpf_ringbuf_reserve(&ring2, size, 0);
-    case 3: return bpf_ringbuf_reserve(&ring3, size, 0);
-    case 4: return bpf_ringbuf_reserve(&ring4, size, 0);
-    case 5: return bpf_ringbuf_reserve(&ring5, size, 0);
-    case 6: return bpf_ringbuf_reserve(&ring6, size, 0);
-    default: return bpf_ringbuf_reserve(&ring7, size, 0);
-    }
+#define RING_CALL(map) bpf_ringbuf_reserve(&map, size, 0)
+    switch (cpu % NRINGS) { RINGS(RING_CASE, RING_LAST) }
+#undef RING_CALL
 }
 
 static __always_inline long output(__u32 cpu, void *data, __u64 size)
 {
-    switch (cpu % NRINGS) {
-    case 0: return bpf_ringbuf_output(&ring0, data, size, BPF_RB_NO_WAKEUP);
-    case 1: return bpf_ringbuf_output(&ring1, data, size, BPF_RB_NO_WAKEUP);
-    case 2: return bpf_ringbuf_output(&ring2, data, size, BPF_RB_NO_WAKEUP);
-    case 3: return bpf_ringbuf_output(&ring3, data, size, BPF_RB_NO_WAKEUP);
-    case 4: return bpf_ringbuf_output(&ring4, data, size, BPF_RB_NO_WAKEUP);
-    case 5: return bpf_ringbuf_output(&ring5, data, size, BPF_RB_NO_WAKEUP);
-    case 6: return bpf_ringbuf_output(&ring6, data, size, BPF_RB_NO_WAKEUP);
-    default: return bpf_ringbuf_output(&ring7, data, size, BPF_RB_NO_WAKEUP);
-    }
+#define RING_CALL(map) bpf_ringbuf_output(&map, data, size, BPF_RB_NO_WAKEUP)
+    switch (cpu % NRINGS) { RINGS(RING_CASE, RING_LAST) }
+#undef RING_CALL
 }
 
 static __always_inline void count_drop(void)

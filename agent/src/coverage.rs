@@ -12,146 +12,10 @@ use crate::procinfo::Process;
 use edera_scap::info::SyscallEntry;
 use edera_scap::libsinsp;
 use edera_scap::tables::syscalls;
+use param_source::{FdFrom, MmsgPart, ParamSource::*};
 
-/// Where one exit-event parameter comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The return value.
-    Ret,
-    /// The return value when not negative, else 0.
-    RetLen,
-    /// Argument register `i`, as an integer.
-    Arg(u8),
-    /// Argument `i` is an `open` flags word, converted to PPM flags (plus `O_F_CREATED` when
-    /// the kernel says the call created the file).
-    OpenFlags(u8),
-    /// Argument `i` holds `O_CLOEXEC`-style flags (dup3, pipe2; `SOCK_*` type flags of socket,
-    /// socketpair, accept4), as PPM open flags.
-    CloexecFlags(u8),
-    /// Argument `i` converted to PPM flags with a native flag table.
-    Flags(&'static FlagMap, u8),
-    /// Argument `i` points to a NUL-terminated string.
-    Str(u8),
-    /// Argument `i` points to a buffer of the length in argument `len`.
-    BufArgLen(u8, u8),
-    /// Argument `i` points to a buffer of the length of the (non-negative) return value.
-    BufRetLen(u8),
-    /// Argument `i` points to a `struct sockaddr` of the length in argument `len`.
-    Sockaddr(u8, u8),
-    /// Argument `i` points to an `int[2]` the call filled; fd number `k` of it.
-    FdOfPair(u8, u8),
-    /// The socket tuple of the call's socket, local end first (connect, sendto); the remote
-    /// end falls back to the sockaddr at argument `i` when the socket has none (connect's
-    /// failure, an unconnected UDP sendto). Empty when the call failed, except EINPROGRESS.
-    TupleOut(Option<u8>),
-    /// The socket tuple of the call's socket, remote end first (accept, recvfrom).
-    TupleIn,
-    /// The kernel address of the call's socket, and of its unix peer.
-    SockSk,
-    SockPeer,
-    /// Device and inode of the call's file.
-    Dev,
-    Ino,
-    /// The process's memory counters after the call (KiB).
-    VmSize,
-    VmRss,
-    VmSwap,
-    /// The accept queue of the listening socket at argument 0: its length, its limit, and
-    /// how full it is (percent).
-    QueueLen,
-    QueueMax,
-    QueuePct,
-    /// The task's capability sets after the call.
-    CapInheritable,
-    CapPermitted,
-    CapEffective,
-    /// The path of the call's file.
-    FdPath,
-    /// Argument `i` points to a `struct user_msghdr`: its control messages after the call.
-    MsgControl(u8),
-    /// Argument `i` points to a struct: its integer of `size` bytes at byte `off`.
-    Field(u8, u8, u8),
-    /// A struct field (argument, offset, size) converted with a native flag table.
-    FlagsField(&'static FlagMap, u8, u8, u8),
-    /// A constant (a PPM value the modern probe sets for an unused parameter).
-    Const(u64),
-    /// The `width` bits of argument `i` from bit `shift` up (argument, shift, width).
-    Bits(u8, u8, u8),
-    /// Those bits converted with a native flag table.
-    FlagsBits(&'static FlagMap, u8, u8, u8),
-    /// A struct field holding `open` flags (openat2's `open_how`).
-    OpenFlagsField(u8, u8, u8),
-    /// Argument `i` points to a `struct timespec`: nanoseconds.
-    Reltime(u8),
-    /// Argument `i` points to an iovec array of as many entries as argument `n` says: its
-    /// buffers gathered (up to the returned length when the flag is set).
-    Iovec(u8, u8, bool),
-    /// The total length of the call's iovec array.
-    IovLen,
-    /// Argument `i` points to a `struct user_msghdr`: its iovec array's buffers gathered (up
-    /// to the returned length when the flag is set).
-    MsgIovec(u8, bool),
-    /// Argument `i` points to a `struct mmsghdr` array: of its first message, the part given.
-    Mmsg(u8, MmsgPart),
-    /// setsockopt's and getsockopt's option value at argument `val` as its PT_DYN, for the
-    /// level and option name in those arguments; its length is argument `len`, or the int
-    /// argument `len` points to (`len_at`).
-    Sockopt {
-        val: u8,
-        level: u8,
-        name: u8,
-        len: u8,
-        len_at: bool,
-    },
-    /// The source when what the condition tests is one of the values (`true`), or none of
-    /// them (`false`); else the last source, or without one the parameter's empty value.
-    When(
-        Cond,
-        &'static [u64],
-        bool,
-        &'static Source,
-        Option<&'static Source>,
-    ),
-    /// The source when the call succeeded (a return value not negative), else the parameter's
-    /// empty value.
-    IfOk(&'static Source),
-    /// A PT_DYN value: entry `k` of the parameter's dynamic table (its index byte), then the
-    /// source encoded as that entry's type.
-    Dyn(u8, &'static Source),
-    /// Argument `i` points to `struct pollfd`s, as many as argument `n` says: a PT_FDLIST of
-    /// the fds and their returned events, converted with the table.
-    Fdlist(&'static FlagMap, u8, u8),
-    /// ptrace's `addr` (argument `i`) and `data` (argument `i`, for the request in argument
-    /// `req`) as PT_DYN values.
-    PtraceAddr(u8),
-    PtraceData(u8, u8),
-}
-
-/// What a [`Source::When`] tests: the `width` bits from bit `shift` up (the whole word: 0, 64)
-/// of argument `arg`, or of the integer of `field` = (offset, size) bytes of the struct it
-/// points to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cond {
-    pub arg: u8,
-    pub field: Option<(u8, u8)>,
-    pub shift: u8,
-    pub width: u8,
-}
-
-/// What of the first message of a `struct mmsghdr` array a source gives (sendmmsg and
-/// recvmmsg are captured as one event, of their first message, as the modern probe does where
-/// the kernel rejects its per-message loop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MmsgPart {
-    /// Its `msg_len` when the call handled a message, else the return value.
-    Res,
-    /// Its `msg_len` when the call handled a message, else 0.
-    Len,
-    /// Its buffers gathered, up to its `msg_len`.
-    Data,
-    /// Its control messages after the call, when the call handled a message (else none).
-    Control,
-}
+/// Where one exit-event parameter comes from (the plan's literals; flag tables by reference).
+pub type ParamSource = param_source::ParamSource<&'static FlagMap>;
 
 /// Native flag values of one PPM flag table (x86_64), as `agent/capture.toml` gives them.
 #[derive(Debug, PartialEq, Eq)]
@@ -190,23 +54,13 @@ impl FlagMap {
     }
 }
 
-/// Which file descriptor's kernel objects the kernel side reads (`enum fd_src`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FdFrom {
-    None,
-    Ret,
-    Arg(u8),
-    /// The first int of the `int[2]` at argument `i` (pipe, socketpair).
-    IntAt(u8),
-}
-
 /// One covered syscall: its name, the fd whose kernel objects are read, and the sources of
 /// its exit event's parameters, by name.
 #[derive(Debug)]
 pub struct Covered {
     pub syscall: &'static str,
     pub fd: FdFrom,
-    pub params: &'static [(&'static str, Source)],
+    pub params: &'static [(&'static str, ParamSource)],
 }
 
 /// The plan generated from `agent/capture.toml` (`build.rs`; read it with
@@ -217,7 +71,6 @@ pub mod plan {
     include!(concat!(env!("OUT_DIR"), "/capture_plan.rs"));
 }
 
-use Source::*;
 pub use plan::COVERED;
 use plan::{
     WANT_CAPS, WANT_CONTROL, WANT_ENV, WANT_FILE, WANT_MM, WANT_PATH, WANT_PROC, WANT_QUEUE,
@@ -236,7 +89,7 @@ pub enum Fill {
     Process(Process),
     /// The event's parameters in layout order, each with its source (`None`: libscap's
     /// empty value).
-    Sources(Vec<Option<Source>>),
+    Sources(Vec<Option<ParamSource>>),
     /// Not covered: a generic event.
     Generic,
 }
@@ -249,11 +102,11 @@ pub struct Syscall {
     pub plan: ArgPlan,
     pub exit: Fill,
     /// The enter event's sources, for the covered syscalls whose enter event libscap emits.
-    pub enter: Option<Vec<Option<Source>>>,
+    pub enter: Option<Vec<Option<ParamSource>>>,
 }
 
 /// The sources of event `code`'s parameters, in layout order, from `c`.
-fn sources(code: u16, c: &Covered) -> Option<Vec<Option<Source>>> {
+fn sources(code: u16, c: &Covered) -> Option<Vec<Option<ParamSource>>> {
     let info = edera_scap::info::event_info(code)?;
     Some(
         info.params
@@ -303,25 +156,6 @@ pub fn syscall(nr: u32) -> Option<&'static Syscall> {
 /// The entry of native syscall `nr`.
 pub fn entry(nr: u32) -> Option<&'static SyscallEntry> {
     syscall(nr).map(|s| s.entry)
-}
-
-/// The sources `src` reads: itself, or those a `When` chooses between and the one inside a
-/// `Dyn` or an `IfOk`.
-fn leaves(src: &'static Source, out: &mut Vec<Source>) {
-    match src {
-        When(cond, .., then, otherwise) => {
-            // The struct field the condition tests is copied too.
-            if let Some((off, size)) = cond.field {
-                out.push(Field(cond.arg, off, size));
-            }
-            leaves(then, out);
-            if let Some(e) = otherwise {
-                leaves(e, out);
-            }
-        }
-        Dyn(_, then) | IfOk(then) => leaves(then, out),
-        s => out.push(*s),
-    }
 }
 
 /// What the kernel side copies and reads for one syscall (`struct sc_desc`).
@@ -381,29 +215,33 @@ pub fn arg_plan(name: &str) -> ArgPlan {
     }
     let Some(c) = covered(name) else { return p };
     let mut args: Vec<(u8, u8, u8)> = Vec::new();
-    let mut read = Vec::new();
-    for (_, src) in c.params {
-        leaves(src, &mut read);
-    }
-    for src in read {
+    for src in c.params.iter().flat_map(|(_, src)| src.copies()) {
         match src {
             Str(i) => args.push((i, kind::STRING, 0)),
             BufArgLen(i, l) | Sockaddr(i, l) => args.push((i, kind::BUFFER_LEN_ARG, l)),
             BufRetLen(i) => args.push((i, kind::BUFFER_LEN_RET, 0)),
             FdOfPair(i, _) => args.push((i, kind::FD_PAIR, 0)),
             // A struct is copied up to the end of its last field used.
-            Field(i, off, size) | FlagsField(_, i, off, size) | OpenFlagsField(i, off, size) => {
-                args.push((i, kind::FIXED, off + size))
-            }
+            Field { arg, off, size }
+            | FlagsField { arg, off, size, .. }
+            | OpenFlagsField { arg, off, size } => args.push((arg, kind::FIXED, off + size)),
             Reltime(i) => args.push((i, kind::FIXED, 16)),
-            Fdlist(_, i, n) => args.push((i, kind::ARRAY8, n)),
-            Iovec(i, n, false) => args.push((i, kind::IOVEC, n)),
-            Iovec(i, n, true) => args.push((i, kind::IOVEC_LEN_RET, n)),
-            MsgIovec(i, false) => args.push((i, kind::MSGHDR, 0)),
-            MsgIovec(i, true) => args.push((i, kind::MSGHDR_LEN_RET, 0)),
-            Mmsg(i, part) => {
-                args.push((i, kind::MMSGHDR, 0));
-                if part == MmsgPart::Control {
+            Fdlist { arg, count, .. } => args.push((arg, kind::ARRAY8, count)),
+            Iovec {
+                arg,
+                count,
+                ret: false,
+            } => args.push((arg, kind::IOVEC, count)),
+            Iovec {
+                arg,
+                count,
+                ret: true,
+            } => args.push((arg, kind::IOVEC_LEN_RET, count)),
+            MsgIovec { arg, ret: false } => args.push((arg, kind::MSGHDR, 0)),
+            MsgIovec { arg, ret: true } => args.push((arg, kind::MSGHDR_LEN_RET, 0)),
+            Mmsg { arg, what } => {
+                args.push((arg, kind::MMSGHDR, 0));
+                if what == MmsgPart::Control {
                     p.want |= WANT_CONTROL;
                 }
             }
@@ -425,7 +263,7 @@ pub fn arg_plan(name: &str) -> ArgPlan {
                 args.push((len, kind::FIXED, 4));
             }
             // The word a PEEK request read.
-            PtraceData(i, _) => args.push((i, kind::FIXED, 8)),
+            PtraceData { arg, .. } => args.push((arg, kind::FIXED, 8)),
             // The sockaddr a tuple's remote end falls back to: its length is the next argument
             // (connect, sendto).
             TupleOut(Some(i)) => {

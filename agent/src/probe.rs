@@ -4,7 +4,7 @@
 //! wait (a full buffer drops and counts, per CPU).
 
 use crate::coverage;
-use crate::coverage::plan::{ScDesc, record_head};
+use crate::coverage::plan::{NRINGS, RING_NAMES, ScDesc, record_head};
 use crate::record::{HEAD_LEN, NARGS, Record};
 use aya::Btf;
 use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
@@ -12,8 +12,6 @@ use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader};
 use edera_scap::tables::syscalls;
 
-/// Ring buffers of the kernel side (`NRINGS`); CPU n writes to ring n % NRINGS.
-pub const NRINGS: usize = 8;
 const PAGE: u32 = 4096;
 
 /// Errors of loading and attaching.
@@ -76,10 +74,6 @@ impl Default for Options {
         }
     }
 }
-
-const RING_NAMES: [&str; NRINGS] = [
-    "ring0", "ring1", "ring2", "ring3", "ring4", "ring5", "ring6", "ring7",
-];
 
 fn online_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

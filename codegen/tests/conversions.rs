@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use codegen::conversions::validate::{Verdict, validate, verdict};
-use codegen::conversions::{Action, Source, load_conversions, parse_conversions};
+use codegen::conversions::{Action, ParamOrigin, load_conversions, parse_conversions};
 use codegen::emit::{GenError, generate_conversions};
 use codegen::model::Schema;
 use codegen::schema_io::load_schema;
@@ -59,7 +59,7 @@ fn checked_in_table_is_sound_and_complete() {
         .entries
         .iter()
         .flat_map(|c| c.instructions())
-        .filter(|i| i.from == Source::Callback)
+        .filter(|i| i.from == ParamOrigin::Callback)
         .count();
     assert_eq!(callbacks, 1);
     let code = generate_conversions(&schema, &conv).unwrap();

@@ -11,13 +11,14 @@ pub mod sockopt;
 
 use crate::compat::Compat;
 use crate::coverage::plan::kind;
-use crate::coverage::{self, ArgPlan, Fill, MmsgPart, Source, Syscall};
+use crate::coverage::{self, ArgPlan, Fill, ParamSource, Syscall};
 use crate::procinfo;
 use crate::record::{RF_CREATED, Record};
 use edera_scap::event::{EventHeader, HEADER_LEN};
 use edera_scap::info::{EventInfo, ParamExtra, ParamInfo, ParamType, SyscallEntry, event_info};
 use edera_scap::tables::{EventCode, syscalls};
 use event::Event;
+use param_source::MmsgPart;
 
 /// `-EINPROGRESS`: a non-blocking connect under way has a tuple.
 const EINPROGRESS: i64 = -115;
@@ -141,7 +142,7 @@ fn fill(
     ev: &mut Event,
     code: u16,
     info: &EventInfo,
-    sources: &[Option<Source>],
+    sources: &[Option<ParamSource>],
     r: &Record<'_>,
     plan: &ArgPlan,
 ) {
@@ -192,7 +193,14 @@ fn fdlist(pollfds: &[u8], count: u64, events: &coverage::FlagMap) -> Vec<u8> {
 
 /// A PT_DYN value of parameter `p`: the index byte `k`, then `src` encoded as entry `k` of
 /// the parameter's dynamic table (empty when the table has no such entry).
-fn dyn_value(ev: &mut Event, p: &ParamInfo, k: u8, src: &Source, r: &Record<'_>, plan: &ArgPlan) {
+fn dyn_value(
+    ev: &mut Event,
+    p: &ParamInfo,
+    k: u8,
+    src: &ParamSource,
+    r: &Record<'_>,
+    plan: &ArgPlan,
+) {
     let entry = match p.extra {
         ParamExtra::Dyn(entries) => entries.get(usize::from(k)),
         _ => None,
@@ -226,48 +234,57 @@ fn procexit(ev: &mut Event, r: &Record<'_>) {
 
 /// Push the value of parameter `p` from `src`; `plan` says which blob slot holds an argument's
 /// memory (copied as `kind`, for an argument copied two ways).
-fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, plan: &ArgPlan) {
+fn value(ev: &mut Event, p: &ParamInfo, src: Option<ParamSource>, r: &Record<'_>, plan: &ArgPlan) {
     let blob = |i: u8| r.blob(usize::from(plan.slot[usize::from(i)]));
     let blob_as = |i: u8, kind: u8| r.blob(usize::from(plan.slot_of(i, kind)));
     let arg = |i: u8| r.args[usize::from(i)];
     let int = |ev: &mut Event, v: u64| ev.push_int(p.ptype, v);
     match src {
-        Some(Source::Ret) => int(ev, r.ret as u64),
-        Some(Source::RetLen) => int(ev, r.ret.max(0) as u64),
+        Some(ParamSource::Ret) => int(ev, r.ret as u64),
+        Some(ParamSource::RetLen) => int(ev, r.ret.max(0) as u64),
         // C `int` arguments (fds, pids) arrive in 64-bit registers without sign extension.
-        Some(Source::Arg(i))
+        Some(ParamSource::Arg(i))
             if matches!(p.ptype, ParamType::Fd | ParamType::Pid | ParamType::Int32) =>
         {
             int(ev, arg(i) as i32 as i64 as u64)
         }
-        Some(Source::Arg(i)) => int(ev, arg(i)),
-        Some(Source::Flags(table, i)) => int(ev, table.convert(arg(i))),
-        Some(Source::Const(n)) => int(ev, n),
-        Some(Source::Bits(i, shift, width)) => int(ev, bits(arg(i), shift, width)),
-        Some(Source::FlagsBits(table, i, shift, width)) => {
-            int(ev, table.convert(bits(arg(i), shift, width)))
-        }
-        Some(Source::OpenFlags(i)) => int(
+        Some(ParamSource::Arg(i)) => int(ev, arg(i)),
+        Some(ParamSource::Flags(table, i)) => int(ev, table.convert(arg(i))),
+        Some(ParamSource::Const(n)) => int(ev, n),
+        Some(ParamSource::Bits {
+            arg: i,
+            shift,
+            width,
+        }) => int(ev, bits(arg(i), shift, width)),
+        Some(ParamSource::FlagsBits {
+            table,
+            arg: i,
+            shift,
+            width,
+        }) => int(ev, table.convert(bits(arg(i), shift, width))),
+        Some(ParamSource::OpenFlags(i)) => int(
             ev,
             u64::from(flags::open_flags(arg(i), r.flags & RF_CREATED != 0)),
         ),
-        Some(Source::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
+        Some(ParamSource::CloexecFlags(i)) => int(ev, u64::from(flags::cloexec_flags(arg(i)))),
         // A string that could not be read (a NULL pointer: mount's type for a bind mount) is
         // empty, as the modern probe leaves it.
-        Some(Source::Str(i)) if blob_as(i, kind::STRING).is_empty() => ev.push(&[]),
-        Some(Source::Str(i)) => {
+        Some(ParamSource::Str(i)) if blob_as(i, kind::STRING).is_empty() => ev.push(&[]),
+        Some(ParamSource::Str(i)) => {
             let b = blob_as(i, kind::STRING);
             ev.push_with_nul(b.strip_suffix(&[0]).unwrap_or(b));
         }
-        Some(Source::BufArgLen(i, _)) => ev.push(blob_as(i, kind::BUFFER_LEN_ARG)),
-        Some(Source::BufRetLen(i) | Source::Iovec(i, ..) | Source::MsgIovec(i, _)) => {
-            ev.push(blob(i))
-        }
-        Some(Source::IovLen) => int(ev, r.iov_len),
-        Some(Source::QueueLen) => int(ev, u64::from(r.queue_len)),
-        Some(Source::QueueMax) => int(ev, u64::from(r.queue_max)),
-        Some(Source::QueuePct) => int(ev, u64::from(r.queue_pct())),
-        Some(Source::Sockopt {
+        Some(ParamSource::BufArgLen(i, _)) => ev.push(blob_as(i, kind::BUFFER_LEN_ARG)),
+        Some(
+            ParamSource::BufRetLen(i)
+            | ParamSource::Iovec { arg: i, .. }
+            | ParamSource::MsgIovec { arg: i, .. },
+        ) => ev.push(blob(i)),
+        Some(ParamSource::IovLen) => int(ev, r.iov_len),
+        Some(ParamSource::QueueLen) => int(ev, u64::from(r.queue_len)),
+        Some(ParamSource::QueueMax) => int(ev, u64::from(r.queue_max)),
+        Some(ParamSource::QueuePct) => int(ev, u64::from(r.queue_pct())),
+        Some(ParamSource::Sockopt {
             val,
             level,
             name,
@@ -288,7 +305,13 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
             ev.push(&sockopt::sockopt_val(arg(level), arg(name), val, len))
         }
         // Otherwise the else source, or empty, as the modern probe leaves it (no bytes, or 0).
-        Some(Source::When(cond, values, holds, then, otherwise)) => {
+        Some(ParamSource::When {
+            cond,
+            values,
+            holds,
+            then,
+            otherwise,
+        }) => {
             let word = match cond.field {
                 None => arg(cond.arg),
                 Some((off, size)) => field(blob_as(cond.arg, kind::FIXED), off, size),
@@ -301,11 +324,11 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
                 (false, None) => int(ev, 0),
             }
         }
-        Some(Source::IfOk(then)) if r.ret >= 0 => value(ev, p, Some(*then), r, plan),
-        Some(Source::IfOk(_)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
-        Some(Source::IfOk(_)) => int(ev, 0),
-        Some(Source::Dyn(k, then)) => dyn_value(ev, p, k, then, r, plan),
-        Some(Source::Mmsg(i, part)) => match part {
+        Some(ParamSource::IfOk(then)) if r.ret >= 0 => value(ev, p, Some(*then), r, plan),
+        Some(ParamSource::IfOk(_)) if p.ptype.fixed_size().is_none() => ev.push(&[]),
+        Some(ParamSource::IfOk(_)) => int(ev, 0),
+        Some(ParamSource::Dyn { index, then }) => dyn_value(ev, p, index, then, r, plan),
+        Some(ParamSource::Mmsg { arg: i, what }) => match what {
             MmsgPart::Data => ev.push(blob(i)),
             // The first message's control messages (in the last slot, as msg_control's).
             MmsgPart::Control if r.ret <= 0 => ev.push(&[]),
@@ -314,8 +337,10 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
             MmsgPart::Len if r.ret <= 0 => int(ev, 0),
             MmsgPart::Res | MmsgPart::Len => int(ev, u64::from(r.msg_len)),
         },
-        Some(Source::Sockaddr(i, _)) => ev.push(&net::sockaddr(blob_as(i, kind::BUFFER_LEN_ARG))),
-        Some(Source::FdOfPair(i, k)) => {
+        Some(ParamSource::Sockaddr(i, _)) => {
+            ev.push(&net::sockaddr(blob_as(i, kind::BUFFER_LEN_ARG)))
+        }
+        Some(ParamSource::FdOfPair(i, k)) => {
             let b = blob(i);
             let at = 4 * usize::from(k);
             let fd = b
@@ -323,7 +348,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
                 .map_or(-1, |v| i32::from_ne_bytes(v.try_into().expect("4 bytes")));
             int(ev, fd as i64 as u64);
         }
-        Some(Source::TupleOut(user)) => match r.sock {
+        Some(ParamSource::TupleOut(user)) => match r.sock {
             Some(s) if r.ret >= 0 || r.ret == EINPROGRESS => ev.push(&net::tuple(
                 &s,
                 true,
@@ -331,33 +356,42 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
             )),
             _ => ev.push(&[]),
         },
-        Some(Source::TupleIn) => match r.sock {
+        Some(ParamSource::TupleIn) => match r.sock {
             Some(s) if r.ret >= 0 => ev.push(&net::tuple(&s, false, None)),
             _ => ev.push(&[]),
         },
-        Some(Source::SockSk) => int(ev, r.sock.map_or(0, |s| s.sk)),
-        Some(Source::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
-        Some(Source::Dev) => int(ev, u64::from(r.user_dev())),
-        Some(Source::Ino) => int(ev, r.ino),
-        Some(Source::VmSize) => int(ev, u64::from(r.vm_size_kb)),
-        Some(Source::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
-        Some(Source::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
-        Some(Source::CapInheritable) => int(ev, r.proc.map_or(0, |p| p.cap_inheritable)),
-        Some(Source::CapPermitted) => int(ev, r.proc.map_or(0, |p| p.cap_permitted)),
-        Some(Source::CapEffective) => int(ev, r.proc.map_or(0, |p| p.cap_effective)),
-        Some(Source::MsgControl(_)) => ev.push(r.blob(crate::record::NBLOBS - 1)),
-        Some(Source::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
-        Some(Source::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
-        Some(Source::PtraceData(i, req)) => {
+        Some(ParamSource::SockSk) => int(ev, r.sock.map_or(0, |s| s.sk)),
+        Some(ParamSource::SockPeer) => int(ev, r.sock.map_or(0, |s| s.peer)),
+        Some(ParamSource::Dev) => int(ev, u64::from(r.user_dev())),
+        Some(ParamSource::Ino) => int(ev, r.ino),
+        Some(ParamSource::VmSize) => int(ev, u64::from(r.vm_size_kb)),
+        Some(ParamSource::VmRss) => int(ev, u64::from(r.vm_rss_kb)),
+        Some(ParamSource::VmSwap) => int(ev, u64::from(r.vm_swap_kb)),
+        Some(ParamSource::CapInheritable) => int(ev, r.proc.map_or(0, |p| p.cap_inheritable)),
+        Some(ParamSource::CapPermitted) => int(ev, r.proc.map_or(0, |p| p.cap_permitted)),
+        Some(ParamSource::CapEffective) => int(ev, r.proc.map_or(0, |p| p.cap_effective)),
+        Some(ParamSource::MsgControl(_)) => ev.push(r.blob(crate::record::NBLOBS - 1)),
+        Some(ParamSource::FdPath) => ev.push_with_nul(r.proc.map_or(&[][..], |p| p.fd_path)),
+        Some(ParamSource::PtraceAddr(i)) => ev.push(&flags::ptrace_addr(r.ret, arg(i))),
+        Some(ParamSource::PtraceData { arg: i, request }) => {
             let peeked = field(blob_as(i, kind::FIXED), 0, 8);
-            ev.push(&flags::ptrace_data(r.ret, arg(req), arg(i), peeked))
+            ev.push(&flags::ptrace_data(r.ret, arg(request), arg(i), peeked))
         }
-        Some(Source::Fdlist(table, i, n)) => ev.push(&fdlist(blob(i), arg(n), table)),
-        Some(Source::Field(i, off, size)) => int(ev, field(blob_as(i, kind::FIXED), off, size)),
-        Some(Source::FlagsField(table, i, off, size)) => {
-            int(ev, table.convert(field(blob_as(i, kind::FIXED), off, size)))
+        Some(ParamSource::Fdlist {
+            table,
+            arg: i,
+            count,
+        }) => ev.push(&fdlist(blob(i), arg(count), table)),
+        Some(ParamSource::Field { arg: i, off, size }) => {
+            int(ev, field(blob_as(i, kind::FIXED), off, size))
         }
-        Some(Source::OpenFlagsField(i, off, size)) => int(
+        Some(ParamSource::FlagsField {
+            table,
+            arg: i,
+            off,
+            size,
+        }) => int(ev, table.convert(field(blob_as(i, kind::FIXED), off, size))),
+        Some(ParamSource::OpenFlagsField { arg: i, off, size }) => int(
             ev,
             u64::from(flags::open_flags(
                 field(blob_as(i, kind::FIXED), off, size),
@@ -365,7 +399,7 @@ fn value(ev: &mut Event, p: &ParamInfo, src: Option<Source>, r: &Record<'_>, pla
             )),
         ),
         // tv_sec, tv_nsec; 0 when the struct could not be read.
-        Some(Source::Reltime(i)) => {
+        Some(ParamSource::Reltime(i)) => {
             let b = blob_as(i, kind::FIXED);
             let (sec, nsec) = (field(b, 0, 8), field(b, 8, 8));
             int(ev, sec.wrapping_mul(1_000_000_000).wrapping_add(nsec))

@@ -4,7 +4,8 @@
 //! sizes) and its meaning. [`layout`] places the fields as C does (natural alignment) and
 //! refuses a layout that would need implicit padding, so that both sides are written from one
 //! computed layout (`crate::emit::layout`): the C definitions, the agent's Rust, and the size
-//! and offset assertions clang and rustc check.
+//! and offset assertions clang and rustc check. The ring buffers the records go to are counted
+//! and named here too ([`NRINGS`], [`ring_maps`]).
 
 /// A named size: a `#define` for the kernel side, a `usize` constant for the agent.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +65,26 @@ const PROC_DATA_LEN: Size = size(
     "Bytes of the process area's strings, at most (4 * PROC_PART).",
 );
 
+/// Ring buffers of the kernel side, the maps [`ring_maps`] names: CPU n writes to ring
+/// n % NRINGS; the agent reads as many as there are online CPUs, up to all of them.
+pub const NRINGS: Size = size(
+    "NRINGS",
+    8,
+    "Ring buffers of the kernel side; CPU n writes to ring n % NRINGS.",
+);
+
+// A switch on cpu % NRINGS needs one ring at least (its default).
+const _: () = assert!(NRINGS.value > 0, "the kernel side needs one ring buffer");
+
+/// The names of the ring buffer maps, ring n's at n: the kernel side declares them, the agent
+/// takes them by name.
+pub fn ring_maps() -> Vec<String> {
+    (0..NRINGS.value).map(|n| format!("ring{n}")).collect()
+}
+
 /// Every size, in the order the generated files define them.
 pub const SIZES: &[Size] = &[
+    NRINGS,
     NARGS,
     NBLOBS,
     BLOB_LEN,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::source::{FdFrom, Shape, Source, parse, parse_fd};
+use super::source::{FdFrom, ParamSource, Shape, parse, parse_fd};
 use super::{CAPTURE_FILE, CapturePlan, NativeFlags};
 use crate::emit::Problem;
 use crate::emit::types::fixed_size;
@@ -42,11 +42,11 @@ pub enum Conversion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedRow {
     pub syscall: String,
-    pub read: Option<FdFrom>,
+    pub read: FdFrom,
     /// A process event (its other parameters come from the agent's process reader).
     pub process: bool,
     /// (parameter name, source), in the exit event's layout order.
-    pub params: Vec<(String, Source)>,
+    pub params: Vec<(String, ParamSource)>,
 }
 
 /// The plan as the emitter needs it.
@@ -68,11 +68,11 @@ fn problem(entry: impl Into<String>, message: impl Into<String>) -> Problem {
 
 /// Whether the value of `e` (one branch) can fill `param`; a `dyn` source's own source must
 /// fit the type of its entry of the parameter's dynamic table.
-fn fits(e: &Source, param: &Param, dyn_tables: &[DynTable]) -> bool {
+fn fits(e: &ParamSource, param: &Param, dyn_tables: &[DynTable]) -> bool {
     let ptype = param.ptype.as_str();
     match e.shape() {
         Shape::Dyn(index) => {
-            let Source::Dyn { then, .. } = e else {
+            let ParamSource::Dyn { then, .. } = e else {
                 return false;
             };
             let entry = dyn_tables
@@ -103,45 +103,47 @@ fn fits(e: &Source, param: &Param, dyn_tables: &[DynTable]) -> bool {
 }
 
 /// The flag table a source (a leaf) converts with, if it converts.
-fn table_of(e: &Source) -> Option<&str> {
+fn table_of(e: &ParamSource) -> Option<&str> {
     match e {
-        Source::Flags(t, _)
-        | Source::FlagsField { table: t, .. }
-        | Source::FlagsBits { table: t, .. } => Some(t),
-        Source::OpenFlags(_) | Source::OpenFlagsField { .. } | Source::CloexecFlags(_) => {
-            Some(FILE_FLAGS)
-        }
+        ParamSource::Flags(t, _)
+        | ParamSource::FlagsField { table: t, .. }
+        | ParamSource::FlagsBits { table: t, .. } => Some(t),
+        ParamSource::OpenFlags(_)
+        | ParamSource::OpenFlagsField { .. }
+        | ParamSource::CloexecFlags(_) => Some(FILE_FLAGS),
         _ => None,
     }
 }
 
 /// Whether a source reads the kernel objects of the row's `read` fd.
-fn reads_fd(e: &Source) -> bool {
+fn reads_fd(e: &ParamSource) -> bool {
     e.leaves().into_iter().any(|e| {
         matches!(
             e,
-            Source::Dev
-                | Source::Ino
-                | Source::FdPath
-                | Source::TupleOut(_)
-                | Source::TupleIn
-                | Source::SockSk
-                | Source::SockPeer
+            ParamSource::Dev
+                | ParamSource::Ino
+                | ParamSource::FdPath
+                | ParamSource::TupleOut(_)
+                | ParamSource::TupleIn
+                | ParamSource::SockSk
+                | ParamSource::SockPeer
         )
     })
 }
 
 /// What the kernel side does with one argument's memory (for a source, a leaf), to find two
 /// sources that disagree.
-fn copy_kind(e: &Source) -> Option<(u8, &'static str, u8)> {
+fn copy_kind(e: &ParamSource) -> Option<(u8, &'static str, u8)> {
     Some(match e {
-        Source::Str(i) => (*i, "string", 0),
-        Source::BufArgLen(i, l) | Source::Sockaddr(i, l) => (*i, "buffer with length argument", *l),
+        ParamSource::Str(i) => (*i, "string", 0),
+        ParamSource::BufArgLen(i, l) | ParamSource::Sockaddr(i, l) => {
+            (*i, "buffer with length argument", *l)
+        }
         // The sockaddr a tuple's remote end falls back to, its length in the next argument.
-        Source::TupleOut(Some(i)) => (*i, "buffer with length argument", *i + 1),
-        Source::BufRetLen(i) => (*i, "buffer of the returned length", 0),
-        Source::Fdlist(i, n) => (*i, "pollfd array", *n),
-        Source::Iovec { arg, count, ret } => (
+        ParamSource::TupleOut(Some(i)) => (*i, "buffer with length argument", *i + 1),
+        ParamSource::BufRetLen(i) => (*i, "buffer of the returned length", 0),
+        ParamSource::Fdlist { arg, count, .. } => (*arg, "pollfd array", *count),
+        ParamSource::Iovec { arg, count, ret } => (
             *arg,
             if *ret {
                 "iovec array of the returned length"
@@ -150,7 +152,7 @@ fn copy_kind(e: &Source) -> Option<(u8, &'static str, u8)> {
             },
             *count,
         ),
-        Source::MsgIovec { arg, ret } => (
+        ParamSource::MsgIovec { arg, ret } => (
             *arg,
             if *ret {
                 "msghdr of the returned length"
@@ -159,17 +161,17 @@ fn copy_kind(e: &Source) -> Option<(u8, &'static str, u8)> {
             },
             0,
         ),
-        Source::FdOfPair(i, _) => (*i, "fd pair", 0),
-        Source::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
-        Source::Sockopt {
+        ParamSource::FdOfPair(i, _) => (*i, "fd pair", 0),
+        ParamSource::Mmsg { arg, .. } => (*arg, "mmsghdr array", 0),
+        ParamSource::Sockopt {
             val, len_at: true, ..
         } => (*val, "fixed-size struct", 0),
-        Source::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
-        Source::Field { arg, .. }
-        | Source::FlagsField { arg, .. }
-        | Source::OpenFlagsField { arg, .. }
-        | Source::Reltime(arg)
-        | Source::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
+        ParamSource::Sockopt { val, len, .. } => (*val, "buffer with length argument", *len),
+        ParamSource::Field { arg, .. }
+        | ParamSource::FlagsField { arg, .. }
+        | ParamSource::OpenFlagsField { arg, .. }
+        | ParamSource::Reltime(arg)
+        | ParamSource::PtraceData { arg, .. } => (*arg, "fixed-size struct", 0),
         _ => return None,
     })
 }
@@ -252,7 +254,7 @@ fn resolve_values(
 fn check_table(
     entry: &str,
     p: &str,
-    e: &Source,
+    e: &ParamSource,
     info: &Param,
     ppm_tables: &[FlagTable],
     tables: &BTreeMap<String, Conversion>,
@@ -268,11 +270,11 @@ fn check_table(
             format!("{p}: flag table `{t}` for a parameter without flags"),
         )),
         // A constant of a flag parameter is one of its table's PPM values.
-        (None, Some(own)) if matches!(e, Source::Const(_)) => {
+        (None, Some(own)) if matches!(e, ParamSource::Const(_)) => {
             let known = ppm_tables.iter().find(|t| t.name == own).is_some_and(|t| {
                 t.entries
                     .iter()
-                    .any(|f| matches!(e, Source::Const(v) if *v == f.value))
+                    .any(|f| matches!(e, ParamSource::Const(v) if *v == f.value))
             });
             if !known {
                 out.push(problem(
@@ -301,11 +303,11 @@ fn check_row(
     schema: &Schema,
     tables: &BTreeMap<String, Conversion>,
     out: &mut Vec<Problem>,
-) -> Vec<(String, Source)> {
+) -> Vec<(String, ParamSource)> {
     let entry = format!("syscall.{name}");
     let before = out.len();
     let param = |p: &str| exit.params.iter().find(|q| q.name == p);
-    let mut sources: Vec<(&Param, Source)> = Vec::new();
+    let mut sources: Vec<(&Param, ParamSource)> = Vec::new();
     for (p, src) in &row.params {
         let Some(info) = param(p) else {
             out.push(problem(
@@ -349,7 +351,9 @@ fn check_row(
         for (info, e) in &sources {
             let p = &info.name;
             let leaves = e.leaves();
-            if leaves.iter().any(|l| matches!(l, Source::Fdlist(..)))
+            if leaves
+                .iter()
+                .any(|l| matches!(l, ParamSource::Fdlist { .. }))
                 && !tables.contains_key(POLL_FLAGS)
             {
                 out.push(problem(
@@ -445,7 +449,7 @@ fn check_row(
     if out.len() > before {
         return Vec::new();
     }
-    let mut params: Vec<(String, Source)> = sources
+    let mut params: Vec<(String, ParamSource)> = sources
         .into_iter()
         .map(|(p, e)| (p.name.clone(), e))
         .collect();
@@ -519,7 +523,11 @@ pub fn check(schema: &Schema, plan: &CapturePlan) -> Result<Resolved, Vec<Proble
         let params = check_row(&s.name, row, exit, schema, &tables, &mut problems);
         rows.push(ResolvedRow {
             syscall: s.name.clone(),
-            read: row.read.as_deref().and_then(|r| parse_fd(r).ok()),
+            read: row
+                .read
+                .as_deref()
+                .and_then(|r| parse_fd(r).ok())
+                .unwrap_or(FdFrom::None),
             process: row.process.is_some(),
             params,
         });

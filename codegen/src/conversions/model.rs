@@ -60,8 +60,8 @@ pub enum Action {
 pub struct Instruction {
     /// Name of the parameter it fills in the resulting layout.
     pub name: String,
-    pub from: Source,
-    /// Source parameter index (`old`, `enter`).
+    pub from: ParamOrigin,
+    /// Index of the parameter it is taken from (`old`, `enter`).
     #[serde(default)]
     pub param: Option<u8>,
     /// What to push when the value cannot be obtained (`enter`, `callback`).
@@ -72,13 +72,19 @@ pub struct Instruction {
     pub callback: Option<String>,
 }
 
+/// Where a converted parameter's value comes from (`from = ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Source {
+pub enum ParamOrigin {
+    /// `old`: parameter `param` of the event being converted.
     Old,
+    /// `enter`: parameter `param` of the thread's pending enter event (else `fallback`).
     Enter,
+    /// `empty`: a zero-length parameter.
     Empty,
+    /// `default`: the type's default value.
     Default,
+    /// `callback`: computed by the named Rust function (else `fallback`).
     Callback,
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Action, CALLBACKS, Conversion, Conversions, Instruction, Source};
+use super::model::{Action, CALLBACKS, Conversion, Conversions, Instruction, ParamOrigin};
 use super::sizes::len_bounds;
 use crate::emit::Problem;
 use crate::model::{Direction, Event, Schema};
@@ -173,7 +173,7 @@ fn check_instruction(
             format!("parameter {at} of {} is '{}'", target.id, tp.name),
         );
     }
-    let wants_param = matches!(ins.from, Source::Old | Source::Enter);
+    let wants_param = matches!(ins.from, ParamOrigin::Old | ParamOrigin::Enter);
     if wants_param != ins.param.is_some() {
         cx.push(
             &entry,
@@ -183,14 +183,14 @@ fn check_instruction(
             ),
         );
     }
-    let wants_fallback = matches!(ins.from, Source::Enter | Source::Callback);
+    let wants_fallback = matches!(ins.from, ParamOrigin::Enter | ParamOrigin::Callback);
     if wants_fallback != ins.fallback.is_some() {
         cx.push(
             &entry,
             "`fallback` is required with from = enter/callback and only there".into(),
         );
     }
-    if (ins.from == Source::Callback) != ins.callback.is_some() {
+    if (ins.from == ParamOrigin::Callback) != ins.callback.is_some() {
         cx.push(
             &entry,
             "`callback` is required with from = callback and only there".into(),
@@ -204,7 +204,7 @@ fn check_instruction(
             format!("unknown callback '{cb}' (known: {})", CALLBACKS.join(", ")),
         );
     }
-    if ins.from != Source::Empty && len_bounds(&tp.ptype).is_none() {
+    if ins.from != ParamOrigin::Empty && len_bounds(&tp.ptype).is_none() {
         cx.push(
             &entry,
             format!("libscap cannot size a {} parameter", tp.ptype),
@@ -212,14 +212,14 @@ fn check_instruction(
     }
     let Some(p) = ins.param else { return };
     match ins.from {
-        Source::Old if p >= c.nparams => cx.push(
+        ParamOrigin::Old if p >= c.nparams => cx.push(
             &entry,
             format!(
                 "takes parameter {p} of an event with {} parameters",
                 c.nparams
             ),
         ),
-        Source::Enter => check_enter_param(cx, &entry, ev, p),
+        ParamOrigin::Enter => check_enter_param(cx, &entry, ev, p),
         _ => {}
     }
 }

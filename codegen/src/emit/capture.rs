@@ -1,16 +1,17 @@
 //! Emits the agent's capture plan: `capture_plan.rs` (the covered syscalls with the source of
 //! each exit-event parameter, the native flag conversions, the kernel side's constants and the
 //! records it shares with the agent, see [`super::layout`]) and `capture_plan.h` (the same
-//! constants and records for `bpf/capture.bpf.c`). The runtime types (`Covered`, `Source`,
-//! `FdFrom`, `FlagMap`) are hand-written in the agent's `coverage` module.
+//! constants and records for `bpf/capture.bpf.c`). The sources and fds are written as
+//! literals of the `param-source` crate's types, which the parser reads them into too; `Covered`
+//! and `FlagMap` are the agent's, in its `coverage` module.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{GenError, format, validate};
 use crate::capture::CapturePlan;
-use crate::capture::source::{FdFrom, MmsgPart, Source};
-use crate::capture::validate::{Conversion, POLL_FLAGS, Resolved, check};
+use crate::capture::source::{FdFrom, MmsgPart, ParamSource};
+use crate::capture::validate::{Conversion, Resolved, check};
 use crate::model::Schema;
 
 /// What the generated files say they come from.
@@ -240,110 +241,112 @@ fn lit(v: u8) -> Literal {
     Literal::u8_unsuffixed(v)
 }
 
-fn emit_source(e: &Source) -> TokenStream {
+/// A source as a literal of the agent's `ParamSource` (its variants imported): the one
+/// exhaustive `match` of the generator over the sources.
+fn emit_source(e: &ParamSource) -> TokenStream {
     match e {
-        Source::Ret => quote! { Ret },
-        Source::RetLen => quote! { RetLen },
-        Source::Arg(i) => {
+        ParamSource::Ret => quote! { Ret },
+        ParamSource::RetLen => quote! { RetLen },
+        ParamSource::Arg(i) => {
             let i = lit(*i);
             quote! { Arg(#i) }
         }
-        Source::Str(i) => {
+        ParamSource::Str(i) => {
             let i = lit(*i);
             quote! { Str(#i) }
         }
-        Source::BufArgLen(i, l) => {
+        ParamSource::BufArgLen(i, l) => {
             let (i, l) = (lit(*i), lit(*l));
             quote! { BufArgLen(#i, #l) }
         }
-        Source::BufRetLen(i) => {
+        ParamSource::BufRetLen(i) => {
             let i = lit(*i);
             quote! { BufRetLen(#i) }
         }
-        Source::Sockaddr(i, l) => {
+        ParamSource::Sockaddr(i, l) => {
             let (i, l) = (lit(*i), lit(*l));
             quote! { Sockaddr(#i, #l) }
         }
-        Source::FdOfPair(i, k) => {
+        ParamSource::FdOfPair(i, k) => {
             let (i, k) = (lit(*i), lit(*k));
             quote! { FdOfPair(#i, #k) }
         }
-        Source::OpenFlags(i) => {
+        ParamSource::OpenFlags(i) => {
             let i = lit(*i);
             quote! { OpenFlags(#i) }
         }
-        Source::CloexecFlags(i) => {
+        ParamSource::CloexecFlags(i) => {
             let i = lit(*i);
             quote! { CloexecFlags(#i) }
         }
-        Source::Flags(t, i) => {
+        ParamSource::Flags(t, i) => {
             let (t, i) = (table_ident(t), lit(*i));
             quote! { Flags(&#t, #i) }
         }
-        Source::TupleOut(None) => quote! { TupleOut(None) },
-        Source::TupleOut(Some(i)) => {
+        ParamSource::TupleOut(None) => quote! { TupleOut(None) },
+        ParamSource::TupleOut(Some(i)) => {
             let i = lit(*i);
             quote! { TupleOut(Some(#i)) }
         }
-        Source::TupleIn => quote! { TupleIn },
-        Source::SockSk => quote! { SockSk },
-        Source::SockPeer => quote! { SockPeer },
-        Source::Dev => quote! { Dev },
-        Source::Ino => quote! { Ino },
-        Source::VmSize => quote! { VmSize },
-        Source::VmRss => quote! { VmRss },
-        Source::VmSwap => quote! { VmSwap },
-        Source::CapInheritable => quote! { CapInheritable },
-        Source::CapPermitted => quote! { CapPermitted },
-        Source::CapEffective => quote! { CapEffective },
-        Source::FdPath => quote! { FdPath },
-        Source::MsgControl(i) => {
+        ParamSource::TupleIn => quote! { TupleIn },
+        ParamSource::SockSk => quote! { SockSk },
+        ParamSource::SockPeer => quote! { SockPeer },
+        ParamSource::Dev => quote! { Dev },
+        ParamSource::Ino => quote! { Ino },
+        ParamSource::VmSize => quote! { VmSize },
+        ParamSource::VmRss => quote! { VmRss },
+        ParamSource::VmSwap => quote! { VmSwap },
+        ParamSource::CapInheritable => quote! { CapInheritable },
+        ParamSource::CapPermitted => quote! { CapPermitted },
+        ParamSource::CapEffective => quote! { CapEffective },
+        ParamSource::FdPath => quote! { FdPath },
+        ParamSource::MsgControl(i) => {
             let i = lit(*i);
             quote! { MsgControl(#i) }
         }
-        Source::Field { arg, off, size } => {
+        ParamSource::Field { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
-            quote! { Field(#a, #o, #s) }
+            quote! { Field { arg: #a, off: #o, size: #s } }
         }
-        Source::FlagsField {
+        ParamSource::FlagsField {
             table,
             arg,
             off,
             size,
         } => {
             let (t, a, o, s) = (table_ident(table), lit(*arg), lit(*off), lit(*size));
-            quote! { FlagsField(&#t, #a, #o, #s) }
+            quote! { FlagsField { table: &#t, arg: #a, off: #o, size: #s } }
         }
-        Source::Const(n) => {
+        ParamSource::Const(n) => {
             let n = Literal::u64_unsuffixed(*n);
             quote! { Const(#n) }
         }
-        Source::Bits { arg, shift, width } => {
+        ParamSource::Bits { arg, shift, width } => {
             let (a, s, w) = (lit(*arg), lit(*shift), lit(*width));
-            quote! { Bits(#a, #s, #w) }
+            quote! { Bits { arg: #a, shift: #s, width: #w } }
         }
-        Source::FlagsBits {
+        ParamSource::FlagsBits {
             table,
             arg,
             shift,
             width,
         } => {
             let (t, a, s, w) = (table_ident(table), lit(*arg), lit(*shift), lit(*width));
-            quote! { FlagsBits(&#t, #a, #s, #w) }
+            quote! { FlagsBits { table: &#t, arg: #a, shift: #s, width: #w } }
         }
-        Source::OpenFlagsField { arg, off, size } => {
+        ParamSource::OpenFlagsField { arg, off, size } => {
             let (a, o, s) = (lit(*arg), lit(*off), lit(*size));
-            quote! { OpenFlagsField(#a, #o, #s) }
+            quote! { OpenFlagsField { arg: #a, off: #o, size: #s } }
         }
-        Source::Iovec { arg, count, ret } => {
+        ParamSource::Iovec { arg, count, ret } => {
             let (a, c) = (lit(*arg), lit(*count));
-            quote! { Iovec(#a, #c, #ret) }
+            quote! { Iovec { arg: #a, count: #c, ret: #ret } }
         }
-        Source::IovLen => quote! { IovLen },
-        Source::QueueLen => quote! { QueueLen },
-        Source::QueueMax => quote! { QueueMax },
-        Source::QueuePct => quote! { QueuePct },
-        Source::Mmsg { arg, what } => {
+        ParamSource::IovLen => quote! { IovLen },
+        ParamSource::QueueLen => quote! { QueueLen },
+        ParamSource::QueueMax => quote! { QueueMax },
+        ParamSource::QueuePct => quote! { QueuePct },
+        ParamSource::Mmsg { arg, what } => {
             let a = lit(*arg);
             let w = match what {
                 MmsgPart::Res => quote! { MmsgPart::Res },
@@ -351,13 +354,13 @@ fn emit_source(e: &Source) -> TokenStream {
                 MmsgPart::Data => quote! { MmsgPart::Data },
                 MmsgPart::Control => quote! { MmsgPart::Control },
             };
-            quote! { Mmsg(#a, #w) }
+            quote! { Mmsg { arg: #a, what: #w } }
         }
-        Source::MsgIovec { arg, ret } => {
+        ParamSource::MsgIovec { arg, ret } => {
             let a = lit(*arg);
-            quote! { MsgIovec(#a, #ret) }
+            quote! { MsgIovec { arg: #a, ret: #ret } }
         }
-        Source::Sockopt {
+        ParamSource::Sockopt {
             val,
             level,
             name,
@@ -367,20 +370,22 @@ fn emit_source(e: &Source) -> TokenStream {
             let (v, l, n, k) = (lit(*val), lit(*level), lit(*name), lit(*len));
             quote! { Sockopt { val: #v, level: #l, name: #n, len: #k, len_at: #len_at } }
         }
-        Source::When {
-            arg,
-            field,
-            shift,
-            width,
+        ParamSource::When {
+            cond,
             values,
             holds,
             then,
             otherwise,
         } => {
-            let (a, s, w, then) = (lit(*arg), lit(*shift), lit(*width), emit_source(then));
-            let field = match field {
+            let (a, s, w, then) = (
+                lit(cond.arg),
+                lit(cond.shift),
+                lit(cond.width),
+                emit_source(then),
+            );
+            let field = match cond.field {
                 Some((off, size)) => {
-                    let (o, z) = (lit(*off), lit(*size));
+                    let (o, z) = (lit(off), lit(size));
                     quote! { Some((#o, #z)) }
                 }
                 None => quote! { None },
@@ -393,31 +398,39 @@ fn emit_source(e: &Source) -> TokenStream {
                 }
                 None => quote! { None },
             };
-            quote! { When(Cond { arg: #a, field: #field, shift: #s, width: #w }, &[#(#values),*], #holds, &#then, #otherwise) }
+            quote! {
+                When {
+                    cond: Cond { arg: #a, field: #field, shift: #s, width: #w },
+                    values: &[#(#values),*],
+                    holds: #holds,
+                    then: &#then,
+                    otherwise: #otherwise,
+                }
+            }
         }
-        Source::IfOk(then) => {
+        ParamSource::IfOk(then) => {
             let then = emit_source(then);
             quote! { IfOk(&#then) }
         }
-        Source::Dyn { index, then } => {
+        ParamSource::Dyn { index, then } => {
             let (k, then) = (lit(*index), emit_source(then));
-            quote! { Dyn(#k, &#then) }
+            quote! { Dyn { index: #k, then: &#then } }
         }
-        Source::Fdlist(i, n) => {
-            let (t, i, n) = (table_ident(POLL_FLAGS), lit(*i), lit(*n));
-            quote! { Fdlist(&#t, #i, #n) }
+        ParamSource::Fdlist { table, arg, count } => {
+            let (t, a, c) = (table_ident(table), lit(*arg), lit(*count));
+            quote! { Fdlist { table: &#t, arg: #a, count: #c } }
         }
-        Source::Reltime(i) => {
+        ParamSource::Reltime(i) => {
             let i = lit(*i);
             quote! { Reltime(#i) }
         }
-        Source::PtraceAddr(i) => {
+        ParamSource::PtraceAddr(i) => {
             let i = lit(*i);
             quote! { PtraceAddr(#i) }
         }
-        Source::PtraceData { arg, request } => {
+        ParamSource::PtraceData { arg, request } => {
             let (a, r) = (lit(*arg), lit(*request));
-            quote! { PtraceData(#a, #r) }
+            quote! { PtraceData { arg: #a, request: #r } }
         }
     }
 }
@@ -436,13 +449,13 @@ fn emit_rust(r: &Resolved) -> Result<TokenStream, GenError> {
         .map(|row| {
             let name = &row.syscall;
             let fd = match row.read {
-                None => quote! { FdFrom::None },
-                Some(FdFrom::Ret) => quote! { FdFrom::Ret },
-                Some(FdFrom::Arg(i)) => {
+                FdFrom::None => quote! { FdFrom::None },
+                FdFrom::Ret => quote! { FdFrom::Ret },
+                FdFrom::Arg(i) => {
                     let i = lit(i);
                     quote! { FdFrom::Arg(#i) }
                 }
-                Some(FdFrom::IntAt(i)) => {
+                FdFrom::IntAt(i) => {
                     let i = lit(i);
                     quote! { FdFrom::IntAt(#i) }
                 }
@@ -454,7 +467,8 @@ fn emit_rust(r: &Resolved) -> Result<TokenStream, GenError> {
             quote! { Covered { syscall: #name, fd: #fd, params: &[ #(#params),* ] } }
         });
     Ok(quote! {
-        use crate::coverage::{Cond, Covered, FdFrom, FlagMap, MmsgPart, Source::*};
+        use crate::coverage::{Covered, FlagMap};
+        use param_source::{Cond, FdFrom, MmsgPart, ParamSource::*};
 
         #records
 

@@ -10,7 +10,7 @@ use super::names::{camel, ident};
 use super::{GenError, Problem, format, validate};
 use crate::conversions::sizes::{LenBounds, default_value, len_bounds};
 use crate::conversions::validate::validate as validate_conversions;
-use crate::conversions::{Action, Conversion, Conversions, Fallback, Instruction, Source};
+use crate::conversions::{Action, Conversion, Conversions, Fallback, Instruction, ParamOrigin};
 use crate::model::Schema;
 
 /// The `conversions_table` module of `edera-scap`.
@@ -88,11 +88,11 @@ fn emit_instr(i: &Instruction) -> TokenStream {
     let param = Literal::u8_unsuffixed(i.param.unwrap_or(0));
     let fallback = emit_fallback(i.fallback);
     match i.from {
-        Source::Old => quote!(Instr::Old(#param)),
-        Source::Enter => quote!(Instr::Enter { param: #param, fallback: #fallback }),
-        Source::Empty => quote!(Instr::Empty),
-        Source::Default => quote!(Instr::Default),
-        Source::Callback => {
+        ParamOrigin::Old => quote!(Instr::Old(#param)),
+        ParamOrigin::Enter => quote!(Instr::Enter { param: #param, fallback: #fallback }),
+        ParamOrigin::Empty => quote!(Instr::Empty),
+        ParamOrigin::Default => quote!(Instr::Default),
+        ParamOrigin::Callback => {
             let cb = ident(&camel(
                 &i.callback
                     .as_deref()

@@ -2,7 +2,8 @@
 //! from one computed layout: C definitions for `capture_plan.h`, each struct followed by
 //! `_Static_assert`s on its size and field offsets; and for `capture_plan.rs` the sizes, a
 //! `#[repr(C)]` struct with `const` assertions for a record the agent writes, and a module of
-//! byte offsets for a record it reads.
+//! byte offsets for a record it reads. The ring buffers' maps are named for both sides: the
+//! `RINGS` X-macro the kernel side declares and selects them with, `RING_NAMES` for the agent.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -10,6 +11,7 @@ use quote::{format_ident, quote};
 use super::{GenError, Problem};
 use crate::capture::layout::{
     Field, Layout, Len, PROCEXIT_NR, RECORD_FLAGS, SIZES, STRUCTS, Struct, Ty, Use, layout,
+    ring_maps,
 };
 
 /// Where the records are described, for errors.
@@ -42,7 +44,7 @@ fn doc(text: &str) -> TokenStream {
     }
 }
 
-/// The Rust side: the sizes, `RF_*` and `PROCEXIT_NR`, and each struct.
+/// The Rust side: the sizes, `RF_*`, `PROCEXIT_NR` and `RING_NAMES`, and each struct.
 pub fn rust() -> Result<TokenStream, GenError> {
     let sizes = SIZES.iter().map(|s| {
         let (name, v, d) = (format_ident!("{}", s.name), usize_lit(s.value), doc(s.doc));
@@ -57,6 +59,7 @@ pub fn rust() -> Result<TokenStream, GenError> {
         quote! { #d pub const #name: u32 = #v; }
     });
     let procexit = Literal::u32_unsuffixed(PROCEXIT_NR);
+    let rings = ring_maps();
     let structs = laid_out()?
         .into_iter()
         .map(|(s, l)| match s.used {
@@ -69,6 +72,8 @@ pub fn rust() -> Result<TokenStream, GenError> {
         #(#flags)*
         /// `record_head.nr` of a process exit.
         pub const PROCEXIT_NR: u32 = #procexit;
+        /// The ring buffer maps by name, ring n's at n (the kernel side's `RINGS`).
+        pub const RING_NAMES: [&str; NRINGS] = [#(#rings),*];
         #(#structs)*
     })
 }
@@ -177,8 +182,8 @@ fn offsets(s: &Struct, l: &Layout) -> TokenStream {
     }
 }
 
-/// The C side: the sizes, `RF_*` and `PROCEXIT_NR` as `#define`s, then each struct with its
-/// assertions.
+/// The C side: the sizes, `RF_*`, `PROCEXIT_NR` and `RINGS` as `#define`s, then each struct with
+/// its assertions.
 pub fn c() -> Result<String, GenError> {
     let mut s = String::new();
     for size in SIZES {
@@ -189,6 +194,7 @@ pub fn c() -> Result<String, GenError> {
         s += &format!("#define {name} {v} /* {d} */\n");
     }
     s += &format!("#define PROCEXIT_NR {PROCEXIT_NR:#x} /* record_head.nr of a process exit */\n");
+    s += &c_rings(&ring_maps());
     s += "\n/* Each struct's size and field offsets as the agent reads and writes them. */\n";
     s += "#define LAYOUT_SIZE(s, n) _Static_assert(sizeof(struct s) == (n), \"struct \" #s \": the agent's layout\")\n";
     s += "#define LAYOUT_AT(s, f, n) \\\n    _Static_assert(__builtin_offsetof(struct s, f) == (n), #s \".\" #f \": the agent's layout\")\n";
@@ -197,6 +203,21 @@ pub fn c() -> Result<String, GenError> {
         s += &c_struct(st, &l);
     }
     Ok(s)
+}
+
+/// `RINGS(RING, LAST)`, the ring buffer maps as an X-macro: `RING(n, map)` for each ring but
+/// the last, `LAST(n, map)` for the last (a `switch (cpu % NRINGS)`'s default).
+fn c_rings(maps: &[String]) -> String {
+    let (last, each) = maps
+        .split_last()
+        .expect("one ring at least (asserted in capture::layout)");
+    let mut s = String::from(
+        "\n/* The ring buffer maps, ring n at n (RING_NAMES of the agent): RING(n, map) for each but the\n * last, LAST(n, map) for the last (the default of a switch on cpu % NRINGS). */\n#define RINGS(RING, LAST)",
+    );
+    for (n, map) in each.iter().enumerate() {
+        s += &format!(" \\\n    RING({n}, {map})");
+    }
+    s + &format!(" \\\n    LAST({}, {last})\n", each.len())
 }
 
 /// A C comment of `text` at `indent`, words wrapped to 100 columns.
