@@ -305,7 +305,8 @@ impl<Table: Clone> ParamSource<Table> {
         )
     }
 
-    /// The shape of the value (of a `when`, its first branch's).
+    /// The shape of the value (of a `when`, its first branch's); every source is listed, so a
+    /// new one is a build error here until its shape is said.
     pub fn shape(&self) -> Shape {
         match self {
             ParamSource::When { then, .. } | ParamSource::IfOk(then) => then.shape(),
@@ -325,7 +326,38 @@ impl<Table: Clone> ParamSource<Table> {
             ParamSource::Sockopt { .. } => Shape::SockoptDyn,
             ParamSource::Fdlist { .. } => Shape::Fdlist,
             ParamSource::Dyn { index, .. } => Shape::Dyn(*index),
-            _ => Shape::Integer,
+            ParamSource::Ret
+            | ParamSource::RetLen
+            | ParamSource::Arg(_)
+            | ParamSource::FdOfPair(..)
+            | ParamSource::OpenFlags(_)
+            | ParamSource::CloexecFlags(_)
+            | ParamSource::Flags(..)
+            | ParamSource::SockSk
+            | ParamSource::SockPeer
+            | ParamSource::Dev
+            | ParamSource::Ino
+            | ParamSource::VmSize
+            | ParamSource::VmRss
+            | ParamSource::VmSwap
+            | ParamSource::CapInheritable
+            | ParamSource::CapPermitted
+            | ParamSource::CapEffective
+            | ParamSource::Field { .. }
+            | ParamSource::FlagsField { .. }
+            | ParamSource::Const(_)
+            | ParamSource::Bits { .. }
+            | ParamSource::FlagsBits { .. }
+            | ParamSource::OpenFlagsField { .. }
+            | ParamSource::Reltime(_)
+            | ParamSource::IovLen
+            | ParamSource::QueueLen
+            | ParamSource::QueueMax
+            | ParamSource::QueuePct
+            | ParamSource::Mmsg {
+                what: MmsgPart::Res | MmsgPart::Len,
+                ..
+            } => Shape::Integer,
         }
     }
 }
