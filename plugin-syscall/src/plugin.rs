@@ -288,8 +288,10 @@ impl SyscallPlugin {
             return Ok(None);
         }
         let tid = req.event.event()?.metadata.tid;
-        let cgroups = seed::cgroups(threads, req.table_reader, tid)?;
-        Ok(zone.workloads.of_cgroups(&cgroups).and_then(|w| f(w)))
+        let workload = seed::find_in_cgroups(threads, req.table_reader, tid, |path| {
+            zone.workloads.of_cgroup_path(path)
+        })?;
+        Ok(workload.and_then(|w| f(w)))
     }
 
     fn workload_id(&mut self, req: ExtractRequest<Self>) -> anyhow::Result<Option<CString>> {

@@ -228,26 +228,25 @@ fn write_fd(
     Ok(())
 }
 
-/// The cgroups (subsystem, path) libsinsp has for thread `tid`; empty for a thread it does not
-/// know.
-pub fn cgroups(
+/// The first `found(path)` over the cgroup paths libsinsp has for thread `tid`, read in place
+/// (nothing copied); `None` for a thread it does not know.
+pub fn find_in_cgroups<T>(
     table: &ThreadsTable,
     reader: &impl TableReader,
     tid: i64,
-) -> anyhow::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    mut found: impl FnMut(&[u8]) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
     let Ok(thread) = table.get_entry(reader, &tid) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let cgroups = thread.get_cgroups(reader)?;
-    let mut out = Vec::new();
     for i in 0..cgroups.get_size(reader)? as u64 {
         let entry = cgroups.get_entry(reader, &i)?;
-        out.push((
-            entry.get_first(reader)?.to_bytes().to_vec(),
-            entry.get_second(reader)?.to_bytes().to_vec(),
-        ));
+        if let Some(t) = found(entry.get_second(reader)?.to_bytes()) {
+            return Ok(Some(t));
+        }
     }
-    Ok(out)
+    Ok(None)
 }
 
 /// `threads` with every thread after its parent when the parent is among them. libsinsp ties a

@@ -206,15 +206,21 @@ impl WorkloadTable {
     /// The workload whose id is a whole `/`-separated component of one of these cgroup paths
     /// (the first path, then the deepest component, that names one).
     pub fn of_cgroups(&self, cgroups: &[(Vec<u8>, Vec<u8>)]) -> Option<&Arc<Workload>> {
+        cgroups
+            .iter()
+            .find_map(|(_, path)| self.of_cgroup_path(path))
+    }
+
+    /// The workload whose id is a whole `/`-separated component of the cgroup path `path` (the
+    /// deepest component that names one).
+    pub fn of_cgroup_path(&self, path: &[u8]) -> Option<&Arc<Workload>> {
         if self.by_id.is_empty() {
             return None;
         }
-        cgroups.iter().find_map(|(_, path)| {
-            path.split(|&b| b == b'/')
-                .rev()
-                .filter(|c| !c.is_empty())
-                .find_map(|c| self.by_id.get(std::str::from_utf8(c).ok()?))
-        })
+        path.split(|&b| b == b'/')
+            .rev()
+            .filter(|c| !c.is_empty())
+            .find_map(|c| self.by_id.get(std::str::from_utf8(c).ok()?))
     }
 }
 
